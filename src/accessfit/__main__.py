@@ -1,0 +1,3 @@
+from accessfit.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,254 @@
+"""The command line. The only place (with the daemon) that reads settings, builds clients and turns errors into
+messages and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from accessfit import __version__
+from accessfit.errors import (
+    AccessfitError,
+    ConfigError,
+    SourceAccessError,
+    StoreError,
+)
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_UNAVAILABLE = 69  # the trail cannot be read (EX_UNAVAILABLE)
+EXIT_STORE = 74  # the index cannot be used (EX_IOERR)
+EXIT_RETRY = 75  # some objects must be read again by a later run (EX_TEMPFAIL)
+EXIT_CONFIG = 78  # EX_CONFIG: systemd's RestartPreventExitStatus stops a restart loop on it
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", help="TOML settings file (default: $ACCESSFIT_CONFIG)")
+    common.add_argument("--db", metavar="PATH", dest="database", help="the SQLite index (setting `database`)")
+    common.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    p = argparse.ArgumentParser(
+        prog="accessfit",
+        description="Keeps AWS IAM permissions fitted to real use: ingests CloudTrail log files into a "
+        "rolling per-principal index of API calls.",
+    )
+    p.add_argument("--version", action="version", version=f"accessfit {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ing = sub.add_parser(
+        "ingest", parents=[common], help="one ingestion pass over the trail",
+        description="Read the log files delivered since the last pass (or since --since on the first) and add "
+        "them to the index. Exit 0 when done, 75 when some objects hit transient errors and will be read again, "
+        "69 when the trail cannot be read, 78 on a bad setting.",
+    )
+    ing.add_argument("--source", help="directory, file://… or s3://bucket[/prefix] (setting `source`)")
+    ing.add_argument("--since", type=_date, metavar="DATE", help="start of a first backfill (default: the window)")
+    ing.add_argument("--window-days", type=int, metavar="N", help="days of usage kept (setting `window_days`)")
+
+    pr = sub.add_parser("principals", parents=[common], help="principals in the index, with their usage",
+                        description="Principals with kind, account, calls, distinct API calls, first and last seen.")
+    pr.set_defaults(source=None, since=None, window_days=None)
+
+    cfg = sub.add_parser("config", help="settings")
+    cfg_sub = cfg.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    chk = cfg_sub.add_parser("check", parents=[common], help="validate the settings and print the effective ones")
+    chk.add_argument("--source", help="as for ingest")
+    chk.set_defaults(since=None, window_days=None)
+
+    demo = sub.add_parser("demo", help="write a realistic demo trail to a directory",
+                          description="Generate a demo trail (several accounts and regions of an organization "
+                          "trail, roles, Identity Center roles, users, many services, S3 and Lambda data events, "
+                          "denied calls, digest and Insights files) ending now.")
+    demo.add_argument("--out", required=True, metavar="DIR", help="directory to write the trail into")
+    demo.add_argument("--events", type=int, default=20_000, help="number of events (default 20000)")
+    demo.add_argument("--days", type=int, default=7, help="days of history (default 7)")
+    demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    return p
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from accessfit import config
+
+    return config.load(
+        args.config,
+        source=getattr(args, "source", None),
+        database=getattr(args, "database", None),
+        since=getattr(args, "since", None),
+        window_days=getattr(args, "window_days", None),
+    )
+
+
+def _open_source(url: str) -> Any:
+    if url.startswith("s3://"):
+        from accessfit.aws import s3_client
+        from accessfit.sources.s3 import S3Source
+
+        return S3Source(s3_client(), url)
+    from accessfit.sources.local import LocalSource
+
+    return LocalSource(url)
+
+
+def _root_of(url: str) -> str:
+    from accessfit.sources.layout import normalize_root
+
+    if url.startswith("s3://"):
+        from accessfit.sources.s3 import parse_url
+
+        return normalize_root(parse_url(url)[1])
+    return ""
+
+
+class _Progress:
+    """One status line on a terminal, rewritten in place."""
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, rep: Any) -> None:
+        sys.stderr.write(
+            f"\r{rep.objects_done + rep.objects_failed} objects, {rep.events_ingested:,} events, "
+            f"{rep.bytes_read / 1e6:,.0f} MB"
+        )
+        sys.stderr.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from accessfit import log
+    from accessfit.index import UsageIndex
+    from accessfit.ingest import IngestOptions, ingest
+
+    s = _settings(args)
+    log.configure(s.log_level, s.log_format, sys.stderr)
+    url = s.require_source()
+    opts = IngestOptions(
+        root=_root_of(url), window_days=s.window_days, since=s.since_datetime(), lookback=s.lookback,
+        settle=s.settle, accounts=frozenset(s.accounts), regions=frozenset(s.regions),
+        batch_objects=s.batch_objects, max_object_bytes=s.max_object_mb << 20, max_json_bytes=s.max_json_mb << 20,
+        fetch_workers=s.fetch_workers if url.startswith("s3://") else 1, resource_cap=s.resource_cap,
+    )
+    source = _open_source(url)
+    stop = threading.Event()
+    # SIGTERM/SIGINT: finish the object in hand, commit, and stop; the next run picks up the rest.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    progress = _Progress() if sys.stderr.isatty() and not args.json else None
+    with UsageIndex(s.database) as index:
+        try:
+            report = ingest(source, index, opts, datetime.now(UTC), stop, progress)
+        finally:
+            if progress:
+                progress.done()
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        _print_report(report)
+    return EXIT_RETRY if report.objects_retry else EXIT_OK
+
+
+def _reasons(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _print_report(r: Any) -> None:
+    skipped_events = sum(r.events_skipped.values())
+    print(f"source      {r.source} ({r.partitions} partitions, {r.seconds:.1f} s)")
+    print(f"objects     {r.objects_new:,} new: {r.objects_done:,} ingested, {r.objects_failed:,} failed; "
+          f"{r.objects_known:,} already ingested, {r.objects_pending:,} settling, {r.objects_retry:,} to retry")
+    if r.keys_skipped:
+        print(f"keys        skipped: {_reasons(r.keys_skipped)}")
+    print(f"events      {r.events_ingested:,} ingested, {skipped_events:,} skipped"
+          + (f" ({_reasons(r.events_skipped)})" if skipped_events else ""))
+    print(f"principals  {r.principals:,} with new usage")
+    if r.seconds > 0 and r.records:
+        print(f"rate        {r.records / r.seconds:,.0f} events/s, {r.bytes_read / 1e6:,.1f} MB read")
+    for f in r.failures:
+        print(f"failed      {f['key']}: {f['reason']}" + (f" ({f['detail']})" if f["detail"] else ""))
+    for e in r.errors:
+        print(f"retry       {e}")
+    if r.interrupted:
+        print("interrupted: the rest is read by the next run")
+
+
+def _cmd_principals(args: argparse.Namespace) -> int:
+    from accessfit.index import UsageIndex
+
+    s = _settings(args)
+    with UsageIndex(s.database, writer=False) as index:
+        rows = index.principals()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    header = ("PRINCIPAL", "KIND", "ACCOUNT", "CALLS", "DENIED", "API CALLS", "FIRST SEEN", "LAST SEEN")
+    table = [header] + [
+        (r["arn"], r["kind"], r["account"], f"{r['calls']:,}", f"{r['denied']:,}", str(r["api_calls"]),
+         r["first_seen"], r["last_seen"]) for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        print("  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+    return EXIT_OK
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    from accessfit.config import describe
+
+    s = _settings(args)
+    values = describe(s)
+    if args.json:
+        print(json.dumps(values, indent=2))
+    else:
+        for k, v in values.items():
+            print(f"{k} = {json.dumps(v)}")
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from accessfit.trailgen import TrailSpec, generate
+
+    spec = TrailSpec(events=args.events, days=args.days, seed=args.seed)
+    stats = generate(Path(args.out), datetime.now(UTC), spec)
+    print(f"wrote {stats.files} log files ({stats.events:,} events), {stats.digests} digest and "
+          f"{stats.insights} Insights files to {args.out}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handlers = {"ingest": _cmd_ingest, "principals": _cmd_principals, "config": _cmd_config, "demo": _cmd_demo}
+    try:
+        return handlers[args.command](args)
+    except ConfigError as exc:
+        print(f"accessfit: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except SourceAccessError as exc:
+        print(f"accessfit: cannot read the trail: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    except StoreError as exc:
+        print(f"accessfit: {exc}", file=sys.stderr)
+        return EXIT_STORE
+    except AccessfitError as exc:
+        print(f"accessfit: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130

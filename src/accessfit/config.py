@@ -1,0 +1,169 @@
+"""Settings: defaults < TOML file (--config or ACCESSFIT_CONFIG) < ACCESSFIT_* variables < command-line flags.
+
+Read only by the CLI and the daemon, which hand plain values to the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, PlainSerializer, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from accessfit.errors import ConfigError
+
+ENV_PREFIX = "ACCESSFIT_"
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)?\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str) and (m := _DURATION.match(value)):
+        return timedelta(seconds=int(m[1]) * _UNITS[m[2] or "s"])
+    raise ValueError("expected a duration such as 90s, 5m, 1h or 2d")
+
+
+def _show_duration(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit in ("d", "h", "m"):
+        if seconds and seconds % _UNITS[unit] == 0:
+            return f"{seconds // _UNITS[unit]}{unit}"
+    return f"{seconds}s"
+
+
+def _list(value: Any) -> Any:
+    # Environment variables carry lists as "a,b,c"; TOML carries real arrays.
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration), PlainSerializer(_show_duration)]
+StrList = Annotated[list[str], NoDecode, BeforeValidator(_list)]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", validate_default=True)
+
+    source: str | None = Field(
+        default=None, description="Trail to read: a directory laid out like the bucket, file://…, or s3://bucket[/prefix]"
+    )
+    database: Path = Field(default=Path("accessfit.sqlite3"), description="The SQLite index file")
+    window_days: int = Field(default=90, ge=1, le=36500, description="Days of usage the index keeps")
+    since: date | None = Field(default=None, description="Start of the first backfill (default: the window)")
+    accounts: StrList = Field(default_factory=list, description="Only these account ids (empty: all)")
+    regions: StrList = Field(default_factory=list, description="Only these regions (empty: all)")
+    lookback: Duration = Field(default=timedelta(hours=1), description="How far behind its cursor a poll looks")
+    settle: Duration = Field(default=timedelta(minutes=2), description="Newest files left for the next poll")
+    fetch_workers: int = Field(default=4, ge=1, le=64, description="Parallel object reads")
+    batch_objects: int = Field(default=20, ge=1, le=10000, description="Objects per index transaction")
+    max_object_mb: int = Field(default=128, ge=1, le=4096, description="Largest object read, compressed")
+    max_json_mb: int = Field(default=1024, ge=1, le=16384, description="Largest log file, inflated")
+    resource_cap: int = Field(default=100, ge=1, le=100000,
+                              description="Distinct resources kept per principal, call and day")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Log level")
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto", description="auto: console on a terminal, JSON lines otherwise"
+    )
+
+    @field_validator("accounts")
+    @classmethod
+    def _accounts(cls, v: list[str]) -> list[str]:
+        for a in v:
+            if not re.fullmatch(r"\d{12}", a):
+                raise ValueError(f"{a!r} is not a 12-digit account id")
+        return v
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, v: list[str]) -> list[str]:
+        for r in v:
+            if not re.fullmatch(r"[a-z0-9-]+", r):
+                raise ValueError(f"{r!r} is not a region name")
+        return v
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("is empty")
+        if v is not None and "://" in v and not v.startswith(("s3://", "file://")):
+            raise ValueError("must be a directory, file://… or s3://bucket[/prefix]")
+        return v
+
+    def since_datetime(self) -> datetime | None:
+        return datetime.combine(self.since, datetime.min.time(), UTC) if self.since else None
+
+    def require_source(self) -> str:
+        if not self.source:
+            raise ConfigError(
+                f"no source configured: set `source` in the config file, {ENV_PREFIX}SOURCE, or --source"
+            )
+        return self.source
+
+
+def _origin(name: str, path: Path | None, overrides: dict[str, Any]) -> str:
+    if name in overrides:
+        return f"--{name.replace('_', '-')}"
+    env = f"{ENV_PREFIX}{name.upper()}"
+    if env in os.environ:
+        return f"{env}={os.environ[env]!r}"
+    return str(path) if path else "default"
+
+
+def load(config: str | Path | None = None, **overrides: Any) -> Settings:
+    """Settings from every layer. Raises ConfigError naming the first bad setting and where it came from."""
+    path_text = config if config is not None else os.environ.get(f"{ENV_PREFIX}CONFIG")
+    path = Path(path_text) if path_text else None
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    given = {k: v for k, v in overrides.items() if v is not None}
+
+    class _Layered(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            layers = [init_settings, env_settings]
+            if path is not None:
+                layers.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+            return tuple(layers)
+
+    try:
+        layered = _Layered(**given)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(p) for p in err["loc"]]
+        name = loc[0] if loc else "?"
+        if err["type"] == "extra_forbidden":
+            raise ConfigError(f"unknown setting {name!r} in {_origin(name, path, given)}") from exc
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"invalid setting {name} ({_origin(name, path, given)}): {msg}") from exc
+    return Settings.model_construct(**{k: getattr(layered, k) for k in Settings.model_fields})
+
+
+def describe(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain JSON-able values."""
+    return settings.model_dump(mode="json")

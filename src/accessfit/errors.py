@@ -1,0 +1,40 @@
+"""The one exception tree. Only the CLI and the daemon turn these into messages and exit codes."""
+
+from __future__ import annotations
+
+
+class AccessfitError(Exception):
+    """Base of every error accessfit raises on purpose."""
+
+
+class ConfigError(AccessfitError):
+    """A setting is missing or invalid. The process exits 78 (EX_CONFIG) so systemd does not restart-loop."""
+
+
+class SourceError(AccessfitError):
+    """Listing or reading the trail failed in a way that retrying this run will not fix."""
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class SourceAccessError(SourceError):
+    """The trail cannot be read at all: missing bucket, access denied, no credentials."""
+
+
+class TransientSourceError(SourceError):
+    """A read failed after retries for a reason that may pass (throttling, 5xx, network)."""
+
+
+class DecodeError(AccessfitError):
+    """A log object is not a CloudTrail log file. The object is marked failed; the run goes on."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class StoreError(AccessfitError):
+    """The SQLite index cannot be opened, migrated or written."""

@@ -1,0 +1,93 @@
+"""The index's schema and its migrations, tracked with SQLite's user_version."""
+
+from __future__ import annotations
+
+# Each entry moves the schema from version i to i + 1. Append; never edit a released step.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE principals (
+        id INTEGER PRIMARY KEY,
+        arn TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        account TEXT NOT NULL
+    );
+    CREATE TABLE api_calls (
+        id INTEGER PRIMARY KEY,
+        event_source TEXT NOT NULL,
+        event_name TEXT NOT NULL,
+        UNIQUE (event_source, event_name)
+    );
+    -- A call's resource identifier (see accessfit.resources); '' when it names none.
+    CREATE TABLE resources (
+        id INTEGER PRIMARY KEY,
+        value TEXT NOT NULL UNIQUE,
+        collapsed INTEGER NOT NULL DEFAULT 0
+    );
+    -- Daily aggregates of raw API calls. outcome: 0 allowed, 1 denied, 2 failed for another reason.
+    CREATE TABLE usage (
+        principal_id INTEGER NOT NULL,
+        call_id INTEGER NOT NULL,
+        resource_id INTEGER NOT NULL,
+        day TEXT NOT NULL,
+        outcome INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        PRIMARY KEY (principal_id, call_id, resource_id, day, outcome)
+    ) WITHOUT ROWID;
+    CREATE INDEX usage_day ON usage (day);
+    -- One (account, region) stream of log files; high_water: every file delivered up to it has been seen.
+    CREATE TABLE partitions (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        path TEXT NOT NULL,
+        org TEXT,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        high_water TEXT,
+        polled_at TEXT,
+        UNIQUE (source, path)
+    );
+    -- The ledger: each log object processed, written in the same transaction as its usage.
+    CREATE TABLE objects (
+        partition_id INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        day TEXT NOT NULL,
+        size INTEGER,
+        etag TEXT,
+        status TEXT NOT NULL CHECK (status IN ('done', 'failed')),
+        reason TEXT,
+        records INTEGER NOT NULL,
+        ingested INTEGER NOT NULL,
+        skipped INTEGER NOT NULL,
+        processed_at TEXT NOT NULL,
+        PRIMARY KEY (partition_id, key)
+    ) WITHOUT ROWID;
+    -- Coverage per (account, region, delivery day): which days have data.
+    CREATE TABLE coverage (
+        partition_id INTEGER NOT NULL,
+        day TEXT NOT NULL,
+        objects INTEGER NOT NULL,
+        failed INTEGER NOT NULL,
+        records INTEGER NOT NULL,
+        ingested INTEGER NOT NULL,
+        first_event TEXT,
+        last_event TEXT,
+        PRIMARY KEY (partition_id, day)
+    ) WITHOUT ROWID;
+    -- Records not counted, by delivery day and reason.
+    CREATE TABLE skipped (
+        day TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (day, reason)
+    ) WITHOUT ROWID;
+    -- Small state: 'dirty_from' is the earliest day written since the last compaction.
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)

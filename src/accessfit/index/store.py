@@ -1,0 +1,377 @@
+"""The index adapter: the only module that talks to SQLite.
+
+Writes come in batches: the merged usage of several log objects, their ledger rows, their coverage and the
+partitions' cursors commit in one transaction, so an object is counted exactly once even if the process dies
+at any point. Principals, API calls and resources are interned to integer ids (a smaller B-tree makes the
+upserts several times cheaper).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from accessfit.errors import StoreError
+from accessfit.index.schema import MIGRATIONS, SCHEMA_VERSION
+from accessfit.model import LogObject, Partition
+from accessfit.resources import collapse, level_of
+from accessfit.usage import Aggregate
+
+_CACHE_MAX = 200_000
+
+
+@dataclass(slots=True)
+class ObjectRow:
+    obj: LogObject
+    status: str  # done | failed
+    reason: str | None
+    records: int = 0
+    ingested: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    first_event: str | None = None
+    last_event: str | None = None
+
+
+@dataclass(slots=True)
+class Batch:
+    """Everything one transaction writes."""
+
+    usage: Aggregate = field(default_factory=Aggregate)
+    objects: list[ObjectRow] = field(default_factory=list)
+    cursors: dict[Partition, datetime] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.objects or self.cursors or self.usage.rows)
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class UsageIndex:
+    def __init__(self, path: str | Path, *, writer: bool = True) -> None:
+        self.path = Path(path)
+        self._lock_fd: int | None = None
+        self._principal_ids: dict[str, int] = {}
+        self._call_ids: dict[tuple[str, str], int] = {}
+        self._resource_ids: dict[str, int] = {}
+        self._partition_ids: dict[tuple[str, Partition], int] = {}
+        try:
+            if writer:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._lock()
+            elif not self.path.exists():
+                raise StoreError(f"index {self.path} does not exist; run `accessfit ingest` first")
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            self.db = sqlite_utils.Database(conn)
+            self.conn = conn
+            conn.execute("PRAGMA busy_timeout = 30000")
+            if writer:
+                conn.execute("PRAGMA journal_mode = WAL")
+                # WAL + NORMAL: a power loss may drop the last transactions, never corrupt; the ledger is in
+                # the same transactions, so dropped objects are simply read again.
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("PRAGMA cache_size = -65536")
+                self._migrate()
+            else:
+                self._check_version()
+                if self._version() == 0:
+                    raise StoreError(f"index {self.path} is empty; run `accessfit ingest` first")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open index {self.path}: {exc}") from exc
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+
+    def _lock(self) -> None:
+        # One writer per index: two pollers would each think the other's objects are new.
+        fd = os.open(f"{self.path}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            os.close(fd)
+            raise StoreError(f"another accessfit process is writing to {self.path}") from exc
+        self._lock_fd = fd
+
+    def close(self) -> None:
+        self.conn.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def __enter__(self) -> UsageIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _check_version(self) -> None:
+        version = self._version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"index {self.path} has schema {version}, newer than this accessfit ({SCHEMA_VERSION})")
+
+    def _migrate(self) -> None:
+        self._check_version()
+        version = self._version()
+        for step in range(version, SCHEMA_VERSION):
+            # One script per step, its version bump inside the same transaction.
+            self.conn.executescript(f"BEGIN IMMEDIATE; {MIGRATIONS[step]}; PRAGMA user_version = {step + 1}; COMMIT;")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            # Ids handed out inside the rolled-back transaction no longer exist.
+            self._principal_ids.clear()
+            self._call_ids.clear()
+            self._resource_ids.clear()
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    # -- interning ---------------------------------------------------------------------------------------------
+
+    def partition_id(self, source: str, p: Partition) -> int:
+        cached = self._partition_ids.get((source, p))
+        if cached is not None:
+            return cached
+        self.conn.execute(
+            "INSERT OR IGNORE INTO partitions (source, path, org, account, region) VALUES (?, ?, ?, ?, ?)",
+            (source, p.path, p.org, p.account, p.region),
+        )
+        pid = int(self.conn.execute(
+            "SELECT id FROM partitions WHERE source = ? AND path = ?", (source, p.path)
+        ).fetchone()[0])
+        self._partition_ids[(source, p)] = pid
+        return pid
+
+    def _principal(self, arn: str, kind: str, account: str) -> int:
+        pid = self._principal_ids.get(arn)
+        if pid is None:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO principals (arn, kind, account) VALUES (?, ?, ?)", (arn, kind, account)
+            )
+            pid = int(self.conn.execute("SELECT id FROM principals WHERE arn = ?", (arn,)).fetchone()[0])
+            self._principal_ids[arn] = pid
+        return pid
+
+    def _call(self, source: str, name: str) -> int:
+        cid = self._call_ids.get((source, name))
+        if cid is None:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO api_calls (event_source, event_name) VALUES (?, ?)", (source, name)
+            )
+            cid = int(self.conn.execute(
+                "SELECT id FROM api_calls WHERE event_source = ? AND event_name = ?", (source, name)
+            ).fetchone()[0])
+            self._call_ids[(source, name)] = cid
+        return cid
+
+    def _resource(self, value: str) -> int:
+        rid = self._resource_ids.get(value)
+        if rid is None:
+            if len(self._resource_ids) > _CACHE_MAX:
+                self._resource_ids.clear()
+            self.conn.execute(
+                "INSERT OR IGNORE INTO resources (value, collapsed) VALUES (?, ?)", (value, level_of(value))
+            )
+            rid = int(self.conn.execute("SELECT id FROM resources WHERE value = ?", (value,)).fetchone()[0])
+            self._resource_ids[value] = rid
+        return rid
+
+    # -- cursors and ledger ----------------------------------------------------------------------------------
+
+    def high_water(self, source: str, p: Partition) -> datetime | None:
+        row = self.conn.execute(
+            "SELECT high_water FROM partitions WHERE id = ?", (self.partition_id(source, p),)
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return datetime.strptime(row[0], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+    def ledger_keys(self, source: str, p: Partition, prefix: str) -> set[str]:
+        """Keys under `prefix` already processed (done or failed)."""
+        pid = self.partition_id(source, p)
+        rows = self.conn.execute(
+            "SELECT key FROM objects WHERE partition_id = ? AND key >= ? AND key < ?",
+            (pid, prefix, prefix + "\U0010ffff"),
+        )
+        return {r[0] for r in rows}
+
+    # -- the write path --------------------------------------------------------------------------------------
+
+    def commit(self, source: str, batch: Batch, now: datetime) -> None:
+        """Write a batch in one transaction."""
+        if not batch:
+            return
+        stamp = _iso(now)
+        try:
+            with self.transaction():
+                if batch.usage.rows:
+                    self.conn.execute(
+                        "INSERT INTO meta (key, value) VALUES ('dirty_from', ?) "
+                        "ON CONFLICT DO UPDATE SET value = min(value, excluded.value)",
+                        (min(k[4] for k in batch.usage.rows),),
+                    )
+                self._write_usage(batch.usage)
+                self._write_objects(source, batch.objects, stamp)
+                for p, hw in batch.cursors.items():
+                    self.conn.execute(
+                        "UPDATE partitions SET high_water = max(coalesce(high_water, ''), ?), polled_at = ? "
+                        "WHERE id = ?",
+                        (_iso(hw), stamp, self.partition_id(source, p)),
+                    )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to index {self.path}: {exc}") from exc
+
+    def _write_usage(self, agg: Aggregate) -> None:
+        params = []
+        principals = agg.principals
+        for (arn, source, name, resource, day, outcome), (count, first, last) in agg.rows.items():
+            p = principals[arn]
+            params.append((
+                self._principal(arn, p.kind, p.account), self._call(source, name), self._resource(resource),
+                day, outcome, count, first, last,
+            ))
+        self.conn.executemany(
+            "INSERT INTO usage (principal_id, call_id, resource_id, day, outcome, count, first_seen, last_seen) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET count = count + excluded.count, "
+            "first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)",
+            params,
+        )
+
+    def _write_objects(self, source: str, objects: list[ObjectRow], stamp: str) -> None:
+        skipped: dict[tuple[str, str], int] = {}
+        for o in objects:
+            obj = o.obj
+            pid = self.partition_id(source, obj.partition)
+            self.conn.execute(
+                "INSERT INTO objects (partition_id, key, day, size, etag, status, reason, records, ingested, "
+                "skipped, processed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (pid, obj.key, obj.day, obj.size, obj.etag, o.status, o.reason, o.records, o.ingested,
+                 sum(o.skipped.values()), stamp),
+            )
+            failed = 1 if o.status == "failed" else 0
+            self.conn.execute(
+                "INSERT INTO coverage (partition_id, day, objects, failed, records, ingested, first_event, "
+                "last_event) VALUES (?, ?, 1, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+                "objects = objects + 1, failed = failed + excluded.failed, records = records + excluded.records, "
+                "ingested = ingested + excluded.ingested, "
+                "first_event = min(coalesce(first_event, excluded.first_event), "
+                "coalesce(excluded.first_event, first_event)), "
+                "last_event = max(coalesce(last_event, ''), coalesce(excluded.last_event, ''))",
+                (pid, obj.day, failed, o.records, o.ingested, o.first_event, o.last_event),
+            )
+            for reason, n in o.skipped.items():
+                skipped[(obj.day, reason)] = skipped.get((obj.day, reason), 0) + n
+        self.conn.executemany(
+            "INSERT INTO skipped (day, reason, count) VALUES (?, ?, ?) "
+            "ON CONFLICT DO UPDATE SET count = count + excluded.count",
+            [(d, r, n) for (d, r), n in skipped.items()],
+        )
+
+    # -- upkeep ------------------------------------------------------------------------------------------------
+
+    def compact(self, cap: int) -> int:
+        """Bound the resources kept per (principal, call, day): collapse the groups that exceed `cap`.
+
+        Collapsing depends only on the set of values in a group, and a group once collapsed stays collapsed,
+        so the result is the same however the ingestion was split into runs (or killed). Only days written
+        since the last compaction are looked at. Returns the number of groups collapsed.
+        """
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'dirty_from'").fetchone()
+        if row is None:
+            return 0
+        since_day = row[0]
+        groups = self.conn.execute(
+            "SELECT u.principal_id, u.call_id, u.day FROM usage u JOIN resources r ON r.id = u.resource_id "
+            "WHERE u.day >= ? GROUP BY 1, 2, 3 "
+            "HAVING COUNT(DISTINCT u.resource_id) > ? OR (MAX(r.collapsed) = 1 AND MIN(r.collapsed) = 0) "
+            "OR (COUNT(DISTINCT u.resource_id) > 1 AND MAX(r.collapsed) = 2)",
+            (since_day, cap),
+        ).fetchall()
+        with self.transaction():
+            self.conn.execute("DELETE FROM meta WHERE key = 'dirty_from' AND value = ?", (since_day,))
+            for principal_id, call_id, day in groups:
+                rows = self.conn.execute(
+                    "SELECT r.value, u.outcome, u.count, u.first_seen, u.last_seen FROM usage u "
+                    "JOIN resources r ON r.id = u.resource_id "
+                    "WHERE u.principal_id = ? AND u.call_id = ? AND u.day = ?",
+                    (principal_id, call_id, day),
+                ).fetchall()
+                mapping, _level = collapse([r[0] for r in rows], cap)
+                merged: dict[tuple[str, int], list[Any]] = {}
+                for value, outcome, count, first, last in rows:
+                    k = (mapping[value], outcome)
+                    m = merged.get(k)
+                    if m is None:
+                        merged[k] = [count, first, last]
+                    else:
+                        m[0] += count
+                        m[1] = min(m[1], first)
+                        m[2] = max(m[2], last)
+                self.conn.execute(
+                    "DELETE FROM usage WHERE principal_id = ? AND call_id = ? AND day = ?",
+                    (principal_id, call_id, day),
+                )
+                self.conn.executemany(
+                    "INSERT INTO usage (principal_id, call_id, resource_id, day, outcome, count, first_seen, "
+                    "last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(principal_id, call_id, self._resource(v), day, o, c, f, la)
+                     for (v, o), (c, f, la) in merged.items()],
+                )
+        return len(groups)
+
+    def prune(self, first_day: str) -> dict[str, int]:
+        """Delete everything about days before `first_day` (the window's start)."""
+        counts: dict[str, int] = {}
+        with self.transaction():
+            for table in ("usage", "objects", "coverage", "skipped"):
+                cur = self.conn.execute(f"DELETE FROM {table} WHERE day < ?", (first_day,))  # noqa: S608
+                counts[table] = cur.rowcount
+            if counts["usage"]:
+                cur = self.conn.execute(
+                    "DELETE FROM resources WHERE id NOT IN (SELECT DISTINCT resource_id FROM usage)"
+                )
+                counts["resources"] = cur.rowcount
+                self._resource_ids.clear()
+        return counts
+
+    # -- reads -------------------------------------------------------------------------------------------------
+
+    def principals(self) -> list[dict[str, Any]]:
+        """Every principal with calls, distinct API calls and first/last seen."""
+        return list(self.db.query(
+            "SELECT p.arn, p.kind, p.account, "
+            "SUM(CASE WHEN u.outcome = 0 THEN u.count ELSE 0 END) AS allowed, "
+            "SUM(CASE WHEN u.outcome = 1 THEN u.count ELSE 0 END) AS denied, "
+            "SUM(CASE WHEN u.outcome = 2 THEN u.count ELSE 0 END) AS failed, "
+            "SUM(u.count) AS calls, COUNT(DISTINCT u.call_id) AS api_calls, "
+            "MIN(u.first_seen) AS first_seen, MAX(u.last_seen) AS last_seen "
+            "FROM principals p JOIN usage u ON u.principal_id = p.id "
+            "GROUP BY p.id ORDER BY calls DESC, p.arn"
+        ))
+
+    def totals(self) -> dict[str, int]:
+        row = self.conn.execute(
+            "SELECT (SELECT COUNT(*) FROM objects WHERE status = 'done'), "
+            "(SELECT COUNT(*) FROM objects WHERE status = 'failed'), "
+            "(SELECT coalesce(SUM(count), 0) FROM usage), "
+            "(SELECT COUNT(DISTINCT principal_id) FROM usage), (SELECT COUNT(*) FROM usage)"
+        ).fetchone()
+        return dict(zip(("objects_done", "objects_failed", "events", "principals", "usage_rows"), row,
+                        strict=True))

@@ -1,0 +1,182 @@
+"""The resources a call names, as one bounded, canonical identifier stored with the raw call.
+
+The index keeps raw calls so that a better mapping later applies to history; the mapping needs the ARNs from
+`resources[]` and the request parameters that name a resource (bucket and key, function, table, queue, role
+passed to a service, …). They are stored as compact JSON with sorted keys, e.g.
+`{"bucketName":"logs","key":"2024/01/a.gz"}` or `{"arns":["arn:aws:kms:…:key/…"]}`; the empty string means
+the call named no resource. Every value is cut at VALUE_MAX characters (a cut value ends in `*`, so it still
+reads as a prefix of the real one), lists keep LIST_MAX items, and only a request's `versionId` *presence*
+is kept, since that is all the mapping uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from accessfit.decode import Params, Record
+
+VALUE_MAX = 256
+LIST_MAX = 8
+
+# Request parameters kept as they are (stored name = CloudTrail name).
+_SCALARS = (
+    "bucketName", "key", "functionName", "qualifier", "role", "roleArn", "roleName", "userName",
+    "groupName", "policyArn", "instanceProfileName", "taskRoleArn", "executionRoleArn", "serviceRole",
+    "tableName", "queueUrl", "topicArn", "targetArn", "keyId", "secretId", "name", "logGroupName",
+    "repositoryName", "stackName", "stateMachineArn", "clusterName", "cluster", "instanceId", "resourceArn",
+)
+# Resource types whose ARNs say nothing a policy can use (and would make every row unique).
+_IGNORED_TYPES = frozenset({"AWS::IAM::AccessKey"})
+_S3_TYPES = frozenset({"AWS::S3::Object", "AWS::S3::Bucket"})
+
+_encode = msgspec.json.Encoder(order="sorted").encode
+
+
+def _cut(value: str) -> str:
+    return value if len(value) <= VALUE_MAX else value[: VALUE_MAX - 1] + "*"
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return _cut(value) if value else None
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return str(value)
+    return None
+
+
+def _texts(values: list[Any]) -> list[str]:
+    out = sorted({t for v in values if (t := _text(v)) is not None})
+    return out[:LIST_MAX]
+
+
+def _from_params(p: Params, out: dict[str, Any]) -> None:
+    for name in _SCALARS:
+        value = getattr(p, name)
+        if value is None:
+            continue
+        if isinstance(value, list):
+            if texts := _texts(value):
+                out[name] = texts
+        elif (text := _text(value)) is not None:
+            out[name] = text
+    if p.Key is not None and "key" not in out and (text := _text(p.Key)) is not None:
+        out["key"] = text
+    if p.roleARN is not None and "roleArn" not in out and (text := _text(p.roleARN)) is not None:
+        out["roleArn"] = text
+    if p.versionId is not None:
+        out["versionId"] = "*"
+    if p.copySource is not None and (text := _text(p.copySource)) is not None:
+        out["copySource"] = text
+    profile = p.iamInstanceProfile
+    if isinstance(profile, dict):
+        text = _text(profile.get("arn")) or _text(profile.get("name"))
+        if text:
+            out["iamInstanceProfile"] = text
+    elif (text := _text(profile)) is not None:
+        out["iamInstanceProfile"] = text
+    instances = p.instancesSet
+    if isinstance(instances, dict) and isinstance(items := instances.get("items"), list):
+        ids = _texts([i.get("instanceId") for i in items if isinstance(i, dict)])
+        if ids:
+            out["instanceId"] = ids
+    tables: list[Any] = []
+    if isinstance(p.requestItems, dict):
+        tables.extend(p.requestItems)
+    if isinstance(p.transactItems, list):
+        for item in p.transactItems:
+            if isinstance(item, dict):
+                for op in item.values():
+                    if isinstance(op, dict):
+                        tables.append(op.get("tableName"))
+    if tables and (names := _texts(tables)):
+        out["tableNames"] = names
+
+
+def resource_of(record: Record) -> str:
+    """The canonical resource identifier of one record ('' when it names none)."""
+    out: dict[str, Any] = {}
+    params = record.requestParameters
+    if params is not None:
+        _from_params(params, out)
+    if record.resources:
+        has_bucket = "bucketName" in out
+        arns = set()
+        for r in record.resources:
+            if r.type in _IGNORED_TYPES or (has_bucket and r.type in _S3_TYPES):
+                continue
+            if r.ARN:
+                arns.add(_cut(r.ARN))
+            elif r.ARNPrefix:
+                arns.add(_cut(r.ARNPrefix) + "*")
+        if arns:
+            out["arns"] = sorted(arns)[:LIST_MAX]
+    if not out:
+        return ""
+    return _encode(out).decode()
+
+
+# Parts of an identifier that name one item among many of the same container (an object in a bucket, an
+# instance, a version). When a (principal, call, day) names more than `cap` distinct resources, these parts
+# are replaced by their common prefix followed by `*`, within each container.
+_LEAVES = ("key", "arns", "instanceId", "copySource", "versionId", "qualifier")
+COLLAPSED_MARK = "~"  # sorts after every real field name
+MANY = "*"  # more distinct containers than the cap: only the fact of the calls is kept
+_decode_obj = msgspec.json.Decoder(dict[str, Any]).decode
+
+
+def level_of(value: str) -> int:
+    """0 for an identifier as observed, 1 for a collapsed one, 2 for MANY."""
+    if value == MANY:
+        return 2
+    return 1 if f'"{COLLAPSED_MARK}":' in value else 0
+
+
+def _prefix(values: list[str]) -> str:
+    stripped = [v.rstrip("*") for v in values]
+    first, last = min(stripped), max(stripped)
+    n = 0
+    while n < len(first) and n < len(last) and first[n] == last[n]:
+        n += 1
+    return first[:n] + "*"
+
+
+def collapse(values: list[str], cap: int) -> tuple[dict[str, str], int]:
+    """Map each identifier of one group to its collapsed form, and the level reached.
+
+    Depends only on the set of values, and collapsing collapsed values gives the same result as collapsing
+    the originals, so the outcome does not depend on how ingestion was split into runs.
+    """
+    if MANY in values:
+        return dict.fromkeys(values, MANY), 2
+    parsed = {v: (_decode_obj(v) if v else {}) for v in values}
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for obj in parsed.values():
+        base = {k: v for k, v in obj.items() if k not in _LEAVES and k != COLLAPSED_MARK}
+        groups.setdefault(_encode(base).decode(), []).append(obj)
+    if len(groups) > cap:
+        return dict.fromkeys(values, MANY), 2
+    collapsed: dict[str, str] = {}
+    for base_text, members in groups.items():
+        out: dict[str, Any] = _decode_obj(base_text)
+        for leaf in _LEAVES:
+            found: list[str] = []
+            for m in members:
+                v = m.get(leaf)
+                if isinstance(v, list):
+                    found.extend(x for x in v if isinstance(x, str))
+                elif isinstance(v, str):
+                    found.append(v)
+            if found:
+                prefix = _prefix(found)
+                out[leaf] = [prefix] if leaf in {"arns", "instanceId"} else prefix
+        out[COLLAPSED_MARK] = 1
+        collapsed[base_text] = _encode(out).decode()
+    mapping = {}
+    for v, obj in parsed.items():
+        base = {k: x for k, x in obj.items() if k not in _LEAVES and k != COLLAPSED_MARK}
+        mapping[v] = collapsed[_encode(base).decode()]
+    return mapping, 1

@@ -1,0 +1,78 @@
+"""The trail bucket's key layout: classify keys, and build the prefixes and keys the poller lists with.
+
+`<root>AWSLogs/[<org-id>/]<account>/<folder>/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz`
+
+The date folders and the file-name timestamp are the *delivery* time, not the time of the events inside.
+Only the `CloudTrail` folder holds API events; Digest, Insight, NetworkActivity, Aggregated and anything else
+is skipped by its folder, never opened.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from accessfit.model import LogObject, Partition
+
+_KEY = re.compile(
+    r"^(?P<root>(?:.*/)?)AWSLogs/(?:(?P<org>o-[a-z0-9]{10,32})/)?(?P<account>\d{12})/"
+    r"(?P<folder>[^/]+)/(?P<region>[a-z0-9-]+)/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<file>[^/]+)$"
+)
+# AWS documents one example without the `_` before the unique string, so that underscore is optional.
+_FILE = re.compile(r"^\d{12}_CloudTrail_[A-Za-z0-9-]+_(?P<stamp>\d{8}T\d{4}Z)_?[A-Za-z0-9]*\.json(?:\.gz)?$")
+
+ACCOUNT = re.compile(r"^\d{12}$")
+ORG = re.compile(r"^o-[a-z0-9]{10,32}$")
+REGION = re.compile(r"^[a-z0-9-]+$")
+
+# Bounded set of reasons a listed key is not a log file to ingest (also a metric label later).
+SKIP_DIGEST = "digest"
+SKIP_INSIGHT = "insight"
+SKIP_OTHER_FOLDER = "other_folder"
+SKIP_UNRECOGNIZED = "unrecognized_key"
+
+
+def classify(key: str) -> LogObject | str:
+    """Return the log object a key names, or the reason it is not one."""
+    m = _KEY.match(key)
+    if m is None:
+        return SKIP_UNRECOGNIZED
+    folder = m["folder"]
+    if folder != "CloudTrail":
+        if folder == "CloudTrail-Digest":
+            return SKIP_DIGEST
+        if folder == "CloudTrail-Insight":
+            return SKIP_INSIGHT
+        return SKIP_OTHER_FOLDER
+    f = _FILE.match(m["file"])
+    if f is None:
+        return SKIP_UNRECOGNIZED
+    stamp = f["stamp"]
+    try:
+        delivered = datetime.strptime(stamp, "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+    except ValueError:
+        return SKIP_UNRECOGNIZED
+    partition = Partition(root=m["root"], org=m["org"], account=m["account"], region=m["region"])
+    return LogObject(key=key, partition=partition, delivered=delivered)
+
+
+def day_prefix(partition: Partition, day: datetime) -> str:
+    return f"{partition.path}{day:%Y/%m/%d}/"
+
+
+def start_after_key(partition: Partition, at: datetime) -> str:
+    """A key that sorts just before every file of `partition` delivered at or after minute `at`.
+
+    Files of the same minute differ only in their random suffix, which sorts after this key.
+    """
+    return f"{day_prefix(partition, at)}{partition.account}_CloudTrail_{partition.region}_{at:%Y%m%dT%H%M}Z"
+
+
+def normalize_root(prefix: str) -> str:
+    """The folder under which `AWSLogs/` lives, from what a user may type as a prefix."""
+    p = prefix.strip("/")
+    if p == "AWSLogs":
+        return ""
+    if p.endswith("/AWSLogs"):
+        p = p[: -len("/AWSLogs")]
+    return f"{p}/" if p else ""

@@ -1,0 +1,156 @@
+"""Records → daily usage aggregates: (principal, eventSource, eventName, resource, day, outcome) → count.
+
+Pure: takes decoded records and the window, returns counts and the reason for every record not counted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from accessfit.decode import Record
+from accessfit.identity import principal_of
+from accessfit.model import Outcome, Principal
+from accessfit.resources import resource_of
+
+# Bounded reasons a record is not counted (also metric labels).
+MISSING_FIELD = "missing_field"
+BAD_EVENT_TIME = "bad_event_time"
+SERVICE_EVENT = "service_event"
+INSIGHT_EVENT = "insight_event"
+AGGREGATED_EVENT = "aggregated_event"
+NETWORK_ACTIVITY = "network_activity"
+CROSS_ACCOUNT_COPY = "cross_account_copy"
+OUTSIDE_WINDOW = "outside_window"
+FUTURE_EVENT = "future_event"
+DUPLICATE_EVENT = "duplicate_event"
+
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+_SKIPPED_TYPES = {
+    "AwsServiceEvent": SERVICE_EVENT,
+    "AwsCloudTrailInsight": INSIGHT_EVENT,
+    "AwsAggregatedEvent": AGGREGATED_EVENT,
+    "AwsVpceEvents": NETWORK_ACTIVITY,
+}
+_SKIPPED_CATEGORIES = {"Insight": INSIGHT_EVENT, "Aggregated": AGGREGATED_EVENT, "NetworkActivity": NETWORK_ACTIVITY}
+_DENIED_CODES = frozenset({
+    "unauthorizedoperation", "unauthorizedaccess", "authorizationerror", "authorizationerrorexception",
+    "forbidden", "forbiddenexception", "notauthorized",
+})
+
+# (principal ARN, eventSource, eventName, resource, day, outcome)
+Key = tuple[str, str, str, str, str, int]
+
+
+def outcome_of(error_code: str | None) -> Outcome:
+    """Authorized, denied by IAM, or failed for another reason. EC2's DryRunOperation proves authorization."""
+    if not error_code:
+        return Outcome.ALLOWED
+    code = error_code.lower()
+    if code.startswith("client."):
+        code = code[len("client."):]
+    if code == "dryrunoperation":
+        return Outcome.ALLOWED
+    if code.startswith("accessdenied") or code.endswith("accessdenied") or code in _DENIED_CODES:
+        return Outcome.DENIED
+    return Outcome.FAILED
+
+
+@dataclass(slots=True)
+class FileUsage:
+    """What one log file contributed, for its ledger row and its day of coverage."""
+
+    records: int = 0
+    ingested: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    first_event: str | None = None
+    last_event: str | None = None
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+
+@dataclass(slots=True)
+class Aggregate:
+    """Usage of several files, merged in memory before it is written in one transaction."""
+
+    rows: dict[Key, list[object]] = field(default_factory=dict)  # key -> [count, first_seen, last_seen]
+    principals: dict[str, Principal] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    first_day: str  # events before this day are outside the index's window
+    last_day: str  # events after this day are clock errors, not usage
+
+
+def accumulate(records: list[Record], agg: Aggregate, window: Window) -> FileUsage:
+    """Count a file's records into `agg`; return the file's own figures."""
+    out = FileUsage(records=len(records))
+    skipped = out.skipped
+    rows = agg.rows
+    principals = agg.principals
+    seen_ids: set[str] = set()
+    first = last = None
+    for rec in records:
+        reason: str | None = None
+        source, name, when = rec.eventSource, rec.eventName, rec.eventTime
+        if not source or not name or not when:
+            reason = MISSING_FIELD
+        elif rec.eventType in _SKIPPED_TYPES:
+            reason = _SKIPPED_TYPES[rec.eventType]
+        elif rec.eventCategory in _SKIPPED_CATEGORIES:
+            reason = _SKIPPED_CATEGORIES[rec.eventCategory]
+        elif _TIME.match(when) is None:
+            reason = BAD_EVENT_TIME
+        if reason is None and rec.eventID is not None:
+            if rec.eventID in seen_ids:
+                reason = DUPLICATE_EVENT
+            else:
+                seen_ids.add(rec.eventID)
+        principal: Principal | str = ""
+        if reason is None:
+            principal = principal_of(rec.userIdentity)
+            if isinstance(principal, str):
+                reason = principal
+        if reason is None:
+            uid = rec.userIdentity
+            recipient = rec.recipientAccountId
+            # The caller's own account holds its copy of a cross-account call; count that one only.
+            if uid is not None and uid.accountId and recipient and uid.accountId != recipient:
+                reason = CROSS_ACCOUNT_COPY
+        if reason is None:
+            day = when[:10]  # type: ignore[index]
+            if day < window.first_day:
+                reason = OUTSIDE_WINDOW
+            elif day > window.last_day:
+                reason = FUTURE_EVENT
+        if reason is not None:
+            skipped[reason] = skipped.get(reason, 0) + 1
+            continue
+        assert isinstance(principal, Principal)
+        stamp = when[:19] + "Z"  # type: ignore[index]
+        if first is None or stamp < first:
+            first = stamp
+        if last is None or stamp > last:
+            last = stamp
+        arn = principal.arn
+        if arn not in principals:
+            principals[arn] = principal
+        key = (arn, source, name, resource_of(rec), stamp[:10], int(outcome_of(rec.errorCode)))  # type: ignore[arg-type]
+        row = rows.get(key)
+        if row is None:
+            rows[key] = [1, stamp, stamp]
+        else:
+            row[0] += 1  # type: ignore[operator]
+            if stamp < row[1]:  # type: ignore[operator]
+                row[1] = stamp
+            elif stamp > row[2]:  # type: ignore[operator]
+                row[2] = stamp
+        out.ingested += 1
+    out.first_event, out.last_event = first, last
+    return out
