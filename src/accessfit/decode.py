@@ -165,12 +165,15 @@ def decode(data: bytes, max_bytes: int) -> Decoded:
     try:
         raw = _RAW_FILE_DECODER.decode(text).Records
     except msgspec.ValidationError as exc:
-        doc = _ANY_DECODER.decode(text)
+        doc = _ANY_DECODER.decode(text)  # valid JSON: the raw decoder would have said otherwise
         if not isinstance(doc, dict):
             raise DecodeError("not_a_log_file", "the document is not a JSON object") from exc
         if "Records" not in doc:
             raise DecodeError("no_records", "the document has no Records list") from exc
         raise DecodeError("no_records", "Records is not a list") from exc
+    except msgspec.DecodeError as exc:
+        # The typed pass can stop at a wrong type before it reaches a syntax error further on.
+        raise DecodeError("invalid_json", str(exc)[:200]) from exc
     out = Decoded(records=[], text_bytes=len(text))
     for item in raw:
         try:

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import os
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+
+
+@pytest.fixture(autouse=True)
+def fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials in every test; nothing reaches real AWS or any network beyond 127.0.0.1."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for name in list(os.environ):
+        if name.startswith("ACCESSFIT_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def reset_structlog() -> Iterator[None]:
+    yield
+    structlog.reset_defaults()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A boto3 S3 client built by accessfit, talking HTTP to a fresh moto server."""
+    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"))  # noqa: S310
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    from accessfit.aws import s3_client
+
+    return s3_client()
+
+
+def upload_tree(client: Any, bucket: str, root: Path, only: set[str] | None = None) -> list[str]:
+    keys = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            key = path.relative_to(root).as_posix()
+            if only is None or key in only:
+                client.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
+                keys.append(key)
+    return keys
+
+
+@pytest.fixture
+def upload() -> Any:
+    return upload_tree

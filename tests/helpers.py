@@ -1,0 +1,116 @@
+"""Small, hand-checked CloudTrail records and trail files for the tests."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import string
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from accessfit.trailgen import log_key, write_object
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+A1 = "111122223333"
+A2 = "444455556666"
+
+
+def role_uid(account: str = A1, name: str = "app", path: str = "/", session: str = "s1") -> dict[str, Any]:
+    arn = f"arn:aws:iam::{account}:role{path}{name}"
+    return {
+        "type": "AssumedRole",
+        "principalId": f"AROAEXAMPLE:{session}",
+        "arn": f"arn:aws:sts::{account}:assumed-role/{name}/{session}",
+        "accountId": account,
+        "sessionContext": {"sessionIssuer": {"type": "Role", "arn": arn, "accountId": account, "userName": name}},
+    }
+
+
+def user_uid(account: str = A1, name: str = "alice") -> dict[str, Any]:
+    return {"type": "IAMUser", "arn": f"arn:aws:iam::{account}:user/{name}", "accountId": account, "userName": name}
+
+
+_counter = iter(range(10**9))
+
+
+def rec(
+    name: str = "GetObject",
+    source: str = "s3.amazonaws.com",
+    *,
+    uid: dict[str, Any] | None = None,
+    time: str = "2026-11-27T10:00:00Z",
+    error: str | None = None,
+    params: Any = None,
+    resources: Any = None,
+    event_id: str | None = None,
+    recipient: str | None = A1,
+    event_type: str = "AwsApiCall",
+    **extra: Any,
+) -> dict[str, Any]:
+    r: dict[str, Any] = {
+        "eventVersion": "1.09",
+        "userIdentity": uid if uid is not None else role_uid(),
+        "eventTime": time,
+        "eventSource": source,
+        "eventName": name,
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "203.0.113.9",
+        "userAgent": "test",
+        "requestParameters": params,
+        "responseElements": None,
+        "eventID": event_id or f"00000000-0000-4000-8000-{next(_counter):012d}",
+        "eventType": event_type,
+        "recipientAccountId": recipient,
+    }
+    if error:
+        r["errorCode"] = error
+    if resources is not None:
+        r["resources"] = resources
+    r.update(extra)
+    return r
+
+
+def doc(records: list[dict[str, Any]]) -> bytes:
+    return json.dumps({"Records": records}).encode()
+
+
+def gz(data: bytes) -> bytes:
+    return gzip.compress(data, mtime=0)
+
+
+def suffix(seed: object) -> str:
+    return "".join(random.Random(str(seed)).choices(string.ascii_letters + string.digits, k=16))
+
+
+def write_log(
+    root: Path, delivered: datetime, records: list[dict[str, Any]] | None = None, *, account: str = A1,
+    region: str = "us-east-1", org: str | None = None, tail: str | None = None, data: bytes | None = None,
+    prefix: str = "",
+) -> str:
+    """Write one log file; `data` replaces the gzip of `records` (for bad input). Returns its key."""
+    key = log_key(account, region, delivered, tail or suffix((account, region, delivered, len(records or []))),
+                  org, prefix)
+    write_object(root, key, data if data is not None else gz(doc(records or [])))
+    return key
+
+
+def snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """The index's content with ids resolved, for comparing two indexes built differently."""
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        q = {
+            "usage": "SELECT p.arn, p.kind, c.event_source, c.event_name, r.value, u.day, u.outcome, u.count, "
+                     "u.first_seen, u.last_seen FROM usage u JOIN principals p ON p.id = u.principal_id "
+                     "JOIN api_calls c ON c.id = u.call_id JOIN resources r ON r.id = u.resource_id",
+            "objects": "SELECT key, day, status, reason, records, ingested, skipped FROM objects",
+            "coverage": "SELECT p.path, c.day, c.objects, c.failed, c.records, c.ingested, c.first_event, "
+                        "c.last_event FROM coverage c JOIN partitions p ON p.id = c.partition_id",
+            "skipped": "SELECT day, reason, count FROM skipped",
+        }
+        return {name: sorted(conn.execute(sql).fetchall()) for name, sql in q.items()}
+    finally:
+        conn.close()
