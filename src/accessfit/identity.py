@@ -15,8 +15,10 @@ from accessfit.model import Principal
 
 SSO_ROLE_PREFIX = "AWSReservedSSO_"
 _SERVICE_LINKED_PATH = "/aws-service-role/"
-_ASSUMED = re.compile(r"^arn:(?P<part>[\w-]+):sts::(?P<acct>\d{12}):assumed-role/(?P<role>[^/]+)/")
-_IAM_ARN = re.compile(r"^arn:[\w-]+:iam::(?P<acct>\d{12}):(?P<rest>.+)$")
+# Account ids are 12 digits; recorded fixtures and redacted logs carry shorter placeholders, which are kept
+# as they are rather than dropped.
+_ASSUMED = re.compile(r"^arn:(?P<part>[\w-]+):sts::(?P<acct>\d+):assumed-role/(?P<role>[^/]+)(?:/|$)")
+_IAM_ARN = re.compile(r"^arn:[\w-]+:iam::(?P<acct>\d+):(?P<rest>.+)$")
 
 # Bounded reasons (also metric labels).
 NO_IDENTITY = "no_identity"

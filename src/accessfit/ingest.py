@@ -93,6 +93,14 @@ class IngestReport:
         }
 
 
+_SHORT_RANGE_DAYS = 7
+
+
+def _number(prefix: str) -> int | None:
+    name = prefix.rstrip("/").rsplit("/", 1)[-1]
+    return int(name) if name.isdigit() else None
+
+
 def _minute(t: datetime) -> datetime:
     return t.astimezone(UTC).replace(second=0, microsecond=0)
 
@@ -153,8 +161,7 @@ class _Run:
                 start = max(start, opts.since)
         start = _minute(start)
         todo: list[LogObject] = []
-        day = start.replace(hour=0, minute=0)
-        while day.date() <= cutoff.date():
+        for day in self.days(p, start, cutoff):
             prefix = day_prefix(p, day)
             after = start_after_key(p, start) if day.date() == start.date() else None
             known = self.index.ledger_keys(url, p, prefix)
@@ -172,8 +179,33 @@ class _Run:
                     continue
                 todo.append(LogObject(key=listed.key, partition=p, delivered=found.delivered,
                                       size=listed.size, etag=listed.etag))
-            day += timedelta(days=1)
         return todo, start, cutoff
+
+    def days(self, p: Partition, start: datetime, cutoff: datetime) -> list[datetime]:
+        """The day folders to list. A long range (a backfill, a long outage) is walked through the year and
+        month folders that exist instead of listing every day of it."""
+        first, last = start.date(), cutoff.date()
+        midnight = start.replace(hour=0, minute=0)
+        if (last - first).days <= _SHORT_RANGE_DAYS:
+            return [midnight + timedelta(days=n) for n in range((last - first).days + 1)]
+        found = []
+        for year_path in self.source.list_prefixes(p.path):
+            year = _number(year_path)
+            if year is None or not first.year <= year <= last.year:
+                continue
+            for month_path in self.source.list_prefixes(year_path):
+                month = _number(month_path)
+                if month is None or not (first.year, first.month) <= (year, month) <= (last.year, last.month):
+                    continue
+                for day_path in self.source.list_prefixes(month_path):
+                    day = _number(day_path)
+                    try:
+                        when = datetime(year, month, day or 0, tzinfo=UTC)
+                    except ValueError:
+                        continue
+                    if first <= when.date() <= last:
+                        found.append(when)
+        return sorted(found)
 
     # -- reading ---------------------------------------------------------------------------------------------
 

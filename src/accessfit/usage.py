@@ -25,7 +25,8 @@ OUTSIDE_WINDOW = "outside_window"
 FUTURE_EVENT = "future_event"
 DUPLICATE_EVENT = "duplicate_event"
 
-_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+# ISO 8601 in UTC; some writers put a space for the T. Fractions and offsets past the seconds are ignored.
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}")
 _SKIPPED_TYPES = {
     "AwsServiceEvent": SERVICE_EVENT,
     "AwsCloudTrailInsight": INSIGHT_EVENT,
@@ -133,7 +134,7 @@ def accumulate(records: list[Record], agg: Aggregate, window: Window) -> FileUsa
             skipped[reason] = skipped.get(reason, 0) + 1
             continue
         assert isinstance(principal, Principal)
-        stamp = when[:19] + "Z"  # type: ignore[index]
+        stamp = f"{when[:10]}T{when[11:19]}Z"  # type: ignore[index]
         if first is None or stamp < first:
             first = stamp
         if last is None or stamp > last:
