@@ -1,0 +1,64 @@
+"""Crash safety: a real `accessfit ingest` killed with SIGKILL mid-run, restarted, ends with the same index as a
+clean run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from helpers import snapshot
+
+from accessfit.trailgen import TrailSpec, generate
+
+
+def _objects(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+        try:
+            return int(conn.execute("SELECT COUNT(*) FROM objects").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.OperationalError:
+        return 0  # schema not created yet
+
+
+def _ingest(trail: Path, db: Path, batch: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "ACCESSFIT_SETTLE": "0s", "ACCESSFIT_BATCH_OBJECTS": str(batch), "ACCESSFIT_RESOURCE_CAP": "20"}
+    return subprocess.Popen([sys.executable, "-m", "accessfit", "ingest", "--source", str(trail), "--db", str(db)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+@pytest.mark.slow
+def test_sigkill_mid_run_then_restart_gives_the_index_of_a_clean_run(tmp_path: Path) -> None:
+    trail = tmp_path / "trail"
+    stats = generate(trail, datetime.now(UTC) - timedelta(minutes=10),
+                     TrailSpec(events=60_000, days=3, seed=5, min_per_file=50, max_per_file=150))
+    clean, crashed = tmp_path / "clean.sqlite3", tmp_path / "crashed.sqlite3"
+    assert _ingest(trail, clean, batch=20).wait(timeout=300) == 0
+
+    kills = 0
+    for fraction in (0.2, 0.5, 0.8):
+        proc = _ingest(trail, crashed, batch=2)
+        target = int(stats.files * fraction)
+        deadline = time.monotonic() + 120
+        while _objects(crashed) < target and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait(timeout=60)
+        assert proc.returncode in (0, -signal.SIGKILL), proc.stderr.read() if proc.stderr else b""
+    assert kills >= 2, "the run finished before it could be killed; the trail is too small to test this"
+    final = _ingest(trail, crashed, batch=2)
+    assert final.wait(timeout=300) == 0
+    assert _objects(crashed) == stats.files
+    assert snapshot(crashed) == snapshot(clean)
