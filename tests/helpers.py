@@ -29,7 +29,12 @@ def role_uid(account: str = A1, name: str = "app", path: str = "/", session: str
 
 
 def user_uid(account: str = A1, name: str = "alice") -> dict[str, Any]:
-    return {"type": "IAMUser", "arn": f"arn:aws:iam::{account}:user/{name}", "accountId": account, "userName": name}
+    return {
+        "type": "IAMUser",
+        "arn": f"arn:aws:iam::{account}:user/{name}",
+        "accountId": account,
+        "userName": name,
+    }
 
 
 _counter = iter(range(10**9))
@@ -85,13 +90,26 @@ def suffix(seed: object) -> str:
 
 
 def write_log(
-    root: Path, delivered: datetime, records: list[dict[str, Any]] | None = None, *, account: str = A1,
-    region: str = "us-east-1", org: str | None = None, tail: str | None = None, data: bytes | None = None,
+    root: Path,
+    delivered: datetime,
+    records: list[dict[str, Any]] | None = None,
+    *,
+    account: str = A1,
+    region: str = "us-east-1",
+    org: str | None = None,
+    tail: str | None = None,
+    data: bytes | None = None,
     prefix: str = "",
 ) -> str:
     """Write one log file; `data` replaces the gzip of `records` (for bad input). Returns its key."""
-    key = log_key(account, region, delivered, tail or suffix((account, region, delivered, len(records or []))),
-                  org, prefix)
+    key = log_key(
+        account,
+        region,
+        delivered,
+        tail or suffix((account, region, delivered, len(records or []))),
+        org,
+        prefix,
+    )
     write_object(root, key, data if data is not None else gz(doc(records or [])))
     return key
 
@@ -104,11 +122,11 @@ def snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     try:
         q = {
             "usage": "SELECT p.arn, p.kind, c.event_source, c.event_name, r.value, u.day, u.outcome, u.count, "
-                     "u.first_seen, u.last_seen FROM usage u JOIN principals p ON p.id = u.principal_id "
-                     "JOIN api_calls c ON c.id = u.call_id JOIN resources r ON r.id = u.resource_id",
+            "u.first_seen, u.last_seen FROM usage u JOIN principals p ON p.id = u.principal_id "
+            "JOIN api_calls c ON c.id = u.call_id JOIN resources r ON r.id = u.resource_id",
             "objects": "SELECT key, day, status, reason, records, ingested, skipped FROM objects",
             "coverage": "SELECT p.path, c.day, c.objects, c.failed, c.records, c.ingested, c.first_event, "
-                        "c.last_event FROM coverage c JOIN partitions p ON p.id = c.partition_id",
+            "c.last_event FROM coverage c JOIN partitions p ON p.id = c.partition_id",
             "skipped": "SELECT day, reason, count FROM skipped",
         }
         return {name: sorted(conn.execute(sql).fetchall()) for name, sql in q.items()}

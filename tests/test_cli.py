@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import rec, user_uid, write_log
 
 from accessfit import config
 from accessfit.cli import main
 from accessfit.errors import ConfigError
+from helpers import rec, user_uid, write_log
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "accessfit.example.toml"
 
@@ -29,7 +29,12 @@ def test_layers_file_then_environment_then_flags(tmp_path: Path, monkeypatch: py
     cfg = tmp_path / "a.toml"
     cfg.write_text('source = "/from/file"\nwindow_days = 30\naccounts = ["111122223333"]\nlookback = "2h"\n')
     s = config.load(cfg)
-    assert (s.source, s.window_days, s.accounts, s.lookback) == ("/from/file", 30, ["111122223333"], timedelta(hours=2))
+    assert (s.source, s.window_days, s.accounts, s.lookback) == (
+        "/from/file",
+        30,
+        ["111122223333"],
+        timedelta(hours=2),
+    )
     monkeypatch.setenv("ACCESSFIT_WINDOW_DAYS", "45")
     monkeypatch.setenv("ACCESSFIT_ACCOUNTS", "111122223333, 444455556666")
     monkeypatch.setenv("ACCESSFIT_CONFIG", str(cfg))
@@ -39,18 +44,32 @@ def test_layers_file_then_environment_then_flags(tmp_path: Path, monkeypatch: py
     assert (s.window_days, s.source) == (7, "s3://b/p")
 
 
-@pytest.mark.parametrize(("env", "toml", "message"), [
-    ({"ACCESSFIT_WINDOW_DAYS": "many"}, "",
-     "invalid setting window_days (ACCESSFIT_WINDOW_DAYS='many'): Input should be a valid integer"),
-    ({"ACCESSFIT_WINDOW_DAYS": "0"}, "", "invalid setting window_days"),
-    ({}, "lookback = 'soon'\n", "invalid setting lookback ({cfg}): expected a duration such as 90s"),
-    ({}, "windowdays = 3\n", "unknown setting 'windowdays' in {cfg}"),
-    ({}, "source = 'http://x'\n", "invalid setting source"),
-    ({"ACCESSFIT_ACCOUNTS": "12"}, "", "invalid setting accounts (ACCESSFIT_ACCOUNTS='12'): '12' is not a 12-digit"),
-    ({}, "window_days = [\n", "is not valid TOML"),
-])
+@pytest.mark.parametrize(
+    ("env", "toml", "message"),
+    [
+        (
+            {"ACCESSFIT_WINDOW_DAYS": "many"},
+            "",
+            "invalid setting window_days (ACCESSFIT_WINDOW_DAYS='many'): Input should be a valid integer",
+        ),
+        ({"ACCESSFIT_WINDOW_DAYS": "0"}, "", "invalid setting window_days"),
+        ({}, "lookback = 'soon'\n", "invalid setting lookback ({cfg}): expected a duration such as 90s"),
+        ({}, "windowdays = 3\n", "unknown setting 'windowdays' in {cfg}"),
+        ({}, "source = 'http://x'\n", "invalid setting source"),
+        (
+            {"ACCESSFIT_ACCOUNTS": "12"},
+            "",
+            "invalid setting accounts (ACCESSFIT_ACCOUNTS='12'): '12' is not a 12-digit",
+        ),
+        ({}, "window_days = [\n", "is not valid TOML"),
+    ],
+)
 def test_a_bad_setting_is_one_line_naming_it_and_exit_78(
-    env: dict[str, str], toml: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str],
+    toml: str,
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     cfg = tmp_path / "c.toml"
@@ -80,8 +99,15 @@ def test_ingest_and_principals(tmp_path: Path, capsys: pytest.CaptureFixture[str
     now = datetime.now(UTC)
     stamp = f"{now - timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}"
     root, db = tmp_path / "trail", str(tmp_path / "i.sqlite3")
-    write_log(root, now - timedelta(minutes=30), [rec(time=stamp), rec(time=stamp, error="AccessDenied"),
-                                                 rec("ListBuckets", time=stamp, uid=user_uid())])
+    write_log(
+        root,
+        now - timedelta(minutes=30),
+        [
+            rec(time=stamp),
+            rec(time=stamp, error="AccessDenied"),
+            rec("ListBuckets", time=stamp, uid=user_uid()),
+        ],
+    )
     assert main(["ingest", "--source", str(root), "--db", db, "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["objects"]["done"] == 1 and report["events"]["ingested"] == 3

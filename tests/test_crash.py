@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import snapshot
 
 from accessfit.trailgen import TrailSpec, generate
+from helpers import snapshot
 
 
 def _objects(db: Path) -> int:
@@ -32,16 +32,28 @@ def _objects(db: Path) -> int:
 
 
 def _ingest(trail: Path, db: Path, batch: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "ACCESSFIT_SETTLE": "0s", "ACCESSFIT_BATCH_OBJECTS": str(batch), "ACCESSFIT_RESOURCE_CAP": "20"}
-    return subprocess.Popen([sys.executable, "-m", "accessfit", "ingest", "--source", str(trail), "--db", str(db)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "ACCESSFIT_SETTLE": "0s",
+        "ACCESSFIT_BATCH_OBJECTS": str(batch),
+        "ACCESSFIT_RESOURCE_CAP": "20",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "accessfit", "ingest", "--source", str(trail), "--db", str(db)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 @pytest.mark.slow
 def test_sigkill_mid_run_then_restart_gives_the_index_of_a_clean_run(tmp_path: Path) -> None:
     trail = tmp_path / "trail"
-    stats = generate(trail, datetime.now(UTC) - timedelta(minutes=10),
-                     TrailSpec(events=60_000, days=3, seed=5, min_per_file=50, max_per_file=150))
+    stats = generate(
+        trail,
+        datetime.now(UTC) - timedelta(minutes=10),
+        TrailSpec(events=60_000, days=3, seed=5, min_per_file=50, max_per_file=150),
+    )
     clean, crashed = tmp_path / "clean.sqlite3", tmp_path / "crashed.sqlite3"
     assert _ingest(trail, clean, batch=20).wait(timeout=300) == 0
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 import gzip
 
 import pytest
-from helpers import doc, gz, rec
 
 from accessfit.decode import decode, inflate
 from accessfit.errors import DecodeError
+from helpers import doc, gz, rec
 
 MB = 1 << 20
 
@@ -18,8 +18,17 @@ def test_gzip_and_plain_json_decode_alike() -> None:
 
 
 def test_reads_the_needed_fields() -> None:
-    r = decode(doc([rec(params={"bucketName": "b", "key": "k", "versionId": "v1"},
-                        resources=[{"ARN": "arn:aws:s3:::b/k", "type": "AWS::S3::Object"}])]), MB).records[0]
+    r = decode(
+        doc(
+            [
+                rec(
+                    params={"bucketName": "b", "key": "k", "versionId": "v1"},
+                    resources=[{"ARN": "arn:aws:s3:::b/k", "type": "AWS::S3::Object"}],
+                )
+            ]
+        ),
+        MB,
+    ).records[0]
     assert r.eventSource == "s3.amazonaws.com"
     assert r.userIdentity is not None and r.userIdentity.sessionContext is not None
     assert r.userIdentity.sessionContext.sessionIssuer is not None
@@ -28,16 +37,19 @@ def test_reads_the_needed_fields() -> None:
     assert r.resources is not None and r.resources[0].ARN == "arn:aws:s3:::b/k"
 
 
-@pytest.mark.parametrize(("data", "reason"), [
-    (b"", "empty"),
-    (b"\x1f\x8b\x08\x00garbage-garbage-garbage", "corrupt_gzip"),
-    (gzip.compress(doc([rec()]))[:-12], "truncated_gzip"),
-    (b"{not json", "invalid_json"),
-    (gz(b'{"Records": [1, 2'), "invalid_json"),
-    (b'{"awsAccountId": "1", "logFiles": []}', "no_records"),
-    (b'{"Records": {"a": 1}}', "no_records"),
-    (b"[1, 2, 3]", "not_a_log_file"),
-])
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty"),
+        (b"\x1f\x8b\x08\x00garbage-garbage-garbage", "corrupt_gzip"),
+        (gzip.compress(doc([rec()]))[:-12], "truncated_gzip"),
+        (b"{not json", "invalid_json"),
+        (gz(b'{"Records": [1, 2'), "invalid_json"),
+        (b'{"awsAccountId": "1", "logFiles": []}', "no_records"),
+        (b'{"Records": {"a": 1}}', "no_records"),
+        (b"[1, 2, 3]", "not_a_log_file"),
+    ],
+)
 def test_bad_objects_raise_a_reason(data: bytes, reason: str) -> None:
     with pytest.raises(DecodeError) as err:
         decode(data, MB)

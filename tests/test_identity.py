@@ -4,11 +4,11 @@ from typing import Any
 
 import msgspec
 import pytest
-from helpers import role_uid, user_uid
 
 from accessfit.decode import UserIdentity
 from accessfit.identity import principal_of
 from accessfit.model import Principal
+from helpers import role_uid, user_uid
 
 
 def p(uid: dict[str, Any] | None) -> Principal | str:
@@ -17,7 +17,8 @@ def p(uid: dict[str, Any] | None) -> Principal | str:
 
 def test_assumed_role_maps_to_the_role_arn_with_its_path() -> None:
     assert p(role_uid(name="etl", path="/service-role/")) == Principal(
-        "arn:aws:iam::111122223333:role/service-role/etl", "role", "111122223333")
+        "arn:aws:iam::111122223333:role/service-role/etl", "role", "111122223333"
+    )
 
 
 def test_identity_center_roles_are_marked() -> None:
@@ -41,28 +42,38 @@ def test_gov_partition_is_kept() -> None:
 def test_users_root_and_federated_users() -> None:
     assert p(user_uid()) == Principal("arn:aws:iam::111122223333:user/alice", "user", "111122223333")
     assert p({"type": "Root", "arn": "arn:aws:iam::111122223333:root", "accountId": "111122223333"}) == Principal(
-        "arn:aws:iam::111122223333:root", "root", "111122223333")
-    fed = {"type": "FederatedUser", "arn": "arn:aws:sts::111122223333:federated-user/bob",
-           "accountId": "111122223333",
-           "sessionContext": {"sessionIssuer": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/issuer"}}}
+        "arn:aws:iam::111122223333:root", "root", "111122223333"
+    )
+    fed = {
+        "type": "FederatedUser",
+        "arn": "arn:aws:sts::111122223333:federated-user/bob",
+        "accountId": "111122223333",
+        "sessionContext": {"sessionIssuer": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/issuer"}},
+    }
     assert p(fed) == Principal("arn:aws:iam::111122223333:user/issuer", "user", "111122223333")
     del fed["sessionContext"]
     assert p(fed) == Principal("arn:aws:sts::111122223333:federated-user/bob", "federated_user", "111122223333")
 
 
-@pytest.mark.parametrize(("uid", "reason"), [
-    (None, "no_identity"),
-    ({"type": "AWSService", "invokedBy": "lambda.amazonaws.com"}, "aws_service"),
-    ({"accountId": "111122223333", "invokedBy": "AWS Internal"}, "aws_service"),
-    ({"accountId": "111122223333"}, "no_identity_type"),
-    ({"type": "AWSAccount", "principalId": "AIDAX", "accountId": "444455556666"}, "aws_account"),
-    ({"type": "IdentityCenterUser", "accountId": "111122223333"}, "identity_center_user"),
-    ({"type": "SAMLUser", "principalId": "x", "userName": "u"}, "federation_call"),
-    ({"type": "WebIdentityUser", "principalId": "x", "userName": "u"}, "federation_call"),
-    ({"type": "Directory", "userName": "u"}, "unsupported_identity"),
-    ({"type": "Unknown", "userName": "u"}, "unsupported_identity"),
-    ({"type": "IAMUser", "userName": "u"}, "no_arn"),
-    (role_uid(name="AWSServiceRoleForECS", path="/aws-service-role/ecs.amazonaws.com/"), "service_linked_role"),
-])
+@pytest.mark.parametrize(
+    ("uid", "reason"),
+    [
+        (None, "no_identity"),
+        ({"type": "AWSService", "invokedBy": "lambda.amazonaws.com"}, "aws_service"),
+        ({"accountId": "111122223333", "invokedBy": "AWS Internal"}, "aws_service"),
+        ({"accountId": "111122223333"}, "no_identity_type"),
+        ({"type": "AWSAccount", "principalId": "AIDAX", "accountId": "444455556666"}, "aws_account"),
+        ({"type": "IdentityCenterUser", "accountId": "111122223333"}, "identity_center_user"),
+        ({"type": "SAMLUser", "principalId": "x", "userName": "u"}, "federation_call"),
+        ({"type": "WebIdentityUser", "principalId": "x", "userName": "u"}, "federation_call"),
+        ({"type": "Directory", "userName": "u"}, "unsupported_identity"),
+        ({"type": "Unknown", "userName": "u"}, "unsupported_identity"),
+        ({"type": "IAMUser", "userName": "u"}, "no_arn"),
+        (
+            role_uid(name="AWSServiceRoleForECS", path="/aws-service-role/ecs.amazonaws.com/"),
+            "service_linked_role",
+        ),
+    ],
+)
 def test_identities_without_a_governing_policy_are_skipped_with_a_reason(uid: Any, reason: str) -> None:
     assert p(uid) == reason

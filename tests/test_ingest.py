@@ -8,12 +8,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from helpers import A1, A2, NOW, doc, gz, rec, role_uid, snapshot, user_uid, write_log
 
 from accessfit.errors import SourceAccessError, StoreError, TransientSourceError
 from accessfit.index import UsageIndex
 from accessfit.ingest import IngestOptions, IngestReport, ingest
 from accessfit.sources.local import LocalSource
+from helpers import A1, A2, NOW, doc, gz, rec, role_uid, snapshot, user_uid, write_log
 
 OPTS = IngestOptions(settle=timedelta(minutes=2), lookback=timedelta(hours=1), fetch_workers=1)
 T = NOW - timedelta(hours=3)
@@ -97,8 +97,14 @@ def test_org_and_single_account_layouts_in_one_bucket_and_allow_lists(tmp_path: 
     root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
     write_log(root, T, [rec()], account=A1)
     write_log(root, T, [rec(uid=role_uid(account=A2), recipient=A2)], account=A2, org="o-a1b2c3d4e5")
-    write_log(root, T, [rec(uid=role_uid(account=A2), recipient=A2)], account=A2, org="o-a1b2c3d4e5",
-              region="eu-west-1")
+    write_log(
+        root,
+        T,
+        [rec(uid=role_uid(account=A2), recipient=A2)],
+        account=A2,
+        org="o-a1b2c3d4e5",
+        region="eu-west-1",
+    )
     only = run(root, db, opts=replace(OPTS, accounts=frozenset({A2}), regions=frozenset({"eu-west-1"})))
     assert (only.partitions, only.objects_done) == (1, 1)
     rest = run(root, db)
@@ -195,11 +201,16 @@ def test_since_bounds_the_first_backfill(tmp_path: Path) -> None:
     assert rep.objects_listed == 1 and rep.events_ingested == 1
 
 
-def test_many_resources_per_call_and_day_are_collapsed_the_same_way_in_one_run_or_several(tmp_path: Path) -> None:
+def test_many_resources_per_call_and_day_are_collapsed_the_same_way_in_one_run_or_several(
+    tmp_path: Path,
+) -> None:
     root = tmp_path / "trail"
     for n in range(6):
-        write_log(root, T + timedelta(minutes=n), [
-            rec(params={"bucketName": "b", "key": f"raw/{n}/{m}.gz"}) for m in range(10)])
+        write_log(
+            root,
+            T + timedelta(minutes=n),
+            [rec(params={"bucketName": "b", "key": f"raw/{n}/{m}.gz"}) for m in range(10)],
+        )
     opts = replace(OPTS, resource_cap=25)
     one, split = tmp_path / "one.sqlite3", tmp_path / "split.sqlite3"
     run(root, one, opts=opts)

@@ -3,10 +3,9 @@ from __future__ import annotations
 import json
 import random
 
-from helpers import doc, rec
-
 from accessfit.decode import decode
 from accessfit.resources import LIST_MAX, VALUE_MAX, collapse, level_of, resource_of
+from helpers import doc, rec
 
 
 def res(**kw: object) -> str:
@@ -14,38 +13,70 @@ def res(**kw: object) -> str:
 
 
 def test_s3_object_keeps_bucket_and_key_and_drops_redundant_arns() -> None:
-    got = res(params={"bucketName": "b", "key": "a/b.txt", "Host": "b.s3.amazonaws.com"},
-              resources=[{"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::b/a/b.txt"},
-                         {"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::b"}])
+    got = res(
+        params={"bucketName": "b", "key": "a/b.txt", "Host": "b.s3.amazonaws.com"},
+        resources=[
+            {"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::b/a/b.txt"},
+            {"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::b"},
+        ],
+    )
     assert json.loads(got) == {"bucketName": "b", "key": "a/b.txt"}
 
 
 def test_version_presence_copy_source_and_passed_roles() -> None:
     assert json.loads(res(params={"bucketName": "b", "key": "k", "versionId": "3HL4kqt"})) == {
-        "bucketName": "b", "key": "k", "versionId": "*"}
-    assert json.loads(res(name="CopyObject", params={"bucketName": "b", "key": "k", "x-amz-copy-source": "src/x"})) \
-        == {"bucketName": "b", "key": "k", "copySource": "src/x"}
-    run = res(name="RunInstances", source="ec2.amazonaws.com", params={
-        "instancesSet": {"items": [{"imageId": "ami-1"}]},
-        "iamInstanceProfile": {"arn": "arn:aws:iam::111122223333:instance-profile/p"}})
+        "bucketName": "b",
+        "key": "k",
+        "versionId": "*",
+    }
+    assert json.loads(res(name="CopyObject", params={"bucketName": "b", "key": "k", "x-amz-copy-source": "src/x"})) == {
+        "bucketName": "b",
+        "key": "k",
+        "copySource": "src/x",
+    }
+    run = res(
+        name="RunInstances",
+        source="ec2.amazonaws.com",
+        params={
+            "instancesSet": {"items": [{"imageId": "ami-1"}]},
+            "iamInstanceProfile": {"arn": "arn:aws:iam::111122223333:instance-profile/p"},
+        },
+    )
     assert json.loads(run) == {"iamInstanceProfile": "arn:aws:iam::111122223333:instance-profile/p"}
-    stop = res(name="StopInstances", source="ec2.amazonaws.com", params={
-        "instancesSet": {"items": [{"instanceId": "i-2"}, {"instanceId": "i-1"}]}})
+    stop = res(
+        name="StopInstances",
+        source="ec2.amazonaws.com",
+        params={"instancesSet": {"items": [{"instanceId": "i-2"}, {"instanceId": "i-1"}]}},
+    )
     assert json.loads(stop) == {"instanceId": ["i-1", "i-2"]}
 
 
 def test_dynamodb_tables_of_batches_and_transactions() -> None:
-    tx = res(name="TransactWriteItems", source="dynamodb.amazonaws.com", params={
-        "transactItems": [{"put": {"tableName": "t2"}}, {"update": {"tableName": "t1"}}, {"put": {"tableName": "t2"}}]})
+    tx = res(
+        name="TransactWriteItems",
+        source="dynamodb.amazonaws.com",
+        params={
+            "transactItems": [
+                {"put": {"tableName": "t2"}},
+                {"update": {"tableName": "t1"}},
+                {"put": {"tableName": "t2"}},
+            ]
+        },
+    )
     assert json.loads(tx) == {"tableNames": ["t1", "t2"]}
     batch = res(name="BatchGetItem", source="dynamodb.amazonaws.com", params={"requestItems": {"a": {}, "b": {}}})
     assert json.loads(batch) == {"tableNames": ["a", "b"]}
 
 
 def test_resources_array_arns_and_arn_prefixes() -> None:
-    got = res(name="Decrypt", source="kms.amazonaws.com", resources=[
-        {"type": "AWS::KMS::Key", "ARN": "arn:aws:kms:us-east-1:111122223333:key/k1"},
-        {"type": "AWS::IAM::AccessKey", "ARN": "arn:aws:iam::111122223333:accesskey/ASIA1"}])
+    got = res(
+        name="Decrypt",
+        source="kms.amazonaws.com",
+        resources=[
+            {"type": "AWS::KMS::Key", "ARN": "arn:aws:kms:us-east-1:111122223333:key/k1"},
+            {"type": "AWS::IAM::AccessKey", "ARN": "arn:aws:iam::111122223333:accesskey/ASIA1"},
+        ],
+    )
     assert json.loads(got) == {"arns": ["arn:aws:kms:us-east-1:111122223333:key/k1"]}
     listing = res(name="ListObjects", resources=[{"type": "AWS::S3::Object", "ARNPrefix": "arn:aws:s3:::b/raw/"}])
     assert json.loads(listing) == {"arns": ["arn:aws:s3:::b/raw/*"]}
@@ -59,8 +90,11 @@ def test_no_resource_is_the_empty_string() -> None:
 def test_values_and_lists_are_bounded() -> None:
     got = json.loads(res(params={"bucketName": "b", "key": "x" * 5000}))
     assert len(got["key"]) == VALUE_MAX and got["key"].endswith("*")
-    many = res(name="StopInstances", source="ec2.amazonaws.com",
-               params={"instancesSet": {"items": [{"instanceId": f"i-{n:03d}"} for n in range(50)]}})
+    many = res(
+        name="StopInstances",
+        source="ec2.amazonaws.com",
+        params={"instancesSet": {"items": [{"instanceId": f"i-{n:03d}"} for n in range(50)]}},
+    )
     assert len(json.loads(many)["instanceId"]) == LIST_MAX
 
 

@@ -15,13 +15,13 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.stub import Stubber
-from helpers import A1, A2, NOW, rec, role_uid, snapshot, write_log
-from test_ingest import BAD
 
 from accessfit.errors import SourceAccessError, SourceError, TransientSourceError
 from accessfit.index import UsageIndex
 from accessfit.ingest import IngestOptions, IngestReport, ingest
 from accessfit.sources.s3 import S3Source
+from helpers import A1, A2, NOW, rec, role_uid, snapshot, write_log
+from test_ingest import BAD
 
 OPTS = IngestOptions(settle=timedelta(minutes=2), lookback=timedelta(hours=1), fetch_workers=3)
 T = NOW - timedelta(minutes=50)
@@ -73,7 +73,9 @@ def test_the_client_uses_adaptive_retries(s3: Any) -> None:
 
 
 def test_polls_after_the_first_read_only_new_objects_and_never_list_the_bucket(
-    s3: Any, trail: Any, tmp_path: Path,
+    s3: Any,
+    trail: Any,
+    tmp_path: Path,
 ) -> None:
     db = tmp_path / "i.sqlite3"
     for n in range(4):
@@ -112,8 +114,10 @@ def test_an_organization_trail_under_a_prefix_with_digests_beside_it(s3: Any, tr
     org = "o-a1b2c3d4e5"
     trail(T, [rec()], org=org, prefix="logs/")
     trail(T, [rec(uid=role_uid(account=A2), recipient=A2)], org=org, account=A2, prefix="logs/")
-    digest = (f"logs/AWSLogs/{org}/{A1}/CloudTrail-Digest/us-east-1/{T:%Y/%m/%d}/"
-              f"{A1}_CloudTrail-Digest_us-east-1_t_us-east-1_{T:%Y%m%dT%H%M%S}Z.json.gz")
+    digest = (
+        f"logs/AWSLogs/{org}/{A1}/CloudTrail-Digest/us-east-1/{T:%Y/%m/%d}/"
+        f"{A1}_CloudTrail-Digest_us-east-1_t_us-east-1_{T:%Y%m%dT%H%M%S}Z.json.gz"
+    )
     s3.put_object(Bucket=BUCKET, Key=digest, Body=b'{"logFiles": []}')
     rec_ = Recorder(s3)
     rep = poll(s3, db, url=f"s3://{BUCKET}/logs")
@@ -148,16 +152,22 @@ def _stubbed() -> tuple[Any, Stubber]:
 def test_access_denied_on_listing_is_one_clear_error() -> None:
     client, stub = _stubbed()
     stub.add_client_error("list_objects_v2", "AccessDenied", "Access Denied", 403)
-    with stub, pytest.raises(SourceAccessError, match=r"access denied to s3://b/AWSLogs/ \(needs s3:ListBucket"):
+    with (
+        stub,
+        pytest.raises(SourceAccessError, match=r"access denied to s3://b/AWSLogs/ \(needs s3:ListBucket"),
+    ):
         S3Source(client, "s3://b").list_prefixes("AWSLogs/")
 
 
-@pytest.mark.parametrize(("code", "status", "error"), [
-    ("SlowDown", 503, TransientSourceError),
-    ("InternalError", 500, TransientSourceError),
-    ("KMS.AccessDeniedException", 403, SourceAccessError),
-    ("NoSuchKey", 404, SourceError),
-])
+@pytest.mark.parametrize(
+    ("code", "status", "error"),
+    [
+        ("SlowDown", 503, TransientSourceError),
+        ("InternalError", 500, TransientSourceError),
+        ("KMS.AccessDeniedException", 403, SourceAccessError),
+        ("NoSuchKey", 404, SourceError),
+    ],
+)
 def test_read_errors_are_classified(code: str, status: int, error: type[Exception]) -> None:
     client, stub = _stubbed()
     stub.add_client_error("get_object", code, code, status)
@@ -167,12 +177,20 @@ def test_read_errors_are_classified(code: str, status: int, error: type[Exceptio
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "accessfit", *args], capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "accessfit", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+    )
 
 
 def test_cli_ingests_from_s3_and_reports_a_missing_bucket(
-    s3: Any, trail: Any, tmp_path: Path, moto_server: str,
+    s3: Any,
+    trail: Any,
+    tmp_path: Path,
+    moto_server: str,
 ) -> None:
     from datetime import UTC, datetime
 
@@ -184,5 +202,4 @@ def test_cli_ingests_from_s3_and_reports_a_missing_bucket(
     assert json.loads(ok.stdout)["events"]["ingested"] == 1
     bad = _cli("ingest", "--source", "s3://absent-bucket", env=env)
     assert bad.returncode == 69
-    assert bad.stderr.strip().splitlines() == [
-        "accessfit: cannot read the trail: bucket absent-bucket does not exist"]
+    assert bad.stderr.strip().splitlines() == ["accessfit: cannot read the trail: bucket absent-bucket does not exist"]

@@ -11,11 +11,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from helpers import NOW
 
 from accessfit.index import UsageIndex
 from accessfit.ingest import IngestOptions, ingest
 from accessfit.sources.local import LocalSource
+from helpers import NOW
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "cloudtrail"
 SETS = sorted(p for p in SHARED.iterdir() if p.is_dir()) if SHARED.is_dir() else []

@@ -37,8 +37,9 @@ def test_the_trail_looks_like_a_real_one(tmp_path: Path) -> None:
     sources = {r["eventSource"] for r in records}
     assert len(sources) >= 15
     assert any(r.get("eventCategory") == "Data" and r["eventSource"] == "lambda.amazonaws.com" for r in records)
-    assert any(r.get("errorCode") in {"AccessDenied", "AccessDeniedException", "Client.UnauthorizedOperation"}
-               for r in records)
+    assert any(
+        r.get("errorCode") in {"AccessDenied", "AccessDeniedException", "Client.UnauthorizedOperation"} for r in records
+    )
     assert any("AWSReservedSSO_" in r["userIdentity"].get("arn", "") for r in records)
     for key in stats.keys[:20]:
         delivered = datetime.strptime(key.split("_")[-2], "%Y%m%dT%H%MZ").replace(tzinfo=UTC)

@@ -16,7 +16,7 @@ _RETRIES = Config(
     connect_timeout=10,
     read_timeout=60,
     max_pool_connections=32,
-    user_agent_appid="accessfit",
+    user_agent_extra="accessfit",
 )
 
 

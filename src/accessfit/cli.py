@@ -51,7 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ing = sub.add_parser(
-        "ingest", parents=[common], help="one ingestion pass over the trail",
+        "ingest",
+        parents=[common],
+        help="one ingestion pass over the trail",
         description="Read the log files delivered since the last pass (or since --since on the first) and add "
         "them to the index. Exit 0 when done, 75 when some objects hit transient errors and will be read again, "
         "69 when the trail cannot be read, 78 on a bad setting.",
@@ -60,8 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     ing.add_argument("--since", type=_date, metavar="DATE", help="start of a first backfill (default: the window)")
     ing.add_argument("--window-days", type=int, metavar="N", help="days of usage kept (setting `window_days`)")
 
-    pr = sub.add_parser("principals", parents=[common], help="principals in the index, with their usage",
-                        description="Principals with kind, account, calls, distinct API calls, first and last seen.")
+    pr = sub.add_parser(
+        "principals",
+        parents=[common],
+        help="principals in the index, with their usage",
+        description="Principals with kind, account, calls, distinct API calls, first and last seen.",
+    )
     pr.set_defaults(source=None, since=None, window_days=None)
 
     cfg = sub.add_parser("config", help="settings")
@@ -70,10 +76,13 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("--source", help="as for ingest")
     chk.set_defaults(since=None, window_days=None)
 
-    demo = sub.add_parser("demo", help="write a realistic demo trail to a directory",
-                          description="Generate a demo trail (several accounts and regions of an organization "
-                          "trail, roles, Identity Center roles, users, many services, S3 and Lambda data events, "
-                          "denied calls, digest and Insights files) ending now.")
+    demo = sub.add_parser(
+        "demo",
+        help="write a realistic demo trail to a directory",
+        description="Generate a demo trail (several accounts and regions of an organization "
+        "trail, roles, Identity Center roles, users, many services, S3 and Lambda data events, "
+        "denied calls, digest and Insights files) ending now.",
+    )
     demo.add_argument("--out", required=True, metavar="DIR", help="directory to write the trail into")
     demo.add_argument("--events", type=int, default=20_000, help="number of events (default 20000)")
     demo.add_argument("--days", type=int, default=7, help="days of history (default 7)")
@@ -142,10 +151,18 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     log.configure(s.log_level, s.log_format, sys.stderr)
     url = s.require_source()
     opts = IngestOptions(
-        root=_root_of(url), window_days=s.window_days, since=s.since_datetime(), lookback=s.lookback,
-        settle=s.settle, accounts=frozenset(s.accounts), regions=frozenset(s.regions),
-        batch_objects=s.batch_objects, max_object_bytes=s.max_object_mb << 20, max_json_bytes=s.max_json_mb << 20,
-        fetch_workers=s.fetch_workers if url.startswith("s3://") else 1, resource_cap=s.resource_cap,
+        root=_root_of(url),
+        window_days=s.window_days,
+        since=s.since_datetime(),
+        lookback=s.lookback,
+        settle=s.settle,
+        accounts=frozenset(s.accounts),
+        regions=frozenset(s.regions),
+        batch_objects=s.batch_objects,
+        max_object_bytes=s.max_object_mb << 20,
+        max_json_bytes=s.max_json_mb << 20,
+        fetch_workers=s.fetch_workers if url.startswith("s3://") else 1,
+        resource_cap=s.resource_cap,
     )
     source = _open_source(url)
     stop = threading.Event()
@@ -173,12 +190,16 @@ def _reasons(counts: dict[str, int]) -> str:
 def _print_report(r: Any) -> None:
     skipped_events = sum(r.events_skipped.values())
     print(f"source      {r.source} ({r.partitions} partitions, {r.seconds:.1f} s)")
-    print(f"objects     {r.objects_new:,} new: {r.objects_done:,} ingested, {r.objects_failed:,} failed; "
-          f"{r.objects_known:,} already ingested, {r.objects_pending:,} settling, {r.objects_retry:,} to retry")
+    print(
+        f"objects     {r.objects_new:,} new: {r.objects_done:,} ingested, {r.objects_failed:,} failed; "
+        f"{r.objects_known:,} already ingested, {r.objects_pending:,} settling, {r.objects_retry:,} to retry"
+    )
     if r.keys_skipped:
         print(f"keys        skipped: {_reasons(r.keys_skipped)}")
-    print(f"events      {r.events_ingested:,} ingested, {skipped_events:,} skipped"
-          + (f" ({_reasons(r.events_skipped)})" if skipped_events else ""))
+    print(
+        f"events      {r.events_ingested:,} ingested, {skipped_events:,} skipped"
+        + (f" ({_reasons(r.events_skipped)})" if skipped_events else "")
+    )
     print(f"principals  {r.principals:,} with new usage")
     if r.seconds > 0 and r.records:
         print(f"rate        {r.records / r.seconds:,.0f} events/s, {r.bytes_read / 1e6:,.1f} MB read")
@@ -201,8 +222,17 @@ def _cmd_principals(args: argparse.Namespace) -> int:
         return EXIT_OK
     header = ("PRINCIPAL", "KIND", "ACCOUNT", "CALLS", "DENIED", "API CALLS", "FIRST SEEN", "LAST SEEN")
     table = [header] + [
-        (r["arn"], r["kind"], r["account"], f"{r['calls']:,}", f"{r['denied']:,}", str(r["api_calls"]),
-         r["first_seen"], r["last_seen"]) for r in rows
+        (
+            r["arn"],
+            r["kind"],
+            r["account"],
+            f"{r['calls']:,}",
+            f"{r['denied']:,}",
+            str(r["api_calls"]),
+            r["first_seen"],
+            r["last_seen"],
+        )
+        for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
@@ -228,14 +258,21 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     spec = TrailSpec(events=args.events, days=args.days, seed=args.seed)
     stats = generate(Path(args.out), datetime.now(UTC), spec)
-    print(f"wrote {stats.files} log files ({stats.events:,} events), {stats.digests} digest and "
-          f"{stats.insights} Insights files to {args.out}")
+    print(
+        f"wrote {stats.files} log files ({stats.events:,} events), {stats.digests} digest and "
+        f"{stats.insights} Insights files to {args.out}"
+    )
     return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"ingest": _cmd_ingest, "principals": _cmd_principals, "config": _cmd_config, "demo": _cmd_demo}
+    handlers = {
+        "ingest": _cmd_ingest,
+        "principals": _cmd_principals,
+        "config": _cmd_config,
+        "demo": _cmd_demo,
+    }
     try:
         return handlers[args.command](args)
     except ConfigError as exc:

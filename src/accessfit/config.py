@@ -61,7 +61,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", validate_default=True)
 
     source: str | None = Field(
-        default=None, description="Trail to read: a directory laid out like the bucket, file://…, or s3://bucket[/prefix]"
+        default=None,
+        description="Trail to read: a directory laid out like the bucket, file://…, or s3://bucket[/prefix]",
     )
     database: Path = Field(default=Path("accessfit.sqlite3"), description="The SQLite index file")
     window_days: int = Field(default=90, ge=1, le=36500, description="Days of usage the index keeps")
@@ -74,8 +75,9 @@ class Settings(BaseSettings):
     batch_objects: int = Field(default=20, ge=1, le=10000, description="Objects per index transaction")
     max_object_mb: int = Field(default=128, ge=1, le=4096, description="Largest object read, compressed")
     max_json_mb: int = Field(default=1024, ge=1, le=16384, description="Largest log file, inflated")
-    resource_cap: int = Field(default=100, ge=1, le=100000,
-                              description="Distinct resources kept per principal, call and day")
+    resource_cap: int = Field(
+        default=100, ge=1, le=100000, description="Distinct resources kept per principal, call and day"
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Log level")
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto: console on a terminal, JSON lines otherwise"
@@ -111,9 +113,7 @@ class Settings(BaseSettings):
 
     def require_source(self) -> str:
         if not self.source:
-            raise ConfigError(
-                f"no source configured: set `source` in the config file, {ENV_PREFIX}SOURCE, or --source"
-            )
+            raise ConfigError(f"no source configured: set `source` in the config file, {ENV_PREFIX}SOURCE, or --source")
         return self.source
 
 
@@ -142,8 +142,11 @@ def load(config: str | Path | None = None, **overrides: Any) -> Settings:
     class _Layered(Settings):
         @classmethod
         def settings_customise_sources(
-            cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-            env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
             file_secret_settings: PydanticBaseSettingsSource,
         ) -> tuple[PydanticBaseSettingsSource, ...]:
             layers = [init_settings, env_settings]

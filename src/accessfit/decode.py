@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
 from accessfit.errors import DecodeError
 
-try:  # ISA-L inflate is ~1.8x zlib; fall back cleanly where the wheel is missing.
-    from isal import isal_zlib as _inflate_mod
+_decompressobj: Any = zlib.decompressobj
+_INFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error,)
+try:  # ISA-L inflate is ~1.8x zlib; zlib is the fallback where the wheel is missing.
+    from isal import isal_zlib
+
+    _decompressobj = isal_zlib.decompressobj
+    _INFLATE_ERRORS = (zlib.error, cast("type[Exception]", isal_zlib.error))
 except ImportError:  # pragma: no cover - exercised only without isal installed
-    _inflate_mod = zlib  # type: ignore[assignment]
+    pass
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -50,7 +55,7 @@ class UserIdentity(msgspec.Struct, gc=False):
 
 class Resource(msgspec.Struct, gc=False):
     ARN: str | None = None
-    ARNPrefix: str | None = None  # noqa: N815
+    ARNPrefix: str | None = None
     type: str | None = None
 
 
@@ -141,10 +146,10 @@ def inflate(data: bytes, max_bytes: int) -> bytes:
         if len(data) > max_bytes:
             raise DecodeError("too_large", f"more than {max_bytes} bytes")
         return data
-    d = _inflate_mod.decompressobj(31)
+    d = _decompressobj(31)  # 31: gzip header and trailer
     try:
         out = d.decompress(data, max_bytes + 1)
-    except (zlib.error, _inflate_mod.error) as exc:  # type: ignore[attr-defined]
+    except _INFLATE_ERRORS as exc:
         raise DecodeError("corrupt_gzip", str(exc)) from exc
     if len(out) > max_bytes:
         raise DecodeError("too_large", f"inflates to more than {max_bytes} bytes")

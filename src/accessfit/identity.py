@@ -82,8 +82,7 @@ def principal_of(uid: UserIdentity | None) -> Principal | str:
         # GetFederationToken sessions are bounded by the issuing user's policies: attribute them there.
         issuer = uid.sessionContext.sessionIssuer if uid.sessionContext else None
         if issuer and issuer.arn and (account := _account_of(issuer.arn)):
-            return Principal(arn=issuer.arn, kind="root" if issuer.arn.endswith(":root") else "user",
-                             account=account)
+            return Principal(arn=issuer.arn, kind="root" if issuer.arn.endswith(":root") else "user", account=account)
         if uid.arn and uid.accountId:
             return Principal(arn=uid.arn, kind="federated_user", account=uid.accountId)
         return NO_ARN

@@ -2,7 +2,7 @@
 
 Files are named by delivery minute with a random suffix and arrive late and out of order, so the last key
 seen is no cursor. Each (account, region) partition keeps a high-water delivery time; a poll lists the day
-folders from (high water − lookback) up to (now − settle), skips the keys the ledger already holds, and
+folders from (high water - lookback) up to (now - settle), skips the keys the ledger already holds, and
 processes the rest. An idle poll therefore lists one or two day folders per partition and reads nothing.
 """
 
@@ -74,12 +74,18 @@ class IngestReport:
             "source": self.source,
             "partitions": self.partitions,
             "objects": {
-                "listed": self.objects_listed, "new": self.objects_new, "done": self.objects_done,
-                "failed": self.objects_failed, "known": self.objects_known, "pending": self.objects_pending,
-                "retry": self.objects_retry, "skipped": dict(sorted(self.keys_skipped.items())),
+                "listed": self.objects_listed,
+                "new": self.objects_new,
+                "done": self.objects_done,
+                "failed": self.objects_failed,
+                "known": self.objects_known,
+                "pending": self.objects_pending,
+                "retry": self.objects_retry,
+                "skipped": dict(sorted(self.keys_skipped.items())),
             },
             "events": {
-                "records": self.records, "ingested": self.events_ingested,
+                "records": self.records,
+                "ingested": self.events_ingested,
                 "skipped": dict(sorted(self.events_skipped.items())),
             },
             "principals": self.principals,
@@ -132,8 +138,13 @@ def discover(source: Source, opts: IngestOptions) -> list[Partition]:
 
 class _Run:
     def __init__(
-        self, source: Source, index: UsageIndex, opts: IngestOptions, now: datetime,
-        stop: threading.Event | None, progress: Callable[[IngestReport], None] | None,
+        self,
+        source: Source,
+        index: UsageIndex,
+        opts: IngestOptions,
+        now: datetime,
+        stop: threading.Event | None,
+        progress: Callable[[IngestReport], None] | None,
     ) -> None:
         self.source, self.index, self.opts, self.now = source, index, opts, now
         self.stop = stop or threading.Event()
@@ -177,8 +188,15 @@ class _Run:
                 if found.delivered > cutoff:
                     self.report.objects_pending += 1
                     continue
-                todo.append(LogObject(key=listed.key, partition=p, delivered=found.delivered,
-                                      size=listed.size, etag=listed.etag))
+                todo.append(
+                    LogObject(
+                        key=listed.key,
+                        partition=p,
+                        delivered=found.delivered,
+                        size=listed.size,
+                        etag=listed.etag,
+                    )
+                )
         return todo, start, cutoff
 
     def days(self, p: Partition, start: datetime, cutoff: datetime) -> list[datetime]:
@@ -266,10 +284,18 @@ class _Run:
         for reason, n in decoded.reasons.items():
             fu.skipped[reason] = fu.skipped.get(reason, 0) + n
         fu.records += decoded.malformed
-        self.batch.objects.append(ObjectRow(
-            obj=obj, status="done", reason=None, records=fu.records, ingested=fu.ingested,
-            skipped=fu.skipped, first_event=fu.first_event, last_event=fu.last_event,
-        ))
+        self.batch.objects.append(
+            ObjectRow(
+                obj=obj,
+                status="done",
+                reason=None,
+                records=fu.records,
+                ingested=fu.ingested,
+                skipped=fu.skipped,
+                first_event=fu.first_event,
+                last_event=fu.last_event,
+            )
+        )
         rep.objects_done += 1
         rep.records += fu.records
         rep.events_ingested += fu.ingested
@@ -338,8 +364,12 @@ class _Run:
 
 
 def ingest(
-    source: Source, index: UsageIndex, opts: IngestOptions, now: datetime,
-    stop: threading.Event | None = None, progress: Callable[[IngestReport], None] | None = None,
+    source: Source,
+    index: UsageIndex,
+    opts: IngestOptions,
+    now: datetime,
+    stop: threading.Event | None = None,
+    progress: Callable[[IngestReport], None] | None = None,
 ) -> IngestReport:
     """One pass over the source. `now` is a parameter so that tests and backfills control time."""
     return _Run(source, index, opts, now, stop, progress).run()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from accessfit.decode import Record
 from accessfit.identity import principal_of
@@ -33,11 +34,22 @@ _SKIPPED_TYPES = {
     "AwsAggregatedEvent": AGGREGATED_EVENT,
     "AwsVpceEvents": NETWORK_ACTIVITY,
 }
-_SKIPPED_CATEGORIES = {"Insight": INSIGHT_EVENT, "Aggregated": AGGREGATED_EVENT, "NetworkActivity": NETWORK_ACTIVITY}
-_DENIED_CODES = frozenset({
-    "unauthorizedoperation", "unauthorizedaccess", "authorizationerror", "authorizationerrorexception",
-    "forbidden", "forbiddenexception", "notauthorized",
-})
+_SKIPPED_CATEGORIES = {
+    "Insight": INSIGHT_EVENT,
+    "Aggregated": AGGREGATED_EVENT,
+    "NetworkActivity": NETWORK_ACTIVITY,
+}
+_DENIED_CODES = frozenset(
+    {
+        "unauthorizedoperation",
+        "unauthorizedaccess",
+        "authorizationerror",
+        "authorizationerrorexception",
+        "forbidden",
+        "forbiddenexception",
+        "notauthorized",
+    }
+)
 
 # (principal ARN, eventSource, eventName, resource, day, outcome)
 Key = tuple[str, str, str, str, str, int]
@@ -49,7 +61,7 @@ def outcome_of(error_code: str | None) -> Outcome:
         return Outcome.ALLOWED
     code = error_code.lower()
     if code.startswith("client."):
-        code = code[len("client."):]
+        code = code[len("client.") :]
     if code == "dryrunoperation":
         return Outcome.ALLOWED
     if code.startswith("accessdenied") or code.endswith("accessdenied") or code in _DENIED_CODES:
@@ -76,7 +88,7 @@ class FileUsage:
 class Aggregate:
     """Usage of several files, merged in memory before it is written in one transaction."""
 
-    rows: dict[Key, list[object]] = field(default_factory=dict)  # key -> [count, first_seen, last_seen]
+    rows: dict[Key, list[Any]] = field(default_factory=dict)  # key -> [count, first_seen, last_seen]
     principals: dict[str, Principal] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -89,6 +101,36 @@ class Window:
     last_day: str  # events after this day are clock errors, not usage
 
 
+def _classify(rec: Record, window: Window, seen_ids: set[str]) -> tuple[Principal, str] | str:
+    """The principal and UTC timestamp of a countable record, or the reason it is not counted."""
+    when = rec.eventTime
+    if not rec.eventSource or not rec.eventName or not when:
+        return MISSING_FIELD
+    if rec.eventType in _SKIPPED_TYPES:
+        return _SKIPPED_TYPES[rec.eventType]
+    if rec.eventCategory in _SKIPPED_CATEGORIES:
+        return _SKIPPED_CATEGORIES[rec.eventCategory]
+    if _TIME.match(when) is None:
+        return BAD_EVENT_TIME
+    if rec.eventID is not None:
+        if rec.eventID in seen_ids:
+            return DUPLICATE_EVENT
+        seen_ids.add(rec.eventID)
+    principal = principal_of(rec.userIdentity)
+    if isinstance(principal, str):
+        return principal
+    uid, recipient = rec.userIdentity, rec.recipientAccountId
+    # The caller's own account holds its copy of a cross-account call; count that one only.
+    if uid is not None and uid.accountId and recipient and uid.accountId != recipient:
+        return CROSS_ACCOUNT_COPY
+    day = when[:10]
+    if day < window.first_day:
+        return OUTSIDE_WINDOW
+    if day > window.last_day:
+        return FUTURE_EVENT
+    return principal, f"{day}T{when[11:19]}Z"
+
+
 def accumulate(records: list[Record], agg: Aggregate, window: Window) -> FileUsage:
     """Count a file's records into `agg`; return the file's own figures."""
     out = FileUsage(records=len(records))
@@ -96,45 +138,14 @@ def accumulate(records: list[Record], agg: Aggregate, window: Window) -> FileUsa
     rows = agg.rows
     principals = agg.principals
     seen_ids: set[str] = set()
-    first = last = None
+    first: str | None = None
+    last: str | None = None
     for rec in records:
-        reason: str | None = None
-        source, name, when = rec.eventSource, rec.eventName, rec.eventTime
-        if not source or not name or not when:
-            reason = MISSING_FIELD
-        elif rec.eventType in _SKIPPED_TYPES:
-            reason = _SKIPPED_TYPES[rec.eventType]
-        elif rec.eventCategory in _SKIPPED_CATEGORIES:
-            reason = _SKIPPED_CATEGORIES[rec.eventCategory]
-        elif _TIME.match(when) is None:
-            reason = BAD_EVENT_TIME
-        if reason is None and rec.eventID is not None:
-            if rec.eventID in seen_ids:
-                reason = DUPLICATE_EVENT
-            else:
-                seen_ids.add(rec.eventID)
-        principal: Principal | str = ""
-        if reason is None:
-            principal = principal_of(rec.userIdentity)
-            if isinstance(principal, str):
-                reason = principal
-        if reason is None:
-            uid = rec.userIdentity
-            recipient = rec.recipientAccountId
-            # The caller's own account holds its copy of a cross-account call; count that one only.
-            if uid is not None and uid.accountId and recipient and uid.accountId != recipient:
-                reason = CROSS_ACCOUNT_COPY
-        if reason is None:
-            day = when[:10]  # type: ignore[index]
-            if day < window.first_day:
-                reason = OUTSIDE_WINDOW
-            elif day > window.last_day:
-                reason = FUTURE_EVENT
-        if reason is not None:
-            skipped[reason] = skipped.get(reason, 0) + 1
+        found = _classify(rec, window, seen_ids)
+        if isinstance(found, str):
+            skipped[found] = skipped.get(found, 0) + 1
             continue
-        assert isinstance(principal, Principal)
-        stamp = f"{when[:10]}T{when[11:19]}Z"  # type: ignore[index]
+        principal, stamp = found
         if first is None or stamp < first:
             first = stamp
         if last is None or stamp > last:
@@ -142,15 +153,22 @@ def accumulate(records: list[Record], agg: Aggregate, window: Window) -> FileUsa
         arn = principal.arn
         if arn not in principals:
             principals[arn] = principal
-        key = (arn, source, name, resource_of(rec), stamp[:10], int(outcome_of(rec.errorCode)))  # type: ignore[arg-type]
+        key = (
+            arn,
+            rec.eventSource or "",
+            rec.eventName or "",
+            resource_of(rec),
+            stamp[:10],
+            int(outcome_of(rec.errorCode)),
+        )
         row = rows.get(key)
         if row is None:
             rows[key] = [1, stamp, stamp]
         else:
-            row[0] += 1  # type: ignore[operator]
-            if stamp < row[1]:  # type: ignore[operator]
+            row[0] += 1
+            if stamp < row[1]:
                 row[1] = stamp
-            elif stamp > row[2]:  # type: ignore[operator]
+            elif stamp > row[2]:
                 row[2] = stamp
         out.ingested += 1
     out.first_event, out.last_event = first, last

@@ -153,9 +153,9 @@ class UsageIndex:
             "INSERT OR IGNORE INTO partitions (source, path, org, account, region) VALUES (?, ?, ?, ?, ?)",
             (source, p.path, p.org, p.account, p.region),
         )
-        pid = int(self.conn.execute(
-            "SELECT id FROM partitions WHERE source = ? AND path = ?", (source, p.path)
-        ).fetchone()[0])
+        pid = int(
+            self.conn.execute("SELECT id FROM partitions WHERE source = ? AND path = ?", (source, p.path)).fetchone()[0]
+        )
         self._partition_ids[(source, p)] = pid
         return pid
 
@@ -175,9 +175,11 @@ class UsageIndex:
             self.conn.execute(
                 "INSERT OR IGNORE INTO api_calls (event_source, event_name) VALUES (?, ?)", (source, name)
             )
-            cid = int(self.conn.execute(
-                "SELECT id FROM api_calls WHERE event_source = ? AND event_name = ?", (source, name)
-            ).fetchone()[0])
+            cid = int(
+                self.conn.execute(
+                    "SELECT id FROM api_calls WHERE event_source = ? AND event_name = ?", (source, name)
+                ).fetchone()[0]
+            )
             self._call_ids[(source, name)] = cid
         return cid
 
@@ -243,10 +245,18 @@ class UsageIndex:
         principals = agg.principals
         for (arn, source, name, resource, day, outcome), (count, first, last) in agg.rows.items():
             p = principals[arn]
-            params.append((
-                self._principal(arn, p.kind, p.account), self._call(source, name), self._resource(resource),
-                day, outcome, count, first, last,
-            ))
+            params.append(
+                (
+                    self._principal(arn, p.kind, p.account),
+                    self._call(source, name),
+                    self._resource(resource),
+                    day,
+                    outcome,
+                    count,
+                    first,
+                    last,
+                )
+            )
         self.conn.executemany(
             "INSERT INTO usage (principal_id, call_id, resource_id, day, outcome, count, first_seen, last_seen) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET count = count + excluded.count, "
@@ -262,8 +272,19 @@ class UsageIndex:
             self.conn.execute(
                 "INSERT INTO objects (partition_id, key, day, size, etag, status, reason, records, ingested, "
                 "skipped, processed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (pid, obj.key, obj.day, obj.size, obj.etag, o.status, o.reason, o.records, o.ingested,
-                 sum(o.skipped.values()), stamp),
+                (
+                    pid,
+                    obj.key,
+                    obj.day,
+                    obj.size,
+                    obj.etag,
+                    o.status,
+                    o.reason,
+                    o.records,
+                    o.ingested,
+                    sum(o.skipped.values()),
+                    stamp,
+                ),
             )
             failed = 1 if o.status == "failed" else 0
             self.conn.execute(
@@ -331,8 +352,10 @@ class UsageIndex:
                 self.conn.executemany(
                     "INSERT INTO usage (principal_id, call_id, resource_id, day, outcome, count, first_seen, "
                     "last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(principal_id, call_id, self._resource(v), day, o, c, f, la)
-                     for (v, o), (c, f, la) in merged.items()],
+                    [
+                        (principal_id, call_id, self._resource(v), day, o, c, f, la)
+                        for (v, o), (c, f, la) in merged.items()
+                    ],
                 )
         return len(groups)
 
@@ -355,16 +378,18 @@ class UsageIndex:
 
     def principals(self) -> list[dict[str, Any]]:
         """Every principal with calls, distinct API calls and first/last seen."""
-        return list(self.db.query(
-            "SELECT p.arn, p.kind, p.account, "
-            "SUM(CASE WHEN u.outcome = 0 THEN u.count ELSE 0 END) AS allowed, "
-            "SUM(CASE WHEN u.outcome = 1 THEN u.count ELSE 0 END) AS denied, "
-            "SUM(CASE WHEN u.outcome = 2 THEN u.count ELSE 0 END) AS failed, "
-            "SUM(u.count) AS calls, COUNT(DISTINCT u.call_id) AS api_calls, "
-            "MIN(u.first_seen) AS first_seen, MAX(u.last_seen) AS last_seen "
-            "FROM principals p JOIN usage u ON u.principal_id = p.id "
-            "GROUP BY p.id ORDER BY calls DESC, p.arn"
-        ))
+        return list(
+            self.db.query(
+                "SELECT p.arn, p.kind, p.account, "
+                "SUM(CASE WHEN u.outcome = 0 THEN u.count ELSE 0 END) AS allowed, "
+                "SUM(CASE WHEN u.outcome = 1 THEN u.count ELSE 0 END) AS denied, "
+                "SUM(CASE WHEN u.outcome = 2 THEN u.count ELSE 0 END) AS failed, "
+                "SUM(u.count) AS calls, COUNT(DISTINCT u.call_id) AS api_calls, "
+                "MIN(u.first_seen) AS first_seen, MAX(u.last_seen) AS last_seen "
+                "FROM principals p JOIN usage u ON u.principal_id = p.id "
+                "GROUP BY p.id ORDER BY calls DESC, p.arn"
+            )
+        )
 
     def totals(self) -> dict[str, int]:
         row = self.conn.execute(
@@ -373,5 +398,4 @@ class UsageIndex:
             "(SELECT coalesce(SUM(count), 0) FROM usage), "
             "(SELECT COUNT(DISTINCT principal_id) FROM usage), (SELECT COUNT(*) FROM usage)"
         ).fetchone()
-        return dict(zip(("objects_done", "objects_failed", "events", "principals", "usage_rows"), row,
-                        strict=True))
+        return dict(zip(("objects_done", "objects_failed", "events", "principals", "usage_rows"), row, strict=True))

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectionError as BotoConnectionError,
     NoCredentialsError,
     PartialCredentialsError,
     ReadTimeoutError,
+)
+from botocore.exceptions import (
+    ConnectionError as BotoConnectionError,
 )
 
 from accessfit.errors import DecodeError, SourceAccessError, SourceError, TransientSourceError
@@ -35,14 +37,23 @@ _FATAL = {
     "PermanentRedirect": "bucket {bucket} is in another region than the client's",
 }
 _TRANSIENT = {
-    "SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "RequestTimeTooSkewed",
-    "InternalError", "ServiceUnavailable", "503", "500", "502", "504",
+    "SlowDown",
+    "Throttling",
+    "ThrottlingException",
+    "RequestTimeout",
+    "RequestTimeTooSkewed",
+    "InternalError",
+    "ServiceUnavailable",
+    "503",
+    "500",
+    "502",
+    "504",
 }
 
 
 def parse_url(url: str) -> tuple[str, str]:
     """`s3://bucket[/prefix]` → (bucket, prefix)."""
-    rest = url[len("s3://"):]
+    rest = url[len("s3://") :]
     bucket, _, prefix = rest.partition("/")
     if not bucket:
         raise SourceAccessError(f"{url!r} names no bucket; expected s3://bucket[/prefix]")
