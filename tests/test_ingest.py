@@ -201,8 +201,9 @@ def test_since_bounds_the_first_backfill(tmp_path: Path) -> None:
     assert rep.objects_listed == 1 and rep.events_ingested == 1
 
 
+@pytest.mark.parametrize("batch", [1, 4, 20])
 def test_many_resources_per_call_and_day_are_collapsed_the_same_way_in_one_run_or_several(
-    tmp_path: Path,
+    tmp_path: Path, batch: int
 ) -> None:
     root = tmp_path / "trail"
     for n in range(6):
@@ -211,7 +212,7 @@ def test_many_resources_per_call_and_day_are_collapsed_the_same_way_in_one_run_o
             T + timedelta(minutes=n),
             [rec(params={"bucketName": "b", "key": f"raw/{n}/{m}.gz"}) for m in range(10)],
         )
-    opts = replace(OPTS, resource_cap=25)
+    opts = replace(OPTS, resource_cap=8, batch_objects=batch)
     one, split = tmp_path / "one.sqlite3", tmp_path / "split.sqlite3"
     run(root, one, opts=opts)
     for cut in (1, 3, 6):

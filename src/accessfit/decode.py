@@ -33,11 +33,12 @@ GZIP_MAGIC = b"\x1f\x8b"
 MALFORMED_RECORD = "malformed_record"
 
 
+# Only the fields accessfit reads are declared: msgspec skips the others without allocating them, which is
+# most of the decoding cost saved.
+
+
 class Issuer(msgspec.Struct, gc=False):
-    type: str | None = None
     arn: str | None = None
-    accountId: str | None = None  # noqa: N815 - CloudTrail's field names
-    userName: str | None = None  # noqa: N815
 
 
 class SessionContext(msgspec.Struct, gc=False):
@@ -47,8 +48,7 @@ class SessionContext(msgspec.Struct, gc=False):
 class UserIdentity(msgspec.Struct, gc=False):
     type: str | None = None
     arn: str | None = None
-    accountId: str | None = None  # noqa: N815
-    principalId: str | None = None  # noqa: N815
+    accountId: str | None = None  # noqa: N815 - CloudTrail's field names
     invokedBy: str | None = None  # noqa: N815
     sessionContext: SessionContext | None = None  # noqa: N815
 
@@ -59,7 +59,7 @@ class Resource(msgspec.Struct, gc=False):
     type: str | None = None
 
 
-class Params(msgspec.Struct, gc=False):
+class Params(msgspec.Struct, gc=False, omit_defaults=True):
     """The request parameters that name a resource. `Any` because services disagree on shapes."""
 
     bucketName: Any = None  # noqa: N815
@@ -105,7 +105,6 @@ class Record(msgspec.Struct, gc=False):
     eventTime: str | None = None  # noqa: N815
     eventSource: str | None = None  # noqa: N815
     eventName: str | None = None  # noqa: N815
-    awsRegion: str | None = None  # noqa: N815
     eventID: str | None = None  # noqa: N815
     eventType: str | None = None  # noqa: N815
     eventCategory: str | None = None  # noqa: N815

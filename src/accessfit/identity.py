@@ -42,10 +42,33 @@ def _account_of(arn: str) -> str | None:
     return m["acct"] if m else None
 
 
+_cache: dict[tuple[str | None, ...], Principal | str] = {}
+_CACHE_MAX = 50_000
+
+
 def principal_of(uid: UserIdentity | None) -> Principal | str:
     """The principal for a record's userIdentity, or a skip reason."""
     if uid is None:
         return NO_IDENTITY
+    # Few identities make most calls; remember the answer per identity (session ARNs vary, issuers do not).
+    ctx = uid.sessionContext
+    issuer = ctx.sessionIssuer.arn if ctx is not None and ctx.sessionIssuer is not None else None
+    key = (
+        uid.type,
+        None if issuer and uid.type == "AssumedRole" else uid.arn,
+        issuer,
+        uid.accountId,
+        "1" if uid.invokedBy else None,
+    )
+    found = _cache.get(key)
+    if found is None:
+        if len(_cache) >= _CACHE_MAX:
+            _cache.clear()
+        found = _cache[key] = _resolve(uid)
+    return found
+
+
+def _resolve(uid: UserIdentity) -> Principal | str:
     kind = uid.type
     if kind == "AssumedRole":
         issuer = uid.sessionContext.sessionIssuer if uid.sessionContext else None

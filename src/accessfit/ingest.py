@@ -23,7 +23,7 @@ from accessfit.index import Batch, ObjectRow, UsageIndex
 from accessfit.model import LogObject, Partition
 from accessfit.sources import Source
 from accessfit.sources.layout import ACCOUNT, ORG, REGION, classify, day_prefix, start_after_key
-from accessfit.usage import Window, accumulate
+from accessfit.usage import Window, accumulate, collapse_groups
 
 log = structlog.get_logger(__name__)
 
@@ -311,6 +311,7 @@ class _Run:
 
     def flush(self) -> None:
         if self.batch:
+            collapse_groups(self.batch.usage, self.opts.resource_cap)
             self.principals.update(self.batch.usage.principals)
             self.index.commit(self.source.url, self.batch, self.now)
             self.batch = Batch()

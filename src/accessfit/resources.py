@@ -52,6 +52,8 @@ _SCALARS = (
     "instanceId",
     "resourceArn",
 )
+_SCALAR_SET = frozenset(_SCALARS)
+_ALIASES = {"Key": "key", "roleARN": "roleArn"}  # same meaning, other spelling
 # Resource types whose ARNs say nothing a policy can use (and would make every row unique).
 _IGNORED_TYPES = frozenset({"AWS::IAM::AccessKey"})
 _S3_TYPES = frozenset({"AWS::S3::Object", "AWS::S3::Bucket"})
@@ -78,53 +80,68 @@ def _texts(values: list[Any]) -> list[str]:
     return out[:LIST_MAX]
 
 
+def _profile(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return _text(value.get("arn")) or _text(value.get("name"))
+    return _text(value)
+
+
+def _instance_ids(value: Any) -> list[str]:
+    items = value.get("items") if isinstance(value, dict) else None
+    if not isinstance(items, list):
+        return []
+    return _texts([i.get("instanceId") for i in items if isinstance(i, dict)])
+
+
+def _tables(value: Any) -> list[str]:
+    if isinstance(value, dict):  # BatchGetItem/BatchWriteItem: {table: ...}
+        return _texts(list(value))
+    if isinstance(value, list):  # TransactGetItems/TransactWriteItems: [{"put": {"tableName": ...}}, ...]
+        return _texts(
+            [
+                op.get("tableName")
+                for item in value
+                if isinstance(item, dict)
+                for op in item.values()
+                if isinstance(op, dict)
+            ]
+        )
+    return []
+
+
 def _from_params(p: Params, out: dict[str, Any]) -> None:
-    for name in _SCALARS:
-        value = getattr(p, name)
-        if value is None:
-            continue
-        if isinstance(value, list):
-            if texts := _texts(value):
-                out[name] = texts
-        elif (text := _text(value)) is not None:
-            out[name] = text
-    if p.Key is not None and "key" not in out and (text := _text(p.Key)) is not None:
-        out["key"] = text
-    if p.roleARN is not None and "roleArn" not in out and (text := _text(p.roleARN)) is not None:
-        out["roleArn"] = text
-    if p.versionId is not None:
-        out["versionId"] = "*"
-    if p.copySource is not None and (text := _text(p.copySource)) is not None:
-        out["copySource"] = text
-    profile = p.iamInstanceProfile
-    if isinstance(profile, dict):
-        text = _text(profile.get("arn")) or _text(profile.get("name"))
-        if text:
-            out["iamInstanceProfile"] = text
-    elif (text := _text(profile)) is not None:
-        out["iamInstanceProfile"] = text
-    instances = p.instancesSet
-    if isinstance(instances, dict) and isinstance(items := instances.get("items"), list):
-        ids = _texts([i.get("instanceId") for i in items if isinstance(i, dict)])
-        if ids:
-            out["instanceId"] = ids
-    tables: list[Any] = []
-    if isinstance(p.requestItems, dict):
-        tables.extend(p.requestItems)
-    if isinstance(p.transactItems, list):
-        for item in p.transactItems:
-            if isinstance(item, dict):
-                for op in item.values():
-                    if isinstance(op, dict):
-                        tables.append(op.get("tableName"))
-    if tables and (names := _texts(tables)):
-        out["tableNames"] = names
+    # Only the fields the request set come back (omit_defaults), usually one to three.
+    for name, value in msgspec.to_builtins(p).items():
+        if name in _SCALAR_SET:
+            if isinstance(value, list):
+                if texts := _texts(value):
+                    out[name] = texts
+            elif (text := _text(value)) is not None:
+                out[name] = text
+        elif name == "versionId":
+            out["versionId"] = "*"
+        elif name == "x-amz-copy-source":
+            if (text := _text(value)) is not None:
+                out["copySource"] = text
+        elif name == "iamInstanceProfile":
+            if text := _profile(value):
+                out[name] = text
+        elif name == "instancesSet":
+            if ids := _instance_ids(value):
+                out["instanceId"] = ids
+        elif name in {"requestItems", "transactItems"}:
+            if tables := _tables(value):
+                out["tableNames"] = sorted({*out.get("tableNames", ()), *tables})[:LIST_MAX]
+        elif name in _ALIASES and (text := _text(value)) is not None:
+            out.setdefault(_ALIASES[name], text)
 
 
 def resource_of(record: Record) -> str:
     """The canonical resource identifier of one record ('' when it names none)."""
-    out: dict[str, Any] = {}
     params = record.requestParameters
+    if params is None and not record.resources:
+        return ""
+    out: dict[str, Any] = {}
     if params is not None:
         _from_params(params, out)
     if record.resources:

@@ -779,35 +779,70 @@ class Generator:
         return key, gz_records([rec])
 
 
-def generate(root: Path, end: datetime, spec: TrailSpec, prefix: str = "") -> GenStats:
-    """Write a trail of about `spec.events` events delivered over the `spec.days` days before `end`."""
+def plan(end: datetime, spec: TrailSpec) -> list[tuple[int, str, str, datetime, int]]:
+    """(index, account, region, delivery time, events) of every log file of the trail."""
     rng = random.Random(spec.seed)
-    gen = Generator(spec)
-    stats = GenStats()
     end = end.astimezone(UTC).replace(second=0, microsecond=0)
     start = end - timedelta(days=spec.days)
     partitions = [(a, r) for a in spec.accounts for r in spec.regions]
-    pweights = [3 if r == spec.regions[0] else 1 for _, r in partitions]
-    avg = (spec.min_per_file + spec.max_per_file) // 2
-    files = max(1, spec.events // avg)
-    step = (end - start) / files
-    remaining = spec.events
-    for i in range(files):
-        account, region = rng.choices(partitions, pweights)[0]
-        n = remaining if i == files - 1 else min(remaining, rng.randint(spec.min_per_file, spec.max_per_file))
-        if n <= 0:
-            break
-        delivered = start + step * (i + 1)
-        delivered = delivered.replace(second=0, microsecond=0)
+    weights = [3 if r == spec.regions[0] else 1 for _, r in partitions]
+    step = (end - start) / max(1, spec.events // ((spec.min_per_file + spec.max_per_file) // 2))
+    out = []
+    remaining, i = spec.events, 0
+    while remaining > 0:
+        account, region = rng.choices(partitions, weights)[0]
+        n = min(remaining, rng.randint(spec.min_per_file, spec.max_per_file))
+        delivered = min(end, start + step * (i + 1)).replace(second=0, microsecond=0)
+        out.append((i, account, region, delivered, n))
+        remaining -= n
+        i += 1
+    return out
+
+
+def _write_files(
+    root: Path, spec: TrailSpec, items: list[tuple[int, str, str, datetime, int]], prefix: str
+) -> GenStats:
+    gen = Generator(spec)
+    stats = GenStats()
+    for i, account, region, delivered, n in items:
         key, data = gen.file_at(random.Random(f"{spec.seed}/{i}"), account, region, delivered, n, prefix)
         write_object(root, key, data)
         stats.files += 1
         stats.events += n
         stats.bytes += len(data)
         stats.keys.append(key)
-        remaining -= n
+    return stats
+
+
+def generate(root: Path, end: datetime, spec: TrailSpec, prefix: str = "", jobs: int = 1) -> GenStats:
+    """Write a trail of `spec.events` events delivered over the `spec.days` days before `end`.
+
+    `jobs` > 1 writes files in that many processes; the output is the same.
+    """
+    items = plan(end, spec)
+    if jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(jobs) as pool:
+            parts = list(
+                pool.map(
+                    _write_files, [root] * jobs, [spec] * jobs, [items[j::jobs] for j in range(jobs)], [prefix] * jobs
+                )
+            )
+    else:
+        parts = [_write_files(root, spec, items, prefix)]
+    stats = GenStats()
+    for part in parts:
+        stats.files += part.files
+        stats.events += part.events
+        stats.bytes += part.bytes
+        stats.keys.extend(part.keys)
+    stats.keys.sort()
     if spec.digests:
-        hour = start.replace(minute=0) + timedelta(hours=1)
+        gen = Generator(spec)
+        end = end.astimezone(UTC).replace(second=0, microsecond=0)
+        partitions = [(a, r) for a in spec.accounts for r in spec.regions]
+        hour = (end - timedelta(days=spec.days)).replace(minute=0) + timedelta(hours=1)
         while hour <= end:
             for account, region in partitions[:2]:
                 key, data = gen.digest(account, region, hour, prefix)

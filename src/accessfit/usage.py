@@ -12,7 +12,7 @@ from typing import Any
 from accessfit.decode import Record
 from accessfit.identity import principal_of
 from accessfit.model import Outcome, Principal
-from accessfit.resources import resource_of
+from accessfit.resources import collapse, resource_of
 
 # Bounded reasons a record is not counted (also metric labels).
 MISSING_FIELD = "missing_field"
@@ -50,6 +50,8 @@ _DENIED_CODES = frozenset(
         "notauthorized",
     }
 )
+
+_OUTCOMES: dict[str, int] = {}  # errorCode -> outcome, filled as codes are seen (a few dozen exist)
 
 # (principal ARN, eventSource, eventName, resource, day, outcome)
 Key = tuple[str, str, str, str, str, int]
@@ -110,7 +112,7 @@ def _classify(rec: Record, window: Window, seen_ids: set[str]) -> tuple[Principa
         return _SKIPPED_TYPES[rec.eventType]
     if rec.eventCategory in _SKIPPED_CATEGORIES:
         return _SKIPPED_CATEGORIES[rec.eventCategory]
-    if _TIME.match(when) is None:
+    if not (len(when) == 20 and when[10] == "T" and when[19] == "Z") and _TIME.match(when) is None:
         return BAD_EVENT_TIME
     if rec.eventID is not None:
         if rec.eventID in seen_ids:
@@ -128,6 +130,8 @@ def _classify(rec: Record, window: Window, seen_ids: set[str]) -> tuple[Principa
         return OUTSIDE_WINDOW
     if day > window.last_day:
         return FUTURE_EVENT
+    if len(when) == 20 and when[10] == "T":  # already the canonical form: no new string
+        return principal, when
     return principal, f"{day}T{when[11:19]}Z"
 
 
@@ -140,6 +144,8 @@ def accumulate(records: list[Record], agg: Aggregate, window: Window) -> FileUsa
     seen_ids: set[str] = set()
     first: str | None = None
     last: str | None = None
+    ingested = 0
+    outcomes = _OUTCOMES
     for rec in records:
         found = _classify(rec, window, seen_ids)
         if isinstance(found, str):
@@ -153,14 +159,14 @@ def accumulate(records: list[Record], agg: Aggregate, window: Window) -> FileUsa
         arn = principal.arn
         if arn not in principals:
             principals[arn] = principal
-        key = (
-            arn,
-            rec.eventSource or "",
-            rec.eventName or "",
-            resource_of(rec),
-            stamp[:10],
-            int(outcome_of(rec.errorCode)),
-        )
+        code = rec.errorCode
+        if code is None:
+            outcome = 0
+        else:
+            outcome = outcomes.get(code, -1)
+            if outcome < 0:
+                outcome = outcomes[code] = int(outcome_of(code))
+        key = (arn, rec.eventSource or "", rec.eventName or "", resource_of(rec), stamp[:10], outcome)
         row = rows.get(key)
         if row is None:
             rows[key] = [1, stamp, stamp]
@@ -170,6 +176,36 @@ def accumulate(records: list[Record], agg: Aggregate, window: Window) -> FileUsa
                 row[1] = stamp
             elif stamp > row[2]:
                 row[2] = stamp
-        out.ingested += 1
+        ingested += 1
+    out.ingested = ingested
     out.first_event, out.last_event = first, last
     return out
+
+
+def collapse_groups(agg: Aggregate, cap: int) -> int:
+    """Collapse, in memory, the (principal, call, day) groups of a batch that already name more than `cap`
+    distinct resources. The index would collapse them anyway (the count only grows), and collapsing is the
+    same whether done on a part first or on the whole, so this only saves writing rows that would be merged.
+    Returns the number of groups collapsed."""
+    groups: dict[tuple[str, str, str, str], set[str]] = {}
+    for arn, source, name, resource, day, _outcome in agg.rows:
+        groups.setdefault((arn, source, name, day), set()).add(resource)
+    big = {g: values for g, values in groups.items() if len(values) > cap}
+    if not big:
+        return 0
+    mappings = {g: collapse(sorted(values), cap)[0] for g, values in big.items()}
+    rows: dict[Key, list[Any]] = {}
+    for key, (count, first, last) in agg.rows.items():
+        arn, source, name, resource, day, outcome = key
+        mapping = mappings.get((arn, source, name, day))
+        if mapping is not None:
+            key = (arn, source, name, mapping[resource], day, outcome)
+        row = rows.get(key)
+        if row is None:
+            rows[key] = [count, first, last]
+        else:
+            row[0] += count
+            row[1] = min(row[1], first)
+            row[2] = max(row[2], last)
+    agg.rows = rows
+    return len(big)

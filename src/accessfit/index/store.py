@@ -26,7 +26,7 @@ from accessfit.model import LogObject, Partition
 from accessfit.resources import collapse, level_of
 from accessfit.usage import Aggregate
 
-_CACHE_MAX = 200_000
+_CACHE_MAX = 50_000  # resource ids kept in memory; bounds RSS
 
 
 @dataclass(slots=True)
@@ -80,7 +80,7 @@ class UsageIndex:
                 # WAL + NORMAL: a power loss may drop the last transactions, never corrupt; the ledger is in
                 # the same transactions, so dropped objects are simply read again.
                 conn.execute("PRAGMA synchronous = NORMAL")
-                conn.execute("PRAGMA cache_size = -65536")
+                conn.execute("PRAGMA cache_size = -16384")  # 16 MiB
                 self._migrate()
             else:
                 self._check_version()
@@ -188,10 +188,13 @@ class UsageIndex:
         if rid is None:
             if len(self._resource_ids) > _CACHE_MAX:
                 self._resource_ids.clear()
-            self.conn.execute(
-                "INSERT OR IGNORE INTO resources (value, collapsed) VALUES (?, ?)", (value, level_of(value))
+            rid = int(
+                self.conn.execute(
+                    "INSERT INTO resources (value, collapsed) VALUES (?, ?) "
+                    "ON CONFLICT (value) DO UPDATE SET value = excluded.value RETURNING id",
+                    (value, level_of(value)),
+                ).fetchone()[0]
             )
-            rid = int(self.conn.execute("SELECT id FROM resources WHERE value = ?", (value,)).fetchone()[0])
             self._resource_ids[value] = rid
         return rid
 
@@ -321,10 +324,12 @@ class UsageIndex:
         groups = self.conn.execute(
             "SELECT u.principal_id, u.call_id, u.day FROM usage u JOIN resources r ON r.id = u.resource_id "
             "WHERE u.day >= ? GROUP BY 1, 2, 3 "
-            "HAVING COUNT(DISTINCT u.resource_id) > ? OR (MAX(r.collapsed) = 1 AND MIN(r.collapsed) = 0) "
-            "OR (COUNT(DISTINCT u.resource_id) > 1 AND MAX(r.collapsed) = 2)",
+            # Over the cap, or holding a collapsed value beside others (which may be observed values, or
+            # collapsed ones from separate batches that share a container): collapse the whole group again.
+            "HAVING COUNT(DISTINCT u.resource_id) > ? OR (MAX(r.collapsed) > 0 AND COUNT(DISTINCT u.resource_id) > 1)",
             (since_day, cap),
         ).fetchall()
+        changed = 0
         with self.transaction():
             self.conn.execute("DELETE FROM meta WHERE key = 'dirty_from' AND value = ?", (since_day,))
             for principal_id, call_id, day in groups:
@@ -335,6 +340,9 @@ class UsageIndex:
                     (principal_id, call_id, day),
                 ).fetchall()
                 mapping, _level = collapse([r[0] for r in rows], cap)
+                if all(k == v for k, v in mapping.items()):
+                    continue  # already in its collapsed form
+                changed += 1
                 merged: dict[tuple[str, int], list[Any]] = {}
                 for value, outcome, count, first, last in rows:
                     k = (mapping[value], outcome)
@@ -357,7 +365,7 @@ class UsageIndex:
                         for (v, o), (c, f, la) in merged.items()
                     ],
                 )
-        return len(groups)
+        return changed
 
     def prune(self, first_day: str) -> dict[str, int]:
         """Delete everything about days before `first_day` (the window's start)."""
