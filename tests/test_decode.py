@@ -4,7 +4,7 @@ import gzip
 
 import pytest
 
-from accessfit.decode import decode, inflate
+from accessfit.decode import decode, inflate, resources_of
 from accessfit.errors import DecodeError
 from helpers import doc, gz, rec
 
@@ -34,7 +34,7 @@ def test_reads_the_needed_fields() -> None:
     assert r.userIdentity.sessionContext.sessionIssuer is not None
     assert r.userIdentity.sessionContext.sessionIssuer.arn == "arn:aws:iam::111122223333:role/app"
     assert r.requestParameters is not None and r.requestParameters.bucketName == "b"
-    assert r.resources is not None and r.resources[0].ARN == "arn:aws:s3:::b/k"
+    assert resources_of(r.resources)[0].ARN == "arn:aws:s3:::b/k"
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,7 @@ def test_a_bad_record_costs_only_itself() -> None:
     odd_params = rec("Describe", params="a string where an object belongs", resources={"not": "a list"})
     out = decode(doc([good, wrong_types, not_an_object, odd_params]), MB)  # type: ignore[list-item]
     assert [r.eventName for r in out.records] == ["ListBuckets", "Describe"]
-    assert out.records[1].requestParameters is None and out.records[1].resources is None
+    assert out.records[1].requestParameters is None and resources_of(out.records[1].resources) == []
     assert out.malformed == 2
     assert out.reasons == {"malformed_record": 2}
 

@@ -111,7 +111,9 @@ class Record(msgspec.Struct, gc=False):
     recipientAccountId: str | None = None  # noqa: N815
     errorCode: str | None = None  # noqa: N815
     userIdentity: UserIdentity | None = None  # noqa: N815
-    resources: list[Resource] | None = None
+    # Kept raw and read only when the request parameters do not already name the resource (S3 data events
+    # carry both; they are a large share of all events).
+    resources: msgspec.Raw = msgspec.Raw()  # empty when absent
     requestParameters: Params | None = None  # noqa: N815
 
 
@@ -127,6 +129,17 @@ _FILE_DECODER = msgspec.json.Decoder(_LogFile)
 _RAW_FILE_DECODER = msgspec.json.Decoder(_RawLogFile)
 _RECORD_DECODER = msgspec.json.Decoder(Record)
 _ANY_DECODER = msgspec.json.Decoder()
+_RESOURCES_DECODER = msgspec.json.Decoder(list[Resource] | None)
+
+
+def resources_of(raw: msgspec.Raw) -> list[Resource]:
+    """A record's `resources` list; an unexpected shape counts as none."""
+    if not raw:
+        return []
+    try:
+        return _RESOURCES_DECODER.decode(raw) or []
+    except msgspec.DecodeError:
+        return []
 
 
 @dataclass(slots=True)
@@ -192,17 +205,23 @@ def decode(data: bytes, max_bytes: int) -> Decoded:
     return out
 
 
+class _LenientRecord(Record, gc=False):
+    requestParameters: msgspec.Raw = msgspec.Raw()  # type: ignore[assignment]  # noqa: N815
+
+
+_LENIENT_DECODER = msgspec.json.Decoder(_LenientRecord)
+_PARAMS_DECODER = msgspec.json.Decoder(Params | None)
+
+
 def _lenient(item: msgspec.Raw) -> Record | None:
-    """A record whose optional parts have unexpected shapes keeps what is usable; the rest is dropped."""
-    obj = _ANY_DECODER.decode(item)
-    if not isinstance(obj, dict):
-        return None
-    for optional in ("requestParameters", "resources"):
-        try:
-            msgspec.convert({optional: obj.get(optional)}, Record)
-        except msgspec.ValidationError:
-            obj[optional] = None
+    """A record whose request parameters have an unexpected shape keeps everything else."""
     try:
-        return msgspec.convert(obj, Record)
-    except msgspec.ValidationError:
+        loose = _LENIENT_DECODER.decode(item)
+    except msgspec.DecodeError:
         return None
+    try:
+        params = _PARAMS_DECODER.decode(loose.requestParameters) if loose.requestParameters else None
+    except msgspec.DecodeError:
+        params = None
+    fields = {f: getattr(loose, f) for f in Record.__struct_fields__ if f != "requestParameters"}
+    return Record(**fields, requestParameters=params)

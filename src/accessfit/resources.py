@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from accessfit.decode import Params, Record
+from accessfit.decode import Params, Record, resources_of
 
 VALUE_MAX = 256
 LIST_MAX = 8
@@ -56,7 +56,6 @@ _SCALAR_SET = frozenset(_SCALARS)
 _ALIASES = {"Key": "key", "roleARN": "roleArn"}  # same meaning, other spelling
 # Resource types whose ARNs say nothing a policy can use (and would make every row unique).
 _IGNORED_TYPES = frozenset({"AWS::IAM::AccessKey"})
-_S3_TYPES = frozenset({"AWS::S3::Object", "AWS::S3::Bucket"})
 
 _encode = msgspec.json.Encoder(order="sorted").encode
 
@@ -139,16 +138,15 @@ def _from_params(p: Params, out: dict[str, Any]) -> None:
 def resource_of(record: Record) -> str:
     """The canonical resource identifier of one record ('' when it names none)."""
     params = record.requestParameters
-    if params is None and not record.resources:
+    if params is None and not record.resources:  # an empty Raw: no resources field
         return ""
     out: dict[str, Any] = {}
     if params is not None:
         _from_params(params, out)
-    if record.resources:
-        has_bucket = "bucketName" in out
+    if record.resources and not (out.get("bucketName") and record.eventSource == "s3.amazonaws.com"):
         arns = set()
-        for r in record.resources:
-            if r.type in _IGNORED_TYPES or (has_bucket and r.type in _S3_TYPES):
+        for r in resources_of(record.resources):
+            if r.type in _IGNORED_TYPES:
                 continue
             if r.ARN:
                 arns.add(_cut(r.ARN))
@@ -167,6 +165,7 @@ def resource_of(record: Record) -> str:
 _LEAVES = ("key", "arns", "instanceId", "copySource", "versionId", "qualifier")
 COLLAPSED_MARK = "~"  # sorts after every real field name
 MANY = "*"  # more distinct containers than the cap: only the fact of the calls is kept
+_NOT_BASE = frozenset((*_LEAVES, COLLAPSED_MARK))
 _decode_obj = msgspec.json.Decoder(dict[str, Any]).decode
 
 
@@ -194,11 +193,13 @@ def collapse(values: list[str], cap: int) -> tuple[dict[str, str], int]:
     """
     if MANY in values:
         return dict.fromkeys(values, MANY), 2
-    parsed = {v: (_decode_obj(v) if v else {}) for v in values}
     groups: dict[str, list[dict[str, Any]]] = {}
-    for obj in parsed.values():
-        base = {k: v for k, v in obj.items() if k not in _LEAVES and k != COLLAPSED_MARK}
-        groups.setdefault(_encode(base).decode(), []).append(obj)
+    base_of: dict[str, str] = {}
+    for v in values:
+        obj = _decode_obj(v) if v else {}
+        base = _encode({k: x for k, x in obj.items() if k not in _NOT_BASE}).decode()
+        base_of[v] = base
+        groups.setdefault(base, []).append(obj)
     if len(groups) > cap:
         return dict.fromkeys(values, MANY), 2
     collapsed: dict[str, str] = {}
@@ -207,18 +208,15 @@ def collapse(values: list[str], cap: int) -> tuple[dict[str, str], int]:
         for leaf in _LEAVES:
             found: list[str] = []
             for m in members:
-                v = m.get(leaf)
-                if isinstance(v, list):
-                    found.extend(x for x in v if isinstance(x, str))
-                elif isinstance(v, str):
-                    found.append(v)
+                x = m.get(leaf)
+                if isinstance(x, list):
+                    found.extend(y for y in x if isinstance(y, str))
+                elif isinstance(x, str):
+                    found.append(x)
             if found:
                 prefix = _prefix(found)
                 out[leaf] = [prefix] if leaf in {"arns", "instanceId"} else prefix
         out[COLLAPSED_MARK] = 1
         collapsed[base_text] = _encode(out).decode()
-    mapping = {}
-    for v, obj in parsed.items():
-        base = {k: x for k, x in obj.items() if k not in _LEAVES and k != COLLAPSED_MARK}
-        mapping[v] = collapsed[_encode(base).decode()]
+    mapping = {v: collapsed[base] for v, base in base_of.items()}
     return mapping, 1
