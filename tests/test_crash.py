@@ -74,3 +74,25 @@ def test_sigkill_mid_run_then_restart_gives_the_index_of_a_clean_run(tmp_path: P
     assert final.wait(timeout=300) == 0
     assert _objects(crashed) == stats.files
     assert snapshot(crashed) == snapshot(clean)
+
+
+@pytest.mark.slow
+def test_sigterm_finishes_the_object_in_hand_commits_and_exits_0(tmp_path: Path) -> None:
+    trail = tmp_path / "trail"
+    stats = generate(
+        trail,
+        datetime.now(UTC) - timedelta(minutes=10),
+        TrailSpec(events=40_000, days=2, seed=6, min_per_file=50, max_per_file=150),
+    )
+    clean, stopped = tmp_path / "clean.sqlite3", tmp_path / "stopped.sqlite3"
+    assert _ingest(trail, clean, batch=20).wait(timeout=300) == 0
+    proc = _ingest(trail, stopped, batch=2)
+    deadline = time.monotonic() + 120
+    while _objects(stopped) < stats.files // 3 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert proc.poll() is None, "the run finished before it could be stopped"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    assert 0 < _objects(stopped) < stats.files
+    assert _ingest(trail, stopped, batch=2).wait(timeout=300) == 0
+    assert snapshot(stopped) == snapshot(clean)

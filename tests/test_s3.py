@@ -200,6 +200,10 @@ def test_cli_ingests_from_s3_and_reports_a_missing_bucket(
     ok = _cli("ingest", "--source", f"s3://{BUCKET}", "--json", env=env)
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["events"]["ingested"] == 1
+    text = _cli("ingest", "--source", f"s3://{BUCKET}", env=env)
+    logs = [json.loads(line) for line in text.stdout.splitlines() if line.startswith("{")]
+    assert [entry["event"] for entry in logs] == ["ingest.done"]
+    assert logs[0]["level"] == "info" and logs[0]["objects_new"] == 0 and "timestamp" in logs[0]
     bad = _cli("ingest", "--source", "s3://absent-bucket", env=env)
     assert bad.returncode == 69
     assert bad.stderr.strip().splitlines() == ["accessfit: cannot read the trail: bucket absent-bucket does not exist"]

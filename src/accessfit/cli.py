@@ -148,7 +148,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from accessfit.ingest import IngestOptions, ingest
 
     s = _settings(args)
-    log.configure(s.log_level, s.log_format, sys.stderr)
+    # Log lines go to stdout (JSON when it is not a terminal), except when stdout carries the --json report.
+    log.configure(s.log_level, s.log_format, sys.stderr if args.json else sys.stdout)
     url = s.require_source()
     opts = IngestOptions(
         root=_root_of(url),

@@ -361,7 +361,21 @@ class _Run:
             self.report.pruned = {k: v for k, v in self.index.prune(self.window.first_day).items() if v}
         self.report.principals = len(self.principals)
         self.report.seconds = time.monotonic() - started
-        return self.report
+        r = self.report
+        log.info(
+            "ingest.done",
+            source=r.source,
+            partitions=r.partitions,
+            objects_new=r.objects_new,
+            objects_failed=r.objects_failed,
+            objects_retry=r.objects_retry,
+            events=r.events_ingested,
+            events_skipped=sum(r.events_skipped.values()),
+            principals=r.principals,
+            seconds=round(r.seconds, 3),
+            interrupted=r.interrupted,
+        )
+        return r
 
 
 def ingest(

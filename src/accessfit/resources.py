@@ -112,7 +112,10 @@ def _from_params(p: Params, out: dict[str, Any]) -> None:
     # Only the fields the request set come back (omit_defaults), usually one to three.
     for name, value in msgspec.to_builtins(p).items():
         if name in _SCALAR_SET:
-            if isinstance(value, list):
+            if type(value) is str:  # the common case, inlined
+                if value:
+                    out[name] = value if len(value) <= VALUE_MAX else value[: VALUE_MAX - 1] + "*"
+            elif isinstance(value, list):
                 if texts := _texts(value):
                     out[name] = texts
             elif (text := _text(value)) is not None:
