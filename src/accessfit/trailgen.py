@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import string
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -821,8 +822,6 @@ def generate(root: Path, end: datetime, spec: TrailSpec, prefix: str = "", jobs:
     """
     items = plan(end, spec)
     if jobs > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
         with ProcessPoolExecutor(jobs) as pool:
             parts = list(
                 pool.map(

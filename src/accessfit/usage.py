@@ -195,11 +195,10 @@ def collapse_groups(agg: Aggregate, cap: int) -> int:
         return 0
     mappings = {g: collapse(sorted(values), cap)[0] for g, values in big.items()}
     rows: dict[Key, list[Any]] = {}
-    for key, (count, first, last) in agg.rows.items():
-        arn, source, name, resource, day, outcome = key
+    for old, (count, first, last) in agg.rows.items():
+        arn, source, name, resource, day, outcome = old
         mapping = mappings.get((arn, source, name, day))
-        if mapping is not None:
-            key = (arn, source, name, mapping[resource], day, outcome)
+        key = old if mapping is None else (arn, source, name, mapping[resource], day, outcome)
         row = rows.get(key)
         if row is None:
             rows[key] = [count, first, last]
