@@ -207,3 +207,12 @@ def test_cli_ingests_from_s3_and_reports_a_missing_bucket(
     bad = _cli("ingest", "--source", "s3://absent-bucket", env=env)
     assert bad.returncode == 69
     assert bad.stderr.strip().splitlines() == ["accessfit: cannot read the trail: bucket absent-bucket does not exist"]
+
+
+def test_an_object_over_the_size_limit_is_failed_without_being_read(s3: Any, trail: Any, tmp_path: Path) -> None:
+    db = tmp_path / "i.sqlite3"
+    big = trail(T, [rec(params={"bucketName": "b", "key": f"k{n}" * 50}) for n in range(400)])
+    trail(T + timedelta(minutes=1), [rec()])
+    rep = poll(s3, db, opts=replace(OPTS, max_object_bytes=2048))
+    assert [(f["key"], f["reason"]) for f in rep.failures] == [(big, "too_large")]
+    assert rep.events_ingested == 1 and rep.bytes_read < 2048
