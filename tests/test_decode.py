@@ -6,6 +6,8 @@ import pytest
 
 from accessfit.decode import decode, inflate, resources_of
 from accessfit.errors import DecodeError
+from accessfit.identity import resolve
+from accessfit.model import Principal
 from helpers import doc, gz, rec
 
 MB = 1 << 20
@@ -30,9 +32,9 @@ def test_reads_the_needed_fields() -> None:
         MB,
     ).records[0]
     assert r.eventSource == "s3.amazonaws.com"
-    assert r.userIdentity is not None and r.userIdentity.sessionContext is not None
-    assert r.userIdentity.sessionContext.sessionIssuer is not None
-    assert r.userIdentity.sessionContext.sessionIssuer.arn == "arn:aws:iam::111122223333:role/app"
+    principal, account = resolve(r.userIdentity)
+    assert isinstance(principal, Principal) and principal.arn == "arn:aws:iam::111122223333:role/app"
+    assert account == "111122223333"
     assert r.requestParameters is not None and r.requestParameters.bucketName == "b"
     assert resources_of(r.resources)[0].ARN == "arn:aws:s3:::b/k"
 
@@ -83,4 +85,5 @@ def test_null_and_missing_optional_fields() -> None:
     del r["userIdentity"]
     r["requestParameters"] = None
     out = decode(doc([r]), MB)
-    assert out.records[0].userIdentity is None and out.records[0].requestParameters is None
+    assert resolve(out.records[0].userIdentity) == ("no_identity", None)
+    assert out.records[0].requestParameters is None

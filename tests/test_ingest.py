@@ -147,7 +147,7 @@ def test_each_kind_of_bad_input_is_isolated_and_the_rest_ingested(tmp_path: Path
     rep = run(root, db, opts=replace(OPTS, max_json_bytes=1 << 20))
     assert {f["reason"] for f in rep.failures} == {*BAD, "too_large"}
     assert rep.objects_done == 1 and rep.events_ingested == 2
-    assert rep.events_skipped == {"malformed_record": 1}
+    assert rep.events_skipped == {"malformed_identity": 1}
     with UsageIndex(db) as index:
         failed = index.conn.execute("SELECT reason FROM objects WHERE status = 'failed'").fetchall()
     assert len(failed) == len(BAD) + 1 and all(r[0] for r in failed)

@@ -110,7 +110,9 @@ class Record(msgspec.Struct, gc=False):
     eventCategory: str | None = None  # noqa: N815
     recipientAccountId: str | None = None  # noqa: N815
     errorCode: str | None = None  # noqa: N815
-    userIdentity: UserIdentity | None = None  # noqa: N815
+    # Kept raw: the calls of one session carry the same bytes, so identities are resolved once per distinct
+    # value (see accessfit.identity.resolve), not once per record. Empty when absent.
+    userIdentity: msgspec.Raw = msgspec.Raw()  # noqa: N815
     # Kept raw and read only when the request parameters do not already name the resource (S3 data events
     # carry both; they are a large share of all events).
     resources: msgspec.Raw = msgspec.Raw()  # empty when absent

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+import msgspec
+
 from accessfit.decode import UserIdentity
 from accessfit.model import Principal
 
@@ -42,30 +44,40 @@ def _account_of(arn: str) -> str | None:
     return m["acct"] if m else None
 
 
-_cache: dict[tuple[str | None, ...], Principal | str] = {}
+MALFORMED_IDENTITY = "malformed_identity"
+
+_UID = msgspec.json.Decoder(UserIdentity | None)
+_cache: dict[bytes, tuple[Principal | str, str | None]] = {}
 _CACHE_MAX = 50_000
+
+
+def resolve(raw: msgspec.Raw) -> tuple[Principal | str, str | None]:
+    """The principal (or skip reason) and the account id of a record's raw userIdentity.
+
+    Remembered per distinct raw value: every call of one session carries identical bytes.
+    """
+    if not raw:
+        return NO_IDENTITY, None
+    key = bytes(raw)
+    found = _cache.get(key)
+    if found is None:
+        try:
+            uid = _UID.decode(key)
+        except msgspec.DecodeError:
+            found = (MALFORMED_IDENTITY, None)
+        else:
+            found = (principal_of(uid), uid.accountId if uid is not None else None)
+        if len(_cache) >= _CACHE_MAX:
+            _cache.clear()
+        _cache[key] = found
+    return found
 
 
 def principal_of(uid: UserIdentity | None) -> Principal | str:
     """The principal for a record's userIdentity, or a skip reason."""
     if uid is None:
         return NO_IDENTITY
-    # Few identities make most calls; remember the answer per identity (session ARNs vary, issuers do not).
-    ctx = uid.sessionContext
-    issuer = ctx.sessionIssuer.arn if ctx is not None and ctx.sessionIssuer is not None else None
-    key = (
-        uid.type,
-        None if issuer and uid.type == "AssumedRole" else uid.arn,
-        issuer,
-        uid.accountId,
-        "1" if uid.invokedBy else None,
-    )
-    found = _cache.get(key)
-    if found is None:
-        if len(_cache) >= _CACHE_MAX:
-            _cache.clear()
-        found = _cache[key] = _resolve(uid)
-    return found
+    return _resolve(uid)
 
 
 def _resolve(uid: UserIdentity) -> Principal | str:

@@ -94,7 +94,8 @@ class Actor:
                 "principalId": f"{role_id}:{session}",
                 "arn": f"arn:aws:sts::{acct}:assumed-role/{self.name}/{session}",
                 "accountId": acct,
-                "accessKeyId": _id(rng, "ASIA", 16),
+                # Temporary credentials belong to a session: one key per (role, session) and hour.
+                "accessKeyId": _id(random.Random(f"{self.arn}/{session}/{rng.randrange(6)}"), "ASIA", 16),
                 "sessionContext": {
                     "sessionIssuer": {
                         "type": "Role",
@@ -114,7 +115,7 @@ class Actor:
                 "principalId": _id(random.Random(self.arn), "AIDA"),
                 "arn": self.arn,
                 "accountId": acct,
-                "accessKeyId": _id(rng, "AKIA", 16),
+                "accessKeyId": _id(random.Random(self.arn), "AKIA", 16),
                 "userName": self.name,
             }
         if self.kind == "root":

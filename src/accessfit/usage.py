@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accessfit.decode import Record
-from accessfit.identity import principal_of
+from accessfit.identity import resolve
 from accessfit.model import Outcome, Principal
 from accessfit.resources import collapse, resource_of
 
@@ -118,12 +118,12 @@ def _classify(rec: Record, window: Window, seen_ids: set[str]) -> tuple[Principa
         if rec.eventID in seen_ids:
             return DUPLICATE_EVENT
         seen_ids.add(rec.eventID)
-    principal = principal_of(rec.userIdentity)
+    principal, account = resolve(rec.userIdentity)
     if isinstance(principal, str):
         return principal
-    uid, recipient = rec.userIdentity, rec.recipientAccountId
+    recipient = rec.recipientAccountId
     # The caller's own account holds its copy of a cross-account call; count that one only.
-    if uid is not None and uid.accountId and recipient and uid.accountId != recipient:
+    if account and recipient and account != recipient:
         return CROSS_ACCOUNT_COPY
     day = when[:10]
     if day < window.first_day:
