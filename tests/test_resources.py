@@ -42,13 +42,16 @@ def test_version_presence_copy_source_and_passed_roles() -> None:
             "iamInstanceProfile": {"arn": "arn:aws:iam::111122223333:instance-profile/p"},
         },
     )
-    assert json.loads(run) == {"iamInstanceProfile": "arn:aws:iam::111122223333:instance-profile/p"}
+    assert json.loads(run) == {
+        "iamInstanceProfile": "arn:aws:iam::111122223333:instance-profile/p",
+        "region": "us-east-1",
+    }
     stop = res(
         name="StopInstances",
         source="ec2.amazonaws.com",
         params={"instancesSet": {"items": [{"instanceId": "i-2"}, {"instanceId": "i-1"}]}},
     )
-    assert json.loads(stop) == {"instanceId": ["i-1", "i-2"]}
+    assert json.loads(stop) == {"instanceId": ["i-1", "i-2"], "region": "us-east-1"}
 
 
 def test_dynamodb_tables_of_batches_and_transactions() -> None:
@@ -63,9 +66,9 @@ def test_dynamodb_tables_of_batches_and_transactions() -> None:
             ]
         },
     )
-    assert json.loads(tx) == {"tableNames": ["t1", "t2"]}
+    assert json.loads(tx) == {"transactItems": ["put:t2", "update:t1"], "region": "us-east-1"}
     batch = res(name="BatchGetItem", source="dynamodb.amazonaws.com", params={"requestItems": {"a": {}, "b": {}}})
-    assert json.loads(batch) == {"tableNames": ["a", "b"]}
+    assert json.loads(batch) == {"tableNames": ["a", "b"], "region": "us-east-1"}
 
 
 def test_resources_array_arns_and_arn_prefixes() -> None:
@@ -77,7 +80,7 @@ def test_resources_array_arns_and_arn_prefixes() -> None:
             {"type": "AWS::IAM::AccessKey", "ARN": "arn:aws:iam::111122223333:accesskey/ASIA1"},
         ],
     )
-    assert json.loads(got) == {"arns": ["arn:aws:kms:us-east-1:111122223333:key/k1"]}
+    assert json.loads(got) == {"arns": ["arn:aws:kms:us-east-1:111122223333:key/k1"], "region": "us-east-1"}
     listing = res(name="ListObjects", resources=[{"type": "AWS::S3::Object", "ARNPrefix": "arn:aws:s3:::b/raw/"}])
     assert json.loads(listing) == {"arns": ["arn:aws:s3:::b/raw/*"]}
 

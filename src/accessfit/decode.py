@@ -99,12 +99,19 @@ class Params(msgspec.Struct, gc=False, omit_defaults=True):
     instancesSet: Any = None  # noqa: N815
     instanceId: Any = None  # noqa: N815
     resourceArn: Any = None  # noqa: N815
+    sourceKeyId: Any = None  # noqa: N815
+    destinationKeyId: Any = None  # noqa: N815
+    nodeRole: Any = None  # noqa: N815
+    restApiId: Any = None  # noqa: N815
+    apiId: Any = None  # noqa: N815
+    modelId: Any = None  # noqa: N815
 
 
 class Record(msgspec.Struct, gc=False):
     eventTime: str | None = None  # noqa: N815
     eventSource: str | None = None  # noqa: N815
     eventName: str | None = None  # noqa: N815
+    awsRegion: str | None = None  # noqa: N815
     eventID: str | None = None  # noqa: N815
     eventType: str | None = None  # noqa: N815
     eventCategory: str | None = None  # noqa: N815

@@ -51,8 +51,15 @@ _SCALARS = (
     "cluster",
     "instanceId",
     "resourceArn",
+    "sourceKeyId",
+    "destinationKeyId",
+    "nodeRole",
+    "restApiId",
+    "apiId",
+    "modelId",
 )
 _SCALAR_SET = frozenset(_SCALARS)
+_REGIONLESS = frozenset({"s3.amazonaws.com", "iam.amazonaws.com", "sts.amazonaws.com"})
 _ALIASES = {"Key": "key", "roleARN": "roleArn"}  # same meaning, other spelling
 # Resource types whose ARNs say nothing a policy can use (and would make every row unique).
 _IGNORED_TYPES = frozenset({"AWS::IAM::AccessKey"})
@@ -95,17 +102,21 @@ def _instance_ids(value: Any) -> list[str]:
 def _tables(value: Any) -> list[str]:
     if isinstance(value, dict):  # BatchGetItem/BatchWriteItem: {table: ...}
         return _texts(list(value))
-    if isinstance(value, list):  # TransactGetItems/TransactWriteItems: [{"put": {"tableName": ...}}, ...]
-        return _texts(
-            [
-                op.get("tableName")
-                for item in value
-                if isinstance(item, dict)
-                for op in item.values()
-                if isinstance(op, dict)
-            ]
-        )
     return []
+
+
+def _transact(value: Any) -> list[str]:
+    """TransactGetItems/TransactWriteItems items as `operation:table`, e.g. `put:orders`: the IAM action
+    differs per operation."""
+    if not isinstance(value, list):
+        return []
+    items = []
+    for item in value:
+        if isinstance(item, dict):
+            for op, body in item.items():
+                if isinstance(body, dict) and isinstance(table := body.get("tableName"), str):
+                    items.append(f"{op}:{table}")
+    return _texts(items)
 
 
 def _from_params(p: Params, out: dict[str, Any]) -> None:
@@ -131,9 +142,12 @@ def _from_params(p: Params, out: dict[str, Any]) -> None:
         elif name == "instancesSet":
             if ids := _instance_ids(value):
                 out["instanceId"] = ids
-        elif name in {"requestItems", "transactItems"}:
+        elif name == "requestItems":
             if tables := _tables(value):
-                out["tableNames"] = sorted({*out.get("tableNames", ()), *tables})[:LIST_MAX]
+                out["tableNames"] = tables
+        elif name == "transactItems":
+            if items := _transact(value):
+                out["transactItems"] = items
         elif name in _ALIASES and (text := _text(value)) is not None:
             out.setdefault(_ALIASES[name], text)
 
@@ -159,6 +173,9 @@ def resource_of(record: Record) -> str:
             out["arns"] = sorted(arns)[:LIST_MAX]
     if not out:
         return ""
+    if record.awsRegion and record.eventSource not in _REGIONLESS:
+        # Names of regional resources (tables, functions, queues by name, …) need the region to become ARNs.
+        out["region"] = record.awsRegion
     return _encode(out).decode()
 
 
