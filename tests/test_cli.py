@@ -127,3 +127,31 @@ def test_ingest_and_principals(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_principals_on_a_missing_index(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["principals", "--db", str(tmp_path / "none.sqlite3")]) == 74
     assert "run `accessfit ingest` first" in capsys.readouterr().err
+
+
+def test_unmapped_lists_calls_that_map_to_no_action(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    now = datetime.now(UTC)
+    stamp = f"{now - timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}"
+    root, db = tmp_path / "trail", str(tmp_path / "i.sqlite3")
+    write_log(
+        root,
+        now - timedelta(minutes=30),
+        [
+            rec(time=stamp),
+            rec("DoSomethingNew", "ec2.amazonaws.com", time=stamp),
+            rec("DoSomethingNew", "ec2.amazonaws.com", time=stamp),
+            rec("Hello", "example.amazonaws.com", time=stamp),
+            rec("GetCallerIdentity", "sts.amazonaws.com", time=stamp),
+        ],
+    )
+    assert main(["ingest", "--source", str(root), "--db", db, "--json"]) == 0
+    capsys.readouterr()
+    assert main(["unmapped", "--db", db, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["event_source"], r["event_name"], r["calls"]) for r in rows] == [
+        ("ec2.amazonaws.com", "DoSomethingNew", 2),
+        ("example.amazonaws.com", "Hello", 1),
+    ]
+    assert "not an action in the IAM catalog" in rows[0]["reason"]
+    assert main(["unmapped", "--db", db]) == 0
+    assert "DoSomethingNew" in capsys.readouterr().out

@@ -29,7 +29,7 @@ class Catalog:
 
     @property
     def data_date(self) -> str:
-        return self._data.data_updated_at().date().isoformat()
+        return str(self._data.data_updated_at().date().isoformat())
 
     @property
     def data_version(self) -> str:

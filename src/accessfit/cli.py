@@ -17,6 +17,7 @@ from accessfit import __version__
 from accessfit.errors import (
     AccessfitError,
     ConfigError,
+    DecodeError,
     SourceAccessError,
     StoreError,
 )
@@ -75,6 +76,25 @@ def _parser() -> argparse.ArgumentParser:
     chk = cfg_sub.add_parser("check", parents=[common], help="validate the settings and print the effective ones")
     chk.add_argument("--source", help="as for ingest")
     chk.set_defaults(since=None, window_days=None)
+
+    exp = sub.add_parser(
+        "explain",
+        help="show how CloudTrail records map to IAM actions",
+        description='Read CloudTrail records (a {"Records": [...]} document, gzip or not, a single record, or '
+        "JSON lines) from FILE or standard input and print, for each, the principal, the outcome (allowed, "
+        "denied, failed, or ignored and why) and each IAM action with its resources and the rule that produced it.",
+    )
+    exp.add_argument("file", nargs="?", default="-", metavar="FILE", help="file to read, or - for standard input")
+    exp.add_argument("--json", action="store_true", help="one JSON object per record, one per line")
+
+    unm = sub.add_parser(
+        "unmapped",
+        parents=[common],
+        help="calls in the index that map to no known action",
+        description="API calls in the index that map to no IAM action in the catalog, with "
+        "their counts, principals and last use.",
+    )
+    unm.set_defaults(source=None, since=None, window_days=None)
 
     demo = sub.add_parser(
         "demo",
@@ -254,6 +274,59 @@ def _cmd_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from accessfit.explain import explain, records_from
+
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        raise AccessfitError(f"cannot read {args.file}: {exc.strerror}") from exc
+    try:
+        records = records_from(data)
+    except DecodeError as exc:
+        raise AccessfitError(f"{args.file}: not CloudTrail records ({exc})") from exc
+    for rec in records:
+        e = explain(rec)
+        if args.json:
+            print(json.dumps(e.as_dict()))
+            continue
+        print(f"{e.event_time}  {e.event_source}  {e.event_name}  ({e.event_id})")
+        print(f"  principal  {e.principal or '-'}")
+        print(f"  outcome    {e.outcome}" + (f" ({e.why})" if e.why else ""))
+        if e.status == "unmapped":
+            print("  unmapped   no IAM action is known for this call")
+        for a in e.actions:
+            print(f"  {a['action']}  {', '.join(a['resources'])}")
+            print(f"      rule: {a['rule']}")
+    return EXIT_OK
+
+
+def _cmd_unmapped(args: argparse.Namespace) -> int:
+    from accessfit.index import UsageIndex
+    from accessfit.mapping import UNMAPPED, map_call
+
+    s = _settings(args)
+    with UsageIndex(s.database, writer=False) as index:
+        calls = index.api_calls()
+    rows = []
+    for c in calls:
+        m = map_call(c["event_source"], c["event_name"])
+        if m.status == UNMAPPED:
+            rows.append({**c, "reason": m.reason})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    if not rows:
+        print(f"every one of the {len(calls)} API calls in the index maps to IAM actions or needs none")
+        return EXIT_OK
+    for r in rows:
+        print(
+            f"{r['event_source']}  {r['event_name']}  calls {r['calls']:,}  principals {r['principals']}  "
+            f"last seen {r['last_seen']}\n    {r['reason']}"
+        )
+    return EXIT_OK
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from accessfit.trailgen import TrailSpec, generate
 
@@ -273,6 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "principals": _cmd_principals,
         "config": _cmd_config,
         "demo": _cmd_demo,
+        "explain": _cmd_explain,
+        "unmapped": _cmd_unmapped,
     }
     try:
         return handlers[args.command](args)

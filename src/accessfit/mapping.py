@@ -77,8 +77,9 @@ def event_sources() -> dict[str, str]:
 def exceptions() -> dict[tuple[str, str], tuple[tuple[str, ...], str]]:
     """(prefix, operation) → (actions, source)."""
     out: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {}
-    for row in csv.reader((line for line in _data("exceptions.tsv").splitlines() if not line.startswith("#")),
-                          delimiter="\t"):
+    for row in csv.reader(
+        (line for line in _data("exceptions.tsv").splitlines() if not line.startswith("#")), delimiter="\t"
+    ):
         if row:
             prefix, operation, actions, source = row
             out[(prefix, operation)] = (tuple(a for a in actions.split(",") if a), source)
@@ -154,7 +155,6 @@ VERSIONED: dict[str, str] = {
     "s3:GetObjectTagging": "s3:GetObjectVersionTagging",
     "s3:PutObjectTagging": "s3:PutObjectVersionTagging",
     "s3:DeleteObjectTagging": "s3:DeleteObjectVersionTagging",
-    "s3:GetObjectAttributes": "s3:GetObjectVersionAttributes",
     "s3:GetObjectTorrent": "s3:GetObjectVersionTorrent",
 }
 
@@ -229,9 +229,22 @@ class _Names:
         self.account = self.ctx.account
         v = self.values
         self.arns = [a for a in _one(i.get("arns")) if a.startswith("arn:")]
-        for name in ("functionName", "topicArn", "targetArn", "keyId", "secretId", "policyArn", "stateMachineArn",
-                     "resourceArn", "roleArn", "stackName", "tableName", "cluster", "modelId"):
-            self.arns.extend(x for x in _one(i.get(name)) if x.startswith("arn:"))
+        for param in (
+            "functionName",
+            "topicArn",
+            "targetArn",
+            "keyId",
+            "secretId",
+            "policyArn",
+            "stateMachineArn",
+            "resourceArn",
+            "roleArn",
+            "stackName",
+            "tableName",
+            "cluster",
+            "modelId",
+        ):
+            self.arns.extend(x for x in _one(i.get(param)) if x.startswith("arn:"))
         bucket = _one(i.get("bucketName"))
         if bucket:
             v["BucketName"] = bucket
@@ -258,14 +271,19 @@ class _Names:
         for secret in _one(i.get("secretId")):
             if not secret.startswith("arn:"):
                 v.setdefault("SecretId", []).append(f"{secret}-??????")  # the random suffix AWS appends
-        if (name := _one(i.get("name"))) and all(isinstance(x, str) for x in name):
-            v["ParameterNameWithoutLeadingSlash"] = [x.lstrip("/") for x in name]
+        if names := _one(i.get("name")):
+            v["ParameterNameWithoutLeadingSlash"] = [x.lstrip("/") for x in names]
         if group := _one(i.get("logGroupName")):
             v["LogGroupName"] = group
             v["LogStreamName"] = ["*"]
-        for var, param in (("RoleNameWithPath", "roleName"), ("UserNameWithPath", "userName"),
-                           ("GroupNameWithPath", "groupName"), ("RepositoryName", "repositoryName"),
-                           ("InstanceId", "instanceId"), ("InstanceProfileNameWithPath", "instanceProfileName")):
+        for var, param in (
+            ("RoleNameWithPath", "roleName"),
+            ("UserNameWithPath", "userName"),
+            ("GroupNameWithPath", "groupName"),
+            ("RepositoryName", "repositoryName"),
+            ("InstanceId", "instanceId"),
+            ("InstanceProfileNameWithPath", "instanceProfileName"),
+        ):
             if found := _one(i.get(param)):
                 v[var] = found
         if stack := [s for s in _one(i.get("stackName")) if not s.startswith("arn:")]:
@@ -338,20 +356,31 @@ def _passed_roles(prefix: str, operation: str, ident: dict[str, Any], ctx: Conte
     params = PASSED_ROLES.get((prefix, operation), ())
     out = []
     for param in params:
-        for value in _one(ident.get(param)) if param != "roleArn" else _one(ident.get("roleArn")):
+        for value in _one(ident.get(param)):
             if param == "iamInstanceProfile":
                 # The event names the instance profile, not its role: the role is any in the profile.
-                arn = value if value.startswith("arn:") else f"arn:{ctx.partition}:iam::{ctx.account}:instance-profile/{value}"
+                arn = (
+                    value
+                    if value.startswith("arn:")
+                    else f"arn:{ctx.partition}:iam::{ctx.account}:instance-profile/{value}"
+                )
                 account = arn.split(":")[4] or ctx.account
-                out.append(ActionUse("iam:PassRole", (f"arn:{ctx.partition}:iam::{account}:role/*",),
-                                     f"passrole-inferred ({param} {arn}: its role is not in the event)", True))
+                out.append(
+                    ActionUse(
+                        "iam:PassRole",
+                        (f"arn:{ctx.partition}:iam::{account}:role/*",),
+                        f"passrole-inferred ({param} {arn}: its role is not in the event)",
+                        True,
+                    )
+                )
             else:
                 out.append(ActionUse("iam:PassRole", (_role_arn(value, ctx),), f"passrole-inferred ({param})", True))
     return out
 
 
-def map_call(event_source: str, event_name: str, resource: str = "", ctx: Context | None = None,
-             cat: Catalog | None = None) -> Mapping:
+def map_call(
+    event_source: str, event_name: str, resource: str = "", ctx: Context | None = None, cat: Catalog | None = None
+) -> Mapping:
     """The IAM actions one raw call needed."""
     ctx = ctx or Context()
     cat = cat or catalog()
@@ -385,8 +414,9 @@ def map_call(event_source: str, event_name: str, resource: str = "", ctx: Contex
     return Mapping(MAPPED, tuple(resolved))
 
 
-def _context_rules(prefix: str, operation: str, ident: dict[str, Any], names: _Names, ctx: Context,
-                   cat: Catalog) -> list[ActionUse] | None:
+def _context_rules(
+    prefix: str, operation: str, ident: dict[str, Any], names: _Names, ctx: Context, cat: Catalog
+) -> list[ActionUse] | None:
     """Uses decided by the request itself, or None when no context rule applies."""
     if prefix == "s3" and operation in {"CopyObject", "UploadPartCopy"} and ident.get("copySource"):
         bucket, key, versioned = _split_copy_source(str(ident["copySource"]))
@@ -401,8 +431,13 @@ def _context_rules(prefix: str, operation: str, ident: dict[str, Any], names: _N
             base = row[0][0]
         versioned_action = VERSIONED.get(base)
         if versioned_action:
-            return [ActionUse(versioned_action, arns_for(versioned_action, names, cat),
-                              "context (versionId: the action on a specific version)")]
+            return [
+                ActionUse(
+                    versioned_action,
+                    arns_for(versioned_action, names, cat),
+                    "context (versionId: the action on a specific version)",
+                )
+            ]
     if prefix == "dynamodb" and operation in {"TransactWriteItems", "TransactGetItems"}:
         uses = []
         by_action: dict[str, list[str]] = {}
@@ -415,10 +450,19 @@ def _context_rules(prefix: str, operation: str, ident: dict[str, Any], names: _N
             table_names = _Names(ctx, {"tableName": tables, "region": ident.get("region")})
             uses.append(ActionUse(action, arns_for(action, table_names, cat), "context (transaction item)"))
         if not uses:  # the request was not logged: every item action is possible, none is known
-            return [ActionUse(a, ("*",), "context (transaction items not logged)")
-                    for a in (("dynamodb:GetItem",) if operation == "TransactGetItems" else
-                              ("dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:PutItem",
-                               "dynamodb:UpdateItem"))]
+            return [
+                ActionUse(a, ("*",), "context (transaction items not logged)")
+                for a in (
+                    ("dynamodb:GetItem",)
+                    if operation == "TransactGetItems"
+                    else (
+                        "dynamodb:ConditionCheckItem",
+                        "dynamodb:DeleteItem",
+                        "dynamodb:PutItem",
+                        "dynamodb:UpdateItem",
+                    )
+                )
+            ]
         return uses
     if prefix == "kms" and operation == "ReEncrypt":
         out = []
@@ -443,5 +487,10 @@ def _apigateway(operation: str, ident: dict[str, Any], names: _Names, ctx: Conte
     values = {"restapi_id": ident.get("restApiId"), "apiId": ident.get("apiId")}
     filled = re.sub(r"\{([^}]+)\}", lambda m: str(values.get(m[1].rstrip("+")) or "*"), path)
     region = names.region or ctx.region or "*"
-    return [ActionUse(f"apigateway:{method}", (f"arn:{ctx.partition}:apigateway:{region}::{filled}",),
-                      f"context (API Gateway {method} {path})")]
+    return [
+        ActionUse(
+            f"apigateway:{method}",
+            (f"arn:{ctx.partition}:apigateway:{region}::{filled}",),
+            f"context (API Gateway {method} {path})",
+        )
+    ]

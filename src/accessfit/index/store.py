@@ -399,6 +399,16 @@ class UsageIndex:
             )
         )
 
+    def api_calls(self) -> list[dict[str, Any]]:
+        """Every (eventSource, eventName) in the index with calls, principals and last use."""
+        return list(
+            self.db.query(
+                "SELECT c.event_source, c.event_name, SUM(u.count) AS calls, "
+                "COUNT(DISTINCT u.principal_id) AS principals, MAX(u.last_seen) AS last_seen "
+                "FROM api_calls c JOIN usage u ON u.call_id = c.id GROUP BY c.id ORDER BY calls DESC, 1, 2"
+            )
+        )
+
     def totals(self) -> dict[str, int]:
         row = self.conn.execute(
             "SELECT (SELECT COUNT(*) FROM objects WHERE status = 'done'), "

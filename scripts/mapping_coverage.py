@@ -1,0 +1,127 @@
+"""How well the mapping covers real CloudTrail: over the distinct (eventSource, eventName) pairs in a folder of
+trail files, how many map to catalog actions that AWS's operation → action reference lists for that operation,
+how many are classified as needing no permission, and which are unmapped or disagree.
+
+    python scripts/mapping_coverage.py [TRAIL_DIR] [REFERENCE_TSV]
+
+Defaults: ../shared/data/cloudtrail and ../shared/data/reference/aws_operation_actions.tsv beside the repository.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+from accessfit.decode import Record, decode
+from accessfit.explain import explain
+from accessfit.identity import resolve
+from accessfit.mapping import MAPPED, NO_PERMISSION, Context, map_call, operation_of, prefix_of
+from accessfit.model import Principal
+from accessfit.resources import resource_of
+
+# Skip reasons of records that are not API calls made by a principal (see accessfit.usage).
+_NOT_API_CALLS = {
+    "service_event",
+    "aws_service",
+    "service_linked_role",
+    "insight_event",
+    "aggregated_event",
+    "network_activity",
+}
+ROOT = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def reference(path: Path) -> dict[tuple[str, str], set[str]]:
+    with path.open(newline="") as fh:
+        return {
+            (row["service_key"], row["operation"]): {a.lower() for a in row["iam_actions"].split(",") if a}
+            for row in csv.DictReader(fh, delimiter="\t")
+        }
+
+
+def main() -> int:
+    trails = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "cloudtrail"
+    ref_path = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "reference" / "aws_operation_actions.tsv"
+    if not trails.is_dir() or not ref_path.is_file():
+        print(f"needs {trails} and {ref_path}", file=sys.stderr)
+        return 2
+    ref = reference(ref_path)
+    records: dict[tuple[str, str], list[Record]] = {}
+    for path in sorted(trails.rglob("*.json.gz")):
+        for rec in decode(path.read_bytes(), 1 << 30).records:
+            if rec.eventSource and rec.eventName:
+                records.setdefault((rec.eventSource, rec.eventName), []).append(rec)
+    first = records
+    consistent, no_permission, disagree, not_listed, unmapped = [], [], [], [], []
+    for (source, name), recs in sorted(records.items()):
+        pair = f"{source} {name}"
+        explained = [explain(r) for r in recs]
+        counted = [e for e in explained if e.status != "ignored"]
+        if not counted:
+            # Never reaches the index: AWS service events and the like are not a principal's API calls.
+            reasons = sorted({e.why for e in explained})
+            if set(reasons) <= _NOT_API_CALLS:
+                no_permission.append(f"{pair}: not an API call by a principal ({', '.join(reasons)})")
+                continue
+            counted = explained  # skipped for another reason (identity): judge the mapping itself
+        principal, _ = resolve(recs[0].userIdentity)
+        ctx = Context(
+            region=recs[0].awsRegion or "", account=principal.account if isinstance(principal, Principal) else ""
+        )
+        m = map_call(source, name, resource_of(recs[0]), ctx)
+        if m.status == NO_PERMISSION:
+            no_permission.append(f"{pair}: {m.reason}")
+        elif m.status == MAPPED:
+            actions = {u.action.lower() for u in m.actions if not u.inferred}
+            listed = ref.get((prefix_of(source) or "", operation_of(name)))
+            if listed is None:
+                not_listed.append(f"{pair} -> {sorted(actions)}")
+            elif actions <= listed:
+                consistent.append(pair)
+            else:
+                disagree.append(f"{pair} -> {sorted(actions)}; reference: {sorted(listed)}")
+        else:
+            unmapped.append(f"{pair}: {m.reason}")
+    total = len(first)
+    good = len(consistent) + len(no_permission)
+    print(f"distinct (eventSource, eventName) pairs: {total}")
+    print(f"  mapped, consistent with the reference:  {len(consistent)}")
+    print(f"  need no permission (reason shown):      {len(no_permission)}")
+    print(f"  mapped, operation not in the reference: {len(not_listed)}")
+    print(f"  mapped, disagreeing with the reference: {len(disagree)}")
+    print(f"  unmapped (shown by accessfit unmapped): {len(unmapped)}")
+    print(f"consistent or no permission: {good}/{total} = {100 * good / total:.1f}%")
+    in_ref = total - len(unmapped) - len(not_listed)
+    print(
+        f"over the pairs that are real AWS operations or no-permission calls: {good}/{in_ref} = "
+        f"{100 * good / max(1, in_ref):.1f}%"
+    )
+    for title, rows in (
+        ("no permission", no_permission),
+        ("not in the reference", not_listed),
+        ("disagreeing", disagree),
+        ("unmapped", unmapped),
+    ):
+        if rows:
+            print(f"\n{title}:")
+            for row in rows:
+                print(f"  {row}")
+    print(
+        json.dumps(
+            {
+                "pairs": total,
+                "consistent": len(consistent),
+                "no_permission": len(no_permission),
+                "not_in_reference": len(not_listed),
+                "disagree": len(disagree),
+                "unmapped": len(unmapped),
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
