@@ -18,12 +18,14 @@ from accessfit.errors import (
     AccessfitError,
     ConfigError,
     DecodeError,
+    NotFoundError,
     SourceAccessError,
     StoreError,
 )
 
 EXIT_OK = 0
 EXIT_ERROR = 1
+EXIT_NOT_FOUND = 66  # EX_NOINPUT: no such principal or version
 EXIT_UNAVAILABLE = 69  # the trail cannot be read (EX_UNAVAILABLE)
 EXIT_STORE = 74  # the index cannot be used (EX_IOERR)
 EXIT_RETRY = 75  # some objects must be read again by a later run (EX_TEMPFAIL)
@@ -95,6 +97,52 @@ def _parser() -> argparse.ArgumentParser:
         "their counts, principals and last use.",
     )
     unm.set_defaults(source=None, since=None, window_days=None)
+
+    window = argparse.ArgumentParser(add_help=False)
+    window.add_argument(
+        "--resources",
+        choices=("observed", "placeholder", "wildcard"),
+        help="how resources are named (setting `resources`, default observed)",
+    )
+
+    pol = sub.add_parser(
+        "policy",
+        parents=[common, window],
+        help="the least-privilege policy of one principal",
+        description="Build the policy a principal needs for its usage over the window (or --since/--until) and "
+        "print its documents, the calls denied to it and the calls that map to no known action.",
+    )
+    pol.add_argument("arn", metavar="ARN", help="the principal's ARN (a role with its path, a user, root)")
+    pol.add_argument("--since", type=_date, metavar="DATE", help="first day of usage (default: window start)")
+    pol.add_argument("--until", type=_date, metavar="DATE", help="last day of usage (default: today)")
+    pol.set_defaults(source=None, window_days=None)
+
+    gen = sub.add_parser(
+        "generate",
+        parents=[common, window],
+        help="regenerate the policies whose usage changed",
+        description="Regenerate the policy of every principal whose usage changed since its last generation, "
+        "store a new version when the documents changed, and write the policy files to --out (setting "
+        "`policy_dir`), committing them to git when `policy_git` is set.",
+    )
+    gen.add_argument("--out", metavar="DIR", help="policy directory (setting `policy_dir`)")
+    gen.add_argument("--all", action="store_true", help="look at every principal, not only changed ones")
+    gen.set_defaults(source=None, since=None, window_days=None)
+
+    his = sub.add_parser("history", parents=[common], help="the policy versions of a principal")
+    his.add_argument("arn", metavar="ARN")
+    his.set_defaults(source=None, since=None, window_days=None)
+
+    dif = sub.add_parser(
+        "diff",
+        parents=[common],
+        help="permissions added and removed between two versions",
+        description="Compare two policy versions of a principal (default: the last two).",
+    )
+    dif.add_argument("arn", metavar="ARN")
+    dif.add_argument("old", nargs="?", type=int, metavar="FROM", help="older version (default: the one before TO)")
+    dif.add_argument("new", nargs="?", type=int, metavar="TO", help="newer version (default: the latest)")
+    dif.set_defaults(source=None, since=None, window_days=None)
 
     demo = sub.add_parser(
         "demo",
@@ -327,6 +375,171 @@ def _cmd_unmapped(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _limits(s: Any, mode: str | None) -> Any:
+    from accessfit.policy import Limits
+
+    return Limits(
+        mode=mode or s.resources,
+        document_size=s.policy_size_limit,
+        policies_per_principal=s.policies_per_principal,
+        objects_per_bucket=s.objects_per_bucket,
+        resources_per_action=s.resources_per_action,
+    )
+
+
+def _cmd_policy(args: argparse.Namespace) -> int:
+    from accessfit.generation import Window, policy_for, require_valid
+    from accessfit.index import UsageIndex
+
+    s = _settings(args)
+    now = datetime.now(UTC)
+    until = datetime.combine(args.until, datetime.min.time(), UTC) if args.until else None
+    window = Window.ending(now, s.window_days, s.since_datetime(), until)
+    with UsageIndex(s.database, writer=False) as index:
+        principal, ps = policy_for(index, args.arn, window, _limits(s, args.resources))
+    require_valid(ps)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "principal": principal.arn,
+                    "documents": ps.documents,
+                    "denied": ps.denied,
+                    "unmapped": ps.unmapped,
+                    "warnings": ps.warnings,
+                },
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    print(
+        f"# {principal.arn} ({principal.kind}), usage {window.first_day} to {window.last_day}, "
+        f"resources {ps.mode}: {len(ps.documents)} document(s)"
+    )
+    for n, doc in enumerate(ps.documents, start=1):
+        print(f"# document {n}")
+        print(json.dumps(doc, indent=2))
+    if not ps.documents:
+        print("# no permissions used in the window")
+    for d in ps.denied:
+        print(f"# denied   {d['action']} x{d['calls']} (last {d['lastSeen']}) on {', '.join(d['resources'])}")
+    for u in ps.unmapped:
+        print(f"# unmapped {u['eventSource']} {u['eventName']} x{u['calls']}: {u['reason']}")
+    for w in ps.warnings:
+        print(f"# warning  {w}")
+    return EXIT_OK
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from accessfit import log
+    from accessfit.generation import regenerate
+    from accessfit.index import UsageIndex
+
+    s = _settings(args)
+    log.configure(s.log_level, s.log_format, sys.stderr if args.json else sys.stdout)
+    out = Path(args.out) if args.out else s.policy_dir
+    with UsageIndex(s.database) as index:
+        report = regenerate(
+            index,
+            _limits(s, args.resources),
+            datetime.now(UTC),
+            s.window_days,
+            out,
+            git=s.policy_git,
+            everyone=args.all,
+        )
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        print(
+            f"principals  {report.checked} looked at: {report.new_versions} new versions, "
+            f"{report.unchanged} unchanged, {len(report.invalid)} invalid"
+        )
+        if out is not None:
+            print(f"files       {report.written} written to {out}" + (", committed" if report.committed else ""))
+        for bad in report.invalid:
+            print(f"invalid     {bad['principal']}: {'; '.join(bad['problems'])}")
+    return EXIT_ERROR if report.invalid else EXIT_OK
+
+
+def _versions(index: Any, arn: str) -> tuple[Any, list[Any]]:
+    from accessfit.errors import NotFoundError
+
+    row = index.principal(arn)
+    if row is None:
+        raise NotFoundError(f"no principal {arn} in the index")
+    return row, index.versions(row["id"])
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from accessfit.index import UsageIndex
+
+    s = _settings(args)
+    with UsageIndex(s.database, writer=False) as index:
+        row, versions = _versions(index, args.arn)
+    rows = []
+    for v in versions:
+        docs = json.loads(v["documents"])
+        actions = {a for d in docs for st in d["Statement"] for a in st["Action"]}
+        rows.append(
+            {
+                "version": v["version"],
+                "created_at": v["created_at"],
+                "mode": v["mode"],
+                "window": [v["window_start"], v["window_end"]],
+                "documents": len(docs),
+                "actions": len(actions),
+                "fingerprint": v["fingerprint"][:12],
+                "generator": v["generator"],
+            }
+        )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    if not rows:
+        print(f"no policy versions for {row['arn']}; run `accessfit generate`")
+    for r in rows:
+        print(
+            f"v{r['version']}  {r['created_at']}  {r['documents']} document(s), {r['actions']} actions, "
+            f"{r['mode']}, usage {r['window'][0]}..{r['window'][1]}  {r['fingerprint']}"
+        )
+    return EXIT_OK
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from accessfit.errors import NotFoundError
+    from accessfit.index import UsageIndex
+    from accessfit.policy.diff import diff
+
+    s = _settings(args)
+    with UsageIndex(s.database, writer=False) as index:
+        row, versions = _versions(index, args.arn)
+    by_number = {v["version"]: v for v in versions}
+    new = args.new if args.new is not None else (max(by_number) if by_number else None)
+    old = args.old if args.old is not None else (new - 1 if new else None)
+    if new is None or new not in by_number:
+        raise NotFoundError(f"{row['arn']} has no policy version {new}")
+    old_docs = json.loads(by_number[old]["documents"]) if old in by_number else []
+    if old is not None and old > 0 and old not in by_number:
+        raise NotFoundError(f"{row['arn']} has no policy version {old}")
+    changes = diff(old_docs, json.loads(by_number[new]["documents"]))
+    if args.json:
+        print(
+            json.dumps(
+                {"principal": row["arn"], "from": old if old in by_number else None, "to": new, **changes}, indent=2
+            )
+        )
+        return EXIT_OK
+    print(f"{row['arn']}: v{old if old in by_number else 0} -> v{new}")
+    for action, resource in changes["added"]:
+        print(f"+ {action}  {resource}")
+    for action, resource in changes["removed"]:
+        print(f"- {action}  {resource}")
+    if not changes["added"] and not changes["removed"]:
+        print("  no permission changed")
+    return EXIT_OK
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from accessfit.trailgen import TrailSpec, generate
 
@@ -348,6 +561,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": _cmd_demo,
         "explain": _cmd_explain,
         "unmapped": _cmd_unmapped,
+        "policy": _cmd_policy,
+        "generate": _cmd_generate,
+        "history": _cmd_history,
+        "diff": _cmd_diff,
     }
     try:
         return handlers[args.command](args)
@@ -357,6 +574,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SourceAccessError as exc:
         print(f"accessfit: cannot read the trail: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
+    except NotFoundError as exc:
+        print(f"accessfit: {exc}", file=sys.stderr)
+        return EXIT_NOT_FOUND
     except StoreError as exc:
         print(f"accessfit: {exc}", file=sys.stderr)
         return EXIT_STORE

@@ -78,6 +78,23 @@ class Settings(BaseSettings):
     resource_cap: int = Field(
         default=100, ge=1, le=100000, description="Distinct resources kept per principal, call and day"
     )
+    resources: Literal["observed", "placeholder", "wildcard"] = Field(
+        default="observed", description="How generated policies name resources"
+    )
+    policy_dir: Path | None = Field(default=None, description="Where `generate` writes policy files")
+    policy_git: bool = Field(default=False, description="Commit the policy directory after each regeneration")
+    policy_size_limit: int = Field(
+        default=6144, ge=512, le=10240, description="Characters per policy document, whitespace not counted"
+    )
+    policies_per_principal: int = Field(
+        default=10, ge=1, le=20, description="Managed policies IAM lets you attach to a role or user"
+    )
+    objects_per_bucket: int = Field(
+        default=5, ge=1, le=1000, description="Observed S3 objects per bucket before they become a prefix"
+    )
+    resources_per_action: int = Field(
+        default=20, ge=1, le=1000, description="Observed ARNs per action before they become a prefix"
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Log level")
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto: console on a terminal, JSON lines otherwise"

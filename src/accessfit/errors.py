@@ -38,3 +38,16 @@ class DecodeError(AccessfitError):
 
 class StoreError(AccessfitError):
     """The SQLite index cannot be opened, migrated or written."""
+
+
+class PolicyError(AccessfitError):
+    """A generated policy failed validation; nothing was written."""
+
+    def __init__(self, principal: str, problems: list[str]) -> None:
+        super().__init__(f"policy for {principal} is not valid: " + "; ".join(problems))
+        self.principal = principal
+        self.problems = problems
+
+
+class NotFoundError(AccessfitError):
+    """Something asked for by name (a principal, a policy version) is not in the index."""

@@ -358,7 +358,7 @@ class _Run:
         self.flush()
         if not self.report.interrupted:
             self.report.collapsed_groups = self.index.compact(self.opts.resource_cap)
-            self.report.pruned = {k: v for k, v in self.index.prune(self.window.first_day).items() if v}
+            self.report.pruned = {k: v for k, v in self.index.prune(self.window.first_day, self.now).items() if v}
         self.report.principals = len(self.principals)
         self.report.seconds = time.monotonic() - started
         r = self.report

@@ -90,4 +90,34 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
+MIGRATIONS += (
+    """
+    -- When a principal's usage rows last changed (written or pruned): its policy may need regenerating.
+    ALTER TABLE principals ADD COLUMN usage_changed TEXT;
+    -- Generated policies. A version is stored only when the documents change.
+    CREATE TABLE policy_versions (
+        principal_id INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        window_start TEXT NOT NULL,
+        window_end TEXT NOT NULL,
+        generator TEXT NOT NULL,
+        documents TEXT NOT NULL,
+        justification TEXT NOT NULL,
+        denied TEXT NOT NULL,
+        unmapped TEXT NOT NULL,
+        warnings TEXT NOT NULL,
+        PRIMARY KEY (principal_id, version)
+    ) WITHOUT ROWID;
+    -- The last time generation looked at a principal, and with which generator (accessfit and catalog versions).
+    CREATE TABLE policy_checks (
+        principal_id INTEGER PRIMARY KEY,
+        checked_at TEXT NOT NULL,
+        generator TEXT NOT NULL
+    );
+    """,
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,1 @@
+"""Where results go: policy files (and optionally a git repository of them)."""

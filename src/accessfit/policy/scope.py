@@ -1,0 +1,121 @@
+"""Resource modes: which ARNs a statement names.
+
+- `observed`: the ARNs the principal used. Bounded generalisation, applied per action:
+  * S3 objects: more than `objects_per_bucket` distinct objects in one bucket become `bucket/<prefix>*`, where the
+    prefix is the longest common prefix of those keys cut back to a `/` (the narrowest pattern covering them all).
+  * Any other type: more than `resources_per_action` distinct ARNs become their longest common prefix + `*`, never
+    shorter than `arn:<partition>:<service>:<region>:<account>:` (so never another service, region or account
+    than the ones observed, when those are the same for all).
+  * An ARN covered by another pattern in the same list is dropped; characters IAM does not accept in a policy
+    (outside U+0020 to U+00FF) end the ARN in `*`.
+- `placeholder`: the catalog's ARN templates, with partition, account and (when every observed use agrees) region
+  filled in, other variables left as `${Name}` for a person to replace, as Access Analyzer does.
+- `wildcard`: `*`.
+Actions with no resource-level permission always get `*`.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from accessfit.catalog import Catalog
+
+MODES = ("observed", "placeholder", "wildcard")
+_ALLOWED = re.compile(r"[^\t\n\r\x20-\xff]")
+
+
+@cache
+def _glob(pattern: str) -> re.Pattern[str]:
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern))
+
+
+def covers(pattern: str, arn: str) -> bool:
+    """IAM resource matching: `*` and `?` wildcards, case-sensitive."""
+    return pattern == "*" or _glob(pattern).fullmatch(arn) is not None
+
+
+def _printable(arn: str) -> str:
+    m = _ALLOWED.search(arn)
+    return arn if m is None else arn[: m.start()] + "*"
+
+
+def _common_prefix(values: list[str]) -> str:
+    first, last = min(values), max(values)
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    return first[:n]
+
+
+def _minimal(arns: set[str]) -> set[str]:
+    """Drop ARNs that another pattern in the set already covers."""
+    patterns = sorted(a for a in arns if "*" in a or "?" in a)
+    return {a for a in arns if not any(p != a and covers(p, a) for p in patterns)}
+
+
+def observed(arns: set[str], objects_per_bucket: int, resources_per_action: int) -> list[str]:
+    if not arns or "*" in arns:
+        return ["*"]
+    clean = {_printable(a) for a in arns}
+    objects: dict[str, list[str]] = {}
+    other: set[str] = set()
+    for arn in clean:
+        head, sep, key = arn.partition(":::")
+        if head.endswith(":s3") and sep and "/" in key:
+            bucket, _, obj = key.partition("/")
+            objects.setdefault(f"{head}:::{bucket}", []).append(obj)
+        else:
+            other.add(arn)
+    out: set[str] = set()
+    for bucket, keys in objects.items():
+        if len(set(keys)) > objects_per_bucket:
+            prefix = _common_prefix([k.rstrip("*") for k in keys])
+            prefix = prefix[: prefix.rfind("/") + 1] if "/" in prefix else ""
+            out.add(f"{bucket}/{prefix}*")
+        else:
+            out.update(f"{bucket}/{k}" for k in keys)
+    if len(other) > resources_per_action:
+        floor = _common_prefix([":".join(a.split(":")[:5]) + ":" for a in other])
+        prefix = _common_prefix(sorted(other))
+        out.add((prefix if len(prefix) >= len(floor) else floor) + "*")
+    else:
+        out.update(other)
+    return sorted(_minimal(out))
+
+
+def placeholder(
+    action: str,
+    cat: Catalog,
+    partition: str,
+    account: str,
+    regions: set[str],
+    observed_arns: set[str] | frozenset[str] = frozenset(),
+) -> list[str]:
+    types = cat.resource_types(action)
+    if not types:
+        return ["*"]
+    # The resource types the principal was seen using (bucket, not access point), else all of the action's.
+    used = [rt for rt in types if any(_template(t, partition).fullmatch(a) for t in rt.arns for a in observed_arns)]
+    region = next(iter(regions)) if len(regions) == 1 else None
+    out = set()
+    for rt in used or types:
+        for template in rt.arns:
+            text = template.replace("${Partition}", partition)
+            if account:
+                text = text.replace("${Account}", account)
+            if region:
+                text = text.replace("${Region}", region)
+            out.add(text)
+    return sorted(out)
+
+
+@cache
+def _template(template: str, partition: str) -> re.Pattern[str]:
+    parts = re.split(r"(\$\{\w+\})", template.replace("${Partition}", partition))
+    return re.compile("".join(".+" if p.startswith("${") else re.escape(p) for p in parts))
+
+
+def region_of(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 and parts[3] and "*" not in parts[3] else None
