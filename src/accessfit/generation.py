@@ -3,10 +3,9 @@ changed, and write the policy files. The same function serves `accessfit generat
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from accessfit.exporters.files import git_commit, write_policy
 from accessfit.index import UsageIndex
 from accessfit.model import Principal
 from accessfit.policy import Limits, PolicySet, UsedCall, build
+from accessfit.policy.generate import compact
 
 log = structlog.get_logger(__name__)
 
@@ -104,44 +104,57 @@ def regenerate(
     generator = generator_id(limits.mode)
     window = Window.ending(now, window_days)
     due = index.all_principals() if everyone else index.principals_due(generator)
-    for row in due:
-        report.checked += 1
-        principal = Principal(row["arn"], row["kind"], row["account"])
-        calls = [UsedCall(*r) for r in index.usage_of(row["id"], window.first_day, window.last_day)]
-        ps = build(principal, calls, limits)
-        if ps.problems:
-            # Never stored or written; logged and reported so a person sees it.
-            report.invalid.append({"principal": principal.arn, "problems": ps.problems})
-            log.error("policy.invalid", principal=principal.arn, problems=ps.problems)
-            continue
-        fields = {
-            "fingerprint": ps.fingerprint,
-            "mode": ps.mode,
-            "window_start": window.first_day,
-            "window_end": window.last_day,
-            "documents": json.dumps(ps.documents),
-            "justification": json.dumps(ps.justification),
-            "denied": json.dumps(ps.denied),
-            "unmapped": json.dumps(ps.unmapped),
-            "warnings": json.dumps(ps.warnings),
-        }
-        version = index.record_version(row["id"], fields, now, generator)
-        if version is None:
-            report.unchanged += 1
-            continue
-        report.new_versions += 1
-        if out is not None:
-            latest = index.latest_version(row["id"])
-            created = latest["created_at"] if latest else ""
-            write_policy(
-                out, principal.arn, policy_file(ps, principal, version, created, window, generator), ps.justification
-            )
-            report.written += 1
+    for start in range(0, len(due), _CHUNK):
+        built = []
+        for row in due[start : start + _CHUNK]:
+            report.checked += 1
+            principal = Principal(row["arn"], row["kind"], row["account"])
+            calls = [UsedCall(*r) for r in index.usage_of(row["id"], window.first_day, window.last_day)]
+            ps = build(principal, calls, limits)
+            if ps.problems:
+                # Never stored or written; logged and reported so a person sees it.
+                report.invalid.append({"principal": principal.arn, "problems": ps.problems})
+                log.error("policy.invalid", principal=principal.arn, problems=ps.problems)
+                continue
+            built.append((row["id"], principal, ps))
+        entries = [(pid, _fields(ps, window)) for pid, _principal, ps in built]
+        versions = index.record_versions(entries, now, generator)
+        created = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for (_pid, principal, ps), version in zip(built, versions, strict=True):
+            if version is None:
+                report.unchanged += 1
+                continue
+            report.new_versions += 1
+            if out is not None:
+                write_policy(
+                    out,
+                    principal.arn,
+                    policy_file(ps, principal, version, created, window, generator),
+                    ps.justification,
+                )
+                report.written += 1
     if out is not None and git and report.written:
         report.committed = git_commit(out, f"accessfit: {report.written} policies regenerated")
     report.seconds = time.monotonic() - started
     log.info("generate.done", **report.as_dict())
     return report
+
+
+_CHUNK = 500  # principals per transaction
+
+
+def _fields(ps: PolicySet, window: Window) -> dict[str, Any]:
+    return {
+        "fingerprint": ps.fingerprint,
+        "mode": ps.mode,
+        "window_start": window.first_day,
+        "window_end": window.last_day,
+        "documents": compact(ps.documents).decode(),
+        "justification": compact(ps.justification).decode(),
+        "denied": compact(ps.denied).decode(),
+        "unmapped": compact(ps.unmapped).decode(),
+        "warnings": compact(ps.warnings).decode(),
+    }
 
 
 def require_valid(ps: PolicySet) -> PolicySet:

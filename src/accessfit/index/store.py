@@ -509,41 +509,50 @@ class UsageIndex:
             self.db.query("SELECT * FROM policy_versions WHERE principal_id = ? ORDER BY version", [principal_id])
         )
 
-    def record_version(self, principal_id: int, fields: dict[str, Any], now: datetime, generator: str) -> int | None:
-        """Store a new version when the documents differ from the latest; note the check either way.
-        Returns the new version number, or None when nothing changed."""
+    def record_versions(
+        self, entries: list[tuple[int, dict[str, Any]]], now: datetime, generator: str
+    ) -> list[int | None]:
+        """Store, in one transaction, a new version for each principal whose documents differ from its latest, and
+        note the check either way. Returns each entry's new version number, or None when nothing changed."""
         stamp = _iso(now)
+        out: list[int | None] = []
         with self.transaction():
-            latest = self.conn.execute(
-                "SELECT version, fingerprint FROM policy_versions WHERE principal_id = ? ORDER BY version DESC LIMIT 1",
-                (principal_id,),
-            ).fetchone()
-            version = None
-            if latest is None or latest[1] != fields["fingerprint"]:
-                version = 1 if latest is None else int(latest[0]) + 1
-                self.conn.execute(
-                    "INSERT INTO policy_versions (principal_id, version, created_at, fingerprint, mode, window_start, "
-                    "window_end, generator, documents, justification, denied, unmapped, warnings) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        principal_id,
-                        version,
-                        stamp,
-                        fields["fingerprint"],
-                        fields["mode"],
-                        fields["window_start"],
-                        fields["window_end"],
-                        generator,
-                        fields["documents"],
-                        fields["justification"],
-                        fields["denied"],
-                        fields["unmapped"],
-                        fields["warnings"],
-                    ),
-                )
-            self.conn.execute(
+            for principal_id, fields in entries:
+                latest = self.conn.execute(
+                    "SELECT version, fingerprint FROM policy_versions WHERE principal_id = ? "
+                    "ORDER BY version DESC LIMIT 1",
+                    (principal_id,),
+                ).fetchone()
+                version = None
+                if latest is None or latest[1] != fields["fingerprint"]:
+                    version = 1 if latest is None else int(latest[0]) + 1
+                    self.conn.execute(
+                        "INSERT INTO policy_versions (principal_id, version, created_at, fingerprint, mode, "
+                        "window_start, window_end, generator, documents, justification, denied, unmapped, warnings) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            principal_id,
+                            version,
+                            stamp,
+                            fields["fingerprint"],
+                            fields["mode"],
+                            fields["window_start"],
+                            fields["window_end"],
+                            generator,
+                            fields["documents"],
+                            fields["justification"],
+                            fields["denied"],
+                            fields["unmapped"],
+                            fields["warnings"],
+                        ),
+                    )
+                out.append(version)
+            self.conn.executemany(
                 "INSERT INTO policy_checks (principal_id, checked_at, generator) VALUES (?, ?, ?) "
                 "ON CONFLICT DO UPDATE SET checked_at = excluded.checked_at, generator = excluded.generator",
-                (principal_id, stamp, generator),
+                [(pid, stamp, generator) for pid, _ in entries],
             )
-        return version
+        return out
+
+    def record_version(self, principal_id: int, fields: dict[str, Any], now: datetime, generator: str) -> int | None:
+        return self.record_versions([(principal_id, fields)], now, generator)[0]

@@ -18,12 +18,16 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import msgspec
+
 from accessfit.catalog import Catalog, catalog
 from accessfit.mapping import MAPPED, UNMAPPED, ActionUse, Context, Mapping, map_call
 from accessfit.model import Outcome, Principal
 from accessfit.policy import scope
 from accessfit.policy.split import pack
 from accessfit.policy.validate import problems
+
+_encode = msgspec.json.Encoder().encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +63,7 @@ class PolicySet:
 
     @property
     def fingerprint(self) -> str:
-        return hashlib.sha256(canonical(self.documents).encode()).hexdigest()
+        return hashlib.sha256(compact(self.documents)).hexdigest()
 
     @property
     def actions(self) -> set[str]:
@@ -67,7 +71,13 @@ class PolicySet:
 
 
 def canonical(value: Any) -> str:
+    """The documents as written to files: two-space indent, keys in their built order."""
     return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
+def compact(value: Any) -> bytes:
+    """The documents as stored and fingerprinted: no whitespace, keys in their built order."""
+    return _encode(value)
 
 
 @lru_cache(maxsize=65536)

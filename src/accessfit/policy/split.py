@@ -3,15 +3,19 @@ counted), splitting a statement that is too large on its own."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import msgspec
+
 VERSION = "2012-10-17"
+_encode = msgspec.json.Encoder().encode
+# {"Version":"2012-10-17","Statement":[ ... ]}
+_FRAME = len(_encode({"Version": VERSION, "Statement": []}))
 
 
 def size(doc: Any) -> int:
     """Characters IAM counts: the document without insignificant whitespace."""
-    return len(json.dumps(doc, separators=(",", ":"), ensure_ascii=False))
+    return len(_encode(doc).decode())
 
 
 def _document(statements: list[dict[str, Any]]) -> dict[str, Any]:
@@ -45,11 +49,15 @@ def pack(statements: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
         else:
             pieces.extend(dict(p, Sid=f"{statement['Sid']}P{n}") for n, p in enumerate(parts, start=1))
     documents: list[list[dict[str, Any]]] = []
+    used: list[int] = []  # characters of each document so far
     for piece in pieces:
-        for doc in documents:
-            if size(_document([*doc, piece])) <= limit:
+        piece_size = size(piece)
+        for n, doc in enumerate(documents):
+            if used[n] + 1 + piece_size <= limit:  # 1: the comma between statements
                 doc.append(piece)
+                used[n] += 1 + piece_size
                 break
         else:
             documents.append([piece])
+            used.append(_FRAME + piece_size)
     return [_document(d) for d in documents]

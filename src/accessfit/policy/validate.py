@@ -39,6 +39,8 @@ def problems(documents: list[dict[str, Any]], cat: Catalog, limit: int) -> list[
                 if not isinstance(action, str) or cat.canonical(action) != action:
                     found.append(f"{where} {sid}: {action!r} is not an action in the IAM catalog")
             resources = s.get("Resource")
+            if isinstance(resources, list) and not all(isinstance(r, str) and _CHARS.match(r) for r in resources):
+                found.append(f"{where} {sid}: a resource has characters IAM does not accept")
             if resources != "*" and not (
                 isinstance(resources, list)
                 and resources
@@ -48,6 +50,4 @@ def problems(documents: list[dict[str, Any]], cat: Catalog, limit: int) -> list[
         text_size = size(doc)
         if text_size > limit:
             found.append(f"{where}: {text_size} characters, over the limit of {limit}")
-        if not _CHARS.match(str(doc)):
-            found.append(f"{where}: characters IAM does not accept")
     return found
