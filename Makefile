@@ -1,4 +1,4 @@
-# make run: a demo trail, ingested into a local index, then the principals it found.
+# make run: a demo trail, ingested into a local index, the principals it found and their policies.
 # make test: lint, types and the whole test suite.
 PYTHON ?= python3
 VENV := .venv
@@ -17,6 +17,7 @@ run: $(BIN)/accessfit
 	@test -d $(DEMO)/trail || $(BIN)/accessfit demo --out $(DEMO)/trail
 	ACCESSFIT_SETTLE=0s $(BIN)/accessfit ingest --source $(DEMO)/trail --db $(DEMO)/index.sqlite3
 	$(BIN)/accessfit principals --db $(DEMO)/index.sqlite3
+	$(BIN)/accessfit generate --db $(DEMO)/index.sqlite3 --out $(DEMO)/policies
 
 lint: $(BIN)/accessfit
 	$(BIN)/ruff check src tests scripts
@@ -32,6 +33,7 @@ test: lint typecheck unit
 
 bench: $(BIN)/accessfit
 	$(BIN)/python scripts/bench_ingest.py
+	$(BIN)/python scripts/bench_policy.py
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache
