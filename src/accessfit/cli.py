@@ -27,7 +27,8 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_NOT_FOUND = 66  # EX_NOINPUT: no such principal or version
 EXIT_UNAVAILABLE = 69  # the trail cannot be read (EX_UNAVAILABLE)
-EXIT_STORE = 74  # the index cannot be used (EX_IOERR)
+EXIT_STORE = 74
+EXIT_NOPERM = 77  # EX_NOPERM: AWS refused a call  # the index cannot be used (EX_IOERR)
 EXIT_RETRY = 75  # some objects must be read again by a later run (EX_TEMPFAIL)
 EXIT_CONFIG = 78  # EX_CONFIG: systemd's RestartPreventExitStatus stops a restart loop on it
 
@@ -143,6 +144,23 @@ def _parser() -> argparse.ArgumentParser:
     dif.add_argument("old", nargs="?", type=int, metavar="FROM", help="older version (default: the one before TO)")
     dif.add_argument("new", nargs="?", type=int, metavar="TO", help="newer version (default: the latest)")
     dif.set_defaults(source=None, since=None, window_days=None)
+
+    dri = sub.add_parser(
+        "drift",
+        parents=[common],
+        help="granted versus used permissions",
+        description="For one principal, or every principal in the authorization snapshots (worst first): granted, "
+        "used, unused, unobservable and denied actions, and whether the index's coverage can prove non-use.",
+    )
+    dri.add_argument("arn", nargs="?", metavar="ARN", help="one principal (default: all)")
+    dri.set_defaults(source=None, since=None, window_days=None)
+
+    gra = sub.add_parser("granted", help="granted permissions")
+    gra_sub = gra.add_subparsers(dest="granted_command", required=True, metavar="ACTION")
+    ref = gra_sub.add_parser(
+        "refresh", parents=[common], help="fetch IAM authorization details now (own account and `assume_roles`)"
+    )
+    ref.set_defaults(source=None, since=None, window_days=None)
 
     demo = sub.add_parser(
         "demo",
@@ -540,6 +558,92 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_drift(args: argparse.Namespace) -> int:
+    from accessfit.audit import drift_all
+    from accessfit.errors import NotFoundError
+    from accessfit.index import UsageIndex
+
+    s = _settings(args)
+    with UsageIndex(s.database, writer=False) as index:
+        if not index.snapshots():
+            raise NotFoundError("no IAM authorization snapshot in the index; run `accessfit granted refresh`")
+        results = drift_all(index, datetime.now(UTC), s.window_days, s.grace_days, s.keep_marker, only=args.arn)
+    if args.arn and not results:
+        raise NotFoundError(f"{args.arn} is not in the IAM authorization snapshots")
+    if args.json:
+        print(json.dumps([d.as_dict() for d in results], indent=2))
+        return EXIT_OK
+    if args.arn:
+        d = results[0]
+        print(f"{d.principal} ({d.kind}): coverage {d.status}" + (f" ({'; '.join(d.reasons)})" if d.reasons else ""))
+        for title, items in (
+            ("unused", d.unused),
+            ("unknown", d.unknown),
+            ("used", d.used),
+            ("denied", d.denied),
+            ("used, not granted here", d.used_not_granted),
+            ("kept", d.kept),
+        ):
+            if items:
+                print(f"{title} ({len(items)}): {', '.join(items[:50])}" + (" ..." if len(items) > 50 else ""))
+        for action, why in sorted(d.unobservable.items()):
+            print(f"unobservable {action}: {why}")
+        for note in d.notes:
+            print(f"note: {note}")
+        return EXIT_OK
+    header = ("PRINCIPAL", "GRANTED", "USED", "UNUSED", "UNKNOWN", "UNOBSERVABLE", "DENIED", "COVERAGE")
+    table = [header] + [
+        (
+            d.principal,
+            *(str(len(x)) for x in (d.granted, d.used, d.unused, d.unknown, d.unobservable, d.denied)),
+            d.status,
+        )
+        for d in results
+    ]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    for r in table:
+        print(
+            "  ".join(c.ljust(w) if i in (0, 7) else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        )
+    return EXIT_OK
+
+
+def _cmd_granted(args: argparse.Namespace) -> int:
+    from accessfit import log
+    from accessfit.audit import refresh
+    from accessfit.aws import account_of, iam_client, session_for
+    from accessfit.index import UsageIndex
+
+    s = _settings(args)
+    log.configure(s.log_level, s.log_format, sys.stderr if args.json else sys.stdout)
+
+    def target(role: str | None) -> Any:
+        def make() -> tuple[Any, str]:
+            try:
+                session = session_for(role)
+                return iam_client(session), account_of(session)
+            except Exception as exc:  # botocore raises many kinds; each is one account's failure
+                from accessfit.errors import AwsAccessError
+
+                raise AwsAccessError(f"cannot get credentials for {role or 'the own account'}: {exc}") from exc
+
+        return make
+
+    targets = ([("own account", target(None))] if s.read_own_account else []) + [
+        (role, target(role)) for role in s.assume_roles
+    ]
+    with UsageIndex(s.database) as index:
+        report = refresh(index, targets, datetime.now(UTC))
+    if args.json:
+        print(json.dumps({"accounts": report.accounts, "errors": report.errors}, indent=2))
+    else:
+        for account in report.accounts:
+            print(f"refreshed   {account}")
+        for error in report.errors:
+            print(f"error       {error}")
+    return EXIT_NOPERM if report.errors else EXIT_OK
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from accessfit.trailgen import TrailSpec, generate
 
@@ -565,6 +669,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "generate": _cmd_generate,
         "history": _cmd_history,
         "diff": _cmd_diff,
+        "drift": _cmd_drift,
+        "granted": _cmd_granted,
     }
     try:
         return handlers[args.command](args)

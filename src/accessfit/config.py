@@ -95,6 +95,19 @@ class Settings(BaseSettings):
     resources_per_action: int = Field(
         default=20, ge=1, le=1000, description="Observed ARNs per action before they become a prefix"
     )
+    assume_roles: StrList = Field(
+        default_factory=list,
+        description="Roles to assume to read IAM in other accounts (the own account is read directly)",
+    )
+    read_own_account: bool = Field(default=True, description="Read IAM of the account of accessfit's credentials")
+    grace_days: int = Field(
+        default=14, ge=0, le=3650, description="Principals younger than this have no unused permissions, only unknown"
+    )
+    keep_marker: str = Field(
+        default="AccessfitKeep",
+        pattern=r"^[A-Za-z0-9]+$",
+        description="Statements whose Sid starts with this are never reported unused",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Log level")
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto: console on a terminal, JSON lines otherwise"
@@ -114,6 +127,14 @@ class Settings(BaseSettings):
         for r in v:
             if not re.fullmatch(r"[a-z0-9-]+", r):
                 raise ValueError(f"{r!r} is not a region name")
+        return v
+
+    @field_validator("assume_roles")
+    @classmethod
+    def _roles(cls, v: list[str]) -> list[str]:
+        for r in v:
+            if not re.fullmatch(r"arn:[\w-]+:iam::\d{12}:role/[\w+=,.@/-]+", r):
+                raise ValueError(f"{r!r} is not an IAM role ARN")
         return v
 
     @field_validator("source")

@@ -51,3 +51,12 @@ class PolicyError(AccessfitError):
 
 class NotFoundError(AccessfitError):
     """Something asked for by name (a principal, a policy version) is not in the index."""
+
+
+class AwsAccessError(AccessfitError):
+    """An AWS call was refused or kept failing after retries (has .operation and .account)."""
+
+    def __init__(self, message: str, *, operation: str = "", account: str = "") -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.account = account

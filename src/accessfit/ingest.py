@@ -158,6 +158,13 @@ class _Run:
 
     # -- planning ------------------------------------------------------------------------------------------
 
+    def listed_days(self, p: Partition, start: datetime, cutoff: datetime, first_poll: bool) -> list[str]:
+        """Days whose folders this poll listed in full (with what earlier polls listed, for later ones)."""
+        first = start.date()
+        if first_poll and (start.hour, start.minute) != (0, 0):
+            first += timedelta(days=1)  # the first day's files before `start` were never listed
+        return [(first + timedelta(days=n)).isoformat() for n in range((cutoff.date() - first).days + 1)]
+
     def plan(self, p: Partition) -> tuple[list[LogObject], datetime, datetime]:
         """New objects of a partition, oldest first, and the window [start, cutoff] they were listed in."""
         opts, url = self.opts, self.source.url
@@ -165,6 +172,10 @@ class _Run:
         hw = self.index.high_water(url, p)
         if hw is not None:
             start = hw - opts.lookback
+            if opts.since is not None and opts.since < start:
+                # An explicit --since on a known partition re-lists from there: the ledger keeps what was
+                # already counted from being counted again, and late or missed files are picked up.
+                start = max(opts.since, self.now - timedelta(days=opts.window_days))
         else:
             # First poll: a backfill from the window's start, or from --since if that is later.
             start = self.now - timedelta(days=opts.window_days)
@@ -324,7 +335,8 @@ class _Run:
             self.progress(self.report)
 
     def partition(self, p: Partition) -> None:
-        todo, _start, cutoff = self.plan(p)
+        first_poll = self.index.high_water(self.source.url, p) is None
+        todo, start, cutoff = self.plan(p)
         retry_from: datetime | None = None
         for obj, data in self.fetched(todo):
             if self.stop.is_set():
@@ -343,6 +355,11 @@ class _Run:
         # Everything delivered up to here has been seen; a failed read holds the mark just before it.
         high = cutoff if retry_from is None else retry_from - timedelta(minutes=1)
         self.batch.cursors[p] = high
+        self.batch.listed[p] = [
+            d
+            for d in self.listed_days(p, start, cutoff, first_poll)
+            if retry_from is None or d < retry_from.date().isoformat()
+        ]
 
     def run(self) -> IngestReport:
         started = time.monotonic()

@@ -120,4 +120,17 @@ MIGRATIONS += (
     """,
 )
 
+MIGRATIONS += (
+    """
+    -- The last GetAccountAuthorizationDetails of each account, as fetched (JSON).
+    CREATE TABLE authorization_snapshots (
+        account TEXT PRIMARY KEY,
+        fetched_at TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    -- Coverage rows now also exist for days that were listed and held no log file.
+    ALTER TABLE coverage ADD COLUMN listed INTEGER NOT NULL DEFAULT 0;
+    """,
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)

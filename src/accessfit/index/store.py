@@ -48,9 +48,10 @@ class Batch:
     usage: Aggregate = field(default_factory=Aggregate)
     objects: list[ObjectRow] = field(default_factory=list)
     cursors: dict[Partition, datetime] = field(default_factory=dict)
+    listed: dict[Partition, list[str]] = field(default_factory=dict)  # day folders listed in full
 
     def __bool__(self) -> bool:
-        return bool(self.objects or self.cursors or self.usage.rows)
+        return bool(self.objects or self.cursors or self.usage.rows or self.listed)
 
 
 def _iso(t: datetime) -> str:
@@ -236,6 +237,13 @@ class UsageIndex:
                     )
                 self._write_usage(batch.usage)
                 self._write_objects(source, batch.objects, stamp)
+                for p, days in batch.listed.items():
+                    pid = self.partition_id(source, p)
+                    self.conn.executemany(
+                        "INSERT INTO coverage (partition_id, day, objects, failed, records, ingested, listed) "
+                        "VALUES (?, ?, 0, 0, 0, 0, 1) ON CONFLICT DO UPDATE SET listed = 1",
+                        [(pid, day) for day in days],
+                    )
                 for p, hw in batch.cursors.items():
                     self.conn.execute(
                         "UPDATE partitions SET high_water = max(coalesce(high_water, ''), ?), polled_at = ? "
@@ -451,6 +459,54 @@ class UsageIndex:
             "(SELECT COUNT(DISTINCT principal_id) FROM usage), (SELECT COUNT(*) FROM usage)"
         ).fetchone()
         return dict(zip(("objects_done", "objects_failed", "events", "principals", "usage_rows"), row, strict=True))
+
+    # -- coverage and snapshots ---------------------------------------------------------------------------------
+
+    def coverage(self, account: str, first_day: str, last_day: str) -> dict[str, dict[str, tuple[int, int]]]:
+        """Per region of an account, the days with coverage in [first_day, last_day]: day -> (objects, failed)."""
+        out: dict[str, dict[str, tuple[int, int]]] = {}
+        for region, day, objects, failed in self.conn.execute(
+            "SELECT p.region, c.day, SUM(c.objects), SUM(c.failed) FROM coverage c "
+            "JOIN partitions p ON p.id = c.partition_id WHERE p.account = ? AND c.day >= ? AND c.day <= ? "
+            "AND (c.listed = 1 OR c.objects > 0) GROUP BY 1, 2",
+            (account, first_day, last_day),
+        ):
+            out.setdefault(region, {})[day] = (int(objects), int(failed))
+        return out
+
+    def regions(self, account: str) -> list[str]:
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT DISTINCT region FROM partitions WHERE account = ? ORDER BY 1", (account,)
+            )
+        ]
+
+    def first_seen(self, principal_id: int) -> str | None:
+        row = self.conn.execute("SELECT MIN(first_seen) FROM usage WHERE principal_id = ?", (principal_id,)).fetchone()
+        return row[0] if row else None
+
+    def account_calls(self, account: str, first_day: str, last_day: str) -> set[tuple[str, str]]:
+        """Every (eventSource, eventName) any principal of the account made in the period."""
+        return {
+            (s, n)
+            for s, n in self.conn.execute(
+                "SELECT DISTINCT c.event_source, c.event_name FROM usage u JOIN api_calls c ON c.id = u.call_id "
+                "JOIN principals p ON p.id = u.principal_id WHERE p.account = ? AND u.day >= ? AND u.day <= ?",
+                (account, first_day, last_day),
+            )
+        }
+
+    def save_snapshot(self, account: str, data: str, now: datetime) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO authorization_snapshots (account, fetched_at, data) VALUES (?, ?, ?) "
+                "ON CONFLICT DO UPDATE SET fetched_at = excluded.fetched_at, data = excluded.data",
+                (account, _iso(now), data),
+            )
+
+    def snapshots(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT account, fetched_at, data FROM authorization_snapshots ORDER BY account"))
 
     # -- policies ----------------------------------------------------------------------------------------------
 
