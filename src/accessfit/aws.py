@@ -45,7 +45,8 @@ def session_for(role_arn: str | None = None) -> boto3.session.Session:
         metadata=refresh(), refresh_using=refresh, method="sts-assume-role"
     )
     core = botocore.session.get_session()
-    core._credentials = credentials
+    # botocore's way to plug refreshable credentials into a session.
+    core._credentials = credentials  # type: ignore[attr-defined]  # noqa: SLF001
     return boto3.session.Session(botocore_session=core)
 
 
