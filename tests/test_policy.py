@@ -9,9 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from helpers import A1, NOW, rec, user_uid, write_log
-from iam_eval import allows
-from test_shared_data import SETS
 
 from accessfit.catalog import catalog
 from accessfit.generation import Window, regenerate
@@ -24,13 +21,17 @@ from accessfit.policy.diff import diff
 from accessfit.policy.generate import canonical
 from accessfit.policy.split import size
 from accessfit.sources.local import LocalSource
+from helpers import A1, NOW, rec, user_uid, write_log
+from iam_eval import allows
+from test_shared_data import SETS
 
 ROLE = Principal(f"arn:aws:iam::{A1}:role/app", "role", A1)
 
 
 def call(source: str, name: str, resource: str = "", outcome: int = 0, count: int = 1) -> UsedCall:
-    return UsedCall(f"{source}.amazonaws.com", name, resource, outcome, count, "2026-11-27T10:00:00Z",
-                    "2026-11-27T11:00:00Z")
+    return UsedCall(
+        f"{source}.amazonaws.com", name, resource, outcome, count, "2026-11-27T10:00:00Z", "2026-11-27T11:00:00Z"
+    )
 
 
 def obj(bucket: str, key: str) -> str:
@@ -81,27 +82,38 @@ def test_every_principal_of_the_real_records_gets_a_policy_that_allows_its_calls
 
 
 def test_denied_calls_are_listed_not_granted_and_unmapped_calls_are_listed() -> None:
-    ps = build(ROLE, [
-        call("s3", "GetObject", obj("b", "k")),
-        call("s3", "PutObject", obj("b", "k"), outcome=Outcome.DENIED, count=3),
-        call("ec2", "DoSomethingNew", count=2),
-        call("sts", "GetCallerIdentity"),
-        call("s3", "GetObject", obj("b", "j"), outcome=Outcome.FAILED),
-    ])
+    ps = build(
+        ROLE,
+        [
+            call("s3", "GetObject", obj("b", "k")),
+            call("s3", "PutObject", obj("b", "k"), outcome=Outcome.DENIED, count=3),
+            call("ec2", "DoSomethingNew", count=2),
+            call("sts", "GetCallerIdentity"),
+            call("s3", "GetObject", obj("b", "j"), outcome=Outcome.FAILED),
+        ],
+    )
     assert ps.actions == {"s3:GetObject"}
-    assert ps.denied == [{"action": "s3:PutObject", "calls": 3, "lastSeen": "2026-11-27T11:00:00Z",
-                          "resources": ["arn:aws:s3:::b/k"]}]
+    assert ps.denied == [
+        {"action": "s3:PutObject", "calls": 3, "lastSeen": "2026-11-27T11:00:00Z", "resources": ["arn:aws:s3:::b/k"]}
+    ]
     assert [(u["eventName"], u["calls"]) for u in ps.unmapped] == [("DoSomethingNew", 2)]
     assert ps.justification["s3:GetObject"] == [
-        {"eventSource": "s3.amazonaws.com", "eventName": "GetObject", "calls": 2, "lastSeen": "2026-11-27T11:00:00Z"}]
+        {"eventSource": "s3.amazonaws.com", "eventName": "GetObject", "calls": 2, "lastSeen": "2026-11-27T11:00:00Z"}
+    ]
 
 
 def test_statements_group_by_service_and_shared_resources_with_valid_sids() -> None:
-    ps = build(ROLE, [
-        call("s3", "GetObject", obj("b", "k")), call("s3", "PutObject", obj("b", "k")),
-        call("s3", "ListObjectsV2", '{"bucketName":"b"}'), call("ec2", "DescribeInstances"),
-        call("ec2", "DescribeVpcs"), call("sts", "GetCallerIdentity"),
-    ])
+    ps = build(
+        ROLE,
+        [
+            call("s3", "GetObject", obj("b", "k")),
+            call("s3", "PutObject", obj("b", "k")),
+            call("s3", "ListObjectsV2", '{"bucketName":"b"}'),
+            call("ec2", "DescribeInstances"),
+            call("ec2", "DescribeVpcs"),
+            call("sts", "GetCallerIdentity"),
+        ],
+    )
     (doc,) = ps.documents
     assert doc["Version"] == "2012-10-17"
     got = [(s["Sid"], s["Action"], s["Resource"]) for s in doc["Statement"]]
@@ -114,7 +126,8 @@ def test_statements_group_by_service_and_shared_resources_with_valid_sids() -> N
 
 def test_the_same_usage_gives_byte_identical_documents() -> None:
     calls = [call("s3", "GetObject", obj("b", f"raw/{n}")) for n in range(30)] + [
-        call("dynamodb", "GetItem", f'{{"region":"us-east-1","tableName":"t{n}"}}') for n in range(30)]
+        call("dynamodb", "GetItem", f'{{"region":"us-east-1","tableName":"t{n}"}}') for n in range(30)
+    ]
     first = canonical(build(ROLE, calls).documents)
     for seed in range(5):
         shuffled = calls[:]
@@ -127,8 +140,12 @@ def test_observed_resources_are_generalised_within_bounds() -> None:
     few = [call("s3", "GetObject", obj("c", f"x{n}")) for n in range(3)]
     ps = build(ROLE, many_objects + few)
     (st,) = ps.documents[0]["Statement"]
-    assert st["Resource"] == ["arn:aws:s3:::b/exports/2026/*", "arn:aws:s3:::c/x0", "arn:aws:s3:::c/x1",
-                              "arn:aws:s3:::c/x2"]
+    assert st["Resource"] == [
+        "arn:aws:s3:::b/exports/2026/*",
+        "arn:aws:s3:::c/x0",
+        "arn:aws:s3:::c/x1",
+        "arn:aws:s3:::c/x2",
+    ]
     tables = [call("dynamodb", "GetItem", f'{{"region":"us-east-1","tableName":"orders-{n}"}}') for n in range(25)]
     (st,) = build(ROLE, tables).documents[0]["Statement"]
     assert st["Resource"] == [f"arn:aws:dynamodb:us-east-1:{A1}:table/orders-*"]
@@ -141,10 +158,14 @@ def test_observed_resources_are_generalised_within_bounds() -> None:
 
 
 def test_placeholder_and_wildcard_modes() -> None:
-    calls = [call("s3", "GetObject", obj("b", "k")), call("lambda", "Invoke",
-                                                          '{"functionName":"f","region":"eu-west-1"}'),
-             call("ec2", "DescribeInstances")]
-    ph = {s["Action"][0]: s["Resource"] for s in build(ROLE, calls, Limits(mode="placeholder")).documents[0]["Statement"]}
+    calls = [
+        call("s3", "GetObject", obj("b", "k")),
+        call("lambda", "Invoke", '{"functionName":"f","region":"eu-west-1"}'),
+        call("ec2", "DescribeInstances"),
+    ]
+    ph = {
+        s["Action"][0]: s["Resource"] for s in build(ROLE, calls, Limits(mode="placeholder")).documents[0]["Statement"]
+    }
     assert ph["s3:GetObject"] == ["arn:aws:s3:::${BucketName}/${ObjectName}"]
     assert ph["lambda:InvokeFunction"] == [f"arn:aws:lambda:eu-west-1:{A1}:function:${{FunctionName}}"]
     assert ph["ec2:DescribeInstances"] == "*"
@@ -155,8 +176,16 @@ def test_placeholder_and_wildcard_modes() -> None:
 
 
 def test_inferred_passrole_on_the_observed_role() -> None:
-    ps = build(ROLE, [call("lambda", "CreateFunction20150331",
-                           f'{{"functionName":"f","region":"us-east-1","role":"arn:aws:iam::{A1}:role/exec"}}')])
+    ps = build(
+        ROLE,
+        [
+            call(
+                "lambda",
+                "CreateFunction20150331",
+                f'{{"functionName":"f","region":"us-east-1","role":"arn:aws:iam::{A1}:role/exec"}}',
+            )
+        ],
+    )
     st = {s["Sid"]: s for s in ps.documents[0]["Statement"]}
     assert st["Iam"]["Action"] == ["iam:PassRole"] and st["Iam"]["Resource"] == [f"arn:aws:iam::{A1}:role/exec"]
 
@@ -164,8 +193,9 @@ def test_inferred_passrole_on_the_observed_role() -> None:
 def test_a_principal_with_hundreds_of_actions_is_split_under_the_limit() -> None:
     cat = catalog()
     actions = [a for p in ("ec2", "iam", "s3", "rds", "dynamodb", "lambda") for a in cat.actions(p)][:600]
-    calls = [call(a.split(":")[0], a.split(":")[1], f'{{"region":"us-east-1","name":"n{n}"}}')
-             for n, a in enumerate(actions)]
+    calls = [
+        call(a.split(":")[0], a.split(":")[1], f'{{"region":"us-east-1","name":"n{n}"}}') for n, a in enumerate(actions)
+    ]
     whole = build(ROLE, calls, Limits(document_size=10**9))
     split = build(ROLE, calls)
     assert len(whole.documents) == 1 and len(split.documents) > 2
@@ -191,8 +221,11 @@ def test_versions_are_kept_only_when_documents_change_and_diff(tmp_path: Path) -
         assert again.checked == 0
         everyone = regenerate(index, Limits(), NOW, 90, out, git=True, everyone=True)
         assert (everyone.checked, everyone.new_versions, everyone.committed) == (2, 0, False)
-        write_log(root, NOW - timedelta(minutes=30), [rec("PutObject", params={"bucketName": "b", "key": "k"},
-                                                          time=f"{NOW:%Y-%m-%d}T11:00:00Z")])
+        write_log(
+            root,
+            NOW - timedelta(minutes=30),
+            [rec("PutObject", params={"bucketName": "b", "key": "k"}, time=f"{NOW:%Y-%m-%d}T11:00:00Z")],
+        )
         ingest(LocalSource(str(root)), index, opts, NOW + timedelta(minutes=5))
         later = regenerate(index, Limits(), NOW + timedelta(minutes=5), 90, out, git=True)
         assert (later.checked, later.new_versions) == (1, 1)
@@ -216,8 +249,11 @@ def test_policy_history_and_diff_commands(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
     now = datetime.now(UTC)
-    write_log(root, now - timedelta(minutes=30), [rec(params={"bucketName": "b", "key": "k"},
-                                                      time=f"{now - timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}")])
+    write_log(
+        root,
+        now - timedelta(minutes=30),
+        [rec(params={"bucketName": "b", "key": "k"}, time=f"{now - timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}")],
+    )
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "accessfit", *args], capture_output=True, text=True)

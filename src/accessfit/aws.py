@@ -46,7 +46,7 @@ def session_for(role_arn: str | None = None) -> boto3.session.Session:
     )
     core = botocore.session.get_session()
     # botocore's way to plug refreshable credentials into a session.
-    core._credentials = credentials  # type: ignore[attr-defined]  # noqa: SLF001
+    core._credentials = credentials  # type: ignore[attr-defined]
     return boto3.session.Session(botocore_session=core)
 
 

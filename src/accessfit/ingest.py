@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import structlog
 
@@ -154,15 +154,21 @@ class _Run:
         first = (now - timedelta(days=opts.window_days)).date()
         self.window = Window(first_day=first.isoformat(), last_day=(now + timedelta(days=1)).date().isoformat())
         self.principals: set[str] = set()
+        self.earliest_folder: dict[Partition, date] = {}
         self._last_progress = 0.0
 
     # -- planning ------------------------------------------------------------------------------------------
 
     def listed_days(self, p: Partition, start: datetime, cutoff: datetime, first_poll: bool) -> list[str]:
-        """Days whose folders this poll listed in full (with what earlier polls listed, for later ones)."""
+        """Days whose folders this poll listed in full (with what earlier polls listed, for later ones). A long
+        range counts from the partition's first day folder: before it the trail did not deliver here, and
+        those days are no proof of anything."""
         first = start.date()
         if first_poll and (start.hour, start.minute) != (0, 0):
             first += timedelta(days=1)  # the first day's files before `start` were never listed
+        earliest = self.earliest_folder.get(p)
+        if earliest is not None and earliest > first:
+            first = earliest
         return [(first + timedelta(days=n)).isoformat() for n in range((cutoff.date() - first).days + 1)]
 
     def plan(self, p: Partition) -> tuple[list[LogObject], datetime, datetime]:
@@ -177,8 +183,9 @@ class _Run:
                 # already counted from being counted again, and late or missed files are picked up.
                 start = max(opts.since, self.now - timedelta(days=opts.window_days))
         else:
-            # First poll: a backfill from the window's start, or from --since if that is later.
-            start = self.now - timedelta(days=opts.window_days)
+            # First poll: a backfill from the window's first day (whole days, so coverage starts complete), or
+            # from --since if that is later.
+            start = (self.now - timedelta(days=opts.window_days)).replace(hour=0, minute=0, second=0, microsecond=0)
             if opts.since is not None:
                 start = max(start, opts.since)
         start = _minute(start)
@@ -217,6 +224,7 @@ class _Run:
         midnight = start.replace(hour=0, minute=0)
         if (last - first).days <= _SHORT_RANGE_DAYS:
             return [midnight + timedelta(days=n) for n in range((last - first).days + 1)]
+        self.earliest_folder[p] = last + timedelta(days=1)  # no folder at all: nothing delivered yet
         found = []
         for year_path in self.source.list_prefixes(p.path):
             year = _number(year_path)
@@ -234,6 +242,8 @@ class _Run:
                         continue
                     if first <= when.date() <= last:
                         found.append(when)
+        if found:
+            self.earliest_folder[p] = min(found).date()
         return sorted(found)
 
     # -- reading ---------------------------------------------------------------------------------------------
