@@ -162,6 +162,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     ref.set_defaults(source=None, since=None, window_days=None)
 
+    run = sub.add_parser(
+        "run",
+        parents=[common],
+        help="run the daemon",
+        description="Poll the trail on a schedule, regenerate policies when usage changes, refresh granted "
+        "permissions, prune, and serve /metrics, /healthz and /readyz. Exit 0 on SIGTERM or SIGINT, 78 on a bad "
+        "setting.",
+    )
+    run.add_argument("--source", help="as for ingest")
+    run.add_argument(
+        "--demo",
+        metavar="DIR",
+        help="run on a demo trail in DIR, generated if missing, to which new log files are added every few seconds",
+    )
+    run.set_defaults(since=None, window_days=None)
+
     demo = sub.add_parser(
         "demo",
         help="write a realistic demo trail to a directory",
@@ -231,26 +247,13 @@ class _Progress:
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from accessfit import log
     from accessfit.index import UsageIndex
-    from accessfit.ingest import IngestOptions, ingest
+    from accessfit.ingest import ingest
 
     s = _settings(args)
     # Log lines go to stdout (JSON when it is not a terminal), except when stdout carries the --json report.
     log.configure(s.log_level, s.log_format, sys.stderr if args.json else sys.stdout)
     url = s.require_source()
-    opts = IngestOptions(
-        root=_root_of(url),
-        window_days=s.window_days,
-        since=s.since_datetime(),
-        lookback=s.lookback,
-        settle=s.settle,
-        accounts=frozenset(s.accounts),
-        regions=frozenset(s.regions),
-        batch_objects=s.batch_objects,
-        max_object_bytes=s.max_object_mb << 20,
-        max_json_bytes=s.max_json_mb << 20,
-        fetch_workers=s.fetch_workers if url.startswith("s3://") else 1,
-        resource_cap=s.resource_cap,
-    )
+    opts = _ingest_options(s, url)
     source = _open_source(url)
     stop = threading.Event()
     # SIGTERM/SIGINT: finish the object in hand, commit, and stop; the next run picks up the rest.
@@ -611,27 +614,12 @@ def _cmd_drift(args: argparse.Namespace) -> int:
 def _cmd_granted(args: argparse.Namespace) -> int:
     from accessfit import log
     from accessfit.audit import refresh
-    from accessfit.aws import account_of, iam_client, session_for
     from accessfit.index import UsageIndex
 
     s = _settings(args)
     log.configure(s.log_level, s.log_format, sys.stderr if args.json else sys.stdout)
 
-    def target(role: str | None) -> Any:
-        def make() -> tuple[Any, str]:
-            try:
-                session = session_for(role)
-                return iam_client(session), account_of(session)
-            except Exception as exc:  # botocore raises many kinds; each is one account's failure
-                from accessfit.errors import AwsAccessError
-
-                raise AwsAccessError(f"cannot get credentials for {role or 'the own account'}: {exc}") from exc
-
-        return make
-
-    targets = ([("own account", target(None))] if s.read_own_account else []) + [
-        (role, target(role)) for role in s.assume_roles
-    ]
+    targets = _granted_targets(s)
     with UsageIndex(s.database) as index:
         report = refresh(index, targets, datetime.now(UTC))
     if args.json:
@@ -642,6 +630,101 @@ def _cmd_granted(args: argparse.Namespace) -> int:
         for error in report.errors:
             print(f"error       {error}")
     return EXIT_NOPERM if report.errors else EXIT_OK
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from accessfit import log
+    from accessfit.daemon import Daemon, Plan
+
+    overrides: dict[str, Any] = {}
+    feeder = None
+    if args.demo:
+        from accessfit.trailgen import TrailSpec, generate
+        from accessfit.trailgen import feeder as demo_feeder
+
+        demo = Path(args.demo)
+        if not (demo / "trail").is_dir():
+            generate(demo / "trail", datetime.now(UTC), TrailSpec())
+        overrides = {
+            "source": str(demo / "trail"),
+            "database": str(demo / "index.sqlite3"),
+            "policy_dir": str(demo / "policies"),
+            "settle": "0s",
+            "poll_interval": "10s",
+            "read_own_account": False,
+        }
+        feeder = demo_feeder(demo / "trail")
+    from accessfit import config
+
+    s = config.load(
+        args.config,
+        source=args.source or overrides.get("source"),
+        database=args.database or overrides.get("database"),
+        **{k: v for k, v in overrides.items() if k not in {"source", "database"}},
+    )
+    log.configure(s.log_level, s.log_format, sys.stdout)
+    url = s.require_source()
+    plan = Plan(
+        source=lambda: _open_source(url),
+        database=s.database,
+        ingest=_ingest_options(s, url),
+        limits=_limits(s, None),
+        window_days=s.window_days,
+        grace_days=s.grace_days,
+        keep_marker=s.keep_marker,
+        policy_dir=s.policy_dir,
+        policy_git=s.policy_git,
+        listen=s.listen_address(),
+        poll_every=s.poll_interval,
+        granted_every=s.granted_interval,
+        prune_every=s.prune_interval,
+        granted_targets=_granted_targets(s),
+        per_principal_metrics=s.metrics_per_principal,
+        principal_cap=s.metrics_principal_cap,
+        feeder=feeder,
+    )
+    try:
+        daemon = Daemon(plan)
+    except OSError as exc:
+        raise AccessfitError(f"cannot start: {exc}") from exc
+    return daemon.run()
+
+
+def _ingest_options(s: Any, url: str) -> Any:
+    from accessfit.ingest import IngestOptions
+
+    return IngestOptions(
+        root=_root_of(url),
+        window_days=s.window_days,
+        since=s.since_datetime(),
+        lookback=s.lookback,
+        settle=s.settle,
+        accounts=frozenset(s.accounts),
+        regions=frozenset(s.regions),
+        batch_objects=s.batch_objects,
+        max_object_bytes=s.max_object_mb << 20,
+        max_json_bytes=s.max_json_mb << 20,
+        fetch_workers=s.fetch_workers if url.startswith("s3://") else 1,
+        resource_cap=s.resource_cap,
+    )
+
+
+def _granted_targets(s: Any) -> list[tuple[str, Any]]:
+    from accessfit.aws import account_of, iam_client, session_for
+    from accessfit.errors import AwsAccessError
+
+    def target(role: str | None) -> Any:
+        def make() -> tuple[Any, str]:
+            try:
+                session = session_for(role)
+                return iam_client(session), account_of(session)
+            except Exception as exc:  # botocore raises many kinds; each is one account's failure
+                raise AwsAccessError(f"cannot get credentials for {role or 'the own account'}: {exc}") from exc
+
+        return make
+
+    own = [("own account", target(None))] if s.read_own_account else []
+    return own + [(role, target(role)) for role in s.assume_roles]
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -671,6 +754,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "diff": _cmd_diff,
         "drift": _cmd_drift,
         "granted": _cmd_granted,
+        "run": _cmd_run,
     }
     try:
         return handlers[args.command](args)

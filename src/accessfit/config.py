@@ -108,6 +108,12 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9]+$",
         description="Statements whose Sid starts with this are never reported unused",
     )
+    listen: str = Field(default="127.0.0.1:9847", description="host:port for /metrics, /healthz and /readyz")
+    poll_interval: Duration = Field(default=timedelta(minutes=5), description="How often the daemon polls the trail")
+    granted_interval: Duration = Field(default=timedelta(hours=1), description="How often IAM is read again")
+    prune_interval: Duration = Field(default=timedelta(days=1), description="How often old usage is pruned")
+    metrics_per_principal: bool = Field(default=False, description="Export per-principal series (capped)")
+    metrics_principal_cap: int = Field(default=50, ge=1, le=10000, description="Most per-principal series")
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Log level")
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto: console on a terminal, JSON lines otherwise"
@@ -136,6 +142,18 @@ class Settings(BaseSettings):
             if not re.fullmatch(r"arn:[\w-]+:iam::\d{12}:role/[\w+=,.@/-]+", r):
                 raise ValueError(f"{r!r} is not an IAM role ARN")
         return v
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, v: str) -> str:
+        host, sep, port = v.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("expected host:port, e.g. 127.0.0.1:9847")
+        return v
+
+    def listen_address(self) -> tuple[str, int]:
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
 
     @field_validator("source")
     @classmethod

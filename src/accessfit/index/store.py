@@ -612,3 +612,30 @@ class UsageIndex:
 
     def record_version(self, principal_id: int, fields: dict[str, Any], now: datetime, generator: str) -> int | None:
         return self.record_versions([(principal_id, fields)], now, generator)[0]
+
+    # -- state for metrics ---------------------------------------------------------------------------------
+
+    def newest_events(self) -> dict[str, str]:
+        """Per account, the time of the newest event ingested."""
+        return dict(
+            self.conn.execute(
+                "SELECT p.account, MAX(c.last_event) FROM coverage c JOIN partitions p ON p.id = c.partition_id "
+                "WHERE c.last_event IS NOT NULL AND c.last_event != '' GROUP BY 1"
+            )
+        )
+
+    def failed_objects(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM objects WHERE status = 'failed'").fetchone()[0])
+
+    def denied_calls(self, first_day: str) -> dict[str, int]:
+        return {
+            a: int(n)
+            for a, n in self.conn.execute(
+                "SELECT p.account, SUM(u.count) FROM usage u JOIN principals p ON p.id = u.principal_id "
+                "WHERE u.outcome = 1 AND u.day >= ? GROUP BY 1",
+                (first_day,),
+            )
+        }
+
+    def accounts(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT account FROM partitions ORDER BY 1")]
