@@ -146,7 +146,7 @@ class IndexCollector(Collector):
                 newest.add_metric([account], _epoch(stamp))
             yield newest
             gaps = GaugeMetricFamily(
-                "accessfit_coverage_gap_days",
+                "accessfit_coverage_gaps",
                 "Region-days of the window without coverage, per account",
                 labels=["account"],
             )
