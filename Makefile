@@ -1,4 +1,4 @@
-# make run: a demo trail, ingested into a local index, the principals it found and their policies.
+# make run: the daemon on a demo trail it generates in .demo/ and keeps adding to; metrics on 127.0.0.1:9847.
 # make test: lint, types and the whole test suite.
 PYTHON ?= python3
 VENV := .venv
@@ -14,10 +14,8 @@ $(BIN)/accessfit: pyproject.toml
 	touch $@
 
 run: $(BIN)/accessfit
-	@test -d $(DEMO)/trail || $(BIN)/accessfit demo --out $(DEMO)/trail
-	ACCESSFIT_SETTLE=0s $(BIN)/accessfit ingest --source $(DEMO)/trail --db $(DEMO)/index.sqlite3
-	$(BIN)/accessfit principals --db $(DEMO)/index.sqlite3
-	$(BIN)/accessfit generate --db $(DEMO)/index.sqlite3 --out $(DEMO)/policies
+	@echo "accessfit on a demo trail in $(DEMO)/: metrics on http://127.0.0.1:9847/metrics, policies in $(DEMO)/policies; Ctrl-C stops"
+	$(BIN)/accessfit run --demo $(DEMO)
 
 lint: $(BIN)/accessfit
 	$(BIN)/ruff check src tests scripts
