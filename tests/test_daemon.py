@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from accessfit.trailgen import TrailSpec, generate
 from helpers import snapshot
 from test_crash import _ingest, _objects
 from tools import require
-
-from accessfit.trailgen import TrailSpec, generate
 
 
 def free_port() -> int:
@@ -57,11 +57,23 @@ def trail(tmp_path: Path) -> Path:
 
 
 def start(trail: Path, db: Path, port: int, **env: str) -> subprocess.Popen[str]:
-    environ = {**os.environ, "ACCESSFIT_SOURCE": str(trail), "ACCESSFIT_DATABASE": str(db),
-               "ACCESSFIT_LISTEN": f"127.0.0.1:{port}", "ACCESSFIT_POLL_INTERVAL": "2s",
-               "ACCESSFIT_SETTLE": "0s", "ACCESSFIT_READ_OWN_ACCOUNT": "false", **env}
-    return subprocess.Popen([sys.executable, "-m", "accessfit", "run"], env=environ, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    environ = {
+        **os.environ,
+        "ACCESSFIT_SOURCE": str(trail),
+        "ACCESSFIT_DATABASE": str(db),
+        "ACCESSFIT_LISTEN": f"127.0.0.1:{port}",
+        "ACCESSFIT_POLL_INTERVAL": "2s",
+        "ACCESSFIT_SETTLE": "0s",
+        "ACCESSFIT_READ_OWN_ACCOUNT": "false",
+        **env,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "accessfit", "run"],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 @pytest.fixture
@@ -87,11 +99,14 @@ def messages(sock: socket.socket, until: str, timeout: float = 20.0) -> list[str
 
 
 def test_notifications_health_metrics_and_a_clean_stop(
-    trail: Path, tmp_path: Path, notify_socket: socket.socket,
+    trail: Path,
+    tmp_path: Path,
+    notify_socket: socket.socket,
 ) -> None:
     port = free_port()
-    proc = start(trail, tmp_path / "i.sqlite3", port, NOTIFY_SOCKET=str(tmp_path / "notify.sock"),
-                 WATCHDOG_USEC="1000000")
+    proc = start(
+        trail, tmp_path / "i.sqlite3", port, NOTIFY_SOCKET=str(tmp_path / "notify.sock"), WATCHDOG_USEC="1000000"
+    )
     try:
         ready = messages(notify_socket, "READY=1")
         assert any(line.startswith("STATUS=") for line in ready)
@@ -122,8 +137,11 @@ def test_a_bad_setting_exits_78(trail: Path, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_sigterm_during_a_poll_loses_nothing_and_counts_nothing_twice(tmp_path: Path) -> None:
     trail = tmp_path / "trail"
-    stats = generate(trail, datetime.now(UTC) - timedelta(minutes=10),
-                     TrailSpec(events=60_000, days=2, seed=11, min_per_file=50, max_per_file=150))
+    stats = generate(
+        trail,
+        datetime.now(UTC) - timedelta(minutes=10),
+        TrailSpec(events=60_000, days=2, seed=11, min_per_file=50, max_per_file=150),
+    )
     clean, stopped = tmp_path / "clean.sqlite3", tmp_path / "stopped.sqlite3"
     assert _ingest(trail, clean, batch=20).wait(timeout=300) == 0
     proc = start(trail, stopped, free_port(), ACCESSFIT_BATCH_OBJECTS="2", ACCESSFIT_RESOURCE_CAP="20")
@@ -140,14 +158,26 @@ def test_a_real_prometheus_scrapes_the_daemon(trail: Path, tmp_path: Path) -> No
     prometheus = require("prometheus")
     port, prom_port = free_port(), free_port()
     config = tmp_path / "prometheus.yml"
-    config.write_text(json.dumps({
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "scrape_configs": [{"job_name": "accessfit", "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}],
-    }))
+    config.write_text(
+        json.dumps(
+            {
+                "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+                "scrape_configs": [{"job_name": "accessfit", "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}],
+            }
+        )
+    )
     daemon = start(trail, tmp_path / "i.sqlite3", port)
-    server = subprocess.Popen([prometheus, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-                               f"--web.listen-address=127.0.0.1:{prom_port}"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    server = subprocess.Popen(
+        [
+            prometheus,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{prom_port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         url = f"http://127.0.0.1:{prom_port}/api/v1/query?query=accessfit_events_ingested_total"
 

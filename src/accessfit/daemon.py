@@ -95,7 +95,7 @@ class Daemon:
         self.plan = plan
         self.stop = threading.Event()
         self.lock = threading.Lock()  # one writer on the index at a time
-        disable_created_metrics()  # `_created` series double every counter for no use here
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series double every counter
         self.registry = CollectorRegistry()
         self.telemetry = Telemetry(self.registry)
         self.last_drift: list[Drift] = []

@@ -20,7 +20,6 @@ from accessfit.drift import Coverage, Drift, coverage_gaps
 from accessfit.index import UsageIndex
 from accessfit.mapping import UNMAPPED, map_call
 
-
 DRIFT_METRICS = {
     "granted": "accessfit_granted_actions",
     "used": "accessfit_used_actions",
