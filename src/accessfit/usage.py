@@ -182,6 +182,17 @@ def accumulate(records: list[Record], agg: Aggregate, window: Window) -> FileUsa
     return out
 
 
+def merge(rows: dict[Any, list[Any]], key: Any, count: int, first: str, last: str) -> None:
+    """Add a count seen between `first` and `last` to the row at `key`."""
+    row = rows.get(key)
+    if row is None:
+        rows[key] = [count, first, last]
+    else:
+        row[0] += count
+        row[1] = min(row[1], first)
+        row[2] = max(row[2], last)
+
+
 def collapse_groups(agg: Aggregate, cap: int) -> int:
     """Collapse, in memory, the (principal, call, day) groups of a batch that already name more than `cap`
     distinct resources. The index would collapse them anyway (the count only grows), and collapsing is the
@@ -199,12 +210,6 @@ def collapse_groups(agg: Aggregate, cap: int) -> int:
         arn, source, name, resource, day, outcome = old
         mapping = mappings.get((arn, source, name, day))
         key = old if mapping is None else (arn, source, name, mapping[resource], day, outcome)
-        row = rows.get(key)
-        if row is None:
-            rows[key] = [count, first, last]
-        else:
-            row[0] += count
-            row[1] = min(row[1], first)
-            row[2] = max(row[2], last)
+        merge(rows, key, count, first, last)
     agg.rows = rows
     return len(big)

@@ -24,7 +24,7 @@ from accessfit.errors import StoreError
 from accessfit.index.schema import MIGRATIONS, SCHEMA_VERSION
 from accessfit.model import LogObject, Partition
 from accessfit.resources import collapse, level_of
-from accessfit.usage import Aggregate
+from accessfit.usage import Aggregate, merge
 
 _CACHE_MAX = 50_000  # resource ids kept in memory; bounds RSS
 
@@ -382,14 +382,7 @@ class UsageIndex:
                 changed += 1
                 merged: dict[tuple[str, int], list[Any]] = {}
                 for value, outcome, count, first, last in rows:
-                    k = (mapping[value], outcome)
-                    m = merged.get(k)
-                    if m is None:
-                        merged[k] = [count, first, last]
-                    else:
-                        m[0] += count
-                        m[1] = min(m[1], first)
-                        m[2] = max(m[2], last)
+                    merge(merged, (mapping[value], outcome), count, first, last)
                 self.conn.execute(
                     "DELETE FROM usage WHERE principal_id = ? AND call_id = ? AND day = ?",
                     (principal_id, call_id, day),
