@@ -233,9 +233,15 @@ class Daemon:
         self.telemetry.job_failures.labels(job=event.job_id).inc()
         log.error("job.failed", job=event.job_id, error=repr(event.exception))
 
+    def _on_signal(self, signum: int, _frame: Any) -> None:
+        # Only a flag: Event.set() takes a lock that the interrupted main thread may hold inside Event.wait(),
+        # and would deadlock. The main loop sees the flag within half a second and sets the event itself.
+        self.signalled = signum
+
     def run(self) -> int:
+        self.signalled = 0
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: self.stop.set())
+            signal.signal(sig, self._on_signal)
         server = self._http()
         serving = threading.Thread(target=server.serve_forever, name="http", daemon=True)
         serving.start()
@@ -272,10 +278,15 @@ class Daemon:
         )
         sd_notify("READY=1", f"STATUS=polling {self.source.url}", f"MAINPID={os.getpid()}")
         interval = watchdog_seconds()
-        while not self.stop.wait(interval or 1.0):
-            if interval and self.healthy():
-                sd_notify("WATCHDOG=1")
-        log.info("daemon.stopping")
+        next_ping = time.monotonic()
+        while not self.signalled:
+            time.sleep(0.2)
+            if interval and time.monotonic() >= next_ping:
+                next_ping = time.monotonic() + interval
+                if self.healthy():
+                    sd_notify("WATCHDOG=1")
+        self.stop.set()  # the poll in hand finishes its object, commits and returns
+        log.info("daemon.stopping", signal=signal.Signals(self.signalled).name)
         sd_notify("STOPPING=1")
         scheduler.shutdown(wait=True)  # the poll in hand sees `stop`, commits its batch and returns
         server.shutdown()
