@@ -683,11 +683,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         principal_cap=s.metrics_principal_cap,
         feeder=feeder,
     )
-    try:
-        daemon = Daemon(plan)
-    except OSError as exc:
-        raise AccessfitError(f"cannot start: {exc}") from exc
-    return daemon.run()
+    return Daemon(plan).run()
 
 
 def _ingest_options(s: Any, url: str) -> Any:

@@ -103,6 +103,12 @@ class Daemon:
         self.heartbeat = time.monotonic()
         self.index = UsageIndex(plan.database)
         self.source = plan.source()
+        host, port = plan.listen
+        try:
+            self.server = self._http()
+        except OSError as exc:
+            self.index.close()
+            raise AccessfitError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
         build = {"version": __version__, "iam_data": catalog().data_date}
         self.registry.register(
             IndexCollector(
@@ -242,7 +248,7 @@ class Daemon:
         self.signalled = 0
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._on_signal)
-        server = self._http()
+        server = self.server
         serving = threading.Thread(target=server.serve_forever, name="http", daemon=True)
         serving.start()
         scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(3)}, timezone=UTC)
