@@ -195,3 +195,15 @@ def test_a_real_prometheus_scrapes_the_daemon(trail: Path, tmp_path: Path) -> No
         server.wait(timeout=20)
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=20) == 0
+
+
+def test_a_port_in_use_is_one_clear_error(trail: Path, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = start(trail, tmp_path / "i.sqlite3", port)
+        assert proc.wait(timeout=30) == 1
+        out = proc.stdout.read() if proc.stdout else ""
+    assert f"accessfit: cannot listen on 127.0.0.1:{port}: Address already in use" in out
+    assert "Traceback" not in out
