@@ -20,6 +20,8 @@ from accessfit.drift import Coverage, Drift, coverage_gaps
 from accessfit.index import UsageIndex
 from accessfit.mapping import UNMAPPED, map_call
 
+DORMANT_DAYS = 30  # a permission unused this long and then used again is worth a look
+
 DRIFT_METRICS = {
     "granted": "accessfit_granted_actions",
     "used": "accessfit_used_actions",
@@ -180,6 +182,16 @@ class IndexCollector(Collector):
             count = GaugeMetricFamily("accessfit_unmapped_calls", "Calls in the index that map to no known IAM action")
             count.add_metric([], unmapped_calls)
             yield count
+            resumed = GaugeMetricFamily(
+                "accessfit_resumed_calls",
+                f"API calls a principal used in the last day after {DORMANT_DAYS} days without using them",
+                labels=["account"],
+            )
+            recent = (now - timedelta(days=1)).date().isoformat()
+            dormant = (now - timedelta(days=DORMANT_DAYS + 1)).date().isoformat()
+            for account, n in sorted(index.resumed_calls(recent, dormant).items()):
+                resumed.add_metric([account], n)
+            yield resumed
             snaps = GaugeMetricFamily(
                 "accessfit_granted_snapshot_timestamp_seconds",
                 "When the IAM authorization details were fetched, per account",

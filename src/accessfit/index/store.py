@@ -632,3 +632,19 @@ class UsageIndex:
 
     def accounts(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT account FROM partitions ORDER BY 1")]
+
+    def resumed_calls(self, recent_day: str, dormant_day: str) -> dict[str, int]:
+        """Per account, (principal, API call) pairs used since `recent_day` after no use at all between
+        `dormant_day` and `recent_day`, but some use before: a permission waking up after a long dormancy."""
+        return {
+            a: int(n)
+            for a, n in self.conn.execute(
+                "SELECT p.account, COUNT(*) FROM (SELECT DISTINCT principal_id, call_id FROM usage "
+                "WHERE day >= ? AND outcome != 1) r JOIN principals p ON p.id = r.principal_id "
+                "WHERE NOT EXISTS (SELECT 1 FROM usage u WHERE u.principal_id = r.principal_id "
+                "AND u.call_id = r.call_id AND u.day >= ? AND u.day < ?) "
+                "AND EXISTS (SELECT 1 FROM usage u WHERE u.principal_id = r.principal_id "
+                "AND u.call_id = r.call_id AND u.day < ?) GROUP BY 1",
+                (recent_day, dormant_day, recent_day, dormant_day),
+            )
+        }
