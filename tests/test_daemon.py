@@ -119,6 +119,7 @@ def test_notifications_health_metrics_and_a_clean_stop(
         lint = subprocess.run([require("promtool"), "check", "metrics"], input=text, capture_output=True, text=True)
         assert lint.returncode == 0, lint.stdout + lint.stderr
         assert get(f"http://127.0.0.1:{port}/nothing")[0] == 404
+        time.sleep(2.5)  # one more poll
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
@@ -126,6 +127,8 @@ def test_notifications_health_metrics_and_a_clean_stop(
     out = proc.stdout.read() if proc.stdout else ""
     events = [json.loads(line)["event"] for line in out.splitlines() if line.startswith("{")]
     assert "daemon.started" in events and events[-1] == "daemon.stopped"
+    # Accounts and regions are discovered once an hour, not at every poll.
+    assert events.count("ingest.done") >= 2 and events.count("discovery.done") == 1
 
 
 def test_a_bad_setting_exits_78(trail: Path, tmp_path: Path) -> None:

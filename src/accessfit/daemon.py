@@ -35,11 +35,14 @@ from accessfit.errors import AccessfitError
 from accessfit.exporters.metrics import IndexCollector, Telemetry
 from accessfit.generation import regenerate
 from accessfit.index import UsageIndex
-from accessfit.ingest import IngestOptions, ingest
+from accessfit.ingest import IngestOptions, discover, ingest
+from accessfit.model import Partition
 from accessfit.policy import Limits
 from accessfit.sources import Source
 
 log = structlog.get_logger(__name__)
+
+DISCOVERY_TTL = 3600.0  # seconds between listings of the trail's accounts and regions
 
 
 def sd_notify(*lines: str) -> bool:
@@ -101,6 +104,7 @@ class Daemon:
         self.last_drift: list[Drift] = []
         self.last_success: float | None = None
         self.heartbeat = time.monotonic()
+        self._discovered: tuple[float, list[Partition]] | None = None
         self.index = UsageIndex(plan.database)
         self.source = plan.source()
         host, port = plan.listen
@@ -135,7 +139,9 @@ class Daemon:
         with self.lock:
             try:
                 now = datetime.now(UTC)
-                report = ingest(self.source, self.index, self.plan.ingest, now, self.stop, self._beat)
+                report = ingest(
+                    self.source, self.index, self.plan.ingest, now, self.stop, self._beat, self._partitions()
+                )
                 t.record_ingest(report)
                 if report.errors:
                     log.warning("poll.retry", objects=report.objects_retry)
@@ -159,6 +165,13 @@ class Daemon:
                 t.poll_duration.observe(time.monotonic() - started)
         self.last_success = time.time()
         t.last_success.set(self.last_success)
+
+    def _partitions(self) -> list[Partition]:
+        """Accounts and regions, listed again when older than DISCOVERY_TTL: new ones appear within the hour."""
+        if self._discovered is None or time.monotonic() - self._discovered[0] > DISCOVERY_TTL:
+            self._discovered = (time.monotonic(), discover(self.source, self.plan.ingest))
+            log.info("discovery.done", partitions=len(self._discovered[1]))
+        return self._discovered[1]
 
     def granted(self) -> None:
         if not self.plan.granted_targets:

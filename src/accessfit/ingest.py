@@ -371,9 +371,10 @@ class _Run:
             if retry_from is None or d < retry_from.date().isoformat()
         ]
 
-    def run(self) -> IngestReport:
+    def run(self, partitions: list[Partition] | None = None) -> IngestReport:
         started = time.monotonic()
-        partitions = discover(self.source, self.opts)
+        if partitions is None:
+            partitions = discover(self.source, self.opts)
         self.report.partitions = len(partitions)
         for p in partitions:
             if self.stop.is_set():
@@ -412,6 +413,8 @@ def ingest(
     now: datetime,
     stop: threading.Event | None = None,
     progress: Callable[[IngestReport], None] | None = None,
+    partitions: list[Partition] | None = None,
 ) -> IngestReport:
-    """One pass over the source. `now` is a parameter so that tests and backfills control time."""
-    return _Run(source, index, opts, now, stop, progress).run()
+    """One pass over the source. `now` is a parameter so that tests and backfills control time. `partitions`,
+    when given, skips discovery (the daemon rediscovers accounts and regions hourly, not at every poll)."""
+    return _Run(source, index, opts, now, stop, progress).run(partitions)
