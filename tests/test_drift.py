@@ -197,7 +197,7 @@ def test_unknown_while_a_day_of_coverage_is_missing_then_unused(iam: Any, tmp_pa
         assert gap.status == "unknown" and gap.unused == [] and "s3:PutObject" in gap.unknown
         assert any("days without coverage in us-east-1" in r for r in gap.reasons)
         # Re-listing from the window's start fills the gap; nothing already counted is counted again.
-        backfill = replace(late_start, since=(NOW - timedelta(days=WINDOW)).replace(hour=0, minute=0))
+        backfill = replace(late_start, since=(NOW - timedelta(days=WINDOW)).replace(hour=0, minute=0), rescan=True)
         ingest(LocalSource(str(root)), index, backfill, NOW)
         (filled,) = drift_all(index, NOW, WINDOW, grace_days=0, only=arn)
         assert filled.status == "known" and "s3:PutObject" in filled.unused and filled.unknown == []

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,13 @@ def _parser() -> argparse.ArgumentParser:
         "69 when the trail cannot be read, 78 on a bad setting.",
     )
     ing.add_argument("--source", help="directory, file://… or s3://bucket[/prefix] (setting `source`)")
-    ing.add_argument("--since", type=_date, metavar="DATE", help="start of a first backfill (default: the window)")
+    ing.add_argument(
+        "--since",
+        type=_date,
+        metavar="DATE",
+        help="start of a first backfill (default: the window); on an existing index, list again from "
+        "this day, which fills gaps without counting anything twice",
+    )
     ing.add_argument("--window-days", type=int, metavar="N", help="days of usage kept (setting `window_days`)")
 
     pr = sub.add_parser(
@@ -253,7 +260,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     # Log lines go to stdout (JSON when it is not a terminal), except when stdout carries the --json report.
     log.configure(s.log_level, s.log_format, sys.stderr if args.json else sys.stdout)
     url = s.require_source()
-    opts = _ingest_options(s, url)
+    opts = replace(_ingest_options(s, url), rescan=args.since is not None)
     source = _open_source(url)
     stop = threading.Event()
     # SIGTERM/SIGINT: finish the object in hand, commit, and stop; the next run picks up the rest.

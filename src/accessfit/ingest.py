@@ -33,6 +33,7 @@ class IngestOptions:
     root: str = ""  # the folder of the source under which AWSLogs/ lives
     window_days: int = 90
     since: datetime | None = None  # start of a first backfill; default: the window
+    rescan: bool = False  # also list known partitions again from `since` (an explicit --since)
     lookback: timedelta = timedelta(hours=1)
     settle: timedelta = timedelta(minutes=2)
     accounts: frozenset[str] = frozenset()  # empty: all
@@ -178,7 +179,7 @@ class _Run:
         hw = self.index.high_water(url, p)
         if hw is not None:
             start = hw - opts.lookback
-            if opts.since is not None and opts.since < start:
+            if opts.rescan and opts.since is not None and opts.since < start:
                 # An explicit --since on a known partition re-lists from there: the ledger keeps what was
                 # already counted from being counted again, and late or missed files are picked up.
                 start = max(opts.since, self.now - timedelta(days=opts.window_days))

@@ -132,6 +132,11 @@ def build(
     statements = _statements(granted, regions, limits, cat, partition, principal.account)
     documents = pack(statements, limits.document_size) if statements else []
     warnings = []
+    if principal.kind == "sso_role":
+        warnings.append(
+            "an IAM Identity Center role: AWS manages it; apply the policy to its permission set (the role is "
+            "recreated, with a new suffix, when assignments change)"
+        )
     if len(documents) > limits.policies_per_principal:
         warnings.append(
             f"needs {len(documents)} managed policies; IAM attaches at most {limits.policies_per_principal} to a "
