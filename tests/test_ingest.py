@@ -234,3 +234,16 @@ def test_one_writer_per_index(tmp_path: Path) -> None:
 def test_a_missing_directory_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SourceAccessError, match="does not exist"):
         LocalSource(str(tmp_path / "nope"))
+
+
+def test_since_relists_a_known_partition_only_when_asked(tmp_path: Path) -> None:
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    write_log(root, NOW - timedelta(days=3), [rec(time=f"{NOW - timedelta(days=3):%Y-%m-%dT%H:%M:%SZ}")])
+    write_log(root, T, [rec()])
+    assert run(root, db).objects_new == 2
+    earlier = NOW - timedelta(days=5)
+    configured = run(root, db, opts=replace(OPTS, since=earlier))  # a setting: first backfill only
+    assert configured.objects_listed == 0
+    asked = run(root, db, opts=replace(OPTS, since=earlier, rescan=True))  # ingest --since
+    assert (asked.objects_known, asked.objects_new) == (2, 0)
+    assert calls(db) == 2
