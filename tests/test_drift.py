@@ -278,3 +278,15 @@ def test_drift_and_granted_commands(iam: Any, tmp_path: Path, moto_server: str) 
     one = json.loads(cli("drift", f"arn:aws:iam::{ACCOUNT}:role/bounded", "--json").stdout)
     assert one[0]["status"] == "unknown"  # nothing ingested: no coverage at all
     assert any("no CloudTrail coverage" in r for r in one[0]["reasons"])
+
+
+def test_other_accounts_are_read_through_an_assumed_role(iam: Any, tmp_path: Path) -> None:
+    role = f"arn:aws:iam::{ACCOUNT}:role/app/app"
+    session = session_for(role)
+    credentials = session.get_credentials()
+    assert credentials is not None and credentials.method == "sts-assume-role"
+    assert credentials.get_frozen_credentials().access_key.startswith("ASIA")
+    with UsageIndex(tmp_path / "i.sqlite3") as index:
+        rep = refresh(index, [(role, lambda: (iam_client(session), account_of(session)))], NOW)
+        assert rep.accounts == [ACCOUNT] and not rep.errors
+        assert index.snapshots()[0]["account"] == ACCOUNT
