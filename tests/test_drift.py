@@ -195,7 +195,7 @@ def test_unknown_while_a_day_of_coverage_is_missing_then_unused(iam: Any, tmp_pa
         refresh(index, [("own", lambda: (iam_client(session), account_of(session)))], NOW)
         (gap,) = drift_all(index, NOW, WINDOW, grace_days=0, only=arn)
         assert gap.status == "unknown" and gap.unused == [] and "s3:PutObject" in gap.unknown
-        assert any("days without coverage in us-east-1" in r for r in gap.reasons)
+        assert any("coverage starts" in r and "days of the window are before it" in r for r in gap.reasons)
         # Re-listing from the window's start fills the gap; nothing already counted is counted again.
         backfill = replace(late_start, since=(NOW - timedelta(days=WINDOW)).replace(hour=0, minute=0), rescan=True)
         ingest(LocalSource(str(root)), index, backfill, NOW)
@@ -290,3 +290,35 @@ def test_other_accounts_are_read_through_an_assumed_role(iam: Any, tmp_path: Pat
         rep = refresh(index, [(role, lambda: (iam_client(session), account_of(session)))], NOW)
         assert rep.accounts == [ACCOUNT] and not rep.errors
         assert index.snapshots()[0]["account"] == ACCOUNT
+
+
+def test_coverage_counts_idle_regions_from_the_trails_start() -> None:
+    from datetime import date
+
+    from accessfit.drift import Coverage, coverage_gaps
+
+    days = [f"2026-11-{d:02d}" for d in range(1, 11)]
+    full = dict.fromkeys(days, (1, 0))
+    late_region = dict.fromkeys(days[6:], (1, 0))  # its first event on the 7th: idle before, not missing
+    first, last = date(2026, 11, 1), date(2026, 11, 10)
+    assert (
+        coverage_gaps(
+            Coverage(["us-east-1", "eu-west-1"], {"us-east-1": full, "eu-west-1": late_region}, set()), first, last
+        )
+        == []
+    )
+    holed = {d: v for d, v in full.items() if d != "2026-11-05"}
+    assert coverage_gaps(Coverage(["us-east-1"], {"us-east-1": holed}, set()), first, last) == [
+        "1 of 10 days without coverage in us-east-1 (first 2026-11-05)"
+    ]
+    late_trail = dict.fromkeys(days[3:], (1, 0))
+    assert coverage_gaps(Coverage(["us-east-1"], {"us-east-1": late_trail}, set()), first, last) == [
+        "the trail's coverage starts 2026-11-04: 3 days of the window are before it"
+    ]
+    failed = dict(full, **{"2026-11-02": (3, 2)})
+    assert coverage_gaps(Coverage(["us-east-1"], {"us-east-1": failed}, set()), first, last) == [
+        "2 log files of the window could not be read"
+    ]
+    assert coverage_gaps(Coverage([], {}, set()), first, last) == [
+        "the index has no CloudTrail coverage for this account"
+    ]

@@ -151,15 +151,28 @@ def data_families(calls: Iterable[tuple[str, str]], cat: Catalog | None = None) 
 
 
 def coverage_gaps(cov: Coverage, first_day: date, last_day: date) -> list[str]:
-    """Why the account's coverage cannot prove non-use, or [] when it can."""
+    """Why the account's coverage cannot prove non-use, or [] when it can.
+
+    The trail's start is the account's first day folder in any region: before it, nothing proves the trail existed.
+    From then on a region's day counts when its folder was listed, or when the region had delivered nothing yet
+    (a region's folders appear with its first event; an idle region is covered by the trail, not missing).
+    """
     if not cov.regions:
         return ["the index has no CloudTrail coverage for this account"]
-    reasons = []
     wanted = [(first_day + timedelta(days=n)).isoformat() for n in range((last_day - first_day).days + 1)]
+    firsts = [min(days) for days in cov.days.values() if days]
+    if not firsts:
+        return [f"no day of the window has coverage ({wanted[0]} to {wanted[-1]})"]
+    start = min(firsts)
+    reasons = []
+    before = [d for d in wanted if d < start]
+    if before:
+        reasons.append(f"the trail's coverage starts {start}: {len(before)} days of the window are before it")
     failed = 0
     for region in cov.regions:
         days = cov.days.get(region, {})
-        missing = [d for d in wanted if d not in days]
+        region_first = min(days) if days else wanted[-1]
+        missing = [d for d in wanted if d >= start and d >= region_first and d not in days]
         if missing:
             reasons.append(f"{len(missing)} of {len(wanted)} days without coverage in {region} (first {missing[0]})")
         failed += sum(f for _o, f in days.values())

@@ -161,6 +161,8 @@ class IndexCollector(Collector):
                 for reason in coverage_gaps(cov, first_day, (now - timedelta(days=1)).date()):
                     if "days without coverage" in reason:
                         missing += int(reason.split(" ", 1)[0])
+                    elif "days of the window are before it" in reason:
+                        missing += int(reason.rsplit(": ", 1)[1].split(" ", 1)[0])
                 gaps.add_metric([account], missing)
             yield gaps
             denied = GaugeMetricFamily(
