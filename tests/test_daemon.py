@@ -210,3 +210,32 @@ def test_a_port_in_use_is_one_clear_error(trail: Path, tmp_path: Path) -> None:
         out = proc.stdout.read() if proc.stdout else ""
     assert f"accessfit: cannot listen on 127.0.0.1:{port}: Address already in use" in out
     assert "Traceback" not in out
+
+
+@pytest.mark.slow
+def test_the_live_demo_regenerates_policies_as_new_permissions_appear(tmp_path: Path) -> None:
+    port = free_port()
+    environ = {**os.environ, "ACCESSFIT_LISTEN": f"127.0.0.1:{port}", "ACCESSFIT_POLL_INTERVAL": "2s"}
+    demo = tmp_path / "demo"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "accessfit", "run", "--demo", str(demo)],
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+
+        def regenerated_twice() -> bool:
+            try:
+                status, text = get(f"http://127.0.0.1:{port}/metrics")
+            except OSError:
+                return False  # still generating the demo trail
+            line = next((x for x in text.splitlines() if x.startswith("accessfit_policies_regenerated_total")), "")
+            return status == 200 and bool(line) and float(line.split()[-1]) > 21  # 21 principals at start
+
+        wait_for(regenerated_twice, timeout=60)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    assert any((demo / "policies").rglob("orders-api.json"))
+    assert len(list((demo / "trail").rglob("*.json.gz"))) > 100  # the feeder kept adding log files

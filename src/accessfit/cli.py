@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -663,11 +664,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         feeder = demo_feeder(demo / "trail")
     from accessfit import config
 
+    # The demo's choices are defaults: flags and ACCESSFIT_* variables still win.
+    demo_defaults = {k: v for k, v in overrides.items() if f"ACCESSFIT_{k.upper()}" not in os.environ}
     s = config.load(
         args.config,
-        source=args.source or overrides.get("source"),
-        database=args.database or overrides.get("database"),
-        **{k: v for k, v in overrides.items() if k not in {"source", "database"}},
+        source=args.source or demo_defaults.get("source"),
+        database=args.database or demo_defaults.get("database"),
+        **{k: v for k, v in demo_defaults.items() if k not in {"source", "database"}},
     )
     log.configure(s.log_level, s.log_format, sys.stdout)
     url = s.require_source()

@@ -871,7 +871,7 @@ def feeder(root: Path, seed: int = 7) -> Callable[[datetime], None]:
         delivered = now.replace(second=0, microsecond=0)
         records = gen.records(rng, account, region, delivered - timedelta(minutes=3), delivered, 25)
         actor = gen.actors[account][0]  # the orders API role
-        if ticks[0] % 4 == 0 and novel:
+        if ticks[0] % 2 == 0 and novel:
             records.append(make_record(rng, actor, novel.pop(0), region, delivered - timedelta(seconds=30)))
         if ticks[0] % 3 == 0:
             records.append(
