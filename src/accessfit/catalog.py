@@ -88,20 +88,24 @@ class Catalog:
             out.append(ResourceType(type_name, bool(rt.get("required")), tuple(a.strip() for a in arn.split(", "))))
         return tuple(out)
 
-    def expand(self, pattern: str) -> set[str]:
+    def expand(self, pattern: str) -> frozenset[str]:
         """Catalog actions matching an IAM Action pattern (`s3:Get*`, `*`, `iam:*Role?`), case-insensitively."""
+        return self._expand(pattern.lower())
+
+    @lru_cache(maxsize=8192)  # noqa: B019 - policies repeat the same patterns across principals
+    def _expand(self, pattern: str) -> frozenset[str]:
         if pattern == "*":
-            return set(self.all_actions())
+            return frozenset(self.all_actions())
         prefix, sep, name = pattern.partition(":")
         if not sep:
-            return set()
+            return frozenset()
         regex = _pattern(name)
         if any(c in prefix for c in "*?"):
             prefix_re = _pattern(prefix)
             prefixes = [p for p in self._prefixes if prefix_re.fullmatch(p)]
         else:
             prefixes = [prefix.lower()]
-        return {f"{p}:{n}" for p in prefixes for n in self._names(p).values() if regex.fullmatch(n)}
+        return frozenset(f"{p}:{n}" for p in prefixes for n in self._names(p).values() if regex.fullmatch(n))
 
 
 @cache

@@ -42,7 +42,7 @@ def _actions(statement: dict[str, Any], cat: Catalog) -> set[str]:
         excluded: set[str] = set()
         for pattern in _list(statement["NotAction"]):
             excluded |= cat.expand(str(pattern))
-        return cat.expand("*") - excluded
+        return set(cat.expand("*") - excluded)
     out: set[str] = set()
     for pattern in _list(statement.get("Action")):
         out |= cat.expand(str(pattern))
