@@ -168,6 +168,9 @@ def test_drift_against_an_independent_expansion(iam: Any, tmp_path: Path) -> Non
     # S3 object data events are in this trail, so PutObject unused is provable; PassRole was inferred, so it counts.
     assert set(app.unused) == app_granted - set(app.used) - {"iam:CreateUser"}
     assert "s3:PutObject" in app.unused and not app.unobservable
+    assert app.scoped["s3:GetObject"] == ["arn:aws:s3:::b/*"]
+    assert app.scoped["iam:PassRole"] == [f"arn:aws:iam::{ACCOUNT}:role/*"]
+    assert "ec2:DescribeInstances" not in app.scoped  # granted on every resource
 
     bounded = results[f"arn:aws:iam::{ACCOUNT}:role/bounded"]
     assert set(bounded.granted) == expected_actions("s3:Get*", "s3:List*")  # s3:* cut by the boundary

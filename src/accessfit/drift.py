@@ -109,6 +109,7 @@ class Drift:
     used_not_granted: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     conditional: list[str] = field(default_factory=list)
+    scoped: dict[str, list[str]] = field(default_factory=dict)  # action -> the resources it is granted on, if not all
     notes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -134,6 +135,7 @@ class Drift:
             "used_not_granted": self.used_not_granted,
             "kept": self.kept,
             "conditional": self.conditional,
+            "scoped": self.scoped,
             "notes": self.notes,
         }
 
@@ -215,6 +217,7 @@ def drift(
         used_not_granted=sorted(a for a in used if a.lower() not in lower_granted),
         kept=sorted(grants.kept),
         conditional=sorted(grants.conditional),
+        scoped={a: sorted(r) for a, r in sorted(grants.allowed.items()) if "*" not in r},
         notes=list(grants.notes),
     )
     candidates = granted - used_granted - grants.kept
