@@ -325,3 +325,12 @@ def test_coverage_counts_idle_regions_from_the_trails_start() -> None:
     assert coverage_gaps(Coverage([], {}, set()), first, last) == [
         "the index has no CloudTrail coverage for this account"
     ]
+
+
+def test_data_event_actions_are_catalog_names() -> None:
+    from accessfit.catalog import catalog
+    from accessfit.drift import DATA_EVENT_FAMILY, NEVER_RECORDED
+
+    cat = catalog()
+    for action in [*DATA_EVENT_FAMILY, *NEVER_RECORDED]:
+        assert cat.canonical(action) == action, action

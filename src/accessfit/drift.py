@@ -81,7 +81,7 @@ _DATA_FAMILIES: dict[str, tuple[str, ...]] = {
         "sqs:ChangeMessageVisibility",
     ),
 }
-DATA_EVENT_FAMILY = {action.lower(): family for family, actions in _DATA_FAMILIES.items() for action in actions}
+DATA_EVENT_FAMILY = {action: family for family, actions in _DATA_FAMILIES.items() for action in actions}
 
 
 @dataclass
@@ -146,7 +146,7 @@ def data_families(calls: Iterable[tuple[str, str]], cat: Catalog | None = None) 
     for source, name in calls:
         m = map_call(source, name, "", Context(), cat)
         for use in m.actions:
-            family = DATA_EVENT_FAMILY.get(use.action.lower())
+            family = DATA_EVENT_FAMILY.get(use.action)
             if family:
                 found.add(family)
     return found
@@ -203,29 +203,32 @@ def drift(
             continue
         for use in m.actions:
             (denied if c.outcome == Outcome.DENIED else used).add(use.action)
-    granted = set(grants.allowed)
-    lower_granted = {a.lower(): a for a in granted}
-    used_granted = {lower_granted[a.lower()] for a in used if a.lower() in lower_granted}
+    # Catalog names on both sides (the mapping and the expansion canonicalise them): plain set operations.
+    granted = grants.actions
+    used_granted = used & granted
+    ordered = sorted(granted)  # sorted once; the lists below keep its order
     result = Drift(
         principal=grants.principal,
         kind=grants.kind,
         account=grants.account,
         status="known",
-        granted=sorted(granted),
+        granted=ordered,
         used=sorted(used_granted),
         denied=sorted(denied - used),
-        used_not_granted=sorted(a for a in used if a.lower() not in lower_granted),
+        used_not_granted=sorted(used - granted),
         kept=sorted(grants.kept),
-        conditional=sorted(grants.conditional),
-        scoped={a: sorted(r) for a, r in sorted(grants.allowed.items()) if "*" not in r},
+        conditional=[a for a in ordered if a in grants.conditional],
+        scoped={a: sorted(grants.scoped[a]) for a in sorted(grants.scoped)},
         notes=list(grants.notes),
     )
     candidates = granted - used_granted - grants.kept
-    for action in sorted(candidates):
-        if action in NEVER_RECORDED:
-            result.unobservable[action] = NEVER_RECORDED[action]
-        elif (family := DATA_EVENT_FAMILY.get(action.lower())) and family not in cov.data_families:
+    for action in NEVER_RECORDED.keys() & candidates:
+        result.unobservable[action] = NEVER_RECORDED[action]
+    for action in DATA_EVENT_FAMILY.keys() & candidates:
+        family = DATA_EVENT_FAMILY[action]
+        if family not in cov.data_families:
             result.unobservable[action] = f"no {family} in this account's trail during the window"
+    result.unobservable = dict(sorted(result.unobservable.items()))
     candidates -= set(result.unobservable)
     first_day = (now - timedelta(days=window_days)).date()
     reasons = coverage_gaps(cov, first_day, (now - timedelta(days=1)).date())
@@ -238,7 +241,7 @@ def drift(
     if reasons:
         result.status = "unknown"
         result.reasons = reasons
-        result.unknown = sorted(candidates)
+        result.unknown = [a for a in ordered if a in candidates]
     else:
-        result.unused = sorted(candidates)
+        result.unused = [a for a in ordered if a in candidates]
     return result

@@ -24,7 +24,8 @@ class Grants:
     kind: str  # role | user
     account: str
     created: str  # CreateDate, ISO
-    allowed: dict[str, set[str]] = field(default_factory=dict)  # action -> resource patterns ("*" = all)
+    actions: set[str] = field(default_factory=set)  # effectively allowed
+    scoped: dict[str, set[str]] = field(default_factory=dict)  # action -> resources, for actions not on every one
     conditional: set[str] = field(default_factory=set)  # allowed only under a Condition
     kept: set[str] = field(default_factory=set)
     boundary: str | None = None
@@ -37,16 +38,16 @@ def _list(value: Any) -> list[Any]:
     return [value] if isinstance(value, str | dict) else list(value)
 
 
-def _actions(statement: dict[str, Any], cat: Catalog) -> set[str]:
+def _actions(statement: dict[str, Any], cat: Catalog) -> frozenset[str]:
     if "NotAction" in statement:
         excluded: set[str] = set()
         for pattern in _list(statement["NotAction"]):
             excluded |= cat.expand(str(pattern))
-        return set(cat.expand("*") - excluded)
+        return cat.expand("*") - excluded
     out: set[str] = set()
     for pattern in _list(statement.get("Action")):
         out |= cat.expand(str(pattern))
-    return out
+    return frozenset(out)
 
 
 def _statements(document: Any) -> list[dict[str, Any]]:
@@ -57,55 +58,48 @@ def _statements(document: Any) -> list[dict[str, Any]]:
 
 @dataclass
 class _Evaluation:
-    allowed: dict[str, set[str]] = field(default_factory=dict)
-    conditional: set[str] = field(default_factory=set)
+    actions: set[str] = field(default_factory=set)
+    everywhere: set[str] = field(default_factory=set)  # allowed on every resource by some statement
+    scoped: dict[str, set[str]] = field(default_factory=dict)
+    unconditional: set[str] = field(default_factory=set)
     denied_everywhere: set[str] = field(default_factory=set)
     kept: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
 
 
 def _evaluate(documents: list[tuple[str, Any]], cat: Catalog, keep_marker: str) -> _Evaluation:
+    # Whole sets at a time: an Allow of "*" is 20,000 actions, and principals are many.
     ev = _Evaluation()
     for name, document in documents:
         for st in _statements(document):
             actions = _actions(st, cat)
-            effect = st.get("Effect")
             conditioned = "Condition" in st
-            if effect == "Deny":
-                everywhere = "NotResource" not in st and "*" in _list(st.get("Resource"))
-                if everywhere and not conditioned:
+            if st.get("Effect") == "Deny":
+                if "NotResource" not in st and "*" in _list(st.get("Resource")) and not conditioned:
                     ev.denied_everywhere |= actions
                 else:
                     ev.notes.append(f"{name}: a Deny with a condition or on some resources is not evaluated")
                 continue
-            if effect != "Allow":
+            if st.get("Effect") != "Allow":
                 continue
+            ev.actions |= actions
+            if conditioned:
+                ev.notes.append(f"{name}: conditions are noted, not evaluated")
+            else:
+                ev.unconditional |= actions
             resources = {str(r) for r in _list(st.get("Resource"))} or {"*"}
             if "NotResource" in st:
-                resources = {"*"}
                 ev.notes.append(f"{name}: NotResource is treated as every resource")
-            for action in actions:
-                ev.allowed.setdefault(action, set()).update(resources)
-            if conditioned:
-                ev.conditional |= actions
-                ev.notes.append(f"{name}: conditions are noted, not evaluated")
+                resources = {"*"}
+            if "*" in resources:
+                ev.everywhere |= actions
+            else:
+                for action in actions:
+                    ev.scoped.setdefault(action, set()).update(resources)
             if str(st.get("Sid", "")).startswith(keep_marker):
                 ev.kept |= actions
-    for action in list(ev.allowed):
-        if action in ev.denied_everywhere:
-            del ev.allowed[action]
-    # An action granted both with and without a condition is granted unconditionally.
-    ev.conditional = {a for a in ev.conditional if a in ev.allowed and a not in _unconditional(documents, cat)}
+    ev.actions -= ev.denied_everywhere
     return ev
-
-
-def _unconditional(documents: list[tuple[str, Any]], cat: Catalog) -> set[str]:
-    out: set[str] = set()
-    for _name, document in documents:
-        for st in _statements(document):
-            if st.get("Effect") == "Allow" and "Condition" not in st:
-                out |= _actions(st, cat)
-    return out
 
 
 def _default_versions(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -153,9 +147,10 @@ def resolve(
             kind=kind,
             account=account,
             created=str(item.get("CreateDate", "")),
-            allowed=ev.allowed,
-            conditional=ev.conditional,
-            kept=ev.kept & set(ev.allowed),
+            actions=ev.actions,
+            scoped={a: r for a, r in ev.scoped.items() if a in ev.actions and a not in ev.everywhere},
+            conditional=ev.actions - ev.unconditional,
+            kept=ev.kept & ev.actions,
             notes=sorted(set(notes + ev.notes)),
         )
         boundary = (item.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
@@ -163,9 +158,10 @@ def resolve(
             grants.boundary = boundary
             if boundary in managed:
                 limit = _evaluate([("boundary", managed[boundary])], cat, keep_marker)
-                grants.allowed = {a: r for a, r in grants.allowed.items() if a in limit.allowed}
-                grants.conditional &= set(grants.allowed)
-                grants.kept &= set(grants.allowed)
+                grants.actions &= limit.actions
+                grants.scoped = {a: r for a, r in grants.scoped.items() if a in grants.actions}
+                grants.conditional &= grants.actions
+                grants.kept &= grants.actions
             else:
                 grants.notes.append(f"permissions boundary {boundary} is not in the snapshot; not applied")
         out.append(grants)
