@@ -53,7 +53,6 @@ def main() -> int:
         for rec in decode(path.read_bytes(), 1 << 30).records:
             if rec.eventSource and rec.eventName:
                 records.setdefault((rec.eventSource, rec.eventName), []).append(rec)
-    first = records
     consistent, no_permission, disagree, not_listed, unmapped = [], [], [], [], []
     for (source, name), recs in sorted(records.items()):
         pair = f"{source} {name}"
@@ -84,7 +83,7 @@ def main() -> int:
                 disagree.append(f"{pair} -> {sorted(actions)}; reference: {sorted(listed)}")
         else:
             unmapped.append(f"{pair}: {m.reason}")
-    total = len(first)
+    total = len(records)
     good = len(consistent) + len(no_permission)
     print(f"distinct (eventSource, eventName) pairs: {total}")
     print(f"  mapped, consistent with the reference:  {len(consistent)}")

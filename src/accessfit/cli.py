@@ -76,19 +76,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     ing.add_argument("--window-days", type=int, metavar="N", help="days of usage kept (setting `window_days`)")
 
-    pr = sub.add_parser(
+    sub.add_parser(
         "principals",
         parents=[common],
         help="principals in the index, with their usage",
         description="Principals with kind, account, calls, distinct API calls, first and last seen.",
     )
-    pr.set_defaults(source=None, since=None, window_days=None)
 
     cfg = sub.add_parser("config", help="settings")
     cfg_sub = cfg.add_subparsers(dest="config_command", required=True, metavar="ACTION")
     chk = cfg_sub.add_parser("check", parents=[common], help="validate the settings and print the effective ones")
     chk.add_argument("--source", help="as for ingest")
-    chk.set_defaults(since=None, window_days=None)
 
     exp = sub.add_parser(
         "explain",
@@ -100,14 +98,13 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("file", nargs="?", default="-", metavar="FILE", help="file to read, or - for standard input")
     exp.add_argument("--json", action="store_true", help="one JSON object per record, one per line")
 
-    unm = sub.add_parser(
+    sub.add_parser(
         "unmapped",
         parents=[common],
         help="calls in the index that map to no known action",
         description="API calls in the index that map to no IAM action in the catalog, with "
         "their counts, principals and last use.",
     )
-    unm.set_defaults(source=None, since=None, window_days=None)
 
     window = argparse.ArgumentParser(add_help=False)
     window.add_argument(
@@ -126,7 +123,6 @@ def _parser() -> argparse.ArgumentParser:
     pol.add_argument("arn", metavar="ARN", help="the principal's ARN (a role with its path, a user, root)")
     pol.add_argument("--since", type=_date, metavar="DATE", help="first day of usage (default: window start)")
     pol.add_argument("--until", type=_date, metavar="DATE", help="last day of usage (default: today)")
-    pol.set_defaults(source=None, window_days=None)
 
     gen = sub.add_parser(
         "generate",
@@ -138,11 +134,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--out", metavar="DIR", help="policy directory (setting `policy_dir`)")
     gen.add_argument("--all", action="store_true", help="look at every principal, not only changed ones")
-    gen.set_defaults(source=None, since=None, window_days=None)
 
     his = sub.add_parser("history", parents=[common], help="the policy versions of a principal")
     his.add_argument("arn", metavar="ARN")
-    his.set_defaults(source=None, since=None, window_days=None)
 
     dif = sub.add_parser(
         "diff",
@@ -153,7 +147,6 @@ def _parser() -> argparse.ArgumentParser:
     dif.add_argument("arn", metavar="ARN")
     dif.add_argument("old", nargs="?", type=int, metavar="FROM", help="older version (default: the one before TO)")
     dif.add_argument("new", nargs="?", type=int, metavar="TO", help="newer version (default: the latest)")
-    dif.set_defaults(source=None, since=None, window_days=None)
 
     dri = sub.add_parser(
         "drift",
@@ -163,14 +156,12 @@ def _parser() -> argparse.ArgumentParser:
         "used, unused, unobservable and denied actions, and whether the index's coverage can prove non-use.",
     )
     dri.add_argument("arn", nargs="?", metavar="ARN", help="one principal (default: all)")
-    dri.set_defaults(source=None, since=None, window_days=None)
 
     gra = sub.add_parser("granted", help="granted permissions")
     gra_sub = gra.add_subparsers(dest="granted_command", required=True, metavar="ACTION")
-    ref = gra_sub.add_parser(
+    gra_sub.add_parser(
         "refresh", parents=[common], help="fetch IAM authorization details now (own account and `assume_roles`)"
     )
-    ref.set_defaults(source=None, since=None, window_days=None)
 
     run = sub.add_parser(
         "run",
@@ -186,7 +177,6 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="run on a demo trail in DIR, generated if missing, to which new log files are added every few seconds",
     )
-    run.set_defaults(since=None, window_days=None)
 
     demo = sub.add_parser(
         "demo",

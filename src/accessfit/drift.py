@@ -152,34 +152,60 @@ def data_families(calls: Iterable[tuple[str, str]], cat: Catalog | None = None) 
     return found
 
 
-def coverage_gaps(cov: Coverage, first_day: date, last_day: date) -> list[str]:
-    """Why the account's coverage cannot prove non-use, or [] when it can.
+@dataclass(frozen=True)
+class Shortfall:
+    """What an account's coverage of the window lacks."""
 
-    The trail's start is the account's first day folder in any region: before it, nothing proves the trail existed.
-    From then on a region's day counts when its folder was listed, or when the region had delivered nothing yet
-    (a region's folders appear with its first event; an idle region is covered by the trail, not missing).
-    """
-    if not cov.regions:
-        return ["the index has no CloudTrail coverage for this account"]
+    regions: int
+    wanted: int  # days in the window
+    start: str | None  # the trail's first covered day, None when no day is
+    before: int  # window days before `start`
+    missing: dict[str, list[str]]  # region -> days after the trail's start that were not listed
+    failed: int  # log files of the window that could not be read
+
+    @property
+    def region_days(self) -> int:
+        """Region-days of the window without coverage."""
+        before = self.wanted if self.start is None else self.before
+        return before * self.regions + sum(len(days) for days in self.missing.values())
+
+
+def shortfall(cov: Coverage, first_day: date, last_day: date) -> Shortfall:
+    """The trail's start is the account's first day folder in any region: before it, nothing proves the trail
+    existed. From then on a region's day counts when its folder was listed, or when the region had delivered
+    nothing yet (a region's folders appear with its first event; an idle region is covered by the trail, not
+    missing)."""
     wanted = [(first_day + timedelta(days=n)).isoformat() for n in range((last_day - first_day).days + 1)]
     firsts = [min(days) for days in cov.days.values() if days]
     if not firsts:
-        return [f"no day of the window has coverage ({wanted[0]} to {wanted[-1]})"]
+        return Shortfall(len(cov.regions), len(wanted), None, len(wanted), {}, 0)
     start = min(firsts)
-    reasons = []
-    before = [d for d in wanted if d < start]
-    if before:
-        reasons.append(f"the trail's coverage starts {start}: {len(before)} days of the window are before it")
+    missing: dict[str, list[str]] = {}
     failed = 0
     for region in cov.regions:
         days = cov.days.get(region, {})
         region_first = min(days) if days else wanted[-1]
-        missing = [d for d in wanted if d >= start and d >= region_first and d not in days]
-        if missing:
-            reasons.append(f"{len(missing)} of {len(wanted)} days without coverage in {region} (first {missing[0]})")
+        gaps = [d for d in wanted if d >= start and d >= region_first and d not in days]
+        if gaps:
+            missing[region] = gaps
         failed += sum(f for _o, f in days.values())
-    if failed:
-        reasons.append(f"{failed} log files of the window could not be read")
+    return Shortfall(len(cov.regions), len(wanted), start, sum(d < start for d in wanted), missing, failed)
+
+
+def coverage_gaps(cov: Coverage, first_day: date, last_day: date) -> list[str]:
+    """Why the account's coverage cannot prove non-use, or [] when it can."""
+    if not cov.regions:
+        return ["the index has no CloudTrail coverage for this account"]
+    short = shortfall(cov, first_day, last_day)
+    if short.start is None:
+        return [f"no day of the window has coverage ({first_day} to {last_day})"]
+    reasons = []
+    if short.before:
+        reasons.append(f"the trail's coverage starts {short.start}: {short.before} days of the window are before it")
+    for region, days in short.missing.items():
+        reasons.append(f"{len(days)} of {short.wanted} days without coverage in {region} (first {days[0]})")
+    if short.failed:
+        reasons.append(f"{short.failed} log files of the window could not be read")
     return reasons
 
 

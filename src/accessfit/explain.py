@@ -14,7 +14,7 @@ from accessfit.identity import resolve
 from accessfit.mapping import MAPPED, NO_PERMISSION, Context, map_call
 from accessfit.model import Principal
 from accessfit.resources import resource_of
-from accessfit.usage import Window, _classify, outcome_of
+from accessfit.usage import Window, classify, outcome_of
 
 _ALL_TIME = Window(first_day="0000-00-00", last_day="9999-99-99")
 _any = msgspec.json.Decoder()
@@ -72,7 +72,7 @@ def records_from(data: bytes, max_bytes: int = 1 << 30) -> list[Record]:
 
 def explain(rec: Record) -> Explanation:
     base = (rec.eventID, rec.eventTime, rec.eventSource, rec.eventName)
-    found = _classify(rec, _ALL_TIME, set())
+    found = classify(rec, _ALL_TIME, set())
     if isinstance(found, str):
         principal, _ = resolve(rec.userIdentity)
         arn = principal.arn if isinstance(principal, Principal) else None

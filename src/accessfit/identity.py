@@ -77,10 +77,6 @@ def principal_of(uid: UserIdentity | None) -> Principal | str:
     """The principal for a record's userIdentity, or a skip reason."""
     if uid is None:
         return NO_IDENTITY
-    return _resolve(uid)
-
-
-def _resolve(uid: UserIdentity) -> Principal | str:
     kind = uid.type
     if kind == "AssumedRole":
         issuer = uid.sessionContext.sessionIssuer if uid.sessionContext else None

@@ -103,7 +103,7 @@ class Window:
     last_day: str  # events after this day are clock errors, not usage
 
 
-def _classify(rec: Record, window: Window, seen_ids: set[str]) -> tuple[Principal, str] | str:
+def classify(rec: Record, window: Window, seen_ids: set[str]) -> tuple[Principal, str] | str:
     """The principal and UTC timestamp of a countable record, or the reason it is not counted."""
     when = rec.eventTime
     if not rec.eventSource or not rec.eventName or not when:
@@ -147,7 +147,7 @@ def accumulate(records: list[Record], agg: Aggregate, window: Window) -> FileUsa
     ingested = 0
     outcomes = _OUTCOMES
     for rec in records:
-        found = _classify(rec, window, seen_ids)
+        found = classify(rec, window, seen_ids)
         if isinstance(found, str):
             skipped[found] = skipped.get(found, 0) + 1
             continue

@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from accessfit.drift import Coverage, Drift, coverage_gaps
+from accessfit.drift import Coverage, Drift, shortfall
 from accessfit.index import UsageIndex
 from accessfit.mapping import UNMAPPED, map_call
 
@@ -157,12 +157,7 @@ class IndexCollector(Collector):
                     index.coverage(account, first_day.isoformat(), now.date().isoformat()),
                     set(),
                 )
-                missing = 0
-                for reason in coverage_gaps(cov, first_day, (now - timedelta(days=1)).date()):
-                    if "days without coverage" in reason:
-                        missing += int(reason.split(" ", 1)[0])
-                    elif "days of the window are before it" in reason:
-                        missing += int(reason.rsplit(": ", 1)[1].split(" ", 1)[0])
+                missing = shortfall(cov, first_day, (now - timedelta(days=1)).date()).region_days
                 gaps.add_metric([account], missing)
             yield gaps
             denied = GaugeMetricFamily(

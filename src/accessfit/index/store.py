@@ -603,9 +603,6 @@ class UsageIndex:
             )
         return out
 
-    def record_version(self, principal_id: int, fields: dict[str, Any], now: datetime, generator: str) -> int | None:
-        return self.record_versions([(principal_id, fields)], now, generator)[0]
-
     # -- state for metrics ---------------------------------------------------------------------------------
 
     def newest_events(self) -> dict[str, str]:
