@@ -344,7 +344,9 @@ def test_shortfall_counts_region_days_for_the_metric() -> None:
     days = [f"2026-11-{d:02d}" for d in range(4, 11) if d != 6]  # starts on the 4th, the 6th missing
     cov = Coverage(["us-east-1", "eu-west-1"], {"us-east-1": dict.fromkeys(days, (1, 0))}, set())
     short = shortfall(cov, date(2026, 11, 1), date(2026, 11, 10))
-    assert (short.start, short.before, short.missing) == ("2026-11-04", 3, {"us-east-1": ["2026-11-06"]})
-    assert short.region_days == 3 * 2 + 1  # three days before the trail in both regions, one listed day missing
+    # us-east-1 misses the 6th; eu-west-1 was never listed in the window, so it misses every day since the 4th.
+    assert (short.start, short.before) == ("2026-11-04", 3)
+    assert short.missing == {"us-east-1": ["2026-11-06"], "eu-west-1": [f"2026-11-{d:02d}" for d in range(4, 11)]}
+    assert short.region_days == 3 * 2 + 1 + 7
     none = shortfall(Coverage(["us-east-1"], {}, set()), date(2026, 11, 1), date(2026, 11, 10))
     assert none.start is None and none.region_days == 10

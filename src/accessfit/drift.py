@@ -184,7 +184,7 @@ def shortfall(cov: Coverage, first_day: date, last_day: date) -> Shortfall:
     failed = 0
     for region in cov.regions:
         days = cov.days.get(region, {})
-        region_first = min(days) if days else wanted[-1]
+        region_first = min(days) if days else start  # never listed at all: missing since the trail's start
         gaps = [d for d in wanted if d >= start and d >= region_first and d not in days]
         if gaps:
             missing[region] = gaps
