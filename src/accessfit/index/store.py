@@ -397,10 +397,10 @@ class UsageIndex:
                 )
         return changed
 
-    def prune(self, first_day: str, now: datetime | None = None) -> dict[str, int]:
+    def prune(self, first_day: str, now: datetime) -> dict[str, int]:
         """Delete everything about days before `first_day` (the window's start)."""
         counts: dict[str, int] = {}
-        self._stamp = _iso(now or datetime.now(UTC))
+        self._stamp = _iso(now)
         with self.transaction():
             shrinking = {
                 r[0] for r in self.conn.execute("SELECT DISTINCT principal_id FROM usage WHERE day < ?", (first_day,))
