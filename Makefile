@@ -29,7 +29,7 @@ unit: $(BIN)/accessfit
 
 # The date-sensitive tests once more with the clock (this process's and every process it starts) four years ahead.
 future: $(BIN)/accessfit
-	$(BIN)/pytest -q --clock-shift-days=1500 tests/test_drift.py tests/test_ingest.py tests/test_daemon.py tests/test_crash.py
+	$(BIN)/pytest -q --clock-shift-days=1500 tests/drift tests/jobs/test_ingest.py tests/jobs/test_crash.py tests/app/test_daemon.py
 
 test: lint typecheck unit future
 

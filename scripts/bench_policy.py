@@ -19,8 +19,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from accessfit.generation import regenerate
 from accessfit.index import Batch, UsageIndex
+from accessfit.jobs.regenerate import regenerate
 from accessfit.model import Principal
 from accessfit.policy import Limits
 

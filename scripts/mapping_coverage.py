@@ -14,14 +14,14 @@ import json
 import sys
 from pathlib import Path
 
-from accessfit.decode import Record, decode
-from accessfit.explain import explain
-from accessfit.identity import resolve
-from accessfit.mapping import MAPPED, NO_PERMISSION, Context, map_call, operation_of, prefix_of
+from accessfit.iam.mapping import MAPPED, NO_PERMISSION, Context, map_call, operation_of, prefix_of
+from accessfit.jobs.explain import explain
 from accessfit.model import Principal
-from accessfit.resources import resource_of
+from accessfit.records.decode import Record, decode
+from accessfit.records.identity import resolve
+from accessfit.records.resources import resource_of
 
-# Skip reasons of records that are not API calls made by a principal (see accessfit.usage).
+# Skip reasons of records that are not API calls made by a principal (see accessfit.records.usage).
 _NOT_API_CALLS = {
     "service_event",
     "aws_service",

@@ -75,7 +75,7 @@ def s3(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     """A boto3 S3 client built by accessfit, talking HTTP to a fresh moto server."""
     urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"))  # noqa: S310
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
-    from accessfit.aws import s3_client
+    from accessfit.app.aws import s3_client
 
     return s3_client()
 

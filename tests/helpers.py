@@ -10,7 +10,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from accessfit.trailgen import log_key, write_object
+from accessfit.demo.trailgen import log_key, write_object
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "cloudtrail"
+# Real records written by other projects, one folder per set; read in place, never copied, skipped when absent.
+SHARED_SETS = sorted(p for p in SHARED.iterdir() if p.is_dir()) if SHARED.is_dir() else []
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 A1 = "111122223333"
@@ -138,3 +142,13 @@ def snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
         return {name: sorted(conn.execute(sql).fetchall()) for name, sql in q.items()}
     finally:
         conn.close()
+
+
+# One of each kind of file that is not a CloudTrail log file; each must fail alone.
+BAD_FILES = {
+    "corrupt_gzip": b"\x1f\x8b\x08\x00broken-broken-broken",
+    "truncated_gzip": gzip.compress(doc([rec()]))[:-12],
+    "invalid_json": gz(b'{"Records": [{"eventName": '),
+    "no_records": gz(b'{"digestStartTime": "x", "logFiles": []}'),
+    "empty": b"",
+}

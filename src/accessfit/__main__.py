@@ -1,3 +1,3 @@
-from accessfit.cli import main
+from accessfit.app.cli import main
 
 raise SystemExit(main())

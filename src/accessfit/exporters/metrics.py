@@ -17,8 +17,8 @@ from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from accessfit.drift import Coverage, Drift, shortfall
+from accessfit.iam.mapping import UNMAPPED, map_call
 from accessfit.index import UsageIndex
-from accessfit.mapping import UNMAPPED, map_call
 
 DORMANT_DAYS = 30  # a permission unused this long and then used again is worth a look
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from accessfit.catalog import Catalog, catalog
+from accessfit.iam.catalog import Catalog, catalog
 
 KEEP_MARKER = "AccessfitKeep"
 

@@ -17,7 +17,7 @@ MIGRATIONS: tuple[str, ...] = (
         event_name TEXT NOT NULL,
         UNIQUE (event_source, event_name)
     );
-    -- A call's resource identifier (see accessfit.resources); '' when it names none.
+    -- A call's resource identifier (see accessfit.records.resources); '' when it names none.
     CREATE TABLE resources (
         id INTEGER PRIMARY KEY,
         value TEXT NOT NULL UNIQUE,

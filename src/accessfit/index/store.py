@@ -23,8 +23,8 @@ import sqlite_utils
 from accessfit.errors import StoreError
 from accessfit.index.schema import MIGRATIONS, SCHEMA_VERSION
 from accessfit.model import LogObject, Partition
-from accessfit.resources import collapse, level_of
-from accessfit.usage import Aggregate, merge
+from accessfit.records.resources import collapse, level_of
+from accessfit.records.usage import Aggregate, merge
 
 _CACHE_MAX = 50_000  # resource ids kept in memory; bounds RSS
 

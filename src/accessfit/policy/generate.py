@@ -1,6 +1,6 @@
 """A principal's mapped usage → its least-privilege policy documents.
 
-Each raw call is mapped (accessfit.mapping); allowed calls, and calls that failed for a reason other than
+Each raw call is mapped (accessfit.iam.mapping); allowed calls, and calls that failed for a reason other than
 authorization (they passed it), grant their actions; denied calls are listed beside the policy, never granted;
 calls needing no permission add nothing; unmapped calls are listed. `iam:PassRole` inferred from a request is
 granted on the role ARNs the requests named.
@@ -20,8 +20,8 @@ from typing import Any
 
 import msgspec
 
-from accessfit.catalog import Catalog, catalog
-from accessfit.mapping import MAPPED, UNMAPPED, ActionUse, Context, Mapping, map_call
+from accessfit.iam.catalog import Catalog, catalog
+from accessfit.iam.mapping import MAPPED, UNMAPPED, ActionUse, Context, Mapping, map_call
 from accessfit.model import Outcome, Principal
 from accessfit.policy import scope
 from accessfit.policy.split import pack

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from accessfit.catalog import Catalog
+from accessfit.iam.catalog import Catalog
 
 MODES = ("observed", "placeholder", "wildcard")
 _ALLOWED = re.compile(r"[^\t\n\r\x20-\xff]")

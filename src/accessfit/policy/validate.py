@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from accessfit.catalog import Catalog
+from accessfit.iam.catalog import Catalog
 from accessfit.policy.split import VERSION, size
 
 _SID = re.compile(r"^[A-Za-z0-9]+$")

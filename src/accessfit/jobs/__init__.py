@@ -1,0 +1,2 @@
+"""Units of work that compose the stages over the index: an ingest pass, regeneration, granted refresh and drift,
+explain, upkeep. The CLI and the daemon only call these and present what they return."""

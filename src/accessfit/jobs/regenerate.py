@@ -1,0 +1,163 @@
+"""Regenerate the policies of principals whose usage changed: build, validate, store a version when the documents
+changed, and write the policy files. The same function serves `accessfit generate` and the daemon."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from accessfit import __version__
+from accessfit.errors import NotFoundError, PolicyError
+from accessfit.exporters.files import git_commit, write_policy
+from accessfit.iam.catalog import catalog
+from accessfit.index import UsageIndex
+from accessfit.model import Principal
+from accessfit.policy import Limits, PolicySet, UsedCall, build
+from accessfit.policy.generate import compact
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    first_day: str
+    last_day: str
+
+    @classmethod
+    def ending(cls, now: datetime, days: int, since: datetime | None = None, until: datetime | None = None) -> Window:
+        first = since.date() if since else (now - timedelta(days=days)).date()
+        last = until.date() if until else now.date()
+        return cls(first.isoformat(), last.isoformat())
+
+
+@dataclass
+class GenerateReport:
+    checked: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    invalid: list[dict[str, Any]] = field(default_factory=list)
+    written: int = 0
+    committed: bool = False
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "checked": self.checked,
+            "new_versions": self.new_versions,
+            "unchanged": self.unchanged,
+            "invalid": self.invalid,
+            "written": self.written,
+            "committed": self.committed,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def generator_id(mode: str) -> str:
+    """What produced a version: a different accessfit, IAM catalog or mode regenerates every principal."""
+    return f"accessfit {__version__}; iam catalog {catalog().data_version}; mode {mode}"
+
+
+def policy_for(index: UsageIndex, arn: str, window: Window, limits: Limits) -> tuple[Principal, PolicySet]:
+    row = index.principal(arn)
+    if row is None:
+        raise NotFoundError(f"no principal {arn} in the index")
+    principal = Principal(row["arn"], row["kind"], row["account"])
+    calls = [UsedCall(*r) for r in index.usage_of(row["id"], window.first_day, window.last_day)]
+    return principal, build(principal, calls, limits)
+
+
+def policy_file(
+    ps: PolicySet, principal: Principal, version: int, created_at: str, window: Window, generator: str
+) -> dict[str, Any]:
+    return {
+        "principal": principal.arn,
+        "kind": principal.kind,
+        "account": principal.account,
+        "version": version,
+        "generated_at": created_at,
+        "mode": ps.mode,
+        "window": {"start": window.first_day, "end": window.last_day},
+        "generator": generator,
+        "documents": ps.documents,
+        "denied": ps.denied,
+        "unmapped": ps.unmapped,
+        "warnings": ps.warnings,
+    }
+
+
+def regenerate(
+    index: UsageIndex,
+    limits: Limits,
+    now: datetime,
+    window_days: int,
+    out: Path | None = None,
+    git: bool = False,
+    everyone: bool = False,
+) -> GenerateReport:
+    started = time.monotonic()
+    report = GenerateReport()
+    generator = generator_id(limits.mode)
+    window = Window.ending(now, window_days)
+    due = index.all_principals() if everyone else index.principals_due(generator)
+    for start in range(0, len(due), _CHUNK):
+        built = []
+        for row in due[start : start + _CHUNK]:
+            report.checked += 1
+            principal = Principal(row["arn"], row["kind"], row["account"])
+            calls = [UsedCall(*r) for r in index.usage_of(row["id"], window.first_day, window.last_day)]
+            ps = build(principal, calls, limits)
+            if ps.problems:
+                # Never stored or written; logged and reported so a person sees it.
+                report.invalid.append({"principal": principal.arn, "problems": ps.problems})
+                log.error("policy.invalid", principal=principal.arn, problems=ps.problems)
+                continue
+            built.append((row["id"], principal, ps))
+        entries = [(pid, _fields(ps, window)) for pid, _principal, ps in built]
+        versions = index.record_versions(entries, now, generator)
+        created = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for (_pid, principal, ps), version in zip(built, versions, strict=True):
+            if version is None:
+                report.unchanged += 1
+                continue
+            report.new_versions += 1
+            if out is not None:
+                write_policy(
+                    out,
+                    principal.arn,
+                    policy_file(ps, principal, version, created, window, generator),
+                    ps.justification,
+                )
+                report.written += 1
+    if out is not None and git and report.written:
+        report.committed = git_commit(out, f"accessfit: {report.written} policies regenerated")
+    report.seconds = time.monotonic() - started
+    log.info("generate.done", **report.as_dict())
+    return report
+
+
+_CHUNK = 500  # principals per transaction
+
+
+def _fields(ps: PolicySet, window: Window) -> dict[str, Any]:
+    return {
+        "fingerprint": ps.fingerprint,
+        "mode": ps.mode,
+        "window_start": window.first_day,
+        "window_end": window.last_day,
+        "documents": compact(ps.documents).decode(),
+        "justification": compact(ps.justification).decode(),
+        "denied": compact(ps.denied).decode(),
+        "unmapped": compact(ps.unmapped).decode(),
+        "warnings": compact(ps.warnings).decode(),
+    }
+
+
+def require_valid(ps: PolicySet) -> PolicySet:
+    if ps.problems:
+        raise PolicyError(ps.principal, ps.problems)
+    return ps

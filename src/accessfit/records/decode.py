@@ -1,0 +1,236 @@
+"""Log file bytes → CloudTrail records, reading only the fields accessfit uses.
+
+gzip is recognised by its magic bytes, not by the name or Content-Encoding (some S3 clients inflate behind
+your back); plain JSON is accepted. Decompression is bounded so a huge object cannot exhaust memory. Records
+decode into typed msgspec structs that skip every other field without allocating it; when a file holds a
+record of the wrong shape, the file is decoded again record by record so that one bad record costs only
+itself.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import msgspec
+
+from accessfit.errors import DecodeError
+
+_decompressobj: Any = zlib.decompressobj
+_INFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error,)
+try:  # ISA-L inflate is ~1.8x zlib; zlib is the fallback where the wheel is missing.
+    from isal import isal_zlib
+
+    _decompressobj = isal_zlib.decompressobj
+    _INFLATE_ERRORS = (zlib.error, cast("type[Exception]", isal_zlib.error))
+except ImportError:  # pragma: no cover - exercised only without isal installed
+    pass
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+# Reasons a record inside a good file is skipped (bounded: also a metric label).
+MALFORMED_RECORD = "malformed_record"
+
+
+# Only the fields accessfit reads are declared: msgspec skips the others without allocating them, which is
+# most of the decoding cost saved.
+
+
+class Issuer(msgspec.Struct, gc=False):
+    arn: str | None = None
+
+
+class SessionContext(msgspec.Struct, gc=False):
+    sessionIssuer: Issuer | None = None  # noqa: N815
+
+
+class UserIdentity(msgspec.Struct, gc=False):
+    type: str | None = None
+    arn: str | None = None
+    accountId: str | None = None  # noqa: N815 - CloudTrail's field names
+    invokedBy: str | None = None  # noqa: N815
+    sessionContext: SessionContext | None = None  # noqa: N815
+
+
+class Resource(msgspec.Struct, gc=False):
+    ARN: str | None = None
+    ARNPrefix: str | None = None
+    type: str | None = None
+
+
+class Params(msgspec.Struct, gc=False, omit_defaults=True):
+    """The request parameters that name a resource. `Any` because services disagree on shapes."""
+
+    bucketName: Any = None  # noqa: N815
+    key: Any = None
+    Key: Any = None  # S3 on Outposts
+    versionId: Any = None  # noqa: N815
+    copySource: Any = msgspec.field(default=None, name="x-amz-copy-source")  # noqa: N815
+    functionName: Any = None  # noqa: N815
+    qualifier: Any = None
+    role: Any = None
+    roleArn: Any = None  # noqa: N815
+    roleARN: Any = None  # noqa: N815
+    roleName: Any = None  # noqa: N815
+    userName: Any = None  # noqa: N815
+    groupName: Any = None  # noqa: N815
+    policyArn: Any = None  # noqa: N815
+    instanceProfileName: Any = None  # noqa: N815
+    iamInstanceProfile: Any = None  # noqa: N815
+    taskRoleArn: Any = None  # noqa: N815
+    executionRoleArn: Any = None  # noqa: N815
+    serviceRole: Any = None  # noqa: N815
+    tableName: Any = None  # noqa: N815
+    requestItems: Any = None  # noqa: N815
+    transactItems: Any = None  # noqa: N815
+    queueUrl: Any = None  # noqa: N815
+    topicArn: Any = None  # noqa: N815
+    targetArn: Any = None  # noqa: N815
+    keyId: Any = None  # noqa: N815
+    secretId: Any = None  # noqa: N815
+    name: Any = None
+    logGroupName: Any = None  # noqa: N815
+    repositoryName: Any = None  # noqa: N815
+    stackName: Any = None  # noqa: N815
+    stateMachineArn: Any = None  # noqa: N815
+    clusterName: Any = None  # noqa: N815
+    cluster: Any = None
+    instancesSet: Any = None  # noqa: N815
+    instanceId: Any = None  # noqa: N815
+    resourceArn: Any = None  # noqa: N815
+    sourceKeyId: Any = None  # noqa: N815
+    destinationKeyId: Any = None  # noqa: N815
+    nodeRole: Any = None  # noqa: N815
+    restApiId: Any = None  # noqa: N815
+    apiId: Any = None  # noqa: N815
+    modelId: Any = None  # noqa: N815
+
+
+class Record(msgspec.Struct, gc=False):
+    eventTime: str | None = None  # noqa: N815
+    eventSource: str | None = None  # noqa: N815
+    eventName: str | None = None  # noqa: N815
+    awsRegion: str | None = None  # noqa: N815
+    eventID: str | None = None  # noqa: N815
+    eventType: str | None = None  # noqa: N815
+    eventCategory: str | None = None  # noqa: N815
+    recipientAccountId: str | None = None  # noqa: N815
+    errorCode: str | None = None  # noqa: N815
+    # Kept raw: the calls of one session carry the same bytes, so identities are resolved once per distinct
+    # value (see accessfit.records.identity.resolve), not once per record. Empty when absent.
+    userIdentity: msgspec.Raw = msgspec.Raw()  # noqa: N815
+    # Kept raw and read only when the request parameters do not already name the resource (S3 data events
+    # carry both; they are a large share of all events).
+    resources: msgspec.Raw = msgspec.Raw()  # empty when absent
+    requestParameters: Params | None = None  # noqa: N815
+
+
+class _LogFile(msgspec.Struct, gc=False):
+    Records: list[Record]
+
+
+class _RawLogFile(msgspec.Struct, gc=False):
+    Records: list[msgspec.Raw]
+
+
+_FILE_DECODER = msgspec.json.Decoder(_LogFile)
+_RAW_FILE_DECODER = msgspec.json.Decoder(_RawLogFile)
+_RECORD_DECODER = msgspec.json.Decoder(Record)
+_ANY_DECODER = msgspec.json.Decoder()
+_RESOURCES_DECODER = msgspec.json.Decoder(list[Resource] | None)
+
+
+def resources_of(raw: msgspec.Raw) -> list[Resource]:
+    """A record's `resources` list; an unexpected shape counts as none."""
+    if not raw:
+        return []
+    try:
+        return _RESOURCES_DECODER.decode(raw) or []
+    except msgspec.DecodeError:
+        return []
+
+
+@dataclass(slots=True)
+class Decoded:
+    records: list[Record]
+    malformed: int = 0
+    text_bytes: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+def inflate(data: bytes, max_bytes: int) -> bytes:
+    """The JSON text of a log object: gunzipped when it starts with the gzip magic, else as is."""
+    if not data:
+        raise DecodeError("empty", "the object has no bytes")
+    if data[:2] != GZIP_MAGIC:
+        if len(data) > max_bytes:
+            raise DecodeError("too_large", f"more than {max_bytes} bytes")
+        return data
+    d = _decompressobj(31)  # 31: gzip header and trailer
+    try:
+        out = d.decompress(data, max_bytes + 1)
+    except _INFLATE_ERRORS as exc:
+        raise DecodeError("corrupt_gzip", str(exc)) from exc
+    if len(out) > max_bytes:
+        raise DecodeError("too_large", f"inflates to more than {max_bytes} bytes")
+    if not d.eof:
+        raise DecodeError("truncated_gzip", "the gzip stream ends early")
+    return bytes(out)
+
+
+def decode(data: bytes, max_bytes: int) -> Decoded:
+    """Records of one CloudTrail log file. Raises DecodeError when the object is not one."""
+    text = inflate(data, max_bytes)
+    try:
+        return Decoded(records=_FILE_DECODER.decode(text).Records, text_bytes=len(text))
+    except msgspec.ValidationError:
+        pass  # the file's shape or one of its records is off: find out which below
+    except msgspec.DecodeError as exc:
+        raise DecodeError("invalid_json", str(exc)[:200]) from exc
+    try:
+        raw = _RAW_FILE_DECODER.decode(text).Records
+    except msgspec.ValidationError as exc:
+        doc = _ANY_DECODER.decode(text)  # valid JSON: the raw decoder would have said otherwise
+        if not isinstance(doc, dict):
+            raise DecodeError("not_a_log_file", "the document is not a JSON object") from exc
+        if "Records" not in doc:
+            raise DecodeError("no_records", "the document has no Records list") from exc
+        raise DecodeError("no_records", "Records is not a list") from exc
+    except msgspec.DecodeError as exc:
+        # The typed pass can stop at a wrong type before it reaches a syntax error further on.
+        raise DecodeError("invalid_json", str(exc)[:200]) from exc
+    out = Decoded(records=[], text_bytes=len(text))
+    for item in raw:
+        try:
+            out.records.append(_RECORD_DECODER.decode(item))
+        except msgspec.ValidationError:
+            rec = _lenient(item)
+            if rec is None:
+                out.malformed += 1
+                out.reasons[MALFORMED_RECORD] = out.reasons.get(MALFORMED_RECORD, 0) + 1
+            else:
+                out.records.append(rec)
+    return out
+
+
+class _LenientRecord(Record, gc=False):
+    requestParameters: msgspec.Raw = msgspec.Raw()  # type: ignore[assignment]  # noqa: N815
+
+
+_LENIENT_DECODER = msgspec.json.Decoder(_LenientRecord)
+_PARAMS_DECODER = msgspec.json.Decoder(Params | None)
+
+
+def _lenient(item: msgspec.Raw) -> Record | None:
+    """A record whose request parameters have an unexpected shape keeps everything else."""
+    try:
+        loose = _LENIENT_DECODER.decode(item)
+    except msgspec.DecodeError:
+        return None
+    try:
+        params = _PARAMS_DECODER.decode(loose.requestParameters) if loose.requestParameters else None
+    except msgspec.DecodeError:
+        params = None
+    fields = {f: getattr(loose, f) for f in Record.__struct_fields__ if f != "requestParameters"}
+    return Record(**fields, requestParameters=params)

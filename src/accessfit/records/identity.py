@@ -1,0 +1,130 @@
+"""userIdentity → the IAM principal whose policies governed the call, or the reason there is none.
+
+Assumed-role sessions belong to the role ARN *with its path*, which only `sessionContext.sessionIssuer.arn`
+carries (the session ARN drops it). IAM Identity Center roles are marked so reviews point at the permission
+set. Identities that no policy of this account governs (AWS services, other accounts without an ARN, Identity
+Center users, SAML and web-identity callers of AssumeRoleWith*) are skipped with a reason.
+"""
+
+from __future__ import annotations
+
+import re
+
+import msgspec
+
+from accessfit.model import Principal
+from accessfit.records.decode import UserIdentity
+
+SSO_ROLE_PREFIX = "AWSReservedSSO_"
+_SERVICE_LINKED_PATH = "/aws-service-role/"
+# Account ids are 12 digits; recorded fixtures and redacted logs carry shorter placeholders, which are kept
+# as they are rather than dropped.
+_ASSUMED = re.compile(r"^arn:(?P<part>[\w-]+):sts::(?P<acct>\d+):assumed-role/(?P<role>[^/]+)(?:/|$)")
+_IAM_ARN = re.compile(r"^arn:[\w-]+:iam::(?P<acct>\d+):(?P<rest>.+)$")
+
+# Bounded reasons (also metric labels).
+NO_IDENTITY = "no_identity"
+NO_IDENTITY_TYPE = "no_identity_type"
+AWS_SERVICE = "aws_service"
+AWS_ACCOUNT = "aws_account"
+SERVICE_LINKED_ROLE = "service_linked_role"
+IDENTITY_CENTER_USER = "identity_center_user"
+FEDERATION_CALL = "federation_call"
+UNSUPPORTED_IDENTITY = "unsupported_identity"
+NO_ARN = "no_arn"
+
+
+def _role_kind(arn: str) -> str:
+    name = arn.rsplit("/", 1)[-1]
+    return "sso_role" if name.startswith(SSO_ROLE_PREFIX) else "role"
+
+
+def _account_of(arn: str) -> str | None:
+    m = _IAM_ARN.match(arn)
+    return m["acct"] if m else None
+
+
+MALFORMED_IDENTITY = "malformed_identity"
+
+_UID = msgspec.json.Decoder(UserIdentity | None)
+_cache: dict[bytes, tuple[Principal | str, str | None]] = {}
+_CACHE_MAX = 50_000
+
+
+def resolve(raw: msgspec.Raw) -> tuple[Principal | str, str | None]:
+    """The principal (or skip reason) and the account id of a record's raw userIdentity.
+
+    Remembered per distinct raw value: every call of one session carries identical bytes.
+    """
+    if not raw:
+        return NO_IDENTITY, None
+    key = bytes(raw)
+    found = _cache.get(key)
+    if found is None:
+        try:
+            uid = _UID.decode(key)
+        except msgspec.DecodeError:
+            found = (MALFORMED_IDENTITY, None)
+        else:
+            found = (principal_of(uid), uid.accountId if uid is not None else None)
+        if len(_cache) >= _CACHE_MAX:
+            _cache.clear()
+        _cache[key] = found
+    return found
+
+
+def principal_of(uid: UserIdentity | None) -> Principal | str:
+    """The principal for a record's userIdentity, or a skip reason."""
+    if uid is None:
+        return NO_IDENTITY
+    kind = uid.type
+    if kind == "AssumedRole":
+        issuer = uid.sessionContext.sessionIssuer if uid.sessionContext else None
+        arn = issuer.arn if issuer else None
+        if not arn:
+            # Older or redacted records: rebuild the role ARN from the session ARN (the path is lost).
+            m = _ASSUMED.match(uid.arn or "")
+            if m is None:
+                return NO_ARN
+            arn = f"arn:{m['part']}:iam::{m['acct']}:role/{m['role']}"
+        if _SERVICE_LINKED_PATH in arn:
+            return SERVICE_LINKED_ROLE
+        account = _account_of(arn)
+        if account is None:
+            return NO_ARN
+        if arn.endswith(":root"):  # AssumeRoot sessions act as the account's root user
+            return Principal(arn=arn, kind="root", account=account)
+        if ":user/" in arn:
+            return Principal(arn=arn, kind="user", account=account)
+        return Principal(arn=arn, kind=_role_kind(arn), account=account)
+    if kind in {"IAMUser", "Root", "Role"}:
+        arn = uid.arn
+        if not arn:
+            return NO_ARN
+        account = _account_of(arn)
+        if account is None:
+            return NO_ARN
+        if kind == "Role":
+            if _SERVICE_LINKED_PATH in arn:
+                return SERVICE_LINKED_ROLE
+            return Principal(arn=arn, kind=_role_kind(arn), account=account)
+        return Principal(arn=arn, kind="user" if kind == "IAMUser" else "root", account=account)
+    if kind == "FederatedUser":
+        # GetFederationToken sessions are bounded by the issuing user's policies: attribute them there.
+        issuer = uid.sessionContext.sessionIssuer if uid.sessionContext else None
+        if issuer and issuer.arn and (account := _account_of(issuer.arn)):
+            return Principal(arn=issuer.arn, kind="root" if issuer.arn.endswith(":root") else "user", account=account)
+        if uid.arn and uid.accountId:
+            return Principal(arn=uid.arn, kind="federated_user", account=uid.accountId)
+        return NO_ARN
+    if kind == "AWSService":
+        return AWS_SERVICE
+    if kind == "AWSAccount":
+        return AWS_ACCOUNT
+    if kind == "IdentityCenterUser":
+        return IDENTITY_CENTER_USER
+    if kind in {"SAMLUser", "WebIdentityUser"}:
+        return FEDERATION_CALL
+    if kind is None:
+        return AWS_SERVICE if uid.invokedBy else NO_IDENTITY_TYPE
+    return UNSUPPORTED_IDENTITY

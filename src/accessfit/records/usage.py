@@ -1,0 +1,215 @@
+"""Records → daily usage aggregates: (principal, eventSource, eventName, resource, day, outcome) → count.
+
+Pure: takes decoded records and the window, returns counts and the reason for every record not counted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from accessfit.model import Outcome, Principal
+from accessfit.records.decode import Record
+from accessfit.records.identity import resolve
+from accessfit.records.resources import collapse, resource_of
+
+# Bounded reasons a record is not counted (also metric labels).
+MISSING_FIELD = "missing_field"
+BAD_EVENT_TIME = "bad_event_time"
+SERVICE_EVENT = "service_event"
+INSIGHT_EVENT = "insight_event"
+AGGREGATED_EVENT = "aggregated_event"
+NETWORK_ACTIVITY = "network_activity"
+CROSS_ACCOUNT_COPY = "cross_account_copy"
+OUTSIDE_WINDOW = "outside_window"
+FUTURE_EVENT = "future_event"
+DUPLICATE_EVENT = "duplicate_event"
+
+# ISO 8601 in UTC; some writers put a space for the T. Fractions and offsets past the seconds are ignored.
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}")
+_SKIPPED_TYPES = {
+    "AwsServiceEvent": SERVICE_EVENT,
+    "AwsCloudTrailInsight": INSIGHT_EVENT,
+    "AwsAggregatedEvent": AGGREGATED_EVENT,
+    "AwsVpceEvents": NETWORK_ACTIVITY,
+}
+_SKIPPED_CATEGORIES = {
+    "Insight": INSIGHT_EVENT,
+    "Aggregated": AGGREGATED_EVENT,
+    "NetworkActivity": NETWORK_ACTIVITY,
+}
+_DENIED_CODES = frozenset(
+    {
+        "unauthorizedoperation",
+        "unauthorizedaccess",
+        "authorizationerror",
+        "authorizationerrorexception",
+        "forbidden",
+        "forbiddenexception",
+        "notauthorized",
+    }
+)
+
+_OUTCOMES: dict[str, int] = {}  # errorCode -> outcome, filled as codes are seen (a few dozen exist)
+
+# (principal ARN, eventSource, eventName, resource, day, outcome)
+Key = tuple[str, str, str, str, str, int]
+
+
+def outcome_of(error_code: str | None) -> Outcome:
+    """Authorized, denied by IAM, or failed for another reason. EC2's DryRunOperation proves authorization."""
+    if not error_code:
+        return Outcome.ALLOWED
+    code = error_code.lower()
+    if code.startswith("client."):
+        code = code[len("client.") :]
+    if code == "dryrunoperation":
+        return Outcome.ALLOWED
+    if code.startswith("accessdenied") or code.endswith("accessdenied") or code in _DENIED_CODES:
+        return Outcome.DENIED
+    return Outcome.FAILED
+
+
+@dataclass(slots=True)
+class FileUsage:
+    """What one log file contributed, for its ledger row and its day of coverage."""
+
+    records: int = 0
+    ingested: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    first_event: str | None = None
+    last_event: str | None = None
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+
+@dataclass(slots=True)
+class Aggregate:
+    """Usage of several files, merged in memory before it is written in one transaction."""
+
+    rows: dict[Key, list[Any]] = field(default_factory=dict)  # key -> [count, first_seen, last_seen]
+    principals: dict[str, Principal] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    first_day: str  # events before this day are outside the index's window
+    last_day: str  # events after this day are clock errors, not usage
+
+
+def classify(rec: Record, window: Window, seen_ids: set[str]) -> tuple[Principal, str] | str:
+    """The principal and UTC timestamp of a countable record, or the reason it is not counted."""
+    when = rec.eventTime
+    if not rec.eventSource or not rec.eventName or not when:
+        return MISSING_FIELD
+    if rec.eventType in _SKIPPED_TYPES:
+        return _SKIPPED_TYPES[rec.eventType]
+    if rec.eventCategory in _SKIPPED_CATEGORIES:
+        return _SKIPPED_CATEGORIES[rec.eventCategory]
+    if not (len(when) == 20 and when[10] == "T" and when[19] == "Z") and _TIME.match(when) is None:
+        return BAD_EVENT_TIME
+    if rec.eventID is not None:
+        if rec.eventID in seen_ids:
+            return DUPLICATE_EVENT
+        seen_ids.add(rec.eventID)
+    principal, account = resolve(rec.userIdentity)
+    if isinstance(principal, str):
+        return principal
+    recipient = rec.recipientAccountId
+    # The caller's own account holds its copy of a cross-account call; count that one only.
+    if account and recipient and account != recipient:
+        return CROSS_ACCOUNT_COPY
+    day = when[:10]
+    if day < window.first_day:
+        return OUTSIDE_WINDOW
+    if day > window.last_day:
+        return FUTURE_EVENT
+    if len(when) == 20 and when[10] == "T":  # already the canonical form: no new string
+        return principal, when
+    return principal, f"{day}T{when[11:19]}Z"
+
+
+def accumulate(records: list[Record], agg: Aggregate, window: Window) -> FileUsage:
+    """Count a file's records into `agg`; return the file's own figures."""
+    out = FileUsage(records=len(records))
+    skipped = out.skipped
+    rows = agg.rows
+    principals = agg.principals
+    seen_ids: set[str] = set()
+    first: str | None = None
+    last: str | None = None
+    ingested = 0
+    outcomes = _OUTCOMES
+    for rec in records:
+        found = classify(rec, window, seen_ids)
+        if isinstance(found, str):
+            skipped[found] = skipped.get(found, 0) + 1
+            continue
+        principal, stamp = found
+        if first is None or stamp < first:
+            first = stamp
+        if last is None or stamp > last:
+            last = stamp
+        arn = principal.arn
+        if arn not in principals:
+            principals[arn] = principal
+        code = rec.errorCode
+        if code is None:
+            outcome = 0
+        else:
+            outcome = outcomes.get(code, -1)
+            if outcome < 0:
+                outcome = outcomes[code] = int(outcome_of(code))
+        key = (arn, rec.eventSource or "", rec.eventName or "", resource_of(rec), stamp[:10], outcome)
+        row = rows.get(key)
+        if row is None:
+            rows[key] = [1, stamp, stamp]
+        else:
+            row[0] += 1
+            if stamp < row[1]:
+                row[1] = stamp
+            elif stamp > row[2]:
+                row[2] = stamp
+        ingested += 1
+    out.ingested = ingested
+    out.first_event, out.last_event = first, last
+    return out
+
+
+def merge(rows: dict[Any, list[Any]], key: Any, count: int, first: str, last: str) -> None:
+    """Add a count seen between `first` and `last` to the row at `key`."""
+    row = rows.get(key)
+    if row is None:
+        rows[key] = [count, first, last]
+    else:
+        row[0] += count
+        row[1] = min(row[1], first)
+        row[2] = max(row[2], last)
+
+
+def collapse_groups(agg: Aggregate, cap: int) -> int:
+    """Collapse, in memory, the (principal, call, day) groups of a batch that already name more than `cap`
+    distinct resources. The index would collapse them anyway (the count only grows), and collapsing is the
+    same whether done on a part first or on the whole, so this only saves writing rows that would be merged.
+    Returns the number of groups collapsed."""
+    groups: dict[tuple[str, str, str, str], set[str]] = {}
+    for arn, source, name, resource, day, _outcome in agg.rows:
+        groups.setdefault((arn, source, name, day), set()).add(resource)
+    big = {g: values for g, values in groups.items() if len(values) > cap}
+    if not big:
+        return 0
+    mappings = {g: collapse(sorted(values), cap)[0] for g, values in big.items()}
+    rows: dict[Key, list[Any]] = {}
+    for old, (count, first, last) in agg.rows.items():
+        arn, source, name, resource, day, outcome = old
+        mapping = mappings.get((arn, source, name, day))
+        key = old if mapping is None else (arn, source, name, mapping[resource], day, outcome)
+        merge(rows, key, count, first, last)
+    agg.rows = rows
+    return len(big)

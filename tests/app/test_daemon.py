@@ -1,0 +1,241 @@
+"""`accessfit run` as a real process: systemd notifications, health endpoints, metrics that promtool accepts and a
+real Prometheus scrapes, and a clean stop on SIGTERM with nothing lost or counted twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from accessfit.demo.trailgen import TrailSpec, generate
+from helpers import snapshot
+from processes import ingest_process, objects_in
+from tools import require
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 - 127.0.0.1 only
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def wait_for(check: Any, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+@pytest.fixture
+def trail(tmp_path: Path) -> Path:
+    root = tmp_path / "trail"
+    generate(root, datetime.now(UTC) - timedelta(minutes=5), TrailSpec(events=3000, days=2, seed=9))
+    return root
+
+
+def start(trail: Path, db: Path, port: int, **env: str) -> subprocess.Popen[str]:
+    environ = {
+        **os.environ,
+        "ACCESSFIT_SOURCE": str(trail),
+        "ACCESSFIT_DATABASE": str(db),
+        "ACCESSFIT_LISTEN": f"127.0.0.1:{port}",
+        "ACCESSFIT_POLL_INTERVAL": "2s",
+        "ACCESSFIT_SETTLE": "0s",
+        "ACCESSFIT_READ_OWN_ACCOUNT": "false",
+        **env,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "accessfit", "run"],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+@pytest.fixture
+def notify_socket(tmp_path: Path) -> Iterator[socket.socket]:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(tmp_path / "notify.sock"))
+    sock.settimeout(0.2)
+    yield sock
+    sock.close()
+
+
+def messages(sock: socket.socket, until: str, timeout: float = 20.0) -> list[str]:
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            seen.extend(sock.recv(4096).decode().splitlines())
+        except TimeoutError:
+            continue
+        if any(line.startswith(until) for line in seen):
+            return seen
+    raise AssertionError(f"no {until} among {seen}")
+
+
+def test_notifications_health_metrics_and_a_clean_stop(
+    trail: Path,
+    tmp_path: Path,
+    notify_socket: socket.socket,
+) -> None:
+    port = free_port()
+    proc = start(
+        trail, tmp_path / "i.sqlite3", port, NOTIFY_SOCKET=str(tmp_path / "notify.sock"), WATCHDOG_USEC="1000000"
+    )
+    try:
+        ready = messages(notify_socket, "READY=1")
+        assert any(line.startswith("STATUS=") for line in ready)
+        assert "WATCHDOG=1" in messages(notify_socket, "WATCHDOG=1")
+        assert get(f"http://127.0.0.1:{port}/healthz")[0] == 200
+        wait_for(lambda: get(f"http://127.0.0.1:{port}/readyz")[0] == 200)
+        status, text = get(f"http://127.0.0.1:{port}/metrics")
+        assert status == 200 and "accessfit_events_ingested_total" in text
+        assert "accessfit_build_info{" in text and "iam_data=" in text
+        lint = subprocess.run([require("promtool"), "check", "metrics"], input=text, capture_output=True, text=True)
+        assert lint.returncode == 0, lint.stdout + lint.stderr
+        assert get(f"http://127.0.0.1:{port}/nothing")[0] == 404
+        time.sleep(2.5)  # one more poll
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    assert "STOPPING=1" in messages(notify_socket, "STOPPING=1", timeout=5)
+    out = proc.stdout.read() if proc.stdout else ""
+    events = [json.loads(line)["event"] for line in out.splitlines() if line.startswith("{")]
+    assert "daemon.started" in events and events[-1] == "daemon.stopped"
+    # Accounts and regions are discovered once an hour, not at every poll.
+    assert events.count("ingest.done") >= 2 and events.count("discovery.done") == 1
+
+
+def test_a_bad_setting_exits_78(trail: Path, tmp_path: Path) -> None:
+    proc = start(trail, tmp_path / "i.sqlite3", free_port(), ACCESSFIT_POLL_INTERVAL="often")
+    assert proc.wait(timeout=30) == 78
+    assert "invalid setting poll_interval" in (proc.stdout.read() if proc.stdout else "")
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_poll_loses_nothing_and_counts_nothing_twice(tmp_path: Path) -> None:
+    trail = tmp_path / "trail"
+    stats = generate(
+        trail,
+        datetime.now(UTC) - timedelta(minutes=10),
+        TrailSpec(events=60_000, days=2, seed=11, min_per_file=50, max_per_file=150),
+    )
+    clean, stopped = tmp_path / "clean.sqlite3", tmp_path / "stopped.sqlite3"
+    assert ingest_process(trail, clean, batch=20).wait(timeout=300) == 0
+    proc = start(trail, stopped, free_port(), ACCESSFIT_BATCH_OBJECTS="2", ACCESSFIT_RESOURCE_CAP="20")
+    wait_for(lambda: objects_in(stopped) > 20 or proc.poll() is not None, timeout=60)
+    assert proc.poll() is None and objects_in(stopped) < stats.files, "the poll ended before it could be stopped"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    assert objects_in(stopped) < stats.files
+    assert ingest_process(trail, stopped, batch=2).wait(timeout=300) == 0
+    assert snapshot(stopped) == snapshot(clean)
+
+
+def test_a_real_prometheus_scrapes_the_daemon(trail: Path, tmp_path: Path) -> None:
+    prometheus = require("prometheus")
+    port, prom_port = free_port(), free_port()
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        json.dumps(
+            {
+                "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+                "scrape_configs": [{"job_name": "accessfit", "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}],
+            }
+        )
+    )
+    daemon = start(trail, tmp_path / "i.sqlite3", port)
+    server = subprocess.Popen(
+        [
+            prometheus,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{prom_port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{prom_port}/api/v1/query?query=accessfit_events_ingested_total"
+
+        def scraped() -> float | None:
+            try:
+                status, body = get(url)
+            except OSError:
+                return None
+            result = json.loads(body)["data"]["result"] if status == 200 else []
+            return float(result[0]["value"][1]) if result and float(result[0]["value"][1]) > 0 else None
+
+        assert wait_for(scraped, timeout=60) > 0
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=20) == 0
+
+
+def test_a_port_in_use_is_one_clear_error(trail: Path, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = start(trail, tmp_path / "i.sqlite3", port)
+        assert proc.wait(timeout=30) == 1
+        out = proc.stdout.read() if proc.stdout else ""
+    assert f"accessfit: cannot listen on 127.0.0.1:{port}: Address already in use" in out
+    assert "Traceback" not in out
+
+
+@pytest.mark.slow
+def test_the_live_demo_regenerates_policies_as_new_permissions_appear(tmp_path: Path) -> None:
+    port = free_port()
+    environ = {**os.environ, "ACCESSFIT_LISTEN": f"127.0.0.1:{port}", "ACCESSFIT_POLL_INTERVAL": "2s"}
+    demo = tmp_path / "demo"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "accessfit", "run", "--demo", str(demo)],
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+
+        def regenerated_twice() -> bool:
+            try:
+                status, text = get(f"http://127.0.0.1:{port}/metrics")
+            except OSError:
+                return False  # still generating the demo trail
+            line = next((x for x in text.splitlines() if x.startswith("accessfit_policies_regenerated_total")), "")
+            return status == 200 and bool(line) and float(line.split()[-1]) > 21  # 21 principals at start
+
+        wait_for(regenerated_twice, timeout=60)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    assert any((demo / "policies").rglob("orders-api.json"))
+    assert len(list((demo / "trail").rglob("*.json.gz"))) > 100  # the feeder kept adding log files

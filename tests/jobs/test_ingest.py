@@ -1,0 +1,239 @@
+"""Ingestion over a local directory laid out like a trail bucket, with time as a parameter."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from accessfit.errors import SourceAccessError, StoreError, TransientSourceError
+from accessfit.index import UsageIndex
+from accessfit.jobs.ingest import IngestOptions, IngestReport, ingest
+from accessfit.trail.local import LocalSource
+from helpers import A1, A2, BAD_FILES, NOW, doc, gz, rec, role_uid, snapshot, user_uid, write_log
+
+OPTS = IngestOptions(settle=timedelta(minutes=2), lookback=timedelta(hours=1), fetch_workers=1)
+T = NOW - timedelta(hours=3)
+
+
+def run(root: Path, db: Path, now=NOW, opts: IngestOptions = OPTS, source=None) -> IngestReport:  # type: ignore[no-untyped-def]
+    with UsageIndex(db) as index:
+        return ingest(source or LocalSource(str(root)), index, opts, now)
+
+
+def calls(db: Path) -> int:
+    with UsageIndex(db) as index:
+        return index.totals()["events"]
+
+
+def test_first_poll_ingests_and_an_idle_poll_reads_nothing(tmp_path: Path) -> None:
+    root, db = tmp_path / "trail", tmp_path / "index.sqlite3"
+    write_log(root, T, [rec(time=f"{T:%Y-%m-%d}T0{n}:00:00Z") for n in range(3)])
+    write_log(root, T + timedelta(minutes=5), [rec("PutObject")], region="eu-west-1")
+    first = run(root, db)
+    assert (first.objects_done, first.events_ingested, first.partitions) == (2, 4, 2)
+    source = LocalSource(str(root))
+    idle = run(root, db, source=source)
+    # The listing starts at the cursor minus the lookback, so files before it are not even listed.
+    assert idle.objects_new == 0 and idle.objects_listed == 0
+    assert source.stats.get_requests == 0
+    # Only discovery folders and per-day folders are listed, never the whole tree.
+    for prefix, delimiter in source.stats.listed_prefixes:
+        assert delimiter == "/" or prefix.count("/") == 7, prefix
+    assert calls(db) == 4
+
+
+def test_new_files_are_read_once(tmp_path: Path) -> None:
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    write_log(root, T, [rec()])
+    run(root, db)
+    write_log(root, NOW - timedelta(minutes=30), [rec()])
+    run(root, db)
+    write_log(root, NOW + timedelta(minutes=1), [rec(), rec()])
+    second = run(root, db, now=NOW + timedelta(minutes=5))
+    assert (second.objects_new, second.objects_known, second.events_ingested) == (1, 1, 2)
+    assert calls(db) == 4
+
+
+def test_a_late_file_that_sorts_before_the_cursor_is_still_ingested_once(tmp_path: Path) -> None:
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    at = NOW - timedelta(minutes=20)
+    write_log(root, at, [rec()], tail="zzzzzzzzzzzzzzzz")
+    run(root, db)
+    # Delivered in the same minute, with a suffix that sorts lower, and one minute earlier: both appear later.
+    write_log(root, at, [rec(), rec()], tail="0000000000000000")
+    write_log(root, at - timedelta(minutes=9), [rec()], tail="AAAAAAAAAAAAAAAA")
+    later = run(root, db, now=NOW + timedelta(minutes=5))
+    assert later.objects_new == 2 and later.events_ingested == 3
+    again = run(root, db, now=NOW + timedelta(minutes=10))
+    assert again.objects_new == 0
+    assert calls(db) == 4
+
+
+def test_files_inside_the_settle_window_wait_for_the_next_poll(tmp_path: Path) -> None:
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    write_log(root, NOW - timedelta(minutes=1), [rec()])
+    first = run(root, db)
+    assert first.objects_pending == 1 and first.objects_new == 0
+    second = run(root, db, now=NOW + timedelta(minutes=3))
+    assert second.objects_new == 1 and calls(db) == 1
+
+
+def test_rerunning_adds_nothing(tmp_path: Path) -> None:
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    for n in range(5):
+        write_log(root, T + timedelta(minutes=5 * n), [rec(), rec("PutObject", uid=user_uid())])
+    run(root, db)
+    before = snapshot(db)
+    for _ in range(3):
+        assert run(root, db).objects_new == 0
+    assert snapshot(db) == before
+
+
+def test_org_and_single_account_layouts_in_one_bucket_and_allow_lists(tmp_path: Path) -> None:
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    write_log(root, T, [rec()], account=A1)
+    write_log(root, T, [rec(uid=role_uid(account=A2), recipient=A2)], account=A2, org="o-a1b2c3d4e5")
+    write_log(
+        root,
+        T,
+        [rec(uid=role_uid(account=A2), recipient=A2)],
+        account=A2,
+        org="o-a1b2c3d4e5",
+        region="eu-west-1",
+    )
+    only = run(root, db, opts=replace(OPTS, accounts=frozenset({A2}), regions=frozenset({"eu-west-1"})))
+    assert (only.partitions, only.objects_done) == (1, 1)
+    rest = run(root, db)
+    assert (rest.partitions, rest.objects_new) == (3, 2)
+    with UsageIndex(db) as index:
+        assert {p["account"] for p in index.principals()} == {A1, A2}
+
+
+def test_digest_insight_and_other_folders_are_never_opened(tmp_path: Path) -> None:
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    write_log(root, T, [rec()])
+    for folder in ("CloudTrail-Digest", "CloudTrail-Insight", "CloudTrail-NetworkActivity"):
+        path = root / f"AWSLogs/{A1}/{folder}/us-east-1/{T:%Y/%m/%d}/{A1}_{folder}_us-east-1_{T:%Y%m%dT%H%M}Z_x.json.gz"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"not even gzip")
+    source = LocalSource(str(root))
+    rep = run(root, db, source=source)
+    assert rep.objects_done == 1 and rep.objects_failed == 0
+    assert not any("Digest" in p or "Insight" in p or "Network" in p for p, _ in source.stats.listed_prefixes)
+
+
+def test_each_kind_of_bad_input_is_isolated_and_the_rest_ingested(tmp_path: Path) -> None:
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    for n, (name, data) in enumerate(BAD_FILES.items()):
+        write_log(root, T + timedelta(minutes=n), tail=name.replace("_", "x").ljust(16, "q"), data=data)
+    odd = rec()
+    odd["userIdentity"] = "not an object"
+    write_log(root, T + timedelta(minutes=30), [rec(), odd, rec("PutObject")])
+    big = doc([rec(params={"bucketName": "b", "key": "k" * 2000}) for _ in range(800)])
+    write_log(root, T + timedelta(minutes=40), tail="hugehugehugehuge", data=gz(big))
+    rep = run(root, db, opts=replace(OPTS, max_json_bytes=1 << 20))
+    assert {f["reason"] for f in rep.failures} == {*BAD_FILES, "too_large"}
+    assert rep.objects_done == 1 and rep.events_ingested == 2
+    assert rep.events_skipped == {"malformed_identity": 1}
+    with UsageIndex(db) as index:
+        failed = index.conn.execute("SELECT reason FROM objects WHERE status = 'failed'").fetchall()
+    assert len(failed) == len(BAD_FILES) + 1 and all(r[0] for r in failed)
+    # Failed objects are recorded, so they are not read again on every poll.
+    assert run(root, db).objects_new == 0
+
+
+class Flaky(LocalSource):
+    """A source whose first read of one key fails the way a throttled S3 read does."""
+
+    def __init__(self, root: str, bad: str) -> None:
+        super().__init__(root)
+        self.bad, self.failed = bad, False
+
+    def read(self, key: str, max_bytes: int) -> bytes:
+        if key == self.bad and not self.failed:
+            self.failed = True
+            raise TransientSourceError("S3 SlowDown")
+        return super().read(key, max_bytes)
+
+
+def test_transient_errors_are_retried_by_the_next_poll_and_hold_the_cursor(tmp_path: Path) -> None:
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    bad = write_log(root, T - timedelta(hours=5), [rec()])
+    write_log(root, T, [rec(), rec()])
+    flaky = Flaky(str(root), bad)
+    first = run(root, db, source=flaky)
+    assert first.objects_retry == 1 and first.objects_done == 1 and first.errors
+    # Hours later, far past the lookback: the cursor waited for the failed object, so it is still found.
+    second = run(root, db, now=NOW + timedelta(hours=6), source=flaky)
+    assert second.objects_new == 1 and calls(db) == 3
+
+
+def test_usage_older_than_the_window_is_pruned(tmp_path: Path) -> None:
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    old = NOW - timedelta(days=10)
+    write_log(root, old, [rec(time=f"{old:%Y-%m-%dT%H:%M:%SZ}")])
+    write_log(root, T, [rec()])
+    opts = replace(OPTS, window_days=30)
+    assert run(root, db, opts=opts).events_ingested == 2
+    later = run(root, db, now=NOW + timedelta(days=25), opts=opts)
+    assert later.pruned["usage"] == 1 and later.pruned["objects"] == 1
+    assert calls(db) == 1
+
+
+def test_since_bounds_the_first_backfill(tmp_path: Path) -> None:
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    write_log(root, NOW - timedelta(days=20), [rec(time=f"{NOW - timedelta(days=20):%Y-%m-%dT%H:%M:%SZ}")])
+    write_log(root, T, [rec()])
+    rep = run(root, db, opts=replace(OPTS, since=NOW - timedelta(days=2)))
+    assert rep.objects_listed == 1 and rep.events_ingested == 1
+
+
+@pytest.mark.parametrize("batch", [1, 4, 20])
+def test_many_resources_per_call_and_day_are_collapsed_the_same_way_in_one_run_or_several(
+    tmp_path: Path, batch: int
+) -> None:
+    root = tmp_path / "trail"
+    for n in range(6):
+        write_log(
+            root,
+            T + timedelta(minutes=n),
+            [rec(params={"bucketName": "b", "key": f"raw/{n}/{m}.gz"}) for m in range(10)],
+        )
+    opts = replace(OPTS, resource_cap=8, batch_objects=batch)
+    one, split = tmp_path / "one.sqlite3", tmp_path / "split.sqlite3"
+    run(root, one, opts=opts)
+    for cut in (1, 3, 6):
+        run(root, split, now=T + timedelta(minutes=cut + 2), opts=opts)
+    run(root, split, opts=opts)
+    assert snapshot(one) == snapshot(split)
+    usage = snapshot(one)["usage"]
+    assert len(usage) == 1 and usage[0][4] == '{"bucketName":"b","key":"raw/*","~":1}' and usage[0][7] == 60
+
+
+def test_one_writer_per_index(tmp_path: Path) -> None:
+    db = tmp_path / "i.sqlite3"
+    with UsageIndex(db), pytest.raises(StoreError, match="another accessfit process"):
+        UsageIndex(db)
+    with UsageIndex(db), UsageIndex(db, writer=False) as reader:
+        assert reader.principals() == []
+
+
+def test_a_missing_directory_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SourceAccessError, match="does not exist"):
+        LocalSource(str(tmp_path / "nope"))
+
+
+def test_since_relists_a_known_partition_only_when_asked(tmp_path: Path) -> None:
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    write_log(root, NOW - timedelta(days=3), [rec(time=f"{NOW - timedelta(days=3):%Y-%m-%dT%H:%M:%SZ}")])
+    write_log(root, T, [rec()])
+    assert run(root, db).objects_new == 2
+    earlier = NOW - timedelta(days=5)
+    configured = run(root, db, opts=replace(OPTS, since=earlier))  # a setting: first backfill only
+    assert configured.objects_listed == 0
+    asked = run(root, db, opts=replace(OPTS, since=earlier, rescan=True))  # ingest --since
+    assert (asked.objects_known, asked.objects_new) == (2, 0)
+    assert calls(db) == 2

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import pytest
+
+from accessfit.model import Principal
+from accessfit.records.decode import UserIdentity
+from accessfit.records.identity import principal_of
+from helpers import role_uid, user_uid
+
+
+def p(uid: dict[str, Any] | None) -> Principal | str:
+    return principal_of(msgspec.convert(uid, UserIdentity) if uid is not None else None)
+
+
+def test_assumed_role_maps_to_the_role_arn_with_its_path() -> None:
+    assert p(role_uid(name="etl", path="/service-role/")) == Principal(
+        "arn:aws:iam::111122223333:role/service-role/etl", "role", "111122223333"
+    )
+
+
+def test_identity_center_roles_are_marked() -> None:
+    uid = role_uid(name="AWSReservedSSO_Admin_0123456789abcdef", path="/aws-reserved/sso.amazonaws.com/eu-west-1/")
+    got = p(uid)
+    assert isinstance(got, Principal) and got.kind == "sso_role"
+    assert got.arn.endswith("/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef")
+
+
+def test_assumed_role_without_issuer_falls_back_to_the_session_arn() -> None:
+    uid = role_uid(name="app")
+    del uid["sessionContext"]
+    assert p(uid) == Principal("arn:aws:iam::111122223333:role/app", "role", "111122223333")
+
+
+def test_gov_partition_is_kept() -> None:
+    uid = {"type": "IAMUser", "arn": "arn:aws-us-gov:iam::111122223333:user/bob", "accountId": "111122223333"}
+    assert p(uid) == Principal("arn:aws-us-gov:iam::111122223333:user/bob", "user", "111122223333")
+
+
+def test_users_root_and_federated_users() -> None:
+    assert p(user_uid()) == Principal("arn:aws:iam::111122223333:user/alice", "user", "111122223333")
+    assert p({"type": "Root", "arn": "arn:aws:iam::111122223333:root", "accountId": "111122223333"}) == Principal(
+        "arn:aws:iam::111122223333:root", "root", "111122223333"
+    )
+    fed = {
+        "type": "FederatedUser",
+        "arn": "arn:aws:sts::111122223333:federated-user/bob",
+        "accountId": "111122223333",
+        "sessionContext": {"sessionIssuer": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/issuer"}},
+    }
+    assert p(fed) == Principal("arn:aws:iam::111122223333:user/issuer", "user", "111122223333")
+    del fed["sessionContext"]
+    assert p(fed) == Principal("arn:aws:sts::111122223333:federated-user/bob", "federated_user", "111122223333")
+
+
+@pytest.mark.parametrize(
+    ("uid", "reason"),
+    [
+        (None, "no_identity"),
+        ({"type": "AWSService", "invokedBy": "lambda.amazonaws.com"}, "aws_service"),
+        ({"accountId": "111122223333", "invokedBy": "AWS Internal"}, "aws_service"),
+        ({"accountId": "111122223333"}, "no_identity_type"),
+        ({"type": "AWSAccount", "principalId": "AIDAX", "accountId": "444455556666"}, "aws_account"),
+        ({"type": "IdentityCenterUser", "accountId": "111122223333"}, "identity_center_user"),
+        ({"type": "SAMLUser", "principalId": "x", "userName": "u"}, "federation_call"),
+        ({"type": "WebIdentityUser", "principalId": "x", "userName": "u"}, "federation_call"),
+        ({"type": "Directory", "userName": "u"}, "unsupported_identity"),
+        ({"type": "Unknown", "userName": "u"}, "unsupported_identity"),
+        ({"type": "IAMUser", "userName": "u"}, "no_arn"),
+        (
+            role_uid(name="AWSServiceRoleForECS", path="/aws-service-role/ecs.amazonaws.com/"),
+            "service_linked_role",
+        ),
+    ],
+)
+def test_identities_without_a_governing_policy_are_skipped_with_a_reason(uid: Any, reason: str) -> None:
+    assert p(uid) == reason

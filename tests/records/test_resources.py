@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import json
+import random
+
+from accessfit.records.decode import decode
+from accessfit.records.resources import LIST_MAX, VALUE_MAX, collapse, level_of, resource_of
+from helpers import doc, rec
+
+
+def res(**kw: object) -> str:
+    return resource_of(decode(doc([rec(**kw)]), 1 << 20).records[0])  # type: ignore[arg-type]
+
+
+def test_s3_object_keeps_bucket_and_key_and_drops_redundant_arns() -> None:
+    got = res(
+        params={"bucketName": "b", "key": "a/b.txt", "Host": "b.s3.amazonaws.com"},
+        resources=[
+            {"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::b/a/b.txt"},
+            {"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::b"},
+        ],
+    )
+    assert json.loads(got) == {"bucketName": "b", "key": "a/b.txt"}
+
+
+def test_version_presence_copy_source_and_passed_roles() -> None:
+    assert json.loads(res(params={"bucketName": "b", "key": "k", "versionId": "3HL4kqt"})) == {
+        "bucketName": "b",
+        "key": "k",
+        "versionId": "*",
+    }
+    assert json.loads(res(name="CopyObject", params={"bucketName": "b", "key": "k", "x-amz-copy-source": "src/x"})) == {
+        "bucketName": "b",
+        "key": "k",
+        "copySource": "src/x",
+    }
+    run = res(
+        name="RunInstances",
+        source="ec2.amazonaws.com",
+        params={
+            "instancesSet": {"items": [{"imageId": "ami-1"}]},
+            "iamInstanceProfile": {"arn": "arn:aws:iam::111122223333:instance-profile/p"},
+        },
+    )
+    assert json.loads(run) == {
+        "iamInstanceProfile": "arn:aws:iam::111122223333:instance-profile/p",
+        "region": "us-east-1",
+    }
+    stop = res(
+        name="StopInstances",
+        source="ec2.amazonaws.com",
+        params={"instancesSet": {"items": [{"instanceId": "i-2"}, {"instanceId": "i-1"}]}},
+    )
+    assert json.loads(stop) == {"instanceId": ["i-1", "i-2"], "region": "us-east-1"}
+
+
+def test_dynamodb_tables_of_batches_and_transactions() -> None:
+    tx = res(
+        name="TransactWriteItems",
+        source="dynamodb.amazonaws.com",
+        params={
+            "transactItems": [
+                {"put": {"tableName": "t2"}},
+                {"update": {"tableName": "t1"}},
+                {"put": {"tableName": "t2"}},
+            ]
+        },
+    )
+    assert json.loads(tx) == {"transactItems": ["put:t2", "update:t1"], "region": "us-east-1"}
+    batch = res(name="BatchGetItem", source="dynamodb.amazonaws.com", params={"requestItems": {"a": {}, "b": {}}})
+    assert json.loads(batch) == {"tableNames": ["a", "b"], "region": "us-east-1"}
+
+
+def test_resources_array_arns_and_arn_prefixes() -> None:
+    got = res(
+        name="Decrypt",
+        source="kms.amazonaws.com",
+        resources=[
+            {"type": "AWS::KMS::Key", "ARN": "arn:aws:kms:us-east-1:111122223333:key/k1"},
+            {"type": "AWS::IAM::AccessKey", "ARN": "arn:aws:iam::111122223333:accesskey/ASIA1"},
+        ],
+    )
+    assert json.loads(got) == {"arns": ["arn:aws:kms:us-east-1:111122223333:key/k1"], "region": "us-east-1"}
+    listing = res(name="ListObjects", resources=[{"type": "AWS::S3::Object", "ARNPrefix": "arn:aws:s3:::b/raw/"}])
+    assert json.loads(listing) == {"arns": ["arn:aws:s3:::b/raw/*"]}
+
+
+def test_no_resource_is_the_empty_string() -> None:
+    assert res(name="ListBuckets", params=None) == ""
+    assert res(name="DescribeInstances", source="ec2.amazonaws.com", params={"filterSet": {}}) == ""
+
+
+def test_values_and_lists_are_bounded() -> None:
+    got = json.loads(res(params={"bucketName": "b", "key": "x" * 5000}))
+    assert len(got["key"]) == VALUE_MAX and got["key"].endswith("*")
+    many = res(
+        name="StopInstances",
+        source="ec2.amazonaws.com",
+        params={"instancesSet": {"items": [{"instanceId": f"i-{n:03d}"} for n in range(50)]}},
+    )
+    assert len(json.loads(many)["instanceId"]) == LIST_MAX
+
+
+def _obj(bucket: str, key: str) -> str:
+    return json.dumps({"bucketName": bucket, "key": key}, separators=(",", ":"), sort_keys=True)
+
+
+def test_collapse_generalises_to_the_common_prefix_per_container() -> None:
+    values = [_obj("b", f"raw/2024/{n}.gz") for n in range(5)] + [_obj("c", "x/1"), _obj("c", "y/2")]
+    mapping, level = collapse(values, cap=3)
+    assert level == 1
+    assert mapping[values[0]] == '{"bucketName":"b","key":"raw/2024/*","~":1}'
+    assert mapping[values[5]] == '{"bucketName":"c","key":"*","~":1}'
+    assert all(level_of(v) == 1 for v in mapping.values())
+
+
+def test_collapse_is_independent_of_how_values_were_split_into_runs() -> None:
+    rng = random.Random(7)
+    values = [_obj(rng.choice("bc"), f"{rng.choice(['raw', 'rap', 'cur'])}/{rng.randrange(999)}") for _ in range(60)]
+    whole, _ = collapse(values, cap=10)
+    for _ in range(20):
+        cut = rng.randrange(11, 59)
+        first, _ = collapse(values[:cut], cap=10)
+        again, _ = collapse(sorted(set(first.values())) + values[cut:], cap=10)
+        for v in values[cut:]:
+            assert again[v] == whole[v]
+        for v in values[:cut]:
+            assert again[first[v]] == whole[v]
+
+
+def test_too_many_containers_collapse_to_many() -> None:
+    values = [_obj(f"bucket{n}", "k") for n in range(20)]
+    mapping, level = collapse(values, cap=5)
+    assert level == 2 and set(mapping.values()) == {"*"}

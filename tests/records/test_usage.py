@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import pytest
+
+from accessfit.model import Outcome
+from accessfit.records.decode import decode
+from accessfit.records.usage import Aggregate, Window, accumulate, outcome_of
+from helpers import A2, doc, rec, role_uid, user_uid
+
+WINDOW = Window(first_day="2026-09-01", last_day="2026-11-29")
+
+
+def run(records: list[dict[str, object]]) -> tuple[Aggregate, object]:
+    agg = Aggregate()
+    fu = accumulate(decode(doc(records), 1 << 20).records, agg, WINDOW)
+    return agg, fu
+
+
+@pytest.mark.parametrize(
+    ("code", "outcome"),
+    [
+        (None, Outcome.ALLOWED),
+        ("", Outcome.ALLOWED),
+        ("Client.DryRunOperation", Outcome.ALLOWED),
+        ("AccessDenied", Outcome.DENIED),
+        ("AccessDeniedException", Outcome.DENIED),
+        ("Client.UnauthorizedOperation", Outcome.DENIED),
+        ("UnauthorizedOperation", Outcome.DENIED),
+        ("AuthorizationError", Outcome.DENIED),
+        ("VpceAccessDenied", Outcome.DENIED),
+        ("ThrottlingException", Outcome.FAILED),
+        ("NoSuchKey", Outcome.FAILED),
+        ("Client.InvalidParameterValue", Outcome.FAILED),
+    ],
+)
+def test_outcomes(code: str | None, outcome: Outcome) -> None:
+    assert outcome_of(code) == outcome
+
+
+def test_calls_aggregate_per_principal_call_resource_day_and_outcome() -> None:
+    params = {"bucketName": "b", "key": "k"}
+    agg, fu = run(
+        [
+            rec(params=params, time="2026-11-27T10:00:00Z"),
+            rec(params=params, time="2026-11-27T09:00:00Z"),
+            rec(params=params, time="2026-11-27T11:30:00.123Z"),
+            rec(params=params, time="2026-11-27T11:00:00Z", error="AccessDenied"),
+            rec(params=params, time="2026-11-26T11:00:00Z"),
+            rec("PutObject", params=params),
+        ]
+    )
+    role = "arn:aws:iam::111122223333:role/app"
+    res = '{"bucketName":"b","key":"k"}'
+    assert agg.rows[(role, "s3.amazonaws.com", "GetObject", res, "2026-11-27", 0)] == [
+        3,
+        "2026-11-27T09:00:00Z",
+        "2026-11-27T11:30:00Z",
+    ]
+    assert agg.rows[(role, "s3.amazonaws.com", "GetObject", res, "2026-11-27", 1)][0] == 1
+    assert agg.rows[(role, "s3.amazonaws.com", "GetObject", res, "2026-11-26", 0)][0] == 1
+    assert len(agg.rows) == 4
+    assert fu.ingested == 6 and fu.records == 6 and not fu.skipped  # type: ignore[attr-defined]
+    assert fu.first_event == "2026-11-26T11:00:00Z"  # type: ignore[attr-defined]
+
+
+def test_every_record_not_counted_has_a_reason() -> None:
+    dup = rec(event_id="dup-1")
+    missing = rec()
+    del missing["eventName"]
+    agg, fu = run(
+        [
+            dup,
+            dict(dup),
+            missing,
+            rec(time="yesterday"),
+            rec(time="2020-01-01T00:00:00Z"),
+            rec(time="1970-01-01T00:00:00Z"),
+            rec(time="2027-06-01T00:00:00Z"),
+            rec(
+                "RotateKey",
+                "kms.amazonaws.com",
+                uid={"accountId": "111122223333", "invokedBy": "AWS Internal"},
+                event_type="AwsServiceEvent",
+            ),
+            rec(eventCategory="Insight"),
+            rec(uid={"type": "AWSService", "invokedBy": "ec2.amazonaws.com"}),
+            rec(uid={"type": "AWSAccount", "accountId": A2, "principalId": "AIDAX"}),
+            rec(uid=role_uid(account=A2), recipient="111122223333"),
+            rec("ConsoleLogin", "signin.amazonaws.com", uid=user_uid(), event_type="AwsConsoleSignIn"),
+        ]
+    )
+    assert fu.skipped == {  # type: ignore[attr-defined]
+        "duplicate_event": 1,
+        "missing_field": 1,
+        "bad_event_time": 1,
+        "outside_window": 2,
+        "future_event": 1,
+        "service_event": 1,
+        "insight_event": 1,
+        "aws_service": 1,
+        "aws_account": 1,
+        "cross_account_copy": 1,
+    }
+    assert fu.ingested == 2  # type: ignore[attr-defined]
+    assert fu.ingested + sum(fu.skipped.values()) == fu.records  # type: ignore[attr-defined]
+    assert {k[2] for k in agg.rows} == {"GetObject", "ConsoleLogin"}

@@ -1,0 +1,217 @@
+"""Ingestion from S3: boto3 talks HTTP to moto's server on 127.0.0.1; exact error paths use botocore's Stubber."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.stub import Stubber
+
+from accessfit.errors import SourceAccessError, SourceError, TransientSourceError
+from accessfit.index import UsageIndex
+from accessfit.jobs.ingest import IngestOptions, IngestReport, ingest
+from accessfit.trail.s3 import S3Source
+from helpers import A1, A2, BAD_FILES, NOW, rec, role_uid, snapshot, write_log
+
+OPTS = IngestOptions(settle=timedelta(minutes=2), lookback=timedelta(hours=1), fetch_workers=3)
+T = NOW - timedelta(minutes=50)
+BUCKET = "trail-bucket"
+
+
+class Recorder:
+    """Every S3 request boto3 sends, as (operation, params)."""
+
+    def __init__(self, client: Any) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        client.meta.events.register("before-parameter-build.s3.*", self._record)
+
+    def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls.append((model.name, dict(params)))
+
+    def ops(self, name: str) -> list[dict[str, Any]]:
+        return [p for op, p in self.calls if op == name]
+
+
+def poll(s3: Any, db: Path, url: str = f"s3://{BUCKET}", now=NOW, opts=OPTS) -> IngestReport:  # type: ignore[no-untyped-def]
+    source = S3Source(s3, url)
+    with UsageIndex(db) as index:
+        return ingest(source, index, replace(opts, root=_root(url)), now)
+
+
+def _root(url: str) -> str:
+    from accessfit.trail.layout import normalize_root
+    from accessfit.trail.s3 import parse_url
+
+    return normalize_root(parse_url(url)[1])
+
+
+@pytest.fixture
+def trail(tmp_path: Path, s3: Any, upload: Any) -> Any:
+    s3.create_bucket(Bucket=BUCKET)
+    root = tmp_path / "trail"
+
+    def put(*args: Any, **kwargs: Any) -> str:
+        key = write_log(root, *args, **kwargs)
+        upload(s3, BUCKET, root, {key})
+        return key
+
+    return put
+
+
+def test_the_client_uses_adaptive_retries(s3: Any) -> None:
+    assert s3.meta.config.retries["mode"] == "adaptive"
+
+
+def test_polls_after_the_first_read_only_new_objects_and_never_list_the_bucket(
+    s3: Any,
+    trail: Any,
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "i.sqlite3"
+    for n in range(4):
+        trail(T + timedelta(minutes=5 * n), [rec(), rec("PutObject")])
+    trail(T, [rec(uid=role_uid(account=A2), recipient=A2)], account=A2, region="eu-west-1")
+    first = poll(s3, db)
+    assert (first.objects_done, first.events_ingested, first.partitions) == (5, 9, 2)
+
+    rec_ = Recorder(s3)
+    idle = poll(s3, db, now=NOW + timedelta(minutes=5))
+    assert idle.objects_new == 0 and rec_.ops("GetObject") == []
+    for params in rec_.ops("ListObjectsV2"):
+        assert params.get("Delimiter") == "/" or params["Prefix"].count("/") == 7, params
+
+    trail(NOW + timedelta(minutes=1), [rec()])
+    rec_.calls.clear()
+    third = poll(s3, db, now=NOW + timedelta(minutes=6))
+    assert third.objects_new == 1 and len(rec_.ops("GetObject")) == 1
+
+
+def test_a_late_file_that_sorts_before_the_cursor_is_ingested_once(s3: Any, trail: Any, tmp_path: Path) -> None:
+    db = tmp_path / "i.sqlite3"
+    trail(T, [rec()], tail="zzzzzzzzzzzzzzzz")
+    poll(s3, db)
+    trail(T, [rec(), rec()], tail="0000000000000000")
+    trail(T - timedelta(minutes=5), [rec()], tail="1111111111111111")
+    late = poll(s3, db, now=NOW + timedelta(minutes=5))
+    assert late.objects_new == 2 and late.events_ingested == 3
+    before = snapshot(db)
+    assert poll(s3, db, now=NOW + timedelta(minutes=10)).objects_new == 0
+    assert snapshot(db) == before
+
+
+def test_an_organization_trail_under_a_prefix_with_digests_beside_it(s3: Any, trail: Any, tmp_path: Path) -> None:
+    db = tmp_path / "i.sqlite3"
+    org = "o-a1b2c3d4e5"
+    trail(T, [rec()], org=org, prefix="logs/")
+    trail(T, [rec(uid=role_uid(account=A2), recipient=A2)], org=org, account=A2, prefix="logs/")
+    digest = (
+        f"logs/AWSLogs/{org}/{A1}/CloudTrail-Digest/us-east-1/{T:%Y/%m/%d}/"
+        f"{A1}_CloudTrail-Digest_us-east-1_t_us-east-1_{T:%Y%m%dT%H%M%S}Z.json.gz"
+    )
+    s3.put_object(Bucket=BUCKET, Key=digest, Body=b'{"logFiles": []}')
+    rec_ = Recorder(s3)
+    rep = poll(s3, db, url=f"s3://{BUCKET}/logs")
+    assert (rep.partitions, rep.objects_done, rep.events_ingested, rep.objects_failed) == (2, 2, 2, 0)
+    assert all("Digest" not in p["Prefix"] for p in rec_.ops("ListObjectsV2"))
+    assert all("Digest" not in p["Key"] for p in rec_.ops("GetObject"))
+    with UsageIndex(db) as index:
+        assert {p["account"] for p in index.principals()} == {A1, A2}
+
+
+def test_each_kind_of_bad_input_is_isolated(s3: Any, trail: Any, tmp_path: Path) -> None:
+    db = tmp_path / "i.sqlite3"
+    for n, (name, data) in enumerate(BAD_FILES.items()):
+        trail(T + timedelta(minutes=n), tail=name.replace("_", "x").ljust(16, "q"), data=data)
+    trail(T + timedelta(minutes=20), [rec(), {"eventName": 7}, rec()])
+    rep = poll(s3, db)
+    assert {f["reason"] for f in rep.failures} == set(BAD_FILES)
+    assert rep.objects_done == 1 and rep.events_ingested == 2 and rep.events_skipped == {"malformed_record": 1}
+    assert poll(s3, db, now=NOW + timedelta(minutes=1)).objects_new == 0
+
+
+def test_a_missing_bucket_is_one_clear_error(s3: Any, tmp_path: Path) -> None:
+    with pytest.raises(SourceAccessError, match="bucket no-such-bucket does not exist"):
+        poll(s3, tmp_path / "i.sqlite3", url="s3://no-such-bucket")
+
+
+def _stubbed() -> tuple[Any, Stubber]:
+    client = boto3.client("s3", region_name="us-east-1", config=Config(retries={"max_attempts": 1}))
+    return client, Stubber(client)
+
+
+def test_access_denied_on_listing_is_one_clear_error() -> None:
+    client, stub = _stubbed()
+    stub.add_client_error("list_objects_v2", "AccessDenied", "Access Denied", 403)
+    with (
+        stub,
+        pytest.raises(SourceAccessError, match=r"access denied to s3://b/AWSLogs/ \(needs s3:ListBucket"),
+    ):
+        S3Source(client, "s3://b").list_prefixes("AWSLogs/")
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "error"),
+    [
+        ("SlowDown", 503, TransientSourceError),
+        ("InternalError", 500, TransientSourceError),
+        ("KMS.AccessDeniedException", 403, SourceAccessError),
+        ("NoSuchKey", 404, SourceError),
+    ],
+)
+def test_read_errors_are_classified(code: str, status: int, error: type[Exception]) -> None:
+    client, stub = _stubbed()
+    stub.add_client_error("get_object", code, code, status)
+    with stub, pytest.raises(error) as exc:
+        S3Source(client, "s3://b").read("k", 1 << 20)
+    assert type(exc.value) is error
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "accessfit", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+    )
+
+
+def test_cli_ingests_from_s3_and_reports_a_missing_bucket(
+    s3: Any,
+    trail: Any,
+    tmp_path: Path,
+    moto_server: str,
+) -> None:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    trail(now - timedelta(minutes=30), [rec(time=f"{now:%Y-%m-%dT%H:%M:%SZ}")])
+    env = {"AWS_ENDPOINT_URL": moto_server, "ACCESSFIT_DATABASE": str(tmp_path / "cli.sqlite3")}
+    ok = _cli("ingest", "--source", f"s3://{BUCKET}", "--json", env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["events"]["ingested"] == 1
+    text = _cli("ingest", "--source", f"s3://{BUCKET}", env=env)
+    logs = [json.loads(line) for line in text.stdout.splitlines() if line.startswith("{")]
+    assert [entry["event"] for entry in logs] == ["ingest.done"]
+    assert logs[0]["level"] == "info" and logs[0]["objects_new"] == 0 and "timestamp" in logs[0]
+    bad = _cli("ingest", "--source", "s3://absent-bucket", env=env)
+    assert bad.returncode == 69
+    assert bad.stderr.strip().splitlines() == ["accessfit: cannot read the trail: bucket absent-bucket does not exist"]
+
+
+def test_an_object_over_the_size_limit_is_failed_without_being_read(s3: Any, trail: Any, tmp_path: Path) -> None:
+    db = tmp_path / "i.sqlite3"
+    big = trail(T, [rec(params={"bucketName": "b", "key": f"k{n}" * 50}) for n in range(400)])
+    trail(T + timedelta(minutes=1), [rec()])
+    rep = poll(s3, db, opts=replace(OPTS, max_object_bytes=2048))
+    assert [(f["key"], f["reason"]) for f in rep.failures] == [(big, "too_large")]
+    assert rep.events_ingested == 1 and rep.bytes_read < 2048
