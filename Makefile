@@ -20,6 +20,7 @@ run: $(BIN)/accessfit
 lint: $(BIN)/accessfit
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/lint-imports
 
 typecheck: $(BIN)/accessfit
 	$(BIN)/mypy

@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from accessfit.demo.trailgen import TrailSpec, generate
+from accessfit.demo import TrailSpec, generate
 
 ACCOUNTS = ("111122223333", "222233334444", "333344445555", "444455556666", "555566667777")
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2")

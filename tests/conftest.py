@@ -94,3 +94,29 @@ def upload_tree(client: Any, bucket: str, root: Path, only: set[str] | None = No
 @pytest.fixture
 def upload() -> Any:
     return upload_tree
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Iterator[Any]:
+    """A fresh, empty usage index in the test's own folder, closed afterwards."""
+    from accessfit.index import UsageIndex
+
+    with UsageIndex(tmp_path / "index.sqlite3") as opened:
+        yield opened
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Coordinates]:
+    """The wall clock stopped at the tests' NOW; `clock.shift(timedelta)` moves it."""
+    from helpers import NOW
+
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def registry() -> Any:
+    """A Prometheus registry of the test's own; read values with `registry.get_sample_value(name, labels)`."""
+    from prometheus_client import CollectorRegistry
+
+    return CollectorRegistry()

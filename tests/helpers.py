@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from accessfit.demo.trailgen import log_key, write_object
+from accessfit.demo import log_key, write_object
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "cloudtrail"
 # Real records written by other projects, one folder per set; read in place, never copied, skipped when absent.

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from accessfit.demo.trailgen import TrailSpec, generate
+from accessfit.demo import TrailSpec, generate
 from helpers import snapshot
 from processes import ingest_process, objects_in
 from tools import require

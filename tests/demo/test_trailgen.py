@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from accessfit.demo.trailgen import TrailSpec, generate
+from accessfit.demo import TrailSpec, generate
 
 END = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 

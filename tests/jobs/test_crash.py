@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from accessfit.demo.trailgen import TrailSpec, generate
+from accessfit.demo import TrailSpec, generate
 from helpers import snapshot
 from processes import ingest_process, objects_in
 

@@ -15,8 +15,8 @@ from accessfit.iam.mapping import MAPPED, Context, map_call
 from accessfit.index import UsageIndex
 from accessfit.jobs.ingest import IngestOptions, ingest
 from accessfit.jobs.regenerate import Window, regenerate
-from accessfit.model import Outcome, Principal
-from accessfit.policy import Limits, UsedCall, build
+from accessfit.model import Outcome, Principal, ResourceRef, UsedCall
+from accessfit.policy import Limits, build
 from accessfit.policy.diff import diff
 from accessfit.policy.generate import canonical
 from accessfit.policy.split import size
@@ -29,7 +29,13 @@ ROLE = Principal(f"arn:aws:iam::{A1}:role/app", "role", A1)
 
 def call(source: str, name: str, resource: str = "", outcome: int = 0, count: int = 1) -> UsedCall:
     return UsedCall(
-        f"{source}.amazonaws.com", name, resource, outcome, count, "2026-11-27T10:00:00Z", "2026-11-27T11:00:00Z"
+        f"{source}.amazonaws.com",
+        name,
+        ResourceRef(resource),
+        outcome,
+        count,
+        "2026-11-27T10:00:00Z",
+        "2026-11-27T11:00:00Z",
     )
 
 
@@ -43,8 +49,10 @@ def check_against_usage(principal: Principal, calls: list[UsedCall], documents: 
     used: set[str] = set()
     checked = 0
     for c in calls:
-        region = json.loads(c.resource).get("region", "") if c.resource.startswith("{") else ""
-        m = map_call(c.event_source, c.event_name, c.resource, Context(partition, region, principal.account))
+        # Read independently of ResourceRef, as the oracle should.
+        text = c.resource.text
+        region = json.loads(text).get("region", "") if text.startswith("{") else ""
+        m = map_call(c.event_source, c.event_name, text, Context(partition, region, principal.account))
         if m.status != MAPPED or c.outcome == Outcome.DENIED:
             continue
         for use in m.actions:
@@ -68,7 +76,7 @@ def test_every_principal_of_the_real_records_gets_a_policy_that_allows_its_calls
             ingest(LocalSource(str(folder)), index, opts, NOW)
         for row in index.all_principals():
             principal = Principal(row["arn"], row["kind"], row["account"])
-            calls = [UsedCall(*r) for r in index.usage_of(row["id"], "0000", "9999")]
+            calls = index.usage_of(row["id"], "0000", "9999")
             for mode in ("observed", "placeholder", "wildcard"):
                 ps = build(principal, calls, Limits(mode=mode))
                 assert not ps.problems, (principal.arn, mode, ps.problems)

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from accessfit.model import Outcome
+from accessfit.model import Outcome, Window
 from accessfit.records.decode import decode
-from accessfit.records.usage import Aggregate, Window, accumulate, outcome_of
+from accessfit.records.usage import Aggregate, accumulate, outcome_of
 from helpers import A2, doc, rec, role_uid, user_uid
 
 WINDOW = Window(first_day="2026-09-01", last_day="2026-11-29")

@@ -410,7 +410,8 @@ def _limits(s: Any, mode: str | None) -> Any:
 
 def _cmd_policy(args: argparse.Namespace) -> int:
     from accessfit.index import UsageIndex
-    from accessfit.jobs.regenerate import Window, policy_for, require_valid
+    from accessfit.jobs.regenerate import policy_for, require_valid
+    from accessfit.model import Window
 
     s = _settings(args)
     now = datetime.now(UTC)
@@ -639,8 +640,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {}
     feeder = None
     if args.demo:
-        from accessfit.demo.trailgen import TrailSpec, generate
-        from accessfit.demo.trailgen import feeder as demo_feeder
+        from accessfit.demo import TrailSpec, generate
+        from accessfit.demo import feeder as demo_feeder
 
         demo = Path(args.demo)
         if not (demo / "trail").is_dir():
@@ -726,7 +727,7 @@ def _granted_targets(s: Any) -> list[tuple[str, Any]]:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from accessfit.demo.trailgen import TrailSpec, generate
+    from accessfit.demo import TrailSpec, generate
 
     spec = TrailSpec(events=args.events, days=args.days, seed=args.seed)
     stats = generate(Path(args.out), datetime.now(UTC), spec)

@@ -36,6 +36,7 @@ from accessfit.index import UsageIndex
 from accessfit.jobs.granted import drift_all, refresh
 from accessfit.jobs.ingest import IngestOptions, discover, ingest
 from accessfit.jobs.regenerate import regenerate
+from accessfit.jobs.upkeep import upkeep
 from accessfit.model import Partition
 from accessfit.policy import Limits
 from accessfit.trail import Source
@@ -190,11 +191,8 @@ class Daemon:
 
     def prune(self) -> None:
         with self.lock:
-            now = datetime.now(UTC)
-            first_day = (now - timedelta(days=self.plan.window_days)).date().isoformat()
-            pruned = self.index.prune(first_day, now)
-            self.index.compact(self.plan.ingest.resource_cap)
-            log.info("prune.done", **pruned)
+            kept = upkeep(self.index, datetime.now(UTC), self.plan.window_days, self.plan.ingest.resource_cap)
+            log.info("prune.done", collapsed_groups=kept.collapsed_groups, **kept.pruned)
 
     def feed(self) -> None:
         if self.plan.feeder is not None:

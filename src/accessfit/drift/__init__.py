@@ -20,8 +20,7 @@ from typing import Any
 from accessfit.granted.resolve import Grants
 from accessfit.iam.catalog import Catalog, catalog
 from accessfit.iam.mapping import MAPPED, Context, map_call
-from accessfit.model import Outcome
-from accessfit.policy import UsedCall
+from accessfit.model import Outcome, UsedCall
 
 NEVER_RECORDED = {
     "iam:PassRole": "a permission, never an API call in CloudTrail (IAM user guide, PassRole)",
@@ -224,7 +223,7 @@ def drift(
     used: set[str] = set()
     denied: set[str] = set()
     for c in calls:
-        m = map_call(c.event_source, c.event_name, c.resource, Context(partition, "", grants.account), cat)
+        m = map_call(c.event_source, c.event_name, c.resource.text, Context(partition, "", grants.account), cat)
         if m.status != MAPPED:
             continue
         for use in m.actions:

@@ -10,11 +10,11 @@ import msgspec
 
 from accessfit.errors import DecodeError
 from accessfit.iam.mapping import MAPPED, NO_PERMISSION, Context, map_call
-from accessfit.model import Principal
+from accessfit.model import Principal, Window
 from accessfit.records.decode import Record, decode, inflate
 from accessfit.records.identity import resolve
 from accessfit.records.resources import resource_of
-from accessfit.records.usage import Window, classify, outcome_of
+from accessfit.records.usage import classify, outcome_of
 
 _ALL_TIME = Window(first_day="0000-00-00", last_day="9999-99-99")
 _any = msgspec.json.Decoder()

@@ -16,7 +16,6 @@ from accessfit.errors import AccessfitError
 from accessfit.granted.fetch import fetch
 from accessfit.granted.resolve import KEEP_MARKER, Grants, resolve
 from accessfit.index import UsageIndex
-from accessfit.policy import UsedCall
 
 log = structlog.get_logger(__name__)
 
@@ -80,7 +79,7 @@ def drift_all(
                 data_families=data_families(index.account_calls(account, first_day, last_day)),
             )
         row = index.principal(grants.principal)
-        calls = [UsedCall(*r) for r in index.usage_of(row["id"], first_day, last_day)] if row else []
+        calls = index.usage_of(row["id"], first_day, last_day) if row else []
         first_seen = index.first_seen(row["id"]) if row else None
         results.append(drift(grants, calls, coverages[account], now, window_days, grace_days, first_seen))
     return sorted(results, key=lambda d: (-len(d.unused), -len(d.unknown), d.principal))

@@ -19,9 +19,10 @@ import structlog
 
 from accessfit.errors import DecodeError, SourceAccessError, SourceError, TransientSourceError
 from accessfit.index import Batch, ObjectRow, UsageIndex
-from accessfit.model import LogObject, Partition
+from accessfit.jobs.upkeep import upkeep
+from accessfit.model import LogObject, Partition, Window
 from accessfit.records.decode import decode
-from accessfit.records.usage import Window, accumulate, collapse_groups
+from accessfit.records.usage import accumulate, collapse_groups
 from accessfit.trail import Source
 from accessfit.trail.layout import ACCOUNT, ORG, REGION, classify, day_prefix, start_after_key
 
@@ -152,8 +153,8 @@ class _Run:
         self.progress = progress
         self.report = IngestReport(source=source.url)
         self.batch = Batch()
-        first = (now - timedelta(days=opts.window_days)).date()
-        self.window = Window(first_day=first.isoformat(), last_day=(now + timedelta(days=1)).date().isoformat())
+        # Events dated after tomorrow are clock errors, not usage.
+        self.window = Window.ending(now, opts.window_days, until=now + timedelta(days=1))
         self.principals: set[str] = set()
         self.earliest_folder: dict[Partition, date] = {}
         self._last_progress = 0.0
@@ -386,8 +387,8 @@ class _Run:
                 break
         self.flush()
         if not self.report.interrupted:
-            self.report.collapsed_groups = self.index.compact(self.opts.resource_cap)
-            self.report.pruned = {k: v for k, v in self.index.prune(self.window.first_day, self.now).items() if v}
+            kept = upkeep(self.index, self.now, self.opts.window_days, self.opts.resource_cap)
+            self.report.collapsed_groups, self.report.pruned = kept.collapsed_groups, kept.pruned
         self.report.principals = len(self.principals)
         self.report.seconds = time.monotonic() - started
         r = self.report

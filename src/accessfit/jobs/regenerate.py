@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,23 +16,11 @@ from accessfit.errors import NotFoundError, PolicyError
 from accessfit.exporters.files import git_commit, write_policy
 from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
-from accessfit.model import Principal
-from accessfit.policy import Limits, PolicySet, UsedCall, build
+from accessfit.model import Principal, Window
+from accessfit.policy import Limits, PolicySet, build
 from accessfit.policy.generate import compact
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    first_day: str
-    last_day: str
-
-    @classmethod
-    def ending(cls, now: datetime, days: int, since: datetime | None = None, until: datetime | None = None) -> Window:
-        first = since.date() if since else (now - timedelta(days=days)).date()
-        last = until.date() if until else now.date()
-        return cls(first.isoformat(), last.isoformat())
 
 
 @dataclass
@@ -67,7 +55,7 @@ def policy_for(index: UsageIndex, arn: str, window: Window, limits: Limits) -> t
     if row is None:
         raise NotFoundError(f"no principal {arn} in the index")
     principal = Principal(row["arn"], row["kind"], row["account"])
-    calls = [UsedCall(*r) for r in index.usage_of(row["id"], window.first_day, window.last_day)]
+    calls = index.usage_of(row["id"], window.first_day, window.last_day)
     return principal, build(principal, calls, limits)
 
 
@@ -109,7 +97,7 @@ def regenerate(
         for row in due[start : start + _CHUNK]:
             report.checked += 1
             principal = Principal(row["arn"], row["kind"], row["account"])
-            calls = [UsedCall(*r) for r in index.usage_of(row["id"], window.first_day, window.last_day)]
+            calls = index.usage_of(row["id"], window.first_day, window.last_day)
             ps = build(principal, calls, limits)
             if ps.problems:
                 # Never stored or written; logged and reported so a person sees it.

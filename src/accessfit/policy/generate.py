@@ -22,23 +22,12 @@ import msgspec
 
 from accessfit.iam.catalog import Catalog, catalog
 from accessfit.iam.mapping import MAPPED, UNMAPPED, ActionUse, Context, Mapping, map_call
-from accessfit.model import Outcome, Principal
+from accessfit.model import Outcome, Principal, UsedCall
 from accessfit.policy import scope
 from accessfit.policy.split import pack
 from accessfit.policy.validate import problems
 
 _encode = msgspec.json.Encoder().encode
-
-
-@dataclass(frozen=True, slots=True)
-class UsedCall:
-    event_source: str
-    event_name: str
-    resource: str
-    outcome: int
-    count: int
-    first_seen: str
-    last_seen: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +74,6 @@ def _mapped(event_source: str, event_name: str, resource: str, ctx: Context) -> 
     return map_call(event_source, event_name, resource, ctx)
 
 
-def _region(resource: str) -> str:
-    m = re.search(r'"region":"([a-z0-9-]+)"', resource)
-    return m[1] if m else ""
-
-
 def _sid_base(prefix: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", prefix) if part)
 
@@ -108,8 +92,8 @@ def build(
     denied: dict[str, list[Any]] = {}
     unmapped: dict[tuple[str, str], list[Any]] = {}
     for call in calls:
-        ctx = Context(partition=partition, region=_region(call.resource), account=principal.account)
-        m = _mapped(call.event_source, call.event_name, call.resource, ctx)
+        ctx = Context(partition=partition, region=call.resource.region, account=principal.account)
+        m = _mapped(call.event_source, call.event_name, call.resource.text, ctx)
         if m.status == UNMAPPED:
             row = unmapped.setdefault((call.event_source, call.event_name), [0, "", m.reason])
             row[0] += call.count

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from accessfit.model import Outcome, Principal
+from accessfit.model import Outcome, Principal, Window
 from accessfit.records.decode import Record
 from accessfit.records.identity import resolve
 from accessfit.records.resources import collapse, resource_of
@@ -95,12 +95,6 @@ class Aggregate:
 
     def __len__(self) -> int:
         return len(self.rows)
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    first_day: str  # events before this day are outside the index's window
-    last_day: str  # events after this day are clock errors, not usage
 
 
 def classify(rec: Record, window: Window, seen_ids: set[str]) -> tuple[Principal, str] | str:
