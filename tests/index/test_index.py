@@ -28,3 +28,12 @@ def test_resumed_calls_find_a_permission_used_again_after_a_long_dormancy(tmp_pa
     with UsageIndex(tmp_path / "i.sqlite3") as index:
         index.commit("test", batch, NOW)
         assert index.resumed_calls(day(1), day(31)) == {A1: 1}
+
+
+def test_snapshot_times_name_each_account_and_when_it_was_fetched(index: UsageIndex) -> None:
+    assert index.snapshot_times() == {}
+    assert not index.has_snapshots()
+    index.save_snapshot("222222222222", '{"UserDetailList": []}', NOW)
+    index.save_snapshot(A1, "{}", NOW - timedelta(hours=1))
+    assert index.has_snapshots()
+    assert index.snapshot_times() == {A1: "2026-11-28T11:00:00Z", "222222222222": "2026-11-28T12:00:00Z"}

@@ -501,6 +501,19 @@ class UsageIndex:
     def snapshots(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT account, fetched_at, data FROM authorization_snapshots ORDER BY account"))
 
+    def snapshot_times(self) -> dict[str, str]:
+        """Per account, when its stored authorization snapshot was fetched (the JSON is not read)."""
+        try:
+            return dict(self.conn.execute("SELECT account, fetched_at FROM authorization_snapshots ORDER BY account"))
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read snapshot times from index {self.path}: {exc}") from exc
+
+    def has_snapshots(self) -> bool:
+        try:
+            return self.conn.execute("SELECT 1 FROM authorization_snapshots LIMIT 1").fetchone() is not None
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read snapshots from index {self.path}: {exc}") from exc
+
     # -- policies ----------------------------------------------------------------------------------------------
 
     def principal(self, arn: str) -> dict[str, Any] | None:
