@@ -49,6 +49,18 @@ class PolicyError(AccessfitError):
         self.problems = problems
 
 
+class ExportError(AccessfitError):
+    """A result could not be written where it goes (a policy file). Ingestion's state is not affected."""
+
+
+class GitError(ExportError):
+    """The policy directory's git repository could not be created or committed to (has .directory)."""
+
+    def __init__(self, message: str, *, directory: str = "") -> None:
+        super().__init__(message)
+        self.directory = directory
+
+
 class NotFoundError(AccessfitError):
     """Something asked for by name (a principal, a policy version) is not in the index."""
 
