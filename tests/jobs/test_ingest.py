@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from accessfit.errors import SourceAccessError, StoreError, TransientSourceError
+from accessfit.errors import SourceAccessError, SourceError, StoreError, TransientSourceError
 from accessfit.index import UsageIndex
 from accessfit.jobs.ingest import IngestOptions, IngestReport, ingest
 from accessfit.trail.local import LocalSource
@@ -237,3 +237,90 @@ def test_since_relists_a_known_partition_only_when_asked(tmp_path: Path) -> None
     asked = run(root, db, opts=replace(OPTS, since=earlier, rescan=True))  # ingest --since
     assert (asked.objects_known, asked.objects_new) == (2, 0)
     assert calls(db) == 2
+
+
+class Vanishing(LocalSource):
+    """A source whose one key disappears between the listing and the read."""
+
+    def __init__(self, root: str, gone: str) -> None:
+        super().__init__(root)
+        self.gone = gone
+
+    def read(self, key: str, max_bytes: int) -> bytes:
+        if key == self.gone:
+            raise SourceError(f"{key} disappeared before it was read", key=key)
+        return super().read(key, max_bytes)
+
+
+def test_the_json_report_keeps_its_keys_order_and_figures(tmp_path: Path) -> None:
+    """`accessfit ingest --json` prints `as_dict()`: its shape is an interface."""
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    odd = rec()
+    odd["userIdentity"] = "not an object"
+    write_log(root, T, [rec(), odd, rec("PutObject", uid=user_uid())])
+    corrupt = write_log(root, T + timedelta(minutes=1), tail="corruptcorruptxx", data=BAD_FILES["corrupt_gzip"])
+    slow = write_log(root, T + timedelta(minutes=2), [rec()])
+    write_log(root, NOW - timedelta(minutes=1), [rec()])  # settling
+    digest = root / f"AWSLogs/{A1}/CloudTrail/us-east-1/{T:%Y/%m/%d}/notes.txt"
+    digest.write_text("not a log file")
+    source = Flaky(str(root), slow)
+    out = run(root, db, source=source).as_dict()
+    assert isinstance(out.pop("seconds"), float)
+    assert out == {
+        "source": source.url,
+        "partitions": 1,
+        "objects": {
+            "listed": 5,
+            "new": 2,
+            "done": 1,
+            "failed": 1,
+            "known": 0,
+            "pending": 1,
+            "retry": 1,
+            "skipped": {"unrecognized_key": 1},
+        },
+        "events": {"records": 3, "ingested": 2, "skipped": {"malformed_identity": 1}},
+        "principals": 2,
+        "bytes_read": out["bytes_read"],
+        "interrupted": False,
+        "failures": [{"key": corrupt, "reason": "corrupt_gzip", "detail": out["failures"][0]["detail"]}],
+        "errors": [f"{slow}: S3 SlowDown"],
+        "pruned": {},
+        "collapsed_groups": 0,
+    }
+    assert list(run(root, db).as_dict()) == [
+        "source",
+        "partitions",
+        "objects",
+        "events",
+        "principals",
+        "bytes_read",
+        "seconds",
+        "interrupted",
+        "failures",
+        "errors",
+        "pruned",
+        "collapsed_groups",
+    ]
+    assert list(out["objects"]) == ["listed", "new", "done", "failed", "known", "pending", "retry", "skipped"]
+    assert list(out["events"]) == ["records", "ingested", "skipped"]
+    assert isinstance(out["bytes_read"], int) and out["bytes_read"] > 0
+
+
+def test_failed_objects_keep_their_reasons_in_the_report_and_the_ledger(tmp_path: Path) -> None:
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    big = write_log(root, T, [rec(params={"bucketName": "b", "key": f"k{n}" * 50}) for n in range(400)])
+    gone = write_log(root, T + timedelta(minutes=1), [rec()])
+    empty = write_log(root, T + timedelta(minutes=2), tail="emptyemptyemptyx", data=b"")
+    size = (root / big).stat().st_size
+    rep = run(root, db, opts=replace(OPTS, max_object_bytes=2048), source=Vanishing(str(root), gone))
+    assert [(f["key"], f["reason"], f["detail"]) for f in rep.failures] == [
+        (big, "too_large", f"too_large: {size} bytes, limit 2048"),
+        (gone, "unreadable", f"{gone} disappeared before it was read"),
+        (empty, "empty", "the object has no bytes"),
+    ]
+    assert [(key, status, reason) for key, _, status, reason, *_ in snapshot(db)["objects"]] == [
+        (big, "failed", f"too_large: too_large: {size} bytes, limit 2048"),
+        (gone, "failed", f"unreadable: {gone} disappeared before it was read"),
+        (empty, "failed", "empty: the object has no bytes"),
+    ]
