@@ -1,4 +1,5 @@
-"""The trail bucket's key layout: classify keys, and build the prefixes and keys the poller lists with.
+"""The trail bucket's key layout, in both directions: classify keys, and build the prefixes the poller lists with
+and the keys CloudTrail writes (log, digest and Insights files; the demo trail is built from them).
 
 `<root>AWSLogs/[<org-id>/]<account>/<folder>/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz`
 
@@ -25,6 +26,11 @@ ACCOUNT = re.compile(r"^\d{12}$")
 ORG = re.compile(r"^o-[a-z0-9]{10,32}$")
 REGION = re.compile(r"^[a-z0-9-]+$")
 
+# The folders under `AWSLogs/[<org-id>/]<account>/` that the builders write and `classify` tells apart.
+LOG_FOLDER = "CloudTrail"
+DIGEST_FOLDER = "CloudTrail-Digest"
+INSIGHT_FOLDER = "CloudTrail-Insight"
+
 # Bounded set of reasons a listed key is not a log file to ingest (also a metric label later).
 SKIP_DIGEST = "digest"
 SKIP_INSIGHT = "insight"
@@ -38,10 +44,10 @@ def classify(key: str) -> LogObject | str:
     if m is None:
         return SKIP_UNRECOGNIZED
     folder = m["folder"]
-    if folder != "CloudTrail":
-        if folder == "CloudTrail-Digest":
+    if folder != LOG_FOLDER:
+        if folder == DIGEST_FOLDER:
             return SKIP_DIGEST
-        if folder == "CloudTrail-Insight":
+        if folder == INSIGHT_FOLDER:
             return SKIP_INSIGHT
         return SKIP_OTHER_FOLDER
     f = _FILE.match(m["file"])
@@ -66,6 +72,33 @@ def start_after_key(partition: Partition, at: datetime) -> str:
     Files of the same minute differ only in their random suffix, which sorts after this key.
     """
     return f"{day_prefix(partition, at)}{partition.account}_CloudTrail_{partition.region}_{at:%Y%m%dT%H%M}Z"
+
+
+def folder_path(partition: Partition, folder: str) -> str:
+    """The region folder of `partition` under another top folder (Digest, Insight); `LOG_FOLDER` gives `path`."""
+    org = f"{partition.org}/" if partition.org else ""
+    return f"{partition.root}AWSLogs/{org}{partition.account}/{folder}/{partition.region}/"
+
+
+def log_file_key(partition: Partition, delivered: datetime, unique: str) -> str:
+    """The key CloudTrail gives a log file of `partition` delivered at minute `delivered`; `unique` is its suffix."""
+    return f"{start_after_key(partition, delivered)}_{unique}.json.gz"
+
+
+def digest_file_key(partition: Partition, end: datetime, trail: str, home_region: str) -> str:
+    """The key of the hourly digest file of `partition` for the trail named `trail`, ending at `end` (seconds)."""
+    return (
+        f"{folder_path(partition, DIGEST_FOLDER)}{end:%Y/%m/%d}/{partition.account}_{DIGEST_FOLDER}_"
+        f"{partition.region}_{trail}_{home_region}_{end:%Y%m%dT%H%M%S}Z.json.gz"
+    )
+
+
+def insight_file_key(partition: Partition, at: datetime, unique: str) -> str:
+    """The key of an Insights file of `partition` delivered at minute `at`."""
+    return (
+        f"{folder_path(partition, INSIGHT_FOLDER)}{at:%Y/%m/%d}/{partition.account}_{INSIGHT_FOLDER}_"
+        f"{partition.region}_{at:%Y%m%dT%H%M}Z_{unique}.json.gz"
+    )
 
 
 def normalize_root(prefix: str) -> str:
