@@ -6,15 +6,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import structlog
 
-from accessfit.drift import Coverage, Drift, data_families, drift
+from accessfit.drift import CallMap, Coverage, CoverageSpan, Drift, account_coverage, drift
 from accessfit.errors import AccessfitError
 from accessfit.granted.fetch import fetch
 from accessfit.granted.resolve import KEEP_MARKER, Grants, resolve
+from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
 
 log = structlog.get_logger(__name__)
@@ -64,8 +65,10 @@ def drift_all(
     keep_marker: str = KEEP_MARKER,
     only: str | None = None,
 ) -> list[Drift]:
-    first_day = (now - timedelta(days=window_days)).date().isoformat()
-    last_day = now.date().isoformat()
+    cat = catalog()
+    mapped = CallMap(cat)
+    read = CoverageSpan.ending(now, window_days).read
+    first_day, last_day = read.first_day, read.last_day
     coverages: dict[str, Coverage] = {}
     results = []
     for grants in granted(index, keep_marker):
@@ -73,13 +76,14 @@ def drift_all(
             continue
         account = grants.account
         if account not in coverages:
-            coverages[account] = Coverage(
-                regions=index.regions(account),
-                days=index.coverage(account, first_day, last_day),
-                data_families=data_families(index.account_calls(account, first_day, last_day)),
+            coverages[account] = account_coverage(
+                index.regions(account),
+                index.coverage(account, first_day, last_day),
+                index.account_calls(account, first_day, last_day),
+                cat,
             )
         row = index.principal(grants.principal)
         calls = index.usage_of(row["id"], first_day, last_day) if row else []
         first_seen = index.first_seen(row["id"]) if row else None
-        results.append(drift(grants, calls, coverages[account], now, window_days, grace_days, first_seen))
+        results.append(drift(grants, calls, coverages[account], now, window_days, grace_days, first_seen, mapped))
     return sorted(results, key=lambda d: (-len(d.unused), -len(d.unknown), d.principal))
