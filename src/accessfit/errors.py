@@ -27,6 +27,16 @@ class TransientSourceError(SourceError):
     """A read failed after retries for a reason that may pass (throttling, 5xx, network)."""
 
 
+class SourceLimitError(SourceError):
+    """The source refused to read an object past a limit (its size). The object is marked failed with `reason`;
+    the run goes on."""
+
+    def __init__(self, reason: str, detail: str, *, key: str | None = None) -> None:
+        super().__init__(f"{reason}: {detail}", key=key)
+        self.reason = reason
+        self.detail = detail
+
+
 class DecodeError(AccessfitError):
     """A log object is not a CloudTrail log file. The object is marked failed; the run goes on."""
 

@@ -41,5 +41,6 @@ class Source(Protocol):
         ...
 
     def read(self, key: str, max_bytes: int) -> bytes:
-        """The object's bytes. Raises DecodeError('too_large') past `max_bytes`."""
+        """The object's bytes. Raises only SourceErrors: SourceLimitError('too_large') past `max_bytes`, without
+        reading the body."""
         ...

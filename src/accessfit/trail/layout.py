@@ -11,7 +11,7 @@ is skipped by its folder, never opened.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from accessfit.model import LogObject, Partition
 
@@ -38,8 +38,9 @@ SKIP_OTHER_FOLDER = "other_folder"
 SKIP_UNRECOGNIZED = "unrecognized_key"
 
 
-def classify(key: str) -> LogObject | str:
-    """Return the log object a key names, or the reason it is not one."""
+def classify(key: str, size: int | None = None, etag: str | None = None) -> LogObject | str:
+    """Return the log object a key names (with the size and etag it was listed with), or the reason it is not
+    one."""
     m = _KEY.match(key)
     if m is None:
         return SKIP_UNRECOGNIZED
@@ -59,10 +60,10 @@ def classify(key: str) -> LogObject | str:
     except ValueError:
         return SKIP_UNRECOGNIZED
     partition = Partition(root=m["root"], org=m["org"], account=m["account"], region=m["region"])
-    return LogObject(key=key, partition=partition, delivered=delivered)
+    return LogObject(key=key, partition=partition, delivered=delivered, size=size, etag=etag)
 
 
-def day_prefix(partition: Partition, day: datetime) -> str:
+def day_prefix(partition: Partition, day: date) -> str:
     return f"{partition.path}{day:%Y/%m/%d}/"
 
 

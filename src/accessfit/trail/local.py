@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from accessfit.errors import DecodeError, SourceAccessError, SourceError
+from accessfit.errors import SourceAccessError, SourceError, SourceLimitError
 from accessfit.trail import Listed, SourceStats
 
 
@@ -69,7 +69,7 @@ class LocalSource:
             with path.open("rb") as fh:
                 size = os.fstat(fh.fileno()).st_size
                 if size > max_bytes:
-                    raise DecodeError("too_large", f"{size} bytes, limit {max_bytes}")
+                    raise SourceLimitError("too_large", f"{size} bytes, limit {max_bytes}", key=key)
                 data = fh.read()
         except FileNotFoundError as exc:
             raise SourceError(f"{key} disappeared before it was read", key=key) from exc

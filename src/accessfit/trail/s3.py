@@ -16,7 +16,7 @@ from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
 
-from accessfit.errors import DecodeError, SourceAccessError, SourceError, TransientSourceError
+from accessfit.errors import SourceAccessError, SourceError, SourceLimitError, TransientSourceError
 from accessfit.trail import Listed, SourceStats
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ class S3Source:
             length = int(resp.get("ContentLength", 0))
             if length > max_bytes:
                 resp["Body"].close()
-                raise DecodeError("too_large", f"{length} bytes, limit {max_bytes}")
+                raise SourceLimitError("too_large", f"{length} bytes, limit {max_bytes}", key=key)
             data = resp["Body"].read()
         except (ClientError, BotoCoreError) as exc:
             raise self._error(exc, f"/{key}") from exc

@@ -1,0 +1,106 @@
+"""Planning one partition's poll: the delivery times to list from its cursor, the new objects listed there, and
+the days whose folders the poll lists in full (coverage)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from accessfit.index import UsageIndex
+from accessfit.jobs.ingest.options import IngestOptions
+from accessfit.jobs.ingest.report import IngestReport
+from accessfit.model import LogObject, Partition
+from accessfit.trail import Source
+from accessfit.trail.discover import day_folders
+from accessfit.trail.layout import SKIP_UNRECOGNIZED, classify, day_prefix, start_after_key
+
+_SHORT_RANGE_DAYS = 7
+
+
+def _minute(t: datetime) -> datetime:
+    return t.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """The delivery minutes [start, cutoff] one poll lists in a partition."""
+
+    start: datetime
+    cutoff: datetime
+    first_poll: bool  # the partition has no high water yet: a backfill
+
+
+def span_of(high_water: datetime | None, opts: IngestOptions, now: datetime) -> Span:
+    """From the partition's high water (minus the lookback) up to `now` minus the settle time."""
+    cutoff = _minute(now - opts.settle)
+    if high_water is not None:
+        start = high_water - opts.lookback
+        if opts.rescan and opts.since is not None and opts.since < start:
+            # An explicit --since on a known partition re-lists from there: the ledger keeps what was
+            # already counted from being counted again, and late or missed files are picked up.
+            start = max(opts.since, now - timedelta(days=opts.window_days))
+    else:
+        # First poll: a backfill from the window's first day (whole days, so coverage starts complete), or
+        # from --since if that is later.
+        start = (now - timedelta(days=opts.window_days)).replace(hour=0, minute=0, second=0, microsecond=0)
+        if opts.since is not None:
+            start = max(start, opts.since)
+    return Span(start=_minute(start), cutoff=cutoff, first_poll=high_water is None)
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionPlan:
+    span: Span
+    todo: list[LogObject]  # new objects, oldest first
+    earliest_folder: date | None  # a long range's first day folder (past the cutoff if it had none)
+
+    def listed_days(self) -> list[str]:
+        """Days whose folders this poll listed in full (with what earlier polls listed, for later ones). A long
+        range counts from the partition's first day folder: before it the trail did not deliver here, and
+        those days are no proof of anything."""
+        start, cutoff = self.span.start, self.span.cutoff
+        first = start.date()
+        if self.span.first_poll and (start.hour, start.minute) != (0, 0):
+            first += timedelta(days=1)  # the first day's files before `start` were never listed
+        if self.earliest_folder is not None and self.earliest_folder > first:
+            first = self.earliest_folder
+        return [(first + timedelta(days=n)).isoformat() for n in range((cutoff.date() - first).days + 1)]
+
+
+def _days(source: Source, p: Partition, span: Span) -> tuple[list[date], date | None]:
+    """The day folders to list, and a long range's first folder. A long range (a backfill, a long outage) is
+    walked through the year and month folders that exist instead of listing every day of it."""
+    first, last = span.start.date(), span.cutoff.date()
+    if (last - first).days <= _SHORT_RANGE_DAYS:
+        return [first + timedelta(days=n) for n in range((last - first).days + 1)], None
+    found = day_folders(source, p, first, last)
+    return found, found[0] if found else last + timedelta(days=1)  # no folder at all: nothing delivered yet
+
+
+def plan(source: Source, index: UsageIndex, p: Partition, span: Span, report: IngestReport) -> PartitionPlan:
+    """List the partition's day folders in `span`; count what is skipped, known or settling into `report`."""
+    url = source.url
+    days, earliest = _days(source, p, span)
+    todo: list[LogObject] = []
+    for day in days:
+        prefix = day_prefix(p, day)
+        after = start_after_key(p, span.start) if day == span.start.date() else None
+        known = index.ledger_keys(url, p, prefix)
+        for listed in source.list_keys(prefix, after):
+            report.objects_listed += 1
+            found = classify(listed.key, listed.size, listed.etag)
+            if isinstance(found, str):
+                report.skip_key(found)
+                continue
+            if found.partition != p:
+                # A whole trail copied below a day folder: its keys parse as another partition's files.
+                report.skip_key(SKIP_UNRECOGNIZED)
+                continue
+            if listed.key in known:
+                report.objects_known += 1
+                continue
+            if found.delivered > span.cutoff:
+                report.objects_pending += 1
+                continue
+            todo.append(found)
+    return PartitionPlan(span=span, todo=todo, earliest_folder=earliest)

@@ -1,0 +1,80 @@
+"""What one ingestion pass did: counts of objects and events, failures and errors, for the CLI, logs and metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from accessfit.records.usage import FileUsage
+
+
+def _add(into: dict[str, int], reason: str, n: int = 1) -> None:
+    into[reason] = into.get(reason, 0) + n
+
+
+@dataclass(slots=True)
+class IngestReport:
+    source: str
+    partitions: int = 0
+    objects_listed: int = 0
+    objects_new: int = 0
+    objects_done: int = 0
+    objects_failed: int = 0
+    objects_known: int = 0  # already in the ledger
+    objects_pending: int = 0  # inside the settle window; read by a later poll
+    objects_retry: int = 0  # transient errors; read by a later poll
+    keys_skipped: dict[str, int] = field(default_factory=dict)  # listed keys that are not log files
+    records: int = 0
+    events_ingested: int = 0
+    events_skipped: dict[str, int] = field(default_factory=dict)
+    principals: int = 0
+    bytes_read: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+    failures: list[dict[str, str]] = field(default_factory=list)  # failed objects with their reasons
+    errors: list[str] = field(default_factory=list)  # transient errors, retried next poll
+    pruned: dict[str, int] = field(default_factory=dict)
+    collapsed_groups: int = 0
+
+    def skip_key(self, reason: str) -> None:
+        _add(self.keys_skipped, reason)
+
+    def add_done(self, usage: FileUsage) -> None:
+        """Count an object read in full, with its figures."""
+        self.objects_done += 1
+        self.records += usage.records
+        self.events_ingested += usage.ingested
+        for reason, n in usage.skipped.items():
+            _add(self.events_skipped, reason, n)
+
+    def add_failed(self, key: str, reason: str, detail: str) -> None:
+        self.objects_failed += 1
+        self.failures.append({"key": key, "reason": reason, "detail": detail})
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "partitions": self.partitions,
+            "objects": {
+                "listed": self.objects_listed,
+                "new": self.objects_new,
+                "done": self.objects_done,
+                "failed": self.objects_failed,
+                "known": self.objects_known,
+                "pending": self.objects_pending,
+                "retry": self.objects_retry,
+                "skipped": dict(sorted(self.keys_skipped.items())),
+            },
+            "events": {
+                "records": self.records,
+                "ingested": self.events_ingested,
+                "skipped": dict(sorted(self.events_skipped.items())),
+            },
+            "principals": self.principals,
+            "bytes_read": self.bytes_read,
+            "seconds": round(self.seconds, 3),
+            "interrupted": self.interrupted,
+            "failures": self.failures,
+            "errors": self.errors,
+            "pruned": self.pruned,
+            "collapsed_groups": self.collapsed_groups,
+        }
