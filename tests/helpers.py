@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from accessfit.demo import log_key, write_object
+from accessfit.index import Batch
+from accessfit.model import Principal
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "cloudtrail"
 # Real records written by other projects, one folder per set; read in place, never copied, skipped when absent.
@@ -124,8 +126,28 @@ def write_log(
     return key
 
 
+def use(
+    batch: Batch,
+    arn: str,
+    name: str,
+    day: str,
+    outcome: int = 0,
+    *,
+    resource: str = "",
+    count: int = 1,
+    source: str = "s3.amazonaws.com",
+) -> None:
+    """Add `count` calls of one principal to a batch, as ingestion would after merging (role kind, account from the
+    ARN), at 01:00 on `day`."""
+    batch.usage.principals[arn] = Principal(arn, "role", arn.split(":")[4])
+    key = (arn, source, name, resource, day, outcome)
+    batch.usage.rows[key] = [count, f"{day}T01:00:00Z", f"{day}T01:00:00Z"]
+
+
 def snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """The index's content with ids resolved, for comparing two indexes built differently."""
+    """The index's content with ids resolved, for comparing two indexes built differently. It reads the file
+    with its own SQL, not through UsageIndex, so it can look at what a killed process left and cannot share
+    a bug with the index's readers."""
     import sqlite3
 
     conn = sqlite3.connect(db)

@@ -139,8 +139,8 @@ def test_each_kind_of_bad_input_is_isolated_and_the_rest_ingested(tmp_path: Path
     assert rep.objects_done == 1 and rep.events_ingested == 2
     assert rep.events_skipped == {"malformed_identity": 1}
     with UsageIndex(db) as index:
-        failed = index.conn.execute("SELECT reason FROM objects WHERE status = 'failed'").fetchall()
-    assert len(failed) == len(BAD_FILES) + 1 and all(r[0] for r in failed)
+        failed = index.failures()
+    assert len(failed) == len(BAD_FILES) + 1 and all(f.reason for f in failed)
     # Failed objects are recorded, so they are not read again on every poll.
     assert run(root, db).objects_new == 0
 

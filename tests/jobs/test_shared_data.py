@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from accessfit.index import UsageIndex
+from accessfit.index import LedgerTotals, UsageIndex
 from accessfit.jobs.ingest import IngestOptions, ingest
 from accessfit.trail.local import LocalSource
 from helpers import NOW, SHARED_SETS
@@ -25,13 +25,11 @@ def test_every_record_is_accounted_for(folder: Path, tmp_path: Path) -> None:
     opts = replace(IngestOptions(), window_days=36500, settle=IngestOptions().settle, fetch_workers=1)
     with UsageIndex(tmp_path / "i.sqlite3") as index:
         rep = ingest(LocalSource(str(folder)), index, opts, NOW)
-        ledger = index.conn.execute(
-            "SELECT COALESCE(SUM(records), 0), COALESCE(SUM(ingested), 0), COALESCE(SUM(skipped), 0) FROM objects"
-        ).fetchone()
+        ledger = index.ledger_totals()
         stored = index.totals()["events"]
     assert rep.objects_failed == 0
     assert rep.records == expected
     assert rep.events_ingested + sum(rep.events_skipped.values()) == expected
-    assert ledger == (expected, rep.events_ingested, sum(rep.events_skipped.values()))
+    assert ledger == LedgerTotals(expected, rep.events_ingested, sum(rep.events_skipped.values()))
     assert stored == rep.events_ingested
     assert rep.events_ingested > 0

@@ -1,6 +1,24 @@
-"""The SQLite usage index: daily aggregates of raw API calls, the ledger of processed objects, cursors and
-coverage."""
+"""The SQLite usage index: daily aggregates of raw API calls, the ledger of processed objects, cursors, coverage,
+policy versions and authorization snapshots. The only package that talks to SQLite.
 
-from accessfit.index.store import Batch, ObjectRow, UsageIndex
+`UsageIndex` is one handle composed of mixins, one module per job (db: opening and transactions; writes;
+upkeep; reads; versions; snapshots; state). Mixins rather than delegation because every job shares the one
+connection, its transactions and the interning caches that a rollback must clear, and because callers keep
+calling `index.<method>` without a forwarding method per call. Every public method is wrapped by
+`db.operation`, so no sqlite3 error leaves the package except as a StoreError.
+"""
 
-__all__ = ["Batch", "ObjectRow", "UsageIndex"]
+from accessfit.index.reads import Reads
+from accessfit.index.rows import FailedObject, LedgerTotals
+from accessfit.index.snapshots import Snapshots
+from accessfit.index.state import State
+from accessfit.index.upkeep import Upkeep
+from accessfit.index.versions import Versions
+from accessfit.index.writes import Batch, ObjectRow, Writes
+
+
+class UsageIndex(Writes, Upkeep, Reads, Versions, Snapshots, State):
+    """An open index; `UsageIndex(path, writer=False)` for a reader. Use it as a context manager."""
+
+
+__all__ = ["Batch", "FailedObject", "LedgerTotals", "ObjectRow", "UsageIndex"]

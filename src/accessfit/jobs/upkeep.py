@@ -18,7 +18,7 @@ class UpkeepReport:
 
 def upkeep(index: UsageIndex, now: datetime, window_days: int, resource_cap: int) -> UpkeepReport:
     """Collapse groups that grew past `resource_cap` distinct resources, then drop what is older than the window."""
-    collapsed = index.compact(resource_cap)
+    collapsed = index.compact(resource_cap, now)
     first_day = Window.ending(now, window_days).first_day
     pruned = {table: n for table, n in index.prune(first_day, now).items() if n}
     return UpkeepReport(collapsed, pruned)

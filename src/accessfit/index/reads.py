@@ -1,0 +1,121 @@
+"""What the index holds: principals and API calls with their totals, a principal's calls, coverage per region and
+day, and the ledger's figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accessfit.index.db import Db, operation
+from accessfit.index.rows import FailedObject, LedgerTotals
+from accessfit.model import ResourceRef, UsedCall
+
+
+class Reads(Db):
+    @operation("read the principals")
+    def principals(self) -> list[dict[str, Any]]:
+        """Every principal with calls, distinct API calls and first/last seen."""
+        return self._rows(
+            "SELECT p.arn, p.kind, p.account, "
+            "SUM(CASE WHEN u.outcome = 0 THEN u.count ELSE 0 END) AS allowed, "
+            "SUM(CASE WHEN u.outcome = 1 THEN u.count ELSE 0 END) AS denied, "
+            "SUM(CASE WHEN u.outcome = 2 THEN u.count ELSE 0 END) AS failed, "
+            "SUM(u.count) AS calls, COUNT(DISTINCT u.call_id) AS api_calls, "
+            "MIN(u.first_seen) AS first_seen, MAX(u.last_seen) AS last_seen "
+            "FROM principals p JOIN usage u ON u.principal_id = p.id "
+            "GROUP BY p.id ORDER BY calls DESC, p.arn"
+        )
+
+    @operation("read the API calls")
+    def api_calls(self) -> list[dict[str, Any]]:
+        """Every (eventSource, eventName) in the index with calls, principals and last use."""
+        return self._rows(
+            "SELECT c.event_source, c.event_name, SUM(u.count) AS calls, "
+            "COUNT(DISTINCT u.principal_id) AS principals, MAX(u.last_seen) AS last_seen "
+            "FROM api_calls c JOIN usage u ON u.call_id = c.id GROUP BY c.id ORDER BY calls DESC, 1, 2"
+        )
+
+    @operation("read the totals")
+    def totals(self) -> dict[str, int]:
+        row = self._conn.execute(
+            "SELECT (SELECT COUNT(*) FROM objects WHERE status = 'done'), "
+            "(SELECT COUNT(*) FROM objects WHERE status = 'failed'), "
+            "(SELECT coalesce(SUM(count), 0) FROM usage), "
+            "(SELECT COUNT(DISTINCT principal_id) FROM usage), (SELECT COUNT(*) FROM usage)"
+        ).fetchone()
+        return dict(zip(("objects_done", "objects_failed", "events", "principals", "usage_rows"), row, strict=True))
+
+    @operation("read a principal's calls")
+    def usage_of(self, principal_id: int, first_day: str, last_day: str) -> list[UsedCall]:
+        """A principal's raw calls over [first_day, last_day], summed over days."""
+        rows: list[tuple[str, str, str, int, int, str, str]] = self._conn.execute(
+            "SELECT c.event_source, c.event_name, r.value, u.outcome, SUM(u.count), MIN(u.first_seen), "
+            "MAX(u.last_seen) FROM usage u JOIN api_calls c ON c.id = u.call_id "
+            "JOIN resources r ON r.id = u.resource_id "
+            "WHERE u.principal_id = ? AND u.day >= ? AND u.day <= ? "
+            "GROUP BY u.call_id, u.resource_id, u.outcome ORDER BY 1, 2, 3, 4",
+            (principal_id, first_day, last_day),
+        ).fetchall()
+        return [
+            UsedCall(src, name, ResourceRef(res), out, n, first, last) for src, name, res, out, n, first, last in rows
+        ]
+
+    @operation("read when a principal was first seen")
+    def first_seen(self, principal_id: int) -> str | None:
+        row = self._conn.execute("SELECT MIN(first_seen) FROM usage WHERE principal_id = ?", (principal_id,)).fetchone()
+        return row[0] if row else None
+
+    @operation("read an account's calls")
+    def account_calls(self, account: str, first_day: str, last_day: str) -> set[tuple[str, str]]:
+        """Every (eventSource, eventName) any principal of the account made in the period."""
+        return {
+            (s, n)
+            for s, n in self._conn.execute(
+                "SELECT DISTINCT c.event_source, c.event_name FROM usage u JOIN api_calls c ON c.id = u.call_id "
+                "JOIN principals p ON p.id = u.principal_id WHERE p.account = ? AND u.day >= ? AND u.day <= ?",
+                (account, first_day, last_day),
+            )
+        }
+
+    @operation("read the coverage")
+    def coverage(self, account: str, first_day: str, last_day: str) -> dict[str, dict[str, tuple[int, int]]]:
+        """Per region of an account, the days with coverage in [first_day, last_day]: day -> (objects, failed)."""
+        out: dict[str, dict[str, tuple[int, int]]] = {}
+        for region, day, objects, failed in self._conn.execute(
+            "SELECT p.region, c.day, SUM(c.objects), SUM(c.failed) FROM coverage c "
+            "JOIN partitions p ON p.id = c.partition_id WHERE p.account = ? AND c.day >= ? AND c.day <= ? "
+            "AND (c.listed = 1 OR c.objects > 0) GROUP BY 1, 2",
+            (account, first_day, last_day),
+        ):
+            out.setdefault(region, {})[day] = (int(objects), int(failed))
+        return out
+
+    @operation("read an account's regions")
+    def regions(self, account: str) -> list[str]:
+        return [
+            r[0]
+            for r in self._conn.execute(
+                "SELECT DISTINCT region FROM partitions WHERE account = ? ORDER BY 1", (account,)
+            )
+        ]
+
+    @operation("read the accounts")
+    def accounts(self) -> list[str]:
+        return [r[0] for r in self._conn.execute("SELECT DISTINCT account FROM partitions ORDER BY 1")]
+
+    @operation("read the ledger's totals")
+    def ledger_totals(self) -> LedgerTotals:
+        """Records read, counted and skipped over every object in the ledger."""
+        records, ingested, skipped = self._conn.execute(
+            "SELECT coalesce(SUM(records), 0), coalesce(SUM(ingested), 0), coalesce(SUM(skipped), 0) FROM objects"
+        ).fetchone()
+        return LedgerTotals(int(records), int(ingested), int(skipped))
+
+    @operation("read the failed objects")
+    def failures(self) -> list[FailedObject]:
+        """The objects marked failed, by key, with the reason recorded."""
+        return [
+            FailedObject(key, day, reason)
+            for key, day, reason in self._conn.execute(
+                "SELECT key, day, reason FROM objects WHERE status = 'failed' ORDER BY key"
+            )
+        ]

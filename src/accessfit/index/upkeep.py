@@ -1,0 +1,90 @@
+"""Keeping the index bounded: collapse the resource groups that grew past the cap, and delete what fell out of the
+window. `jobs.upkeep` decides when; the collapsing rule itself is `records.resources.collapse`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from accessfit.index.db import iso, operation
+from accessfit.index.writes import Interning, mark_changed
+from accessfit.records.resources import collapse
+from accessfit.records.usage import merge
+
+
+class Upkeep(Interning):
+    @operation("compact usage")
+    def compact(self, cap: int, now: datetime) -> int:
+        """Bound the resources kept per (principal, call, day): collapse the groups that exceed `cap`.
+
+        Collapsing depends only on the set of values in a group, and a group once collapsed stays collapsed,
+        so the result is the same however the ingestion was split into runs (or killed). Only days written
+        since the last compaction are looked at. The principals whose rows changed are marked changed at `now`.
+        Returns the number of groups collapsed.
+        """
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'dirty_from'").fetchone()
+        if row is None:
+            return 0
+        since_day = row[0]
+        groups = self._conn.execute(
+            "SELECT u.principal_id, u.call_id, u.day FROM usage u JOIN resources r ON r.id = u.resource_id "
+            "WHERE u.day >= ? GROUP BY 1, 2, 3 "
+            # Over the cap, or holding a collapsed value beside others (which may be observed values, or
+            # collapsed ones from separate batches that share a container): collapse the whole group again.
+            "HAVING COUNT(DISTINCT u.resource_id) > ? OR (MAX(r.collapsed) > 0 AND COUNT(DISTINCT u.resource_id) > 1)",
+            (since_day, cap),
+        ).fetchall()
+        changed: set[int] = set()
+        collapsed = 0
+        with self._transaction():
+            self._conn.execute("DELETE FROM meta WHERE key = 'dirty_from' AND value = ?", (since_day,))
+            for principal_id, call_id, day in groups:
+                rows = self._conn.execute(
+                    "SELECT r.value, u.outcome, u.count, u.first_seen, u.last_seen FROM usage u "
+                    "JOIN resources r ON r.id = u.resource_id "
+                    "WHERE u.principal_id = ? AND u.call_id = ? AND u.day = ?",
+                    (principal_id, call_id, day),
+                ).fetchall()
+                mapping, _level = collapse([r[0] for r in rows], cap)
+                if all(k == v for k, v in mapping.items()):
+                    continue  # already in its collapsed form
+                collapsed += 1
+                changed.add(principal_id)
+                merged: dict[tuple[str, int], list[Any]] = {}
+                for value, outcome, count, first, last in rows:
+                    merge(merged, (mapping[value], outcome), count, first, last)
+                self._conn.execute(
+                    "DELETE FROM usage WHERE principal_id = ? AND call_id = ? AND day = ?",
+                    (principal_id, call_id, day),
+                )
+                self._conn.executemany(
+                    "INSERT INTO usage (principal_id, call_id, resource_id, day, outcome, count, first_seen, "
+                    "last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (principal_id, call_id, self._resource(v), day, o, c, f, la)
+                        for (v, o), (c, f, la) in merged.items()
+                    ],
+                )
+            mark_changed(self._conn, changed, iso(now))
+        return collapsed
+
+    @operation("prune old days")
+    def prune(self, first_day: str, now: datetime) -> dict[str, int]:
+        """Delete everything about days before `first_day` (the window's start); the principals that lose usage
+        rows are marked changed at `now`."""
+        counts: dict[str, int] = {}
+        with self._transaction():
+            shrinking = [
+                r[0] for r in self._conn.execute("SELECT DISTINCT principal_id FROM usage WHERE day < ?", (first_day,))
+            ]
+            mark_changed(self._conn, shrinking, iso(now))
+            for table in ("usage", "objects", "coverage", "skipped"):
+                cur = self._conn.execute(f"DELETE FROM {table} WHERE day < ?", (first_day,))  # noqa: S608
+                counts[table] = cur.rowcount
+            if counts["usage"]:
+                cur = self._conn.execute(
+                    "DELETE FROM resources WHERE id NOT IN (SELECT DISTINCT resource_id FROM usage)"
+                )
+                counts["resources"] = cur.rowcount
+                self._resource_ids.clear()
+        return counts

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from accessfit.index import Batch, ObjectRow, UsageIndex
+from accessfit.model import LogObject, Partition, ResourceRef
+from helpers import A1, NOW, use
+
+ROLE = f"arn:aws:iam::{A1}:role/app"
+DAY = NOW.date().isoformat()
+
+
+def _bucket(name: str) -> str:
+    return ResourceRef.of({"bucketName": name}).text
+
+
+def test_compact_collapses_a_group_past_the_cap_and_marks_its_principal_changed(index: UsageIndex) -> None:
+    batch = Batch()
+    for n, bucket in enumerate(("a", "b", "c"), start=1):
+        use(batch, ROLE, "GetObject", DAY, resource=_bucket(bucket), count=n)
+    use(batch, ROLE, "PutObject", DAY, resource=_bucket("a"))
+    index.commit("s", batch, NOW - timedelta(hours=1))
+    assert index.compact(2, NOW) == 1
+    calls = {(c.event_name, c.resource.text, c.count) for c in index.usage_of(1, DAY, DAY)}
+    assert calls == {("GetObject", ResourceRef.MANY, 6), ("PutObject", _bucket("a"), 1)}
+    assert index.principal(ROLE) is not None and index.principal(ROLE)["usage_changed"] == "2026-11-28T12:00:00Z"
+    # Only days written since the last compaction are looked at, and a collapsed group stays as it is.
+    assert index.compact(2, NOW) == 0
+
+
+def test_prune_deletes_the_days_before_the_window_and_marks_who_lost_usage(index: UsageIndex) -> None:
+    old, new = (NOW - timedelta(days=100)).date().isoformat(), DAY
+    kept, lost = f"arn:aws:iam::{A1}:role/kept", f"arn:aws:iam::{A1}:role/lost"
+    east = Partition("", None, A1, "us-east-1")
+    batch = Batch()
+    use(batch, kept, "GetObject", new, resource=_bucket("a"))
+    use(batch, lost, "GetObject", old, resource=_bucket("b"))
+    use(batch, lost, "GetObject", new)
+    batch.objects.append(ObjectRow(LogObject("k", east, NOW - timedelta(days=100)), "done", None, 1, 1))
+    index.commit("s", batch, NOW - timedelta(hours=1))
+    counts = index.prune(new, NOW)
+    assert counts == {"usage": 1, "objects": 1, "coverage": 1, "skipped": 0, "resources": 1}
+    stamps = {arn: (index.principal(arn) or {}).get("usage_changed") for arn in (kept, lost)}
+    assert stamps == {kept: "2026-11-28T11:00:00Z", lost: "2026-11-28T12:00:00Z"}
+    assert index.prune(new, NOW) == {"usage": 0, "objects": 0, "coverage": 0, "skipped": 0}
