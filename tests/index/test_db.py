@@ -234,3 +234,16 @@ def test_the_cli_exits_74_on_an_unusable_index(tmp_path: Path, capsys: pytest.Ca
     db.write_bytes(b"garbage" * 1000)
     assert main(["principals", "--db", str(db)]) == 74
     assert capsys.readouterr().err == f"accessfit: index {db}: cannot open: file is not a database\n"
+
+
+def test_drift_on_an_older_index_exits_74_when_it_cannot_be_migrated_and_runs_when_it_can(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "index.sqlite3"
+    _older(db, 2)
+    with monkeypatch.context() as m:
+        m.setattr("accessfit.index.db.writable", lambda path: False)
+        assert main(["drift", "--db", str(db)]) == 74
+    assert f"run `accessfit ingest --db {db}` as a user who can" in capsys.readouterr().err
+    assert main(["drift", "--db", str(db)]) == 66  # migrated; no snapshot to compare with yet
+    assert "no IAM authorization snapshot" in capsys.readouterr().err
