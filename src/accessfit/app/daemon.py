@@ -33,8 +33,9 @@ from accessfit.errors import AccessfitError
 from accessfit.exporters.metrics import IndexCollector, Telemetry
 from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
-from accessfit.jobs.granted import drift_all, refresh
+from accessfit.jobs.drift import drift_all
 from accessfit.jobs.ingest import IngestOptions, discover, ingest
+from accessfit.jobs.refresh import refresh
 from accessfit.jobs.regenerate import regenerate
 from accessfit.jobs.upkeep import upkeep
 from accessfit.model import Partition

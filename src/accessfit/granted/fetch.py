@@ -7,43 +7,53 @@ URL-encoded JSON; botocore decodes them to dicts, and a string is decoded here t
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from accessfit.errors import AwsAccessError
+from accessfit.granted.documents import AuthorizationDetails, InlinePolicy, PolicyDocument
 
-_LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 
-
-def _document(value: Any) -> Any:
+def _document(value: PolicyDocument | str) -> PolicyDocument:
     if isinstance(value, str):
         try:
-            return json.loads(unquote(value))
+            return cast(PolicyDocument, json.loads(unquote(value)))
         except ValueError:
-            return json.loads(value)
+            return cast(PolicyDocument, json.loads(value))
     return value
 
 
-def _decode(snapshot: dict[str, list[dict[str, Any]]]) -> None:
-    for entity in ("UserDetailList", "GroupDetailList", "RoleDetailList"):
-        for item in snapshot[entity]:
-            for key in ("UserPolicyList", "GroupPolicyList", "RolePolicyList"):
-                for policy in item.get(key, []):
-                    policy["PolicyDocument"] = _document(policy.get("PolicyDocument"))
+def _decode_inline(policies: list[InlinePolicy]) -> None:
+    for policy in policies:
+        if "PolicyDocument" in policy:
+            policy["PolicyDocument"] = _document(policy["PolicyDocument"])
+
+
+def _decode(snapshot: AuthorizationDetails) -> None:
+    for user in snapshot["UserDetailList"]:
+        _decode_inline(user.get("UserPolicyList", []))
+    for group in snapshot["GroupDetailList"]:
+        _decode_inline(group.get("GroupPolicyList", []))
+    for role in snapshot["RoleDetailList"]:
+        _decode_inline(role.get("RolePolicyList", []))
     for policy in snapshot["Policies"]:
         for version in policy.get("PolicyVersionList", []):
-            version["Document"] = _document(version.get("Document"))
+            if "Document" in version:
+                version["Document"] = _document(version["Document"])
 
 
-def fetch(iam: Any, account: str) -> dict[str, Any]:
-    """The account's authorization details: users, groups, roles and managed policies, every page."""
-    snapshot: dict[str, Any] = {key: [] for key in _LISTS}
+def fetch(iam: Any, account: str) -> AuthorizationDetails:
+    """The account's authorization details: users, groups, roles and managed policies, every page. `iam` is a
+    boto3 IAM client."""
+    snapshot = AuthorizationDetails(UserDetailList=[], GroupDetailList=[], RoleDetailList=[], Policies=[])
     try:
         for page in iam.get_paginator("get_account_authorization_details").paginate():
-            for key in _LISTS:
-                snapshot[key].extend(page.get(key, []))
+            snapshot["UserDetailList"].extend(page.get("UserDetailList", []))
+            snapshot["GroupDetailList"].extend(page.get("GroupDetailList", []))
+            snapshot["RoleDetailList"].extend(page.get("RoleDetailList", []))
+            snapshot["Policies"].extend(page.get("Policies", []))
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}:

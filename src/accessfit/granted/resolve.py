@@ -4,18 +4,27 @@ For a user: inline policies, attached managed policies (default version) and tho
 inline and attached. Allow statements grant their `Action` (or everything but their `NotAction`), with `*` and `?`
 expanded against the IAM catalog. A Deny without a Condition on every resource removes its actions. A permissions
 boundary intersects. Conditions, `NotResource` and resource-scoped Denies are noted on the result, not evaluated.
-Statements whose Sid starts with the keep marker (default `AccessfitKeep`) mark their actions as kept: never
+Statements whose Sid starts with the keep marker (the `keep_marker` setting) mark their actions as kept: never
 reported unused.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import cast
 
-from accessfit.iam.catalog import Catalog, catalog
-
-KEEP_MARKER = "AccessfitKeep"
+from accessfit.granted.documents import (
+    AttachedPolicy,
+    AuthorizationDetails,
+    GroupDetail,
+    InlinePolicy,
+    PolicyDocument,
+    RoleDetail,
+    Statement,
+    UserDetail,
+)
+from accessfit.iam.catalog import Catalog
 
 
 @dataclass
@@ -32,13 +41,13 @@ class Grants:
     notes: list[str] = field(default_factory=list)
 
 
-def _list(value: Any) -> list[Any]:
+def _list(value: object) -> list[object]:
     if value is None:
         return []
-    return [value] if isinstance(value, str | dict) else list(value)
+    return [value] if isinstance(value, str | dict) else list(cast(Iterable[object], value))
 
 
-def _actions(statement: dict[str, Any], cat: Catalog) -> frozenset[str]:
+def _actions(statement: Statement, cat: Catalog) -> frozenset[str]:
     if "NotAction" in statement:
         excluded: set[str] = set()
         for pattern in _list(statement["NotAction"]):
@@ -50,10 +59,10 @@ def _actions(statement: dict[str, Any], cat: Catalog) -> frozenset[str]:
     return frozenset(out)
 
 
-def _statements(document: Any) -> list[dict[str, Any]]:
+def _statements(document: PolicyDocument | None) -> list[Statement]:
     if not isinstance(document, dict):
         return []
-    return [s for s in _list(document.get("Statement")) if isinstance(s, dict)]
+    return [cast(Statement, s) for s in _list(document.get("Statement")) if isinstance(s, dict)]
 
 
 @dataclass
@@ -67,7 +76,7 @@ class _Evaluation:
     notes: list[str] = field(default_factory=list)
 
 
-def _evaluate(documents: list[tuple[str, Any]], cat: Catalog, keep_marker: str) -> _Evaluation:
+def _evaluate(documents: list[tuple[str, PolicyDocument | None]], cat: Catalog, keep_marker: str) -> _Evaluation:
     # Whole sets at a time: an Allow of "*" is 20,000 actions, and principals are many.
     ev = _Evaluation()
     for name, document in documents:
@@ -102,7 +111,7 @@ def _evaluate(documents: list[tuple[str, Any]], cat: Catalog, keep_marker: str) 
     return ev
 
 
-def _default_versions(snapshot: dict[str, Any]) -> dict[str, Any]:
+def _default_versions(snapshot: AuthorizationDetails) -> dict[str, PolicyDocument | None]:
     out = {}
     for policy in snapshot.get("Policies", []):
         for version in policy.get("PolicyVersionList", []):
@@ -111,58 +120,94 @@ def _default_versions(snapshot: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def resolve(
-    snapshot: dict[str, Any], account: str, cat: Catalog | None = None, keep_marker: str = KEEP_MARKER
-) -> list[Grants]:
-    cat = cat or catalog()
-    managed = _default_versions(snapshot)
-    groups = {g["GroupName"]: g for g in snapshot.get("GroupDetailList", [])}
-    out = []
-    entities = [("user", u) for u in snapshot.get("UserDetailList", [])] + [
-        ("role", r) for r in snapshot.get("RoleDetailList", [])
+@dataclass(frozen=True)
+class _Account:
+    """What every principal of one snapshot shares: its account, managed policies and groups."""
+
+    account: str
+    managed: dict[str, PolicyDocument | None]
+    groups: dict[str, GroupDetail]
+    cat: Catalog
+    keep_marker: str
+
+
+@dataclass(frozen=True)
+class _Entity:
+    kind: str  # user | role
+    item: UserDetail | RoleDetail
+    inline: list[InlinePolicy]
+    groups: list[str]  # a user's groups
+
+
+def _entities(snapshot: AuthorizationDetails) -> list[_Entity]:
+    users = [
+        _Entity("user", u, u.get("UserPolicyList", []), u.get("GroupList", []))
+        for u in snapshot.get("UserDetailList", [])
     ]
-    for kind, item in entities:
-        documents: list[tuple[str, Any]] = []
-        notes: list[str] = []
-        inline_key = "UserPolicyList" if kind == "user" else "RolePolicyList"
-        documents += [(f"inline {p['PolicyName']}", p.get("PolicyDocument")) for p in item.get(inline_key, [])]
-        attached = list(item.get("AttachedManagedPolicies", []))
-        if kind == "user":
-            for group_name in item.get("GroupList", []):
-                group = groups.get(group_name, {})
-                documents += [
-                    (f"group {group_name} inline {p['PolicyName']}", p.get("PolicyDocument"))
-                    for p in group.get("GroupPolicyList", [])
-                ]
-                attached += group.get("AttachedManagedPolicies", [])
-        for policy in attached:
-            arn = policy["PolicyArn"]
-            if arn in managed:
-                documents.append((policy.get("PolicyName", arn), managed[arn]))
-            else:
-                notes.append(f"managed policy {arn} is not in the snapshot; its permissions are unknown")
-        ev = _evaluate(documents, cat, keep_marker)
-        grants = Grants(
-            principal=item["Arn"],
-            kind=kind,
-            account=account,
-            created=str(item.get("CreateDate", "")),
-            actions=ev.actions,
-            scoped={a: r for a, r in ev.scoped.items() if a in ev.actions and a not in ev.everywhere},
-            conditional=ev.actions - ev.unconditional,
-            kept=ev.kept & ev.actions,
-            notes=sorted(set(notes + ev.notes)),
-        )
-        boundary = (item.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
-        if boundary:
-            grants.boundary = boundary
-            if boundary in managed:
-                limit = _evaluate([("boundary", managed[boundary])], cat, keep_marker)
-                grants.actions &= limit.actions
-                grants.scoped = {a: r for a, r in grants.scoped.items() if a in grants.actions}
-                grants.conditional &= grants.actions
-                grants.kept &= grants.actions
-            else:
-                grants.notes.append(f"permissions boundary {boundary} is not in the snapshot; not applied")
-        out.append(grants)
-    return out
+    return users + [_Entity("role", r, r.get("RolePolicyList", []), []) for r in snapshot.get("RoleDetailList", [])]
+
+
+def _documents(entity: _Entity, acct: _Account) -> tuple[list[tuple[str, PolicyDocument | None]], list[str]]:
+    documents: list[tuple[str, PolicyDocument | None]] = [
+        (f"inline {p['PolicyName']}", p.get("PolicyDocument")) for p in entity.inline
+    ]
+    notes: list[str] = []
+    attached: list[AttachedPolicy] = list(entity.item.get("AttachedManagedPolicies", []))
+    for group_name in entity.groups:
+        group = acct.groups.get(group_name, GroupDetail())
+        documents += [
+            (f"group {group_name} inline {p['PolicyName']}", p.get("PolicyDocument"))
+            for p in group.get("GroupPolicyList", [])
+        ]
+        attached += group.get("AttachedManagedPolicies", [])
+    for policy in attached:
+        arn = policy["PolicyArn"]
+        if arn in acct.managed:
+            documents.append((policy.get("PolicyName", arn), acct.managed[arn]))
+        else:
+            notes.append(f"managed policy {arn} is not in the snapshot; its permissions are unknown")
+    return documents, notes
+
+
+def _grants(entity: _Entity, acct: _Account) -> Grants:
+    documents, notes = _documents(entity, acct)
+    item = entity.item
+    ev = _evaluate(documents, acct.cat, acct.keep_marker)
+    grants = Grants(
+        principal=item["Arn"],
+        kind=entity.kind,
+        account=acct.account,
+        created=str(item.get("CreateDate", "")),
+        actions=ev.actions,
+        scoped={a: r for a, r in ev.scoped.items() if a in ev.actions and a not in ev.everywhere},
+        conditional=ev.actions - ev.unconditional,
+        kept=ev.kept & ev.actions,
+        notes=sorted(set(notes + ev.notes)),
+    )
+    boundary = (item.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+    if boundary:
+        grants.boundary = boundary
+        if boundary in acct.managed:
+            limit = _evaluate([("boundary", acct.managed[boundary])], acct.cat, acct.keep_marker)
+            grants.actions &= limit.actions
+            grants.scoped = {a: r for a, r in grants.scoped.items() if a in grants.actions}
+            grants.conditional &= grants.actions
+            grants.kept &= grants.actions
+        else:
+            grants.notes.append(f"permissions boundary {boundary} is not in the snapshot; not applied")
+    return grants
+
+
+def resolve(
+    snapshot: AuthorizationDetails, account: str, cat: Catalog, keep_marker: str, only: str | None = None
+) -> list[Grants]:
+    """Every user's and role's grants (users first), or only those whose ARN is `only`, in any case."""
+    acct = _Account(
+        account,
+        _default_versions(snapshot),
+        {g["GroupName"]: g for g in snapshot.get("GroupDetailList", [])},
+        cat,
+        keep_marker,
+    )
+    wanted = None if only is None else only.lower()
+    return [_grants(e, acct) for e in _entities(snapshot) if wanted is None or e.item["Arn"].lower() == wanted]

@@ -1,0 +1,105 @@
+"""The IAM documents accessfit reads: GetAccountAuthorizationDetails, merged over its pages, and the policy
+documents inside it. Only the keys accessfit reads or keeps are listed; IAM may send more, and they are kept.
+
+Fields AWS may leave out are optional (`total=False`), and readers still check shapes: a snapshot is outside data.
+`CreateDate` is a datetime from botocore and its `str()` once stored in the index.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypedDict
+
+StringOrList = str | list[str]
+
+
+class Statement(TypedDict, total=False):
+    Sid: str
+    Effect: str  # Allow | Deny
+    Action: StringOrList
+    NotAction: StringOrList
+    Resource: StringOrList
+    NotResource: StringOrList
+    Condition: dict[str, dict[str, Any]]  # operator -> key -> a value or a list of them
+
+
+class PolicyDocument(TypedDict, total=False):
+    Version: str
+    Id: str
+    Statement: Statement | list[Statement]
+
+
+class InlinePolicy(TypedDict, total=False):
+    PolicyName: str
+    PolicyDocument: PolicyDocument
+
+
+class AttachedPolicy(TypedDict, total=False):
+    PolicyName: str
+    PolicyArn: str
+
+
+class PermissionsBoundary(TypedDict, total=False):
+    PermissionsBoundaryType: str
+    PermissionsBoundaryArn: str
+
+
+class UserDetail(TypedDict, total=False):
+    Path: str
+    UserName: str
+    UserId: str
+    Arn: str
+    CreateDate: datetime | str
+    UserPolicyList: list[InlinePolicy]
+    GroupList: list[str]
+    AttachedManagedPolicies: list[AttachedPolicy]
+    PermissionsBoundary: PermissionsBoundary
+
+
+class GroupDetail(TypedDict, total=False):
+    Path: str
+    GroupName: str
+    GroupId: str
+    Arn: str
+    CreateDate: datetime | str
+    GroupPolicyList: list[InlinePolicy]
+    AttachedManagedPolicies: list[AttachedPolicy]
+
+
+class RoleDetail(TypedDict, total=False):
+    Path: str
+    RoleName: str
+    RoleId: str
+    Arn: str
+    CreateDate: datetime | str
+    AssumeRolePolicyDocument: PolicyDocument
+    RolePolicyList: list[InlinePolicy]
+    AttachedManagedPolicies: list[AttachedPolicy]
+    PermissionsBoundary: PermissionsBoundary
+
+
+class ManagedPolicyVersion(TypedDict, total=False):
+    Document: PolicyDocument
+    VersionId: str
+    IsDefaultVersion: bool
+    CreateDate: datetime | str
+
+
+class ManagedPolicyDetail(TypedDict, total=False):
+    PolicyName: str
+    PolicyId: str
+    Arn: str
+    Path: str
+    DefaultVersionId: str
+    CreateDate: datetime | str
+    UpdateDate: datetime | str
+    PolicyVersionList: list[ManagedPolicyVersion]
+
+
+class AuthorizationDetails(TypedDict):
+    """Every page of GetAccountAuthorizationDetails, merged: what the index stores per account."""
+
+    UserDetailList: list[UserDetail]
+    GroupDetailList: list[GroupDetail]
+    RoleDetailList: list[RoleDetail]
+    Policies: list[ManagedPolicyDetail]

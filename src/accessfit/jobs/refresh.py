@@ -1,0 +1,48 @@
+"""Refresh the IAM authorization snapshots: fetch each account's authorization details and store them in the
+index, where drift reads them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from accessfit.errors import AccessfitError
+from accessfit.granted.fetch import fetch
+from accessfit.index import UsageIndex
+
+log = structlog.get_logger(__name__)
+
+IamTarget = tuple[str, Callable[[], tuple[Any, str]]]  # (label, factory of (boto3 IAM client, account))
+
+
+@dataclass
+class RefreshReport:
+    accounts: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def refresh(index: UsageIndex, targets: list[IamTarget], now: datetime) -> RefreshReport:
+    """Fetch each account's authorization details. One account's error is reported and does not stop the others."""
+    report = RefreshReport()
+    for label, make_client in targets:
+        try:
+            client, account = make_client()
+            snapshot = fetch(client, account)
+        except AccessfitError as exc:
+            report.errors.append(str(exc))
+            log.error("granted.refresh_failed", target=label, error=str(exc))  # noqa: TRY400 - expected, no trace
+            continue
+        index.save_snapshot(account, json.dumps(snapshot, default=str), now)
+        report.accounts.append(account)
+        log.info(
+            "granted.refreshed",
+            account=account,
+            users=len(snapshot["UserDetailList"]),
+            roles=len(snapshot["RoleDetailList"]),
+        )
+    return report
