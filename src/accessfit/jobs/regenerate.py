@@ -4,17 +4,17 @@ changed, and write the policy files. The same function serves `accessfit generat
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import structlog
 
 from accessfit import __version__
 from accessfit.errors import NotFoundError, PolicyError
 from accessfit.exporters.files import git_commit, write_policy
-from accessfit.iam.catalog import catalog
+from accessfit.iam.catalog import Catalog, catalog
 from accessfit.index import UsageIndex
 from accessfit.model import Principal, Window
 from accessfit.policy import Limits, PolicySet, build
@@ -23,31 +23,30 @@ from accessfit.policy.generate import compact
 log = structlog.get_logger(__name__)
 
 
+class Invalid(TypedDict):
+    """A principal whose policy failed validation: never stored or written."""
+
+    principal: str
+    problems: list[str]
+
+
 @dataclass
 class GenerateReport:
     checked: int = 0
     new_versions: int = 0
     unchanged: int = 0
-    invalid: list[dict[str, Any]] = field(default_factory=list)
+    invalid: list[Invalid] = field(default_factory=list)
     written: int = 0
     committed: bool = False
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "checked": self.checked,
-            "new_versions": self.new_versions,
-            "unchanged": self.unchanged,
-            "invalid": self.invalid,
-            "written": self.written,
-            "committed": self.committed,
-            "seconds": round(self.seconds, 3),
-        }
+        return {**asdict(self), "seconds": round(self.seconds, 3)}
 
 
-def generator_id(mode: str) -> str:
+def generator_id(mode: str, cat: Catalog) -> str:
     """What produced a version: a different accessfit, IAM catalog or mode regenerates every principal."""
-    return f"accessfit {__version__}; iam catalog {catalog().data_version}; mode {mode}"
+    return f"accessfit {__version__}; iam catalog {cat.data_version}; mode {mode}"
 
 
 def policy_for(index: UsageIndex, arn: str, window: Window, limits: Limits) -> tuple[Principal, PolicySet]:
@@ -56,7 +55,7 @@ def policy_for(index: UsageIndex, arn: str, window: Window, limits: Limits) -> t
         raise NotFoundError(f"no principal {arn} in the index")
     principal = Principal(row["arn"], row["kind"], row["account"])
     calls = index.usage_of(row["id"], window.first_day, window.last_day)
-    return principal, build(principal, calls, limits)
+    return principal, build(principal, calls, limits, catalog())
 
 
 def policy_file(
@@ -89,7 +88,8 @@ def regenerate(
 ) -> GenerateReport:
     started = time.monotonic()
     report = GenerateReport()
-    generator = generator_id(limits.mode)
+    cat = catalog()
+    generator = generator_id(limits.mode, cat)
     window = Window.ending(now, window_days)
     due = index.all_principals() if everyone else index.principals_due(generator)
     for start in range(0, len(due), _CHUNK):
@@ -98,10 +98,10 @@ def regenerate(
             report.checked += 1
             principal = Principal(row["arn"], row["kind"], row["account"])
             calls = index.usage_of(row["id"], window.first_day, window.last_day)
-            ps = build(principal, calls, limits)
+            ps = build(principal, calls, limits, cat)
             if ps.problems:
                 # Never stored or written; logged and reported so a person sees it.
-                report.invalid.append({"principal": principal.arn, "problems": ps.problems})
+                report.invalid.append(Invalid(principal=principal.arn, problems=ps.problems))
                 log.error("policy.invalid", principal=principal.arn, problems=ps.problems)
                 continue
             built.append((row["id"], principal, ps))
