@@ -324,3 +324,13 @@ def test_failed_objects_keep_their_reasons_in_the_report_and_the_ledger(tmp_path
         (gone, "failed", f"unreadable: {gone} disappeared before it was read"),
         (empty, "failed", "empty: the object has no bytes"),
     ]
+
+
+def test_a_trail_copied_below_a_day_folder_is_not_read_as_this_partition(tmp_path: Path) -> None:
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    key = write_log(root, T, [rec()])
+    write_log(root, T, [rec(), rec()], account=A2, prefix=key.rsplit("/", 1)[0] + "/copy/")
+    rep = run(root, db)
+    assert (rep.partitions, rep.objects_done, rep.events_ingested) == (1, 1, 1)
+    assert rep.keys_skipped == {"unrecognized_key": 1}
+    assert [k for k, *_ in snapshot(db)["objects"]] == [key]

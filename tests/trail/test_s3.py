@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -215,3 +216,26 @@ def test_an_object_over_the_size_limit_is_failed_without_being_read(s3: Any, tra
     rep = poll(s3, db, opts=replace(OPTS, max_object_bytes=2048))
     assert [(f["key"], f["reason"]) for f in rep.failures] == [(big, "too_large")]
     assert rep.events_ingested == 1 and rep.bytes_read < 2048
+
+
+def test_an_object_over_the_limit_is_refused_with_a_reason_and_its_body_closed() -> None:
+    from botocore.response import StreamingBody
+
+    from accessfit.errors import SourceLimitError
+
+    class Body(StreamingBody):
+        closed_early = False
+
+        def close(self) -> None:
+            Body.closed_early = True
+            super().close()
+
+    client, stub = _stubbed()
+    stub.add_response(
+        "get_object", {"ContentLength": 100, "Body": Body(io.BytesIO(b"x" * 100), 100)}, {"Bucket": "b", "Key": "k"}
+    )
+    source = S3Source(client, "s3://b")
+    with stub, pytest.raises(SourceLimitError) as exc:
+        source.read("k", 99)
+    assert (exc.value.reason, exc.value.detail, exc.value.key) == ("too_large", "100 bytes, limit 99", "k")
+    assert Body.closed_early and source.stats.bytes_read == 0
