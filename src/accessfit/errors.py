@@ -71,6 +71,10 @@ class GitError(ExportError):
         self.directory = directory
 
 
+class ListenError(AccessfitError):
+    """The daemon's HTTP address cannot be bound (in use, not permitted)."""
+
+
 class NotFoundError(AccessfitError):
     """Something asked for by name (a principal, a policy version) is not in the index."""
 

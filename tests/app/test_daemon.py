@@ -13,14 +13,22 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
+from accessfit.app.daemon import Daemon, Plan
 from accessfit.demo import TrailSpec, generate
-from helpers import snapshot
+from accessfit.errors import AccessfitError, ListenError
+from accessfit.index import UsageIndex
+from accessfit.jobs.ingest import IngestOptions
+from accessfit.policy import Limits
+from accessfit.trail.local import LocalSource
+from helpers import NOW, rec, role_uid, snapshot, write_log
 from processes import ingest_process, objects_in
 from tools import require
 
@@ -226,12 +234,16 @@ def test_the_live_demo_regenerates_policies_as_new_permissions_appear(tmp_path: 
     try:
 
         def regenerated_twice() -> bool:
+            """A principal has a second policy version in the index, and the counter has seen every version."""
             try:
                 status, text = get(f"http://127.0.0.1:{port}/metrics")
-            except OSError:
+                with UsageIndex(demo / "index.sqlite3", writer=False) as index:
+                    versions = [len(index.versions(row["id"])) for row in index.all_principals()]
+            except (OSError, AccessfitError):
                 return False  # still generating the demo trail
             line = next((x for x in text.splitlines() if x.startswith("accessfit_policies_regenerated_total")), "")
-            return status == 200 and bool(line) and float(line.split()[-1]) > 21  # 21 principals at start
+            counted = float(line.split()[-1]) if status == 200 and line else 0.0
+            return max(versions, default=0) > 1 and counted >= sum(versions)
 
         wait_for(regenerated_twice, timeout=60)
     finally:
@@ -239,3 +251,114 @@ def test_the_live_demo_regenerates_policies_as_new_permissions_appear(tmp_path: 
         assert proc.wait(timeout=20) == 0
     assert any((demo / "policies").rglob("orders-api.json"))
     assert len(list((demo / "trail").rglob("*.json.gz"))) > 100  # the feeder kept adding log files
+
+
+# -- in process, on an injected clock --------------------------------------------------------------------------
+
+
+def log_file(root: Path, roles: range, delivered: datetime) -> None:
+    write_log(
+        root, delivered, [rec(uid=role_uid(name=f"r{n}")) for n in roles], tail=f"f{delivered:%H%M}".ljust(16, "x")
+    )
+
+
+def plan(tmp_path: Path, *, policy_git: bool = False) -> Plan:
+    return Plan(
+        source=lambda: LocalSource(str(tmp_path / "trail")),
+        database=tmp_path / "i.sqlite3",
+        ingest=IngestOptions(window_days=7, fetch_workers=1),
+        limits=Limits(),
+        window_days=7,
+        grace_days=0,
+        keep_marker="AccessfitKeep",
+        policy_dir=tmp_path / "policies",
+        policy_git=policy_git,
+        listen=("127.0.0.1", 0),
+        poll_every=timedelta(seconds=2),
+        granted_every=timedelta(hours=1),
+        prune_every=timedelta(days=1),
+    )
+
+
+def policy_files(out: Path) -> list[Path]:
+    return sorted(p for p in out.rglob("*.json") if not p.name.endswith(".why.json") and ".git" not in p.parts)
+
+
+def test_a_git_failure_fails_the_export_not_the_poll_nor_readiness(tmp_path: Path) -> None:
+    require("git")
+    log_file(tmp_path / "trail", range(3), NOW - timedelta(minutes=30))
+    out = tmp_path / "policies"
+    subprocess.run(["git", "init", "-q", str(out)], check=True)
+    (out / ".git" / "index.lock").write_text("")  # a real repository that git cannot write: a stale lock
+    now = [NOW]
+    daemon = Daemon(plan(tmp_path, policy_git=True), clock=lambda: now[0])
+    value = daemon.registry.get_sample_value
+    try:
+        daemon.server.start()
+        with capture_logs() as logs:
+            daemon.poll()
+        failed = [e for e in logs if e["event"] == "export.failed"]
+        assert len(failed) == 1 and "index.lock" in failed[0]["error"]
+        assert get(f"http://127.0.0.1:{daemon.server.port}/readyz")[0] == 200
+        assert value("accessfit_job_failures_total", {"job": "export"}) == 1
+        assert value("accessfit_poll_failures_total") == 0
+        assert value("accessfit_policies_regenerated_total") == 3 and len(policy_files(out)) == 3
+        # Once git works again, the next regeneration commits what the failed one left uncommitted.
+        (out / ".git" / "index.lock").unlink()
+        log_file(tmp_path / "trail", range(3, 4), NOW - timedelta(minutes=20))
+        now[0] = NOW + timedelta(minutes=1)
+        daemon.poll()
+        assert value("accessfit_job_failures_total", {"job": "export"}) == 1
+        tracked = subprocess.run(["git", "-C", str(out), "ls-files"], capture_output=True, text=True, check=True)
+        assert len([f for f in tracked.stdout.splitlines() if not f.endswith(".why.json")]) == 4
+    finally:
+        daemon.close()
+
+
+def test_readiness_and_poll_times_follow_the_injected_clock(tmp_path: Path) -> None:
+    log_file(tmp_path / "trail", range(2), NOW - timedelta(minutes=30))
+    now = [NOW]
+    daemon = Daemon(plan(tmp_path), clock=lambda: now[0])
+    value = daemon.registry.get_sample_value
+    try:
+        assert not daemon.ready()
+        daemon.poll()
+        assert daemon.ready()
+        assert value("accessfit_last_successful_poll_timestamp_seconds") == NOW.timestamp()
+        assert value("accessfit_last_poll_attempt_timestamp_seconds") == NOW.timestamp()
+        now[0] = NOW + timedelta(seconds=61)  # more than three intervals, and more than a minute, without a poll
+        assert not daemon.ready()
+    finally:
+        daemon.close()
+
+
+def test_the_state_metrics_change_at_a_poll_not_at_a_scrape(tmp_path: Path) -> None:
+    trail = tmp_path / "trail"
+    log_file(trail, range(2), NOW - timedelta(minutes=30))
+    now = [NOW]
+    daemon = Daemon(plan(tmp_path), clock=lambda: now[0])
+    value = daemon.registry.get_sample_value
+    try:
+        assert value("accessfit_index_up") == 1 and value("accessfit_principals") == 0
+        daemon.poll()
+        assert value("accessfit_principals") == daemon.index.totals()["principals"] == 2
+        log_file(trail, range(2, 5), NOW - timedelta(minutes=20))
+        now[0] = NOW + timedelta(minutes=1)
+        assert value("accessfit_principals") == 2  # scraped again, nothing read
+        daemon.poll()
+        assert value("accessfit_principals") == 5
+        assert value("accessfit_index_read_timestamp_seconds") == now[0].timestamp()
+    finally:
+        daemon.close()
+
+
+def test_a_port_in_use_is_a_listen_error_and_closes_the_index(tmp_path: Path) -> None:
+    (tmp_path / "trail").mkdir()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ListenError, match=f"cannot listen on 127.0.0.1:{port}: Address already in use"):
+            Daemon(replace(plan(tmp_path), listen=("127.0.0.1", port)))
+    with UsageIndex(tmp_path / "i.sqlite3") as again:  # the writer's lock was released
+        assert again.totals()["principals"] == 0

@@ -1,23 +1,21 @@
-"""`accessfit run`: the long-running service.
+"""`accessfit run`: the long-running service, its scheduler and its jobs.
 
 APScheduler 3 runs the jobs (poll, then policy regeneration when usage changed; granted refresh; prune) with
 coalescing, one instance each and a misfire grace as long as the interval. All state lives in the SQLite index
-(cursors, ledger, versions), so the scheduler keeps no job store. An HTTP server on 127.0.0.1 serves /metrics,
-/healthz and /readyz. Under systemd (Type=notify) it sends READY, WATCHDOG from a health-gated loop, and STOPPING.
-SIGTERM and SIGINT finish the object in hand, commit, stop the scheduler and exit 0.
+(cursors, ledger, versions), so the scheduler keeps no job store. After each job the state the metrics export is
+read from the index once (`jobs.observe`); scrapes only present it. The HTTP server is `app.http`, the systemd
+protocol `app.systemd`. SIGTERM and SIGINT finish the object in hand, commit, stop the scheduler and exit 0.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +23,20 @@ import structlog
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, disable_created_metrics, generate_latest
+from prometheus_client import CollectorRegistry, disable_created_metrics
 
 from accessfit import __version__
-from accessfit.drift import Drift
-from accessfit.errors import AccessfitError
-from accessfit.exporters.metrics import IndexCollector, Telemetry
+from accessfit.app.http import Server
+from accessfit.app.systemd import sd_notify, watchdog_seconds
+from accessfit.errors import AccessfitError, ExportError
+from accessfit.exporters.git import commit_policies
+from accessfit.exporters.metrics import StateCollector, Telemetry
+from accessfit.exporters.state import DriftState, Observation
 from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
 from accessfit.jobs.drift import drift_all
 from accessfit.jobs.ingest import IngestOptions, discover, ingest
+from accessfit.jobs.observe import drift_state, observe
 from accessfit.jobs.refresh import refresh
 from accessfit.jobs.regenerate import regenerate
 from accessfit.jobs.upkeep import upkeep
@@ -50,28 +52,8 @@ DISCOVERY_TTL = 3600.0  # seconds between listings of the trail's accounts and r
 DRIFT_EVERY = 900.0
 
 
-def sd_notify(*lines: str) -> bool:
-    """Send a notification to systemd; False when not running under it (no NOTIFY_SOCKET)."""
-    address = os.environ.get("NOTIFY_SOCKET")
-    if not address:
-        return False
-    if address.startswith("@"):
-        address = "\0" + address[1:]  # abstract namespace
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
-            sock.connect(address)
-            sock.sendall("\n".join(lines).encode())
-    except OSError:
-        return False
-    return True
-
-
-def watchdog_seconds() -> float | None:
-    """How often to ping the watchdog (half of WatchdogSec), or None when it is off."""
-    usec, pid = os.environ.get("WATCHDOG_USEC"), os.environ.get("WATCHDOG_PID")
-    if not usec or (pid and int(pid) != os.getpid()):
-        return None
-    return int(usec) / 1e6 / 2
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -99,37 +81,32 @@ class Plan:
 
 
 class Daemon:
-    def __init__(self, plan: Plan) -> None:
+    """The jobs over one open index. `clock` is the only source of wall time (tests pass their own)."""
+
+    def __init__(self, plan: Plan, clock: Callable[[], datetime] = wall_clock) -> None:
         self.plan = plan
+        self.clock = clock
         self.stop = threading.Event()
         self.lock = threading.Lock()  # one writer on the index at a time
         disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series double every counter
         self.registry = CollectorRegistry()
         self.telemetry = Telemetry(self.registry)
-        self.last_drift: list[Drift] = []
         self.last_success: float | None = None
         self.heartbeat = time.monotonic()
+        self.signalled = 0
         self._discovered: tuple[float, list[Partition]] | None = None
         self._drift_at = float("-inf")
         self.index = UsageIndex(plan.database)
-        self.source = plan.source()
-        host, port = plan.listen
         try:
-            self.server = self._http()
-        except OSError as exc:
+            self.source = plan.source()
+            self.server = Server(plan.listen, self.registry, self.ready)
+        except BaseException:
             self.index.close()
-            raise AccessfitError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+            raise
+        self.observed = observe(self.index, clock(), plan.window_days, Observation())
         build = {"version": __version__, "iam_data": catalog().data_date}
         self.registry.register(
-            IndexCollector(
-                lambda: UsageIndex(plan.database, writer=False),
-                plan.window_days,
-                build,
-                lambda: self.last_drift,
-                plan.per_principal_metrics,
-                plan.principal_cap,
-                clock=lambda: datetime.now(UTC),
-            )
+            StateCollector(lambda: self.observed, build, plan.per_principal_metrics, plan.principal_cap)
         )
 
     # -- jobs --------------------------------------------------------------------------------------------------
@@ -140,12 +117,13 @@ class Daemon:
     def poll(self) -> None:
         t = self.telemetry
         t.poll_runs.inc()
-        t.last_attempt.set_to_current_time()
+        t.last_attempt.set(self.clock().timestamp())
         self._beat()
         started = time.monotonic()
         with self.lock:
+            now = self.clock()
+            drift: DriftState | None = None
             try:
-                now = datetime.now(UTC)
                 report = ingest(
                     self.source, self.index, self.plan.ingest, now, self.stop, self._beat, self._partitions()
                 )
@@ -154,25 +132,32 @@ class Daemon:
                     log.warning("poll.retry", objects=report.objects_retry)
                 changed = bool(report.events_ingested or report.pruned)
                 if changed and not self.stop.is_set():
-                    gen = regenerate(
-                        self.index,
-                        self.plan.limits,
-                        now,
-                        self.plan.window_days,
-                        self.plan.policy_dir,
-                        self.plan.policy_git,
-                    )
-                    t.policies.inc(gen.new_versions)
+                    self._regenerate(now)
                     if time.monotonic() - self._drift_at > DRIFT_EVERY:
-                        self._drift(now)
+                        drift = self._drift(now)
             except AccessfitError as exc:
                 t.poll_failures.inc()
                 log.error("poll.failed", error=str(exc))  # noqa: TRY400 - an expected failure, no traceback
                 return
             finally:
                 t.poll_duration.observe(time.monotonic() - started)
-        self.last_success = time.time()
+                self._observe(now, drift)
+        self.last_success = self.clock().timestamp()
         t.last_success.set(self.last_success)
+
+    def _regenerate(self, now: datetime) -> None:
+        """Policies for the principals whose usage changed, then their git commit. Writing them out is the export
+        step: its failure is logged and counted (job="export") and does not fail the poll, whose ingest is done."""
+        plan = self.plan
+        try:
+            gen = regenerate(self.index, plan.limits, now, plan.window_days, plan.policy_dir)
+            self.telemetry.policies.inc(gen.new_versions)
+            out = plan.policy_dir
+            if out is not None and plan.policy_git and gen.written and commit_policies(out, gen.written):
+                log.info("export.committed", directory=str(out), written=gen.written)
+        except ExportError as exc:
+            self.telemetry.job_failures.labels(job="export").inc()
+            log.error("export.failed", error=str(exc))  # noqa: TRY400 - an expected failure, no traceback
 
     def _partitions(self) -> list[Partition]:
         """Accounts and regions, listed again when older than DISCOVERY_TTL: new ones appear within the hour."""
@@ -185,32 +170,44 @@ class Daemon:
         if not self.plan.granted_targets:
             return
         with self.lock:
-            now = datetime.now(UTC)
-            report = refresh(self.index, self.plan.granted_targets, now)
-            self.telemetry.granted_failures.inc(len(report.errors))
-            self._drift(now)
+            now = self.clock()
+            drift = None
+            try:
+                report = refresh(self.index, self.plan.granted_targets, now)
+                self.telemetry.granted_failures.inc(len(report.errors))
+                drift = self._drift(now)
+            finally:
+                self._observe(now, drift)
 
     def prune(self) -> None:
         with self.lock:
-            kept = upkeep(self.index, datetime.now(UTC), self.plan.window_days, self.plan.ingest.resource_cap)
-            log.info("prune.done", collapsed_groups=kept.collapsed_groups, **kept.pruned)
+            now = self.clock()
+            try:
+                kept = upkeep(self.index, now, self.plan.window_days, self.plan.ingest.resource_cap)
+                log.info("prune.done", collapsed_groups=kept.collapsed_groups, **kept.pruned)
+            finally:
+                self._observe(now, None)
 
     def feed(self) -> None:
         if self.plan.feeder is not None:
-            self.plan.feeder(datetime.now(UTC))
+            self.plan.feeder(self.clock())
 
-    def _drift(self, now: datetime) -> None:
+    def _drift(self, now: datetime) -> DriftState | None:
+        """The drift aggregates, or None (keep the last ones) when no account has authorization details."""
         self._drift_at = time.monotonic()
-        if self.index.snapshots():
-            self.last_drift = drift_all(
-                self.index, now, self.plan.window_days, self.plan.grace_days, self.plan.keep_marker
-            )
+        if not self.index.has_snapshots():
+            return None
+        plan = self.plan
+        return drift_state(drift_all(self.index, now, plan.window_days, plan.grace_days, plan.keep_marker))
+
+    def _observe(self, now: datetime, drift: DriftState | None) -> None:
+        self.observed = observe(self.index, now, self.plan.window_days, self.observed, drift)
 
     # -- health ------------------------------------------------------------------------------------------------
 
     def ready(self) -> bool:
         limit = max(3 * self.plan.poll_every.total_seconds(), 60.0)
-        return self.last_success is not None and time.time() - self.last_success < limit
+        return self.last_success is not None and self.clock().timestamp() - self.last_success < limit
 
     def healthy(self) -> bool:
         """Alive and making progress: a poll started or advanced recently, and the index answers."""
@@ -226,53 +223,19 @@ class Daemon:
 
     # -- running -------------------------------------------------------------------------------------------------
 
-    def _http(self) -> ThreadingHTTPServer:
-        daemon = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                path = self.path.split("?", 1)[0]
-                if path == "/metrics":
-                    body, status, kind = generate_latest(daemon.registry), 200, CONTENT_TYPE_LATEST
-                elif path == "/healthz":
-                    body, status, kind = b"ok\n", 200, "text/plain"
-                elif path == "/readyz":
-                    ok = daemon.ready()
-                    body = b"ready\n" if ok else b"no successful poll recently\n"
-                    status, kind = (200 if ok else 503), "text/plain"
-                else:
-                    body, status, kind = b"not found\n", 404, "text/plain"
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass  # scrapes every few seconds would flood the journal
-
-        host, port = self.plan.listen
-        return ThreadingHTTPServer((host, port), Handler)
-
     def _on_error(self, event: JobExecutionEvent) -> None:
         self.telemetry.job_failures.labels(job=event.job_id).inc()
         log.error("job.failed", job=event.job_id, error=repr(event.exception))
 
     def _on_signal(self, signum: int, _frame: Any) -> None:
         # Only a flag: Event.set() takes a lock that the interrupted main thread may hold inside Event.wait(),
-        # and would deadlock. The main loop sees the flag within half a second and sets the event itself.
+        # and would deadlock. The main loop sees the flag within a fifth of a second and sets the event itself.
         self.signalled = signum
 
-    def run(self) -> int:
-        self.signalled = 0
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, self._on_signal)
-        server = self.server
-        serving = threading.Thread(target=server.serve_forever, name="http", daemon=True)
-        serving.start()
+    def _scheduler(self) -> BackgroundScheduler:
         scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(3)}, timezone=UTC)
         scheduler.add_listener(self._on_error, EVENT_JOB_ERROR)
-        now = datetime.now(UTC)
+        now = self.clock()
         jobs: list[tuple[str, Callable[[], None], timedelta, datetime]] = [
             ("poll", self.poll, self.plan.poll_every, now),
             ("granted", self.granted, self.plan.granted_every, now),
@@ -293,11 +256,18 @@ class Daemon:
                 misfire_grace_time=seconds,
                 replace_existing=True,
             )
+        return scheduler
+
+    def run(self) -> int:
+        self.signalled = 0
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._on_signal)
+        self.server.start()
+        scheduler = self._scheduler()
         scheduler.start()
-        port = server.server_address[1]
         log.info(
             "daemon.started",
-            listen=f"{self.plan.listen[0]}:{port}",
+            listen=f"{self.plan.listen[0]}:{self.server.port}",
             source=self.source.url,
             database=str(self.plan.database),
         )
@@ -314,8 +284,10 @@ class Daemon:
         log.info("daemon.stopping", signal=signal.Signals(self.signalled).name)
         sd_notify("STOPPING=1")
         scheduler.shutdown(wait=True)  # the poll in hand sees `stop`, commits its batch and returns
-        server.shutdown()
-        server.server_close()
-        self.index.close()
+        self.close()
         log.info("daemon.stopped")
         return 0
+
+    def close(self) -> None:
+        self.server.close()
+        self.index.close()

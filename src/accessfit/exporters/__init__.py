@@ -1,1 +1,1 @@
-"""Where results go: policy files (and optionally a git repository of them)."""
+"""Where results go: policy files, their git history, and Prometheus metrics."""

@@ -1,39 +1,44 @@
-"""Prometheus metrics. Counters of what this process did, and a collector that reads state from the index at
-scrape time (and the last drift computed by the daemon), so a restart loses no state metric.
+"""Prometheus metrics. Counters of what this process did, and a collector that exports the latest `Observation`
+(computed after each poll by `jobs.observe`): a scrape reads no index and maps no call, so it costs microseconds.
 
 Names follow Prometheus conventions: `accessfit_` prefix, base units, `_total` on counters, timestamps rather than
 ages. Per-principal series exist only when enabled, capped, worst first, with a gauge for how many were left out.
+Each family is built on its own: one that fails is logged and left out, and the others are still exported.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
+import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from accessfit.drift import Coverage, Drift, shortfall
-from accessfit.iam.mapping import UNMAPPED, map_call
-from accessfit.index import UsageIndex
+from accessfit.exporters.state import DORMANT_DAYS, DRIFT_KINDS, Observation
 
-DORMANT_DAYS = 30  # a permission unused this long and then used again is worth a look
-
-DRIFT_METRICS = {
-    "granted": "accessfit_granted_actions",
-    "used": "accessfit_used_actions",
-    "unused": "accessfit_unused_actions",
-    "unknown": "accessfit_unknown_actions",
-    "unobservable": "accessfit_unobservable_actions",
-    "denied": "accessfit_denied_actions",
-}
+log = structlog.get_logger(__name__)
 
 
-def _epoch(iso: str) -> float:
-    return datetime.strptime(iso[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp()
+class IngestCounts(Protocol):
+    """What the counters take from one ingest pass (jobs.ingest.IngestReport)."""
+
+    @property
+    def objects_done(self) -> int: ...
+    @property
+    def failures(self) -> Sequence[Mapping[str, str]]: ...
+    @property
+    def objects_retry(self) -> int: ...
+    @property
+    def keys_skipped(self) -> Mapping[str, int]: ...
+    @property
+    def events_ingested(self) -> int: ...
+    @property
+    def events_skipped(self) -> Mapping[str, int]: ...
+    @property
+    def bytes_read(self) -> int: ...
 
 
 class Telemetry:
@@ -78,7 +83,7 @@ class Telemetry:
             registry=r,
         )
 
-    def record_ingest(self, report: Any) -> None:
+    def record_ingest(self, report: IngestCounts) -> None:
         self.objects.inc(report.objects_done)
         for f in report.failures:
             self.objects_failed.labels(reason=f["reason"]).inc()
@@ -91,25 +96,46 @@ class Telemetry:
         self.bytes.inc(report.bytes_read)
 
 
-class IndexCollector(Collector):
-    """State read from the index when Prometheus scrapes."""
+Samples = Iterable[tuple[Sequence[str], float]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Gauge:
+    name: str
+    help: str
+    labels: tuple[str, ...]
+    samples: Callable[[], Samples]
+
+    def build(self) -> Metric:
+        """The family, checked here: prometheus_client would only fail on a bad value while writing the scrape."""
+        family = GaugeMetricFamily(self.name, self.help, labels=list(self.labels))
+        for values, value in self.samples():
+            if len(values) != len(self.labels) or not all(isinstance(v, str) for v in values):
+                raise TypeError(f"labels {values!r} do not fit {self.labels}")
+            family.add_metric(list(values), float(value))
+        return family
+
+
+def _one(value: Callable[[], float]) -> Callable[[], Samples]:
+    return lambda: [((), value())]
+
+
+def _per_account(values: Callable[[], Mapping[str, float]]) -> Callable[[], Samples]:
+    return lambda: [((account,), n) for account, n in sorted(values().items())]
+
+
+class StateCollector(Collector):
+    """Exports the latest observation handed over by `observed()`; never opens the index."""
 
     def __init__(
         self,
-        open_index: Callable[[], UsageIndex],
-        window_days: int,
-        build: dict[str, str],
-        drift: Callable[[], list[Drift]],
+        observed: Callable[[], Observation],
+        build: Mapping[str, str],
         per_principal: bool = False,
         principal_cap: int = 50,
-        *,
-        clock: Callable[[], datetime],
     ) -> None:
-        self.clock = clock
-        self.open_index = open_index
-        self.window_days = window_days
-        self.build = build
-        self.drift = drift
+        self.observed = observed
+        self.build = dict(build)
         self.per_principal = per_principal
         self.principal_cap = principal_cap
 
@@ -117,132 +143,132 @@ class IndexCollector(Collector):
         info = InfoMetricFamily("accessfit_build", "accessfit version and the date of its IAM data")
         info.add_metric([], self.build)
         yield info
-        started = time.monotonic()
-        up = GaugeMetricFamily("accessfit_index_up", "1 when the index could be read at this scrape")
-        try:
-            yield from self._state()
-            up.add_metric([], 1)
-        except Exception:
-            up.add_metric([], 0)
-        yield up
-        took = GaugeMetricFamily("accessfit_collector_duration_seconds", "Time to read the index for this scrape")
-        took.add_metric([], time.monotonic() - started)
-        yield took
+        obs = self.observed()
+        for gauge in self._gauges(obs):
+            try:
+                family = gauge.build()
+            except Exception as exc:  # one broken family must not take the scrape down
+                log.error("metrics.family_failed", family=gauge.name, error=repr(exc))  # noqa: TRY400 - no trace
+                continue
+            yield family
 
-    def _state(self) -> Iterator[Metric]:
-        now = self.clock()
-        first_day = (now - timedelta(days=self.window_days)).date()
-        index = self.open_index()
-        try:
-            totals = index.totals()
-            principals = GaugeMetricFamily("accessfit_principals", "Principals with usage in the index")
-            principals.add_metric([], totals["principals"])
-            yield principals
-            failed = GaugeMetricFamily("accessfit_failed_objects", "Log objects recorded as failed in the ledger")
-            failed.add_metric([], index.failed_objects())
-            yield failed
-            newest = GaugeMetricFamily(
+    def _gauges(self, obs: Observation) -> list[_Gauge]:
+        health = [
+            _Gauge(
+                "accessfit_index_up",
+                "1 when the last reading of the index (after each poll) succeeded",
+                (),
+                _one(lambda: int(obs.index_up)),
+            ),
+            _Gauge(
+                "accessfit_collector_duration_seconds",
+                "Time the last reading of the index took",
+                (),
+                _one(lambda: obs.read_seconds),
+            ),
+        ]
+        if obs.read_at is None:  # never read: no state to show, only that it is down
+            return health + self._drift(obs)
+        read_at = obs.read_at
+        s = obs.index
+        state = [
+            _Gauge(
+                "accessfit_index_read_timestamp_seconds",
+                "When the index was last read for the state metrics",
+                (),
+                _one(lambda: read_at),
+            ),
+            _Gauge("accessfit_principals", "Principals with usage in the index", (), _one(lambda: s.principals)),
+            _Gauge(
+                "accessfit_failed_objects",
+                "Log objects recorded as failed in the ledger",
+                (),
+                _one(lambda: s.failed_objects),
+            ),
+            _Gauge(
                 "accessfit_newest_event_timestamp_seconds",
                 "Time of the newest event ingested, per account",
-                labels=["account"],
-            )
-            for account, stamp in sorted(index.newest_events().items()):
-                newest.add_metric([account], _epoch(stamp))
-            yield newest
-            gaps = GaugeMetricFamily(
+                ("account",),
+                _per_account(lambda: s.newest_event),
+            ),
+            _Gauge(
                 "accessfit_coverage_gaps",
                 "Region-days of the window without coverage, per account",
-                labels=["account"],
-            )
-            for account in index.accounts():
-                cov = Coverage(
-                    index.regions(account),
-                    index.coverage(account, first_day.isoformat(), now.date().isoformat()),
-                    set(),
-                )
-                missing = shortfall(cov, first_day, (now - timedelta(days=1)).date()).region_days
-                gaps.add_metric([account], missing)
-            yield gaps
-            denied = GaugeMetricFamily(
-                "accessfit_denied_calls", "Denied calls in the window, per account", labels=["account"]
-            )
-            for account, n in sorted(index.denied_calls(first_day.isoformat()).items()):
-                denied.add_metric([account], n)
-            yield denied
-            unmapped_calls = unmapped_kinds = 0
-            for call in index.api_calls():
-                if map_call(call["event_source"], call["event_name"]).status == UNMAPPED:
-                    unmapped_kinds += 1
-                    unmapped_calls += int(call["calls"])
-            kinds = GaugeMetricFamily(
-                "accessfit_unmapped_api_calls", "Distinct API calls in the index that map to no known IAM action"
-            )
-            kinds.add_metric([], unmapped_kinds)
-            yield kinds
-            count = GaugeMetricFamily("accessfit_unmapped_calls", "Calls in the index that map to no known IAM action")
-            count.add_metric([], unmapped_calls)
-            yield count
-            resumed = GaugeMetricFamily(
+                ("account",),
+                _per_account(lambda: s.coverage_gaps),
+            ),
+            _Gauge(
+                "accessfit_denied_calls",
+                "Denied calls in the window, per account",
+                ("account",),
+                _per_account(lambda: s.denied_calls),
+            ),
+            _Gauge(
+                "accessfit_unmapped_api_calls",
+                "Distinct API calls in the index that map to no known IAM action",
+                (),
+                _one(lambda: s.unmapped_api_calls),
+            ),
+            _Gauge(
+                "accessfit_unmapped_calls",
+                "Calls in the index that map to no known IAM action",
+                (),
+                _one(lambda: s.unmapped_calls),
+            ),
+            _Gauge(
                 "accessfit_resumed_calls",
                 f"API calls a principal used in the last day after {DORMANT_DAYS} days without using them",
-                labels=["account"],
-            )
-            recent = (now - timedelta(days=1)).date().isoformat()
-            dormant = (now - timedelta(days=DORMANT_DAYS + 1)).date().isoformat()
-            for account, n in sorted(index.resumed_calls(recent, dormant).items()):
-                resumed.add_metric([account], n)
-            yield resumed
-            snaps = GaugeMetricFamily(
+                ("account",),
+                _per_account(lambda: s.resumed_calls),
+            ),
+            _Gauge(
                 "accessfit_granted_snapshot_timestamp_seconds",
                 "When the IAM authorization details were fetched, per account",
-                labels=["account"],
-            )
-            for snap in index.snapshots():
-                snaps.add_metric([snap["account"]], _epoch(snap["fetched_at"]))
-            yield snaps
-        finally:
-            index.close()
-        yield from self._drift()
+                ("account",),
+                _per_account(lambda: s.granted_snapshots),
+            ),
+        ]
+        return health + state + self._drift(obs)
 
-    def _drift(self) -> Iterator[Metric]:
-        results = self.drift()
-        names = ("granted", "used", "unused", "unknown", "unobservable", "denied")
-        families = {
-            n: GaugeMetricFamily(
-                f"accessfit_{n}_actions", f"Sum over the account's principals of their {n} actions", labels=["account"]
+    def _drift(self, obs: Observation) -> list[_Gauge]:
+        accounts = obs.drift.accounts
+
+        def kind_of(kind: str) -> Callable[[], Mapping[str, float]]:
+            return lambda: {a: getattr(v, kind) for a, v in accounts.items()}
+
+        gauges = [
+            _Gauge(
+                f"accessfit_{kind}_actions",
+                f"Sum over the account's principals of their {kind} actions",
+                ("account",),
+                _per_account(kind_of(kind)),
             )
-            for n in names
-        }
-        unknown_principals = GaugeMetricFamily(
-            "accessfit_principals_unknown_coverage",
-            "Principals whose unused permissions cannot be proven, per account",
-            labels=["account"],
+            for kind in DRIFT_KINDS
+        ]
+        gauges.append(
+            _Gauge(
+                "accessfit_principals_unknown_coverage",
+                "Principals whose unused permissions cannot be proven, per account",
+                ("account",),
+                _per_account(kind_of("unknown_principals")),
+            )
         )
-        by_account: dict[str, dict[str, int]] = {}
-        unknown: dict[str, int] = {}
-        for d in results:
-            acc = by_account.setdefault(d.account, dict.fromkeys(names, 0))
-            for n in names:
-                acc[n] += len(getattr(d, n))
-            unknown[d.account] = unknown.get(d.account, 0) + (d.status == "unknown")
-        for account in sorted(by_account):
-            for n in names:
-                families[n].add_metric([account], by_account[account][n])
-            unknown_principals.add_metric([account], unknown[account])
-        yield from families.values()
-        yield unknown_principals
         if self.per_principal:
-            worst = sorted(results, key=lambda d: (-len(d.unused), d.principal))
-            series = GaugeMetricFamily(
-                "accessfit_principal_unused_actions",
-                "Unused actions of a principal (the worst, capped)",
-                labels=["principal", "account"],
+            worst, cap = obs.drift.worst, self.principal_cap
+            gauges.append(
+                _Gauge(
+                    "accessfit_principal_unused_actions",
+                    "Unused actions of a principal (the worst, capped)",
+                    ("principal", "account"),
+                    lambda: [((p.principal, p.account), p.unused) for p in worst[:cap]],
+                )
             )
-            for d in worst[: self.principal_cap]:
-                series.add_metric([d.principal, d.account], len(d.unused))
-            yield series
-            omitted = GaugeMetricFamily(
-                "accessfit_principal_series_omitted", "Principals left out of the per-principal series by the cap"
+            gauges.append(
+                _Gauge(
+                    "accessfit_principal_series_omitted",
+                    "Principals left out of the per-principal series by the cap",
+                    (),
+                    _one(lambda: max(0, len(worst) - cap)),
+                )
             )
-            omitted.add_metric([], max(0, len(worst) - self.principal_cap))
-            yield omitted
+        return gauges

@@ -13,7 +13,8 @@ import structlog
 
 from accessfit import __version__
 from accessfit.errors import NotFoundError, PolicyError
-from accessfit.exporters.files import git_commit, write_policy
+from accessfit.exporters.files import write_policy
+from accessfit.exporters.git import commit_policies
 from accessfit.iam.catalog import Catalog, catalog
 from accessfit.index import UsageIndex
 from accessfit.model import Principal, Window
@@ -122,7 +123,7 @@ def regenerate(
                 )
                 report.written += 1
     if out is not None and git and report.written:
-        report.committed = git_commit(out, f"accessfit: {report.written} policies regenerated")
+        report.committed = commit_policies(out, report.written)
     report.seconds = time.monotonic() - started
     log.info("generate.done", **report.as_dict())
     return report
