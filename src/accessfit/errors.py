@@ -75,6 +75,10 @@ class ListenError(AccessfitError):
     """The daemon's HTTP address cannot be bound (in use, not permitted)."""
 
 
+class InputError(AccessfitError):
+    """A file or stream named on the command line cannot be read, or is not what the command reads."""
+
+
 class NotFoundError(AccessfitError):
     """Something asked for by name (a principal, a policy version) is not in the index."""
 

@@ -11,6 +11,11 @@ from types import MappingProxyType
 
 import msgspec
 
+# The shapes of an AWS account id and a region name, as regular expressions: the settings and the trail's key
+# layout check the same ones.
+ACCOUNT_ID = r"\d{12}"
+REGION_NAME = r"[a-z0-9-]+"
+
 
 class Outcome(IntEnum):
     """What became of a call. Stored as an integer in the index."""

@@ -8,11 +8,12 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, PlainSerializer, ValidationError, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -22,6 +23,7 @@ from pydantic_settings import (
 )
 
 from accessfit.errors import ConfigError
+from accessfit.model import ACCOUNT_ID, REGION_NAME
 
 ENV_PREFIX = "ACCESSFIT_"
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)?\s*$")
@@ -53,8 +55,31 @@ def _list(value: Any) -> Any:
     return value
 
 
+def _each(pattern: str, what: str) -> AfterValidator:
+    """For a list setting: every item has the shape `pattern`."""
+    shape = re.compile(pattern)
+
+    def check(values: list[str]) -> list[str]:
+        for value in values:
+            if not shape.fullmatch(value):
+                raise ValueError(f"{value!r} is not {what}")
+        return values
+
+    return AfterValidator(check)
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("expected host:port, e.g. 127.0.0.1:9847")
+    return host.strip("[]"), int(port)
+
+
 Duration = Annotated[timedelta, BeforeValidator(_duration), PlainSerializer(_show_duration)]
 StrList = Annotated[list[str], NoDecode, BeforeValidator(_list)]
+AccountIds = Annotated[StrList, _each(ACCOUNT_ID, "a 12-digit account id")]
+RegionNames = Annotated[StrList, _each(REGION_NAME, "a region name")]
+RoleArns = Annotated[StrList, _each(rf"arn:[\w-]+:iam::{ACCOUNT_ID}:role/[\w+=,.@/-]+", "an IAM role ARN")]
 
 
 class Settings(BaseSettings):
@@ -67,8 +92,8 @@ class Settings(BaseSettings):
     database: Path = Field(default=Path("accessfit.sqlite3"), description="The SQLite index file")
     window_days: int = Field(default=90, ge=1, le=36500, description="Days of usage the index keeps")
     since: date | None = Field(default=None, description="Start of the first backfill (default: the window)")
-    accounts: StrList = Field(default_factory=list, description="Only these account ids (empty: all)")
-    regions: StrList = Field(default_factory=list, description="Only these regions (empty: all)")
+    accounts: AccountIds = Field(default_factory=list, description="Only these account ids (empty: all)")
+    regions: RegionNames = Field(default_factory=list, description="Only these regions (empty: all)")
     lookback: Duration = Field(default=timedelta(hours=1), description="How far behind its cursor a poll looks")
     settle: Duration = Field(default=timedelta(minutes=2), description="Newest files left for the next poll")
     fetch_workers: int = Field(default=4, ge=1, le=64, description="Parallel object reads")
@@ -95,7 +120,7 @@ class Settings(BaseSettings):
     resources_per_action: int = Field(
         default=20, ge=1, le=1000, description="Observed ARNs per action before they become a prefix"
     )
-    assume_roles: StrList = Field(
+    assume_roles: RoleArns = Field(
         default_factory=list,
         description="Roles to assume to read IAM in other accounts (the own account is read directly)",
     )
@@ -119,41 +144,14 @@ class Settings(BaseSettings):
         default="auto", description="auto: console on a terminal, JSON lines otherwise"
     )
 
-    @field_validator("accounts")
-    @classmethod
-    def _accounts(cls, v: list[str]) -> list[str]:
-        for a in v:
-            if not re.fullmatch(r"\d{12}", a):
-                raise ValueError(f"{a!r} is not a 12-digit account id")
-        return v
-
-    @field_validator("regions")
-    @classmethod
-    def _regions(cls, v: list[str]) -> list[str]:
-        for r in v:
-            if not re.fullmatch(r"[a-z0-9-]+", r):
-                raise ValueError(f"{r!r} is not a region name")
-        return v
-
-    @field_validator("assume_roles")
-    @classmethod
-    def _roles(cls, v: list[str]) -> list[str]:
-        for r in v:
-            if not re.fullmatch(r"arn:[\w-]+:iam::\d{12}:role/[\w+=,.@/-]+", r):
-                raise ValueError(f"{r!r} is not an IAM role ARN")
-        return v
-
     @field_validator("listen")
     @classmethod
     def _listen(cls, v: str) -> str:
-        host, sep, port = v.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError("expected host:port, e.g. 127.0.0.1:9847")
+        _host_port(v)
         return v
 
     def listen_address(self) -> tuple[str, int]:
-        host, _, port = self.listen.rpartition(":")
-        return host.strip("[]"), int(port)
+        return _host_port(self.listen)
 
     @field_validator("source")
     @classmethod
@@ -182,8 +180,10 @@ def _origin(name: str, path: Path | None, overrides: dict[str, Any]) -> str:
     return str(path) if path else "default"
 
 
-def load(config: str | Path | None = None, **overrides: Any) -> Settings:
-    """Settings from every layer. Raises ConfigError naming the first bad setting and where it came from."""
+def load(config: str | Path | None = None, *, defaults: Mapping[str, Any] | None = None, **overrides: Any) -> Settings:
+    """Settings from every layer. `defaults` (the demo's) win over the file but yield to the environment and to
+    `overrides` (the flags; None is not given). Raises ConfigError naming the first bad setting and where it came
+    from."""
     path_text = config if config is not None else os.environ.get(f"{ENV_PREFIX}CONFIG")
     path = Path(path_text) if path_text else None
     if path is not None:
@@ -193,7 +193,8 @@ def load(config: str | Path | None = None, **overrides: Any) -> Settings:
             tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
-    given = {k: v for k, v in overrides.items() if v is not None}
+    given = {k: v for k, v in (defaults or {}).items() if f"{ENV_PREFIX}{k.upper()}" not in os.environ}
+    given.update({k: v for k, v in overrides.items() if v is not None})
 
     class _Layered(Settings):
         @classmethod

@@ -11,13 +11,16 @@ import msgspec
 from accessfit.errors import DecodeError
 from accessfit.iam.mapping import MAPPED, NO_PERMISSION, Context, map_call
 from accessfit.model import Principal, Window
-from accessfit.records.decode import Record, decode, inflate
+from accessfit.records.decode import Record, inflate, records_of
 from accessfit.records.identity import resolve
 from accessfit.records.resources import resource_of
 from accessfit.records.usage import classify, outcome_of
 
 _ALL_TIME = Window(first_day="0000-00-00", last_day="9999-99-99")
-_any = msgspec.json.Decoder()
+# JSON values are kept raw until each record decodes into its struct: nothing is decoded twice.
+_document = msgspec.json.Decoder(dict[str, msgspec.Raw] | list[msgspec.Raw])
+_list = msgspec.json.Decoder(list[msgspec.Raw])
+_raw = msgspec.json.Decoder(msgspec.Raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,27 +50,44 @@ class Explanation:
 
 
 def records_from(data: bytes, max_bytes: int = 1 << 30) -> list[Record]:
-    """Records from a `{"Records": [...]}` document (gzip or not), a single record, or JSON lines."""
-    text = inflate(data, max_bytes)
+    """Records from a `{"Records": [...]}` document (gzip or not), a single record, a list of records, or JSON
+    lines. Values that are not records are left out."""
+    return records_of(_values(inflate(data, max_bytes))).records
+
+
+def _values(text: bytes) -> list[msgspec.Raw]:
+    """The JSON value of each record, undecoded."""
     try:
-        doc = _any.decode(text)
+        doc = _document.decode(text)
+    except msgspec.ValidationError as exc:
+        if not _is_json(text):
+            return _lines(text)
+        raise DecodeError("not_a_log_file", "expected CloudTrail records") from exc
     except msgspec.DecodeError:
-        doc = None
-        lines = [line for line in text.splitlines() if line.strip()]
-        try:
-            items = [_any.decode(line) for line in lines]
-        except msgspec.DecodeError as exc:
-            raise DecodeError("invalid_json", "neither a JSON document nor JSON lines") from exc
-    if doc is not None:
-        if isinstance(doc, dict) and "Records" in doc:
-            items = doc["Records"] if isinstance(doc["Records"], list) else []
-        elif isinstance(doc, dict):
-            items = [doc]
-        elif isinstance(doc, list):
-            items = doc
-        else:
-            raise DecodeError("not_a_log_file", "expected CloudTrail records")
-    return decode(msgspec.json.encode({"Records": items}), max_bytes).records
+        return _lines(text)
+    if isinstance(doc, list):
+        return doc
+    if "Records" not in doc:
+        return [msgspec.Raw(text)]
+    try:
+        return _list.decode(doc["Records"])
+    except msgspec.ValidationError:
+        return []  # a Records that is not a list holds no records
+
+
+def _is_json(text: bytes) -> bool:
+    try:
+        _raw.decode(text)
+    except msgspec.DecodeError:
+        return False
+    return True
+
+
+def _lines(text: bytes) -> list[msgspec.Raw]:
+    try:
+        return [_raw.decode(line) for line in text.splitlines() if line.strip()]
+    except msgspec.DecodeError as exc:
+        raise DecodeError("invalid_json", "neither a JSON document nor JSON lines") from exc
 
 
 def explain(rec: Record) -> Explanation:

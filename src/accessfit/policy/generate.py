@@ -56,7 +56,12 @@ class PolicySet:
 
     @property
     def actions(self) -> set[str]:
-        return {a for d in self.documents for s in d["Statement"] for a in s["Action"]}
+        return actions_of(self.documents)
+
+
+def actions_of(documents: list[dict[str, Any]]) -> set[str]:
+    """The actions that policy documents grant, in any statement."""
+    return {a for d in documents for s in d["Statement"] for a in s["Action"]}
 
 
 def canonical(value: Any) -> str:

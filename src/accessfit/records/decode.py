@@ -200,8 +200,15 @@ def decode(data: bytes, max_bytes: int) -> Decoded:
     except msgspec.DecodeError as exc:
         # The typed pass can stop at a wrong type before it reaches a syntax error further on.
         raise DecodeError("invalid_json", str(exc)[:200]) from exc
-    out = Decoded(records=[], text_bytes=len(text))
-    for item in raw:
+    out = records_of(raw)
+    out.text_bytes = len(text)
+    return out
+
+
+def records_of(items: list[msgspec.Raw]) -> Decoded:
+    """Records from raw JSON values, one at a time: a value of the wrong shape costs only itself."""
+    out = Decoded(records=[])
+    for item in items:
         try:
             out.records.append(_RECORD_DECODER.decode(item))
         except msgspec.ValidationError:

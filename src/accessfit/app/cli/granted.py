@@ -1,0 +1,74 @@
+"""Commands over granted permissions: `granted refresh` (read IAM now) and `drift` (granted versus used)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+
+from accessfit.app import wiring
+from accessfit.app.cli import EXIT_NOPERM, EXIT_OK
+from accessfit.app.cli.parser import settings
+from accessfit.app.cli.render import print_json, print_table
+from accessfit.drift import Drift
+from accessfit.errors import NotFoundError
+from accessfit.index import UsageIndex
+from accessfit.jobs.drift import drift_all
+from accessfit.jobs.refresh import refresh
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    s = settings(args)
+    wiring.configure_logging(s, sys.stderr if args.json else sys.stdout)
+    targets = wiring.granted_targets(s)
+    with UsageIndex(s.database) as index:
+        report = refresh(index, targets, datetime.now(UTC))
+    if args.json:
+        print_json({"accounts": report.accounts, "errors": report.errors})
+    else:
+        for account in report.accounts:
+            print(f"refreshed   {account}")
+        for error in report.errors:
+            print(f"error       {error}")
+    return EXIT_NOPERM if report.errors else EXIT_OK
+
+
+def cmd_drift(args: argparse.Namespace) -> int:
+    s = settings(args)
+    with UsageIndex(s.database, writer=False) as index:
+        if not index.has_snapshots():
+            raise NotFoundError("no IAM authorization snapshot in the index; run `accessfit granted refresh`")
+        results = drift_all(index, datetime.now(UTC), s.window_days, s.grace_days, s.keep_marker, only=args.arn)
+    if args.arn and not results:
+        raise NotFoundError(f"{args.arn} is not in the IAM authorization snapshots")
+    if args.json:
+        print_json([d.as_dict() for d in results])
+    elif args.arn:
+        _print_drift(results[0])
+    else:
+        header = ("PRINCIPAL", "GRANTED", "USED", "UNUSED", "UNKNOWN", "UNOBSERVABLE", "DENIED", "COVERAGE")
+        print_table(header, [_drift_row(d) for d in results], "lrrrrrrl")
+    return EXIT_OK
+
+
+def _drift_row(d: Drift) -> tuple[str, ...]:
+    counts = (d.granted, d.used, d.unused, d.unknown, d.unobservable, d.denied)
+    return (d.principal, *(str(len(x)) for x in counts), d.status)
+
+
+def _print_drift(d: Drift) -> None:
+    print(f"{d.principal} ({d.kind}): coverage {d.status}" + (f" ({'; '.join(d.reasons)})" if d.reasons else ""))
+    for title, items in (
+        ("unused", d.unused),
+        ("unknown", d.unknown),
+        ("used", d.used),
+        ("denied", d.denied),
+        ("used, not granted here", d.used_not_granted),
+        ("kept", d.kept),
+    ):
+        if items:
+            print(f"{title} ({len(items)}): {', '.join(items[:50])}" + (" ..." if len(items) > 50 else ""))
+    for action, why in sorted(d.unobservable.items()):
+        print(f"unobservable {action}: {why}")
+    for note in d.notes:
+        print(f"note: {note}")

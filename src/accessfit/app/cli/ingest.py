@@ -1,0 +1,88 @@
+"""`accessfit ingest`: one ingestion pass, a progress line on a terminal, and its report."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+
+from accessfit.app import wiring
+from accessfit.app.cli import EXIT_OK, EXIT_RETRY
+from accessfit.app.cli.parser import settings
+from accessfit.app.cli.render import print_json
+from accessfit.index import UsageIndex
+from accessfit.jobs.ingest import IngestReport, ingest
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    s = settings(args)
+    # Log lines go to stdout (JSON when it is not a terminal), except when stdout carries the --json report.
+    wiring.configure_logging(s, sys.stderr if args.json else sys.stdout)
+    url = s.require_source()
+    opts = wiring.ingest_options(s, url, rescan=args.since is not None)
+    source = wiring.open_source(url)
+    stop = threading.Event()
+    # SIGTERM/SIGINT: finish the object in hand, commit, and stop; the next run picks up the rest.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    progress = Progress() if sys.stderr.isatty() and not args.json else None
+    with UsageIndex(s.database) as index:
+        try:
+            report = ingest(source, index, opts, datetime.now(UTC), stop, progress)
+        finally:
+            if progress:
+                progress.done()
+    if args.json:
+        print_json(report.as_dict())
+    else:
+        print_report(report)
+    return EXIT_RETRY if report.objects_retry else EXIT_OK
+
+
+class Progress:
+    """One status line on a terminal, rewritten in place."""
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, rep: IngestReport) -> None:
+        sys.stderr.write(
+            f"\r{rep.objects_done + rep.objects_failed} objects, {rep.events_ingested:,} events, "
+            f"{rep.bytes_read / 1e6:,.0f} MB"
+        )
+        sys.stderr.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+
+
+def _reasons(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def print_report(r: IngestReport) -> None:
+    skipped_events = sum(r.events_skipped.values())
+    print(f"source      {r.source} ({r.partitions} partitions, {r.seconds:.1f} s)")
+    print(
+        f"objects     {r.objects_new:,} new: {r.objects_done:,} ingested, {r.objects_failed:,} failed; "
+        f"{r.objects_known:,} already ingested, {r.objects_pending:,} settling, {r.objects_retry:,} to retry"
+    )
+    if r.keys_skipped:
+        print(f"keys        skipped: {_reasons(r.keys_skipped)}")
+    print(
+        f"events      {r.events_ingested:,} ingested, {skipped_events:,} skipped"
+        + (f" ({_reasons(r.events_skipped)})" if skipped_events else "")
+    )
+    print(f"principals  {r.principals:,} with new usage")
+    if r.seconds > 0 and r.records:
+        print(f"rate        {r.records / r.seconds:,.0f} events/s, {r.bytes_read / 1e6:,.1f} MB read")
+    for f in r.failures:
+        print(f"failed      {f['key']}: {f['reason']}" + (f" ({f['detail']})" if f["detail"] else ""))
+    for e in r.errors:
+        print(f"retry       {e}")
+    if r.interrupted:
+        print("interrupted: the rest is read by the next run")

@@ -1,0 +1,194 @@
+"""The argument grammar of `accessfit`, and the settings that the parsed flags select. Imports nothing heavy:
+`accessfit --help` reads only this module."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from typing import TYPE_CHECKING
+
+from accessfit import __version__
+
+if TYPE_CHECKING:
+    from accessfit.app.config import Settings
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def build() -> argparse.ArgumentParser:
+    """The grammar. Each command names its handler, `module:function` in this package, imported when it runs."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", help="TOML settings file (default: $ACCESSFIT_CONFIG)")
+    common.add_argument("--db", metavar="PATH", dest="database", help="the SQLite index (setting `database`)")
+    common.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    p = argparse.ArgumentParser(
+        prog="accessfit",
+        description="Keeps AWS IAM permissions fitted to real use: ingests CloudTrail log files into a rolling "
+        "per-principal index of API calls, generates least-privilege policies from it, compares them with what "
+        "IAM grants, and runs as a daemon exporting Prometheus metrics. Exit codes: 0 done, 1 error, 66 not found, "
+        "69 trail unreadable, 74 index unusable, 75 retry later, 77 AWS refused, 78 bad setting.",
+    )
+    p.add_argument("--version", action="version", version=f"accessfit {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ing = sub.add_parser(
+        "ingest",
+        parents=[common],
+        help="one ingestion pass over the trail",
+        description="Read the log files delivered since the last pass (or since --since on the first) and add "
+        "them to the index. Exit 0 when done, 75 when some objects hit transient errors and will be read again, "
+        "69 when the trail cannot be read, 78 on a bad setting.",
+    )
+    ing.set_defaults(handler="ingest:cmd_ingest")
+    ing.add_argument("--source", help="directory, file://… or s3://bucket[/prefix] (setting `source`)")
+    ing.add_argument(
+        "--since",
+        type=_date,
+        metavar="DATE",
+        help="start of a first backfill (default: the window); on an existing index, list again from "
+        "this day, which fills gaps without counting anything twice",
+    )
+    ing.add_argument("--window-days", type=int, metavar="N", help="days of usage kept (setting `window_days`)")
+
+    sub.add_parser(
+        "principals",
+        parents=[common],
+        help="principals in the index, with their usage",
+        description="Principals with kind, account, calls, distinct API calls, first and last seen.",
+    ).set_defaults(handler="inspect:cmd_principals")
+
+    cfg = sub.add_parser("config", help="settings")
+    cfg_sub = cfg.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    chk = cfg_sub.add_parser("check", parents=[common], help="validate the settings and print the effective ones")
+    chk.add_argument("--source", help="as for ingest")
+    chk.set_defaults(handler="inspect:cmd_config_check")
+
+    exp = sub.add_parser(
+        "explain",
+        help="show how CloudTrail records map to IAM actions",
+        description='Read CloudTrail records (a {"Records": [...]} document, gzip or not, a single record, or '
+        "JSON lines) from FILE or standard input and print, for each, the principal, the outcome (allowed, "
+        "denied, failed, or ignored and why) and each IAM action with its resources and the rule that produced it.",
+    )
+    exp.add_argument("file", nargs="?", default="-", metavar="FILE", help="file to read, or - for standard input")
+    exp.add_argument("--json", action="store_true", help="one JSON object per record, one per line")
+    exp.set_defaults(handler="inspect:cmd_explain")
+
+    sub.add_parser(
+        "unmapped",
+        parents=[common],
+        help="calls in the index that map to no known action",
+        description="API calls in the index that map to no IAM action in the catalog, with "
+        "their counts, principals and last use.",
+    ).set_defaults(handler="inspect:cmd_unmapped")
+
+    window = argparse.ArgumentParser(add_help=False)
+    window.add_argument(
+        "--resources",
+        choices=("observed", "placeholder", "wildcard"),
+        help="how resources are named (setting `resources`, default observed)",
+    )
+
+    pol = sub.add_parser(
+        "policy",
+        parents=[common, window],
+        help="the least-privilege policy of one principal",
+        description="Build the policy a principal needs for its usage over the window (or --since/--until) and "
+        "print its documents, the calls denied to it and the calls that map to no known action.",
+    )
+    pol.set_defaults(handler="policies:cmd_policy")
+    pol.add_argument("arn", metavar="ARN", help="the principal's ARN (a role with its path, a user, root)")
+    pol.add_argument("--since", type=_date, metavar="DATE", help="first day of usage (default: window start)")
+    pol.add_argument("--until", type=_date, metavar="DATE", help="last day of usage (default: today)")
+
+    gen = sub.add_parser(
+        "generate",
+        parents=[common, window],
+        help="regenerate the policies whose usage changed",
+        description="Regenerate the policy of every principal whose usage changed since its last generation, "
+        "store a new version when the documents changed, and write the policy files to --out (setting "
+        "`policy_dir`), committing them to git when `policy_git` is set.",
+    )
+    gen.set_defaults(handler="policies:cmd_generate")
+    gen.add_argument("--out", metavar="DIR", help="policy directory (setting `policy_dir`)")
+    gen.add_argument("--all", action="store_true", help="look at every principal, not only changed ones")
+
+    his = sub.add_parser("history", parents=[common], help="the policy versions of a principal")
+    his.set_defaults(handler="policies:cmd_history")
+    his.add_argument("arn", metavar="ARN")
+
+    dif = sub.add_parser(
+        "diff",
+        parents=[common],
+        help="permissions added and removed between two versions",
+        description="Compare two policy versions of a principal (default: the last two).",
+    )
+    dif.set_defaults(handler="policies:cmd_diff")
+    dif.add_argument("arn", metavar="ARN")
+    dif.add_argument("old", nargs="?", type=int, metavar="FROM", help="older version (default: the one before TO)")
+    dif.add_argument("new", nargs="?", type=int, metavar="TO", help="newer version (default: the latest)")
+
+    dri = sub.add_parser(
+        "drift",
+        parents=[common],
+        help="granted versus used permissions",
+        description="For one principal, or every principal in the authorization snapshots (worst first): granted, "
+        "used, unused, unobservable and denied actions, and whether the index's coverage can prove non-use.",
+    )
+    dri.set_defaults(handler="granted:cmd_drift")
+    dri.add_argument("arn", nargs="?", metavar="ARN", help="one principal (default: all)")
+
+    gra = sub.add_parser("granted", help="granted permissions")
+    gra_sub = gra.add_subparsers(dest="granted_command", required=True, metavar="ACTION")
+    gra_sub.add_parser(
+        "refresh", parents=[common], help="fetch IAM authorization details now (own account and `assume_roles`)"
+    ).set_defaults(handler="granted:cmd_refresh")
+
+    run = sub.add_parser(
+        "run",
+        parents=[common],
+        help="run the daemon",
+        description="Poll the trail on a schedule, regenerate policies when usage changes, refresh granted "
+        "permissions, prune, and serve /metrics, /healthz and /readyz. Exit 0 on SIGTERM or SIGINT, 78 on a bad "
+        "setting.",
+    )
+    run.set_defaults(handler="run:cmd_run")
+    run.add_argument("--source", help="as for ingest")
+    run.add_argument(
+        "--demo",
+        metavar="DIR",
+        help="run on a demo trail in DIR, generated if missing, to which new log files are added every few seconds",
+    )
+
+    demo = sub.add_parser(
+        "demo",
+        help="write a realistic demo trail to a directory",
+        description="Generate a demo trail (several accounts and regions of an organization "
+        "trail, roles, Identity Center roles, users, many services, S3 and Lambda data events, "
+        "denied calls, digest and Insights files) ending now.",
+    )
+    demo.set_defaults(handler="run:cmd_demo")
+    demo.add_argument("--out", required=True, metavar="DIR", help="directory to write the trail into")
+    demo.add_argument("--events", type=int, default=20_000, help="number of events (default 20000)")
+    demo.add_argument("--days", type=int, default=7, help="days of history (default 7)")
+    demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    return p
+
+
+def settings(args: argparse.Namespace) -> Settings:
+    """The settings, with the flags this command has (--config, --source, --db, --since, --window-days) on top."""
+    from accessfit.app import config  # pydantic only once a command runs
+
+    return config.load(
+        args.config,
+        source=getattr(args, "source", None),
+        database=getattr(args, "database", None),
+        since=getattr(args, "since", None),
+        window_days=getattr(args, "window_days", None),
+    )

@@ -1,0 +1,134 @@
+"""Commands over generated policies: `policy` (one principal, now), `generate` (every changed one, stored and
+written), `history` (a principal's versions) and `diff` (what changed between two of them)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from accessfit.app import wiring
+from accessfit.app.cli import EXIT_ERROR, EXIT_OK
+from accessfit.app.cli.parser import settings
+from accessfit.app.cli.render import print_json
+from accessfit.index import UsageIndex
+from accessfit.jobs.history import Comparison, History, compare, history
+from accessfit.jobs.regenerate import GenerateReport, policy_for, regenerate, require_valid
+from accessfit.model import Principal, Window
+from accessfit.policy import PolicySet
+
+
+def cmd_policy(args: argparse.Namespace) -> int:
+    s = settings(args)
+    until = datetime.combine(args.until, datetime.min.time(), UTC) if args.until else None
+    window = Window.ending(datetime.now(UTC), s.window_days, s.since_datetime(), until)
+    with UsageIndex(s.database, writer=False) as index:
+        principal, ps = policy_for(index, args.arn, window, wiring.limits(s, args.resources))
+    require_valid(ps)
+    if args.json:
+        print_json(
+            {
+                "principal": principal.arn,
+                "documents": ps.documents,
+                "denied": ps.denied,
+                "unmapped": ps.unmapped,
+                "warnings": ps.warnings,
+            }
+        )
+    else:
+        _print_policy(principal, window, ps)
+    return EXIT_OK
+
+
+def _print_policy(principal: Principal, window: Window, ps: PolicySet) -> None:
+    print(
+        f"# {principal.arn} ({principal.kind}), usage {window.first_day} to {window.last_day}, "
+        f"resources {ps.mode}: {len(ps.documents)} document(s)"
+    )
+    for n, doc in enumerate(ps.documents, start=1):
+        print(f"# document {n}")
+        print(json.dumps(doc, indent=2))
+    if not ps.documents:
+        print("# no permissions used in the window")
+    for d in ps.denied:
+        print(f"# denied   {d['action']} x{d['calls']} (last {d['lastSeen']}) on {', '.join(d['resources'])}")
+    for u in ps.unmapped:
+        print(f"# unmapped {u['eventSource']} {u['eventName']} x{u['calls']}: {u['reason']}")
+    for w in ps.warnings:
+        print(f"# warning  {w}")
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    s = settings(args)
+    wiring.configure_logging(s, sys.stderr if args.json else sys.stdout)
+    out = Path(args.out) if args.out else s.policy_dir
+    with UsageIndex(s.database) as index:
+        report = regenerate(
+            index,
+            wiring.limits(s, args.resources),
+            datetime.now(UTC),
+            s.window_days,
+            out,
+            git=s.policy_git,
+            everyone=args.all,
+        )
+    if args.json:
+        print_json(report.as_dict())
+    else:
+        _print_generated(report, out)
+    return EXIT_ERROR if report.invalid else EXIT_OK
+
+
+def _print_generated(report: GenerateReport, out: Path | None) -> None:
+    print(
+        f"principals  {report.checked} looked at: {report.new_versions} new versions, "
+        f"{report.unchanged} unchanged, {len(report.invalid)} invalid"
+    )
+    if out is not None:
+        print(f"files       {report.written} written to {out}" + (", committed" if report.committed else ""))
+    for bad in report.invalid:
+        print(f"invalid     {bad['principal']}: {'; '.join(bad['problems'])}")
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    s = settings(args)
+    with UsageIndex(s.database, writer=False) as index:
+        found = history(index, args.arn)
+    if args.json:
+        print_json([v.as_dict() for v in found.versions])
+    else:
+        _print_history(found)
+    return EXIT_OK
+
+
+def _print_history(found: History) -> None:
+    if not found.versions:
+        print(f"no policy versions for {found.principal}; run `accessfit generate`")
+    for v in found.versions:
+        print(
+            f"v{v.version}  {v.created_at}  {v.documents} document(s), {v.actions} actions, "
+            f"{v.mode}, usage {v.window[0]}..{v.window[1]}  {v.fingerprint}"
+        )
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    s = settings(args)
+    with UsageIndex(s.database, writer=False) as index:
+        c = compare(index, args.arn, args.old, args.new)
+    if args.json:
+        print_json({"principal": c.principal, "from": c.old, "to": c.new, "added": c.added, "removed": c.removed})
+    else:
+        _print_diff(c)
+    return EXIT_OK
+
+
+def _print_diff(c: Comparison) -> None:
+    print(f"{c.principal}: v{c.old or 0} -> v{c.new}")
+    for action, resource in c.added:
+        print(f"+ {action}  {resource}")
+    for action, resource in c.removed:
+        print(f"- {action}  {resource}")
+    if not c.added and not c.removed:
+        print("  no permission changed")
