@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
@@ -116,10 +116,22 @@ class ResourceRef:
     NONE = ""
     MANY = "*"
     COLLAPSED = "~"  # sorts after every real field name
+    # The fields that name one item within a container (an object in a bucket, an instance, a version): what
+    # collapsing generalises, and what `base` leaves out.
+    LEAVES = ("key", "arns", "instanceId", "copySource", "versionId", "qualifier")
+
+    # The encoder of the text (fields -> UTF-8 bytes), for ingestion's hot path, where even a call around it
+    # costs: `ENCODE(fields).decode()` is `encode(fields)` for fields that are not empty.
+    ENCODE = _encode_sorted
+
+    @staticmethod
+    def encode(fields: dict[str, FieldValue]) -> str:
+        """The stored text of some fields (NONE for none)."""
+        return _encode_sorted(fields).decode() if fields else ResourceRef.NONE
 
     @classmethod
     def of(cls, fields: ResourceFields) -> ResourceRef:
-        return cls(_encode_sorted(dict(fields)).decode() if fields else cls.NONE)
+        return cls(cls.encode(fields if isinstance(fields, dict) else dict(fields)))
 
     @property
     def fields(self) -> ResourceFields:
@@ -131,12 +143,19 @@ class ResourceRef:
         """0 as observed, 1 collapsed to prefixes, 2 MANY."""
         if self.text == self.MANY:
             return 2
-        return 1 if self.COLLAPSED in self.fields else 0
+        # Keys are sorted and COLLAPSED sorts last, so a collapsed identifier ends with it: reading the tail
+        # spares parsing each new identifier the index interns.
+        return 1 if self.text.endswith(_COLLAPSED_TAIL) else 0
 
     @property
     def region(self) -> str:
         value = self.fields.get("region")
         return value if isinstance(value, str) else ""
+
+    @property
+    def base(self) -> ResourceRef:
+        """The container alone: the identifier without its leaves and without the collapsed mark."""
+        return ResourceRef.of({k: v for k, v in self.fields.items() if k not in _NOT_BASE})
 
     def values(self, name: str) -> list[str]:
         """The string values of one field, a scalar or a list alike."""
@@ -146,6 +165,100 @@ class ResourceRef:
         if isinstance(value, list):
             return [v for v in value if isinstance(v, str)]
         return []
+
+
+_COLLAPSED_TAIL = f'"{ResourceRef.COLLAPSED}":1}}'
+_NOT_BASE = frozenset((*ResourceRef.LEAVES, ResourceRef.COLLAPSED))
+
+
+# How the identifier reads a request parameter's value (RequestParam.read).
+SCALAR = "scalar"  # one string or number; kept only if an earlier parameter did not set the same field
+LIST = "list"  # one string or number, or a list of them (kept sorted and bounded)
+PROFILE = "profile"  # an instance profile: its `arn`, else its `name`, else the value itself
+INSTANCES = "instancesSet"  # EC2's {"items": [{"instanceId": …}, …]}: the instance ids
+REQUEST_ITEMS = "requestItems"  # DynamoDB batches, {table: …}: the table names
+TRANSACT_ITEMS = "transactItems"  # DynamoDB transactions: `operation:table` per item (the action differs per item)
+PRESENCE = "presence"  # only whether the request set it, stored as "*"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestParam:
+    """One request parameter that names a resource: how CloudTrail spells it, the identifier field it is stored
+    under, how its value is read, and what the mapping does with it."""
+
+    cloudtrail: str
+    stored: str
+    read: str
+    arn: bool = False  # a value may be a full ARN: the mapping matches it against the action's ARN templates
+    variable: str = ""  # the ARN template variable its other values fill (`BucketName` for `${BucketName}`)
+
+
+# The one list of the request parameters accessfit reads. The decoder's struct, the identifier's fields and the
+# mapping's ARN values are all derived from it. Parameters are read in this order: where two store one field, a
+# SCALAR spelling only fills it when still unset, any other read sets it.
+REQUEST_PARAMS: tuple[RequestParam, ...] = (
+    RequestParam("bucketName", "bucketName", LIST, variable="BucketName"),
+    RequestParam("key", "key", LIST, variable="ObjectName"),
+    RequestParam("Key", "key", SCALAR),  # S3 on Outposts
+    RequestParam("versionId", "versionId", PRESENCE),
+    RequestParam("x-amz-copy-source", "copySource", SCALAR),
+    RequestParam("functionName", "functionName", LIST, arn=True, variable="FunctionName"),
+    RequestParam("qualifier", "qualifier", LIST),
+    RequestParam("role", "role", LIST),
+    RequestParam("roleArn", "roleArn", LIST, arn=True),
+    RequestParam("roleARN", "roleArn", SCALAR),
+    RequestParam("roleName", "roleName", LIST, variable="RoleNameWithPath"),
+    RequestParam("userName", "userName", LIST, variable="UserNameWithPath"),
+    RequestParam("groupName", "groupName", LIST, variable="GroupNameWithPath"),
+    RequestParam("policyArn", "policyArn", LIST, arn=True),
+    RequestParam("instanceProfileName", "instanceProfileName", LIST, variable="InstanceProfileNameWithPath"),
+    RequestParam("iamInstanceProfile", "iamInstanceProfile", PROFILE),
+    RequestParam("taskRoleArn", "taskRoleArn", LIST),
+    RequestParam("executionRoleArn", "executionRoleArn", LIST),
+    RequestParam("serviceRole", "serviceRole", LIST),
+    RequestParam("tableName", "tableName", LIST, arn=True, variable="TableName"),
+    RequestParam("requestItems", "tableNames", REQUEST_ITEMS, arn=True, variable="TableName"),
+    RequestParam("transactItems", "transactItems", TRANSACT_ITEMS),
+    RequestParam("queueUrl", "queueUrl", LIST, variable="QueueName"),
+    RequestParam("topicArn", "topicArn", LIST, arn=True),
+    RequestParam("targetArn", "targetArn", LIST, arn=True),
+    RequestParam("keyId", "keyId", LIST, arn=True, variable="KeyId"),
+    RequestParam("secretId", "secretId", LIST, arn=True, variable="SecretId"),
+    RequestParam("name", "name", LIST, variable="ParameterNameWithoutLeadingSlash"),
+    RequestParam("logGroupName", "logGroupName", LIST, variable="LogGroupName"),
+    RequestParam("repositoryName", "repositoryName", LIST, variable="RepositoryName"),
+    RequestParam("stackName", "stackName", LIST, arn=True, variable="StackName"),
+    RequestParam("stateMachineArn", "stateMachineArn", LIST, arn=True),
+    RequestParam("clusterName", "clusterName", LIST, arn=True, variable="ClusterName"),
+    RequestParam("cluster", "cluster", LIST, arn=True, variable="ClusterName"),
+    RequestParam("instancesSet", "instanceId", INSTANCES),
+    RequestParam("instanceId", "instanceId", LIST, variable="InstanceId"),
+    RequestParam("resourceArn", "resourceArn", LIST, arn=True),
+    RequestParam("sourceKeyId", "sourceKeyId", LIST),
+    RequestParam("destinationKeyId", "destinationKeyId", LIST),
+    RequestParam("nodeRole", "nodeRole", LIST),
+    RequestParam("restApiId", "restApiId", LIST),
+    RequestParam("apiId", "apiId", LIST),
+    RequestParam("modelId", "modelId", LIST, arn=True),
+)
+
+
+def common_prefix(values: Iterable[str]) -> str:
+    """The longest prefix all the values share ("" for none). Here, below both records (collapsing leaves) and
+    policy (generalising ARNs), because those two may not import each other."""
+    items = list(values)
+    if not items:
+        return ""
+    first, last = min(items), max(items)  # the prefix of the two farthest apart is everyone's
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    return first[:n]
+
+
+def partition_of(arn: str) -> str:
+    """The partition an ARN names (`aws`, `aws-cn`, `aws-us-gov`, …); `aws` for text that is not an ARN."""
+    return arn.split(":")[1] if arn.count(":") >= 2 else "aws"
 
 
 @dataclass(frozen=True, slots=True)

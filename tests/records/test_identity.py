@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import msgspec
@@ -7,7 +8,7 @@ import pytest
 
 from accessfit.model import Principal
 from accessfit.records.decode import UserIdentity
-from accessfit.records.identity import principal_of
+from accessfit.records.identity import Identities, principal_of, resolve
 from helpers import role_uid, user_uid
 
 
@@ -77,3 +78,15 @@ def test_users_root_and_federated_users() -> None:
 )
 def test_identities_without_a_governing_policy_are_skipped_with_a_reason(uid: Any, reason: str) -> None:
     assert p(uid) == reason
+
+
+def test_identities_remember_each_raw_value_within_their_bound() -> None:
+    raws = [msgspec.Raw(json.dumps(role_uid(name=f"r{n}")).encode()) for n in range(40)]
+    limit = 8 * (len(raws[0]) + Identities.ENTRY_OVERHEAD)
+    ids = Identities(max_bytes=limit)
+    for _ in range(2):
+        for raw in raws:
+            assert ids.resolve(raw) == resolve(raw)
+            assert len(ids) * (len(raws[0]) + Identities.ENTRY_OVERHEAD) <= limit
+    assert ids.resolve(msgspec.Raw(b"")) == ("no_identity", None)
+    assert ids.resolve(msgspec.Raw(b"{not json")) == ("malformed_identity", None)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import random
 
+from accessfit.model import ResourceRef, common_prefix, partition_of
 from accessfit.records.decode import decode
 from accessfit.records.resources import LIST_MAX, VALUE_MAX, collapse, level_of, resource_of
 from helpers import doc, rec
@@ -132,3 +133,24 @@ def test_too_many_containers_collapse_to_many() -> None:
     values = [_obj(f"bucket{n}", "k") for n in range(20)]
     mapping, level = collapse(values, cap=5)
     assert level == 2 and set(mapping.values()) == {"*"}
+
+
+def test_resource_ref_reads_what_collapse_writes() -> None:
+    ref = ResourceRef('{"bucketName":"b","key":"raw/*","region":"us-east-1","versionId":"*","~":1}')
+    assert ref.level == 1 and ref.region == "us-east-1" and ref.values("key") == ["raw/*"]
+    assert ref.base == ResourceRef('{"bucketName":"b","region":"us-east-1"}')
+    assert ResourceRef.of({"key": "k", "bucketName": "b"}).text == '{"bucketName":"b","key":"k"}'
+    assert ResourceRef.of({}) == ResourceRef() and ResourceRef().base == ResourceRef()
+    assert [ResourceRef(t).level for t in ("", "*", '{"key":"~"}', '{"arns":["a"],"~":1}')] == [0, 2, 0, 1]
+    # The level read from the text's tail agrees with the parsed fields on every collapsed and observed value.
+    values = [_obj(b, f"k{n}") for b in "bc" for n in range(9)]
+    for value in [*values, *collapse(values, cap=3)[0].values()]:
+        ref = ResourceRef(value)
+        assert ref.level == (1 if ResourceRef.COLLAPSED in ref.fields else 0)
+
+
+def test_common_prefix_and_partition() -> None:
+    assert common_prefix(["raw/2024/1", "raw/2024/2", "raw/2023"]) == "raw/202"
+    assert common_prefix(["a"]) == "a" and common_prefix([]) == "" and common_prefix(["x", "y"]) == ""
+    assert partition_of("arn:aws-us-gov:iam::111122223333:role/r") == "aws-us-gov"
+    assert partition_of("not an arn") == "aws"

@@ -4,7 +4,7 @@ import pytest
 
 from accessfit.model import Outcome, Window
 from accessfit.records.decode import decode
-from accessfit.records.usage import Aggregate, accumulate, outcome_of
+from accessfit.records.usage import Aggregate, Classifier, accumulate, outcome_of
 from helpers import A2, doc, rec, role_uid, user_uid
 
 WINDOW = Window(first_day="2026-09-01", last_day="2026-11-29")
@@ -12,7 +12,7 @@ WINDOW = Window(first_day="2026-09-01", last_day="2026-11-29")
 
 def run(records: list[dict[str, object]]) -> tuple[Aggregate, object]:
     agg = Aggregate()
-    fu = accumulate(decode(doc(records), 1 << 20).records, agg, WINDOW)
+    fu = accumulate(decode(doc(records), 1 << 20).records, agg, Classifier(WINDOW))
     return agg, fu
 
 
@@ -104,3 +104,18 @@ def test_every_record_not_counted_has_a_reason() -> None:
     assert fu.ingested == 2  # type: ignore[attr-defined]
     assert fu.ingested + sum(fu.skipped.values()) == fu.records  # type: ignore[attr-defined]
     assert {k[2] for k in agg.rows} == {"GetObject", "ConsoleLogin"}
+
+
+def test_a_classifier_remembers_error_codes_within_its_bound() -> None:
+    classifier = Classifier(WINDOW)
+    for n in range(Classifier.CODES_MAX + 50):
+        assert classifier.outcome(f"Code{n}") == Outcome.FAILED
+        assert len(classifier.outcomes) <= Classifier.CODES_MAX
+    assert classifier.outcome("AccessDenied") == Outcome.DENIED
+
+
+def test_runs_share_nothing() -> None:
+    first, second = Classifier(WINDOW), Classifier(WINDOW)
+    accumulate(decode(doc([rec(error="AccessDenied")]), 1 << 20).records, Aggregate(), first)
+    assert first.outcomes and len(first.identities) == 1
+    assert not second.outcomes and len(second.identities) == 0

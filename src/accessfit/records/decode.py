@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 
 from accessfit.errors import DecodeError
+from accessfit.model import REQUEST_PARAMS
 
 _decompressobj: Any = zlib.decompressobj
 _INFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error,)
@@ -59,52 +60,23 @@ class Resource(msgspec.Struct, gc=False):
     type: str | None = None
 
 
-class Params(msgspec.Struct, gc=False, omit_defaults=True):
-    """The request parameters that name a resource. `Any` because services disagree on shapes."""
+def _params_struct() -> type[msgspec.Struct]:
+    """The request parameters that name a resource, one field per row of accessfit.model.REQUEST_PARAMS (named as
+    CloudTrail names them, where that is an identifier). `Any` because services disagree on shapes."""
+    fields = [
+        (p.cloudtrail if p.cloudtrail.isidentifier() else p.stored, Any, msgspec.field(default=None, name=p.cloudtrail))
+        for p in REQUEST_PARAMS
+    ]
+    return msgspec.defstruct("Params", fields, module=__name__, gc=False, omit_defaults=True)
 
-    bucketName: Any = None  # noqa: N815
-    key: Any = None
-    Key: Any = None  # S3 on Outposts
-    versionId: Any = None  # noqa: N815
-    copySource: Any = msgspec.field(default=None, name="x-amz-copy-source")  # noqa: N815
-    functionName: Any = None  # noqa: N815
-    qualifier: Any = None
-    role: Any = None
-    roleArn: Any = None  # noqa: N815
-    roleARN: Any = None  # noqa: N815
-    roleName: Any = None  # noqa: N815
-    userName: Any = None  # noqa: N815
-    groupName: Any = None  # noqa: N815
-    policyArn: Any = None  # noqa: N815
-    instanceProfileName: Any = None  # noqa: N815
-    iamInstanceProfile: Any = None  # noqa: N815
-    taskRoleArn: Any = None  # noqa: N815
-    executionRoleArn: Any = None  # noqa: N815
-    serviceRole: Any = None  # noqa: N815
-    tableName: Any = None  # noqa: N815
-    requestItems: Any = None  # noqa: N815
-    transactItems: Any = None  # noqa: N815
-    queueUrl: Any = None  # noqa: N815
-    topicArn: Any = None  # noqa: N815
-    targetArn: Any = None  # noqa: N815
-    keyId: Any = None  # noqa: N815
-    secretId: Any = None  # noqa: N815
-    name: Any = None
-    logGroupName: Any = None  # noqa: N815
-    repositoryName: Any = None  # noqa: N815
-    stackName: Any = None  # noqa: N815
-    stateMachineArn: Any = None  # noqa: N815
-    clusterName: Any = None  # noqa: N815
-    cluster: Any = None
-    instancesSet: Any = None  # noqa: N815
-    instanceId: Any = None  # noqa: N815
-    resourceArn: Any = None  # noqa: N815
-    sourceKeyId: Any = None  # noqa: N815
-    destinationKeyId: Any = None  # noqa: N815
-    nodeRole: Any = None  # noqa: N815
-    restApiId: Any = None  # noqa: N815
-    apiId: Any = None  # noqa: N815
-    modelId: Any = None  # noqa: N815
+
+if TYPE_CHECKING:
+
+    class Params(msgspec.Struct):
+        def __getattr__(self, name: str) -> Any: ...
+
+else:
+    Params = _params_struct()
 
 
 class Record(msgspec.Struct, gc=False):

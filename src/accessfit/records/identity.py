@@ -47,30 +47,47 @@ def _account_of(arn: str) -> str | None:
 MALFORMED_IDENTITY = "malformed_identity"
 
 _UID = msgspec.json.Decoder(UserIdentity | None)
-_cache: dict[bytes, tuple[Principal | str, str | None]] = {}
-_CACHE_MAX = 50_000
 
 
-def resolve(raw: msgspec.Raw) -> tuple[Principal | str, str | None]:
-    """The principal (or skip reason) and the account id of a record's raw userIdentity.
+Resolved = tuple[Principal | str, str | None]  # the principal or the reason there is none, and the account id
 
-    Remembered per distinct raw value: every call of one session carries identical bytes.
-    """
+
+def resolve(raw: msgspec.Raw) -> Resolved:
+    """The principal (or skip reason) and the account id of a record's raw userIdentity."""
     if not raw:
         return NO_IDENTITY, None
-    key = bytes(raw)
-    found = _cache.get(key)
-    if found is None:
-        try:
-            uid = _UID.decode(key)
-        except msgspec.DecodeError:
-            found = (MALFORMED_IDENTITY, None)
-        else:
-            found = (principal_of(uid), uid.accountId if uid is not None else None)
-        if len(_cache) >= _CACHE_MAX:
-            _cache.clear()
-        _cache[key] = found
-    return found
+    try:
+        uid = _UID.decode(raw)
+    except msgspec.DecodeError:
+        return MALFORMED_IDENTITY, None
+    return principal_of(uid), uid.accountId if uid is not None else None
+
+
+class Identities(dict[bytes, Resolved]):
+    """`resolve`, remembered per distinct raw value (`identities[bytes(raw)]`): every call of one session carries
+    identical bytes. One per ingest run. Bounded: it holds at most `max_bytes` (default 16 MiB), counting each
+    identity as its raw length plus ENTRY_OVERHEAD; when full it starts over (a trail holds a few hundred to a few
+    thousand sessions a day, of 150 to 700 bytes each)."""
+
+    ENTRY_OVERHEAD = 256  # the dict slot, the bytes and tuple objects, the Principal and its strings
+
+    def __init__(self, max_bytes: int = 16 << 20) -> None:
+        super().__init__()
+        self.max_bytes = max_bytes
+        self._bytes = 0
+
+    def __missing__(self, key: bytes) -> Resolved:
+        found = resolve(msgspec.Raw(key))
+        size = len(key) + self.ENTRY_OVERHEAD
+        if self._bytes + size > self.max_bytes:
+            self.clear()
+            self._bytes = 0
+        self[key] = found
+        self._bytes += size
+        return found
+
+    def resolve(self, raw: msgspec.Raw) -> Resolved:
+        return self[bytes(raw)]
 
 
 def principal_of(uid: UserIdentity | None) -> Principal | str:

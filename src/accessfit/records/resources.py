@@ -2,11 +2,11 @@
 
 The index keeps raw calls so that a better mapping later applies to history; the mapping needs the ARNs from
 `resources[]` and the request parameters that name a resource (bucket and key, function, table, queue, role
-passed to a service, …). They are stored as compact JSON with sorted keys, e.g.
-`{"bucketName":"logs","key":"2024/01/a.gz"}` or `{"arns":["arn:aws:kms:…:key/…"]}`; the empty string means
-the call named no resource. Every value is cut at VALUE_MAX characters (a cut value ends in `*`, so it still
-reads as a prefix of the real one), lists keep LIST_MAX items, and only a request's `versionId` *presence*
-is kept, since that is all the mapping uses.
+passed to a service, …: accessfit.model.REQUEST_PARAMS says which, and how each is read). They are stored as a
+ResourceRef, compact JSON with sorted keys, e.g. `{"bucketName":"logs","key":"2024/01/a.gz"}` or
+`{"arns":["arn:aws:kms:…:key/…"]}`; the empty string means the call named no resource. Every value is cut at
+VALUE_MAX characters (a cut value ends in `*`, so it still reads as a prefix of the real one), lists keep
+LIST_MAX items, and only a request's `versionId` *presence* is kept, since that is all the mapping uses.
 """
 
 from __future__ import annotations
@@ -15,56 +15,31 @@ from typing import Any
 
 import msgspec
 
+from accessfit.model import (
+    INSTANCES,
+    LIST,
+    PRESENCE,
+    PROFILE,
+    REQUEST_ITEMS,
+    REQUEST_PARAMS,
+    SCALAR,
+    TRANSACT_ITEMS,
+    ResourceRef,
+    common_prefix,
+)
 from accessfit.records.decode import Params, Record, resources_of
 
 VALUE_MAX = 256
 LIST_MAX = 8
 
-# Request parameters kept as they are (stored name = CloudTrail name).
-_SCALARS = (
-    "bucketName",
-    "key",
-    "functionName",
-    "qualifier",
-    "role",
-    "roleArn",
-    "roleName",
-    "userName",
-    "groupName",
-    "policyArn",
-    "instanceProfileName",
-    "taskRoleArn",
-    "executionRoleArn",
-    "serviceRole",
-    "tableName",
-    "queueUrl",
-    "topicArn",
-    "targetArn",
-    "keyId",
-    "secretId",
-    "name",
-    "logGroupName",
-    "repositoryName",
-    "stackName",
-    "stateMachineArn",
-    "clusterName",
-    "cluster",
-    "instanceId",
-    "resourceArn",
-    "sourceKeyId",
-    "destinationKeyId",
-    "nodeRole",
-    "restApiId",
-    "apiId",
-    "modelId",
-)
-_SCALAR_SET = frozenset(_SCALARS)
+# CloudTrail's name of a parameter -> (the field it is stored under, how it is read), in REQUEST_PARAMS' order.
+READS: dict[str, tuple[str, str]] = {p.cloudtrail: (p.stored, p.read) for p in REQUEST_PARAMS}
+_LISTS = {name: stored for name, (stored, read) in READS.items() if read == LIST}  # most parameters: one lookup
 _REGIONLESS = frozenset({"s3.amazonaws.com", "iam.amazonaws.com", "sts.amazonaws.com"})
-_ALIASES = {"Key": "key", "roleARN": "roleArn"}  # same meaning, other spelling
 # Resource types whose ARNs say nothing a policy can use (and would make every row unique).
 _IGNORED_TYPES = frozenset({"AWS::IAM::AccessKey"})
 
-_encode = msgspec.json.Encoder(order="sorted").encode
+_encode = ResourceRef.ENCODE
 
 
 def _cut(value: str) -> str:
@@ -119,41 +94,36 @@ def _transact(value: Any) -> list[str]:
     return _texts(items)
 
 
+_SHAPED = {PROFILE: _profile, INSTANCES: _instance_ids, REQUEST_ITEMS: _tables, TRANSACT_ITEMS: _transact}
+
+
 def _from_params(p: Params, out: dict[str, Any]) -> None:
-    # Only the fields the request set come back (omit_defaults), usually one to three.
+    # Only the fields the request set come back (omit_defaults), usually one to three, in REQUEST_PARAMS' order.
     for name, value in msgspec.to_builtins(p).items():
-        if name in _SCALAR_SET:
+        stored = _LISTS.get(name)
+        if stored is not None:
             if type(value) is str:  # the common case, inlined
                 if value:
-                    out[name] = value if len(value) <= VALUE_MAX else value[: VALUE_MAX - 1] + "*"
+                    out[stored] = value if len(value) <= VALUE_MAX else value[: VALUE_MAX - 1] + "*"
             elif isinstance(value, list):
                 if texts := _texts(value):
-                    out[name] = texts
+                    out[stored] = texts
             elif (text := _text(value)) is not None:
-                out[name] = text
-        elif name == "versionId":
-            out["versionId"] = "*"
-        elif name == "x-amz-copy-source":
-            if (text := _text(value)) is not None:
-                out["copySource"] = text
-        elif name == "iamInstanceProfile":
-            if text := _profile(value):
-                out[name] = text
-        elif name == "instancesSet":
-            if ids := _instance_ids(value):
-                out["instanceId"] = ids
-        elif name == "requestItems":
-            if tables := _tables(value):
-                out["tableNames"] = tables
-        elif name == "transactItems":
-            if items := _transact(value):
-                out["transactItems"] = items
-        elif name in _ALIASES and (text := _text(value)) is not None:
-            out.setdefault(_ALIASES[name], text)
+                out[stored] = text
+            continue
+        stored, read = READS[name]
+        if read == SCALAR:
+            if stored not in out and (text := _text(value)) is not None:
+                out[stored] = text
+        elif read == PRESENCE:
+            out[stored] = "*"
+        elif found := _SHAPED[read](value):
+            out[stored] = found
 
 
 def resource_of(record: Record) -> str:
-    """The canonical resource identifier of one record ('' when it names none)."""
+    """The canonical resource identifier of one record ('' when it names none): a ResourceRef's text, kept as
+    text because it is part of the aggregation key of every call."""
     params = record.requestParameters
     if params is None and not record.resources:  # an empty Raw: no resources field
         return ""
@@ -179,30 +149,20 @@ def resource_of(record: Record) -> str:
     return _encode(out).decode()
 
 
-# Parts of an identifier that name one item among many of the same container (an object in a bucket, an
-# instance, a version). When a (principal, call, day) names more than `cap` distinct resources, these parts
-# are replaced by their common prefix followed by `*`, within each container.
-_LEAVES = ("key", "arns", "instanceId", "copySource", "versionId", "qualifier")
-COLLAPSED_MARK = "~"  # sorts after every real field name
-MANY = "*"  # more distinct containers than the cap: only the fact of the calls is kept
-_NOT_BASE = frozenset((*_LEAVES, COLLAPSED_MARK))
-_decode_obj = msgspec.json.Decoder(dict[str, Any]).decode
+# When a (principal, call, day) names more than `cap` distinct resources, the leaves of its identifiers
+# (ResourceRef.LEAVES) are replaced by their common prefix followed by `*`, within each container.
+COLLAPSED_MARK = ResourceRef.COLLAPSED
+MANY = ResourceRef.MANY
+_LIST_LEAVES = frozenset({"arns", "instanceId"})  # leaves stored as lists stay lists
 
 
 def level_of(value: str) -> int:
-    """0 for an identifier as observed, 1 for a collapsed one, 2 for MANY."""
-    if value == MANY:
-        return 2
-    return 1 if f'"{COLLAPSED_MARK}":' in value else 0
+    """0 for an identifier as observed, 1 for a collapsed one, 2 for MANY (ResourceRef.level)."""
+    return ResourceRef(value).level
 
 
 def _prefix(values: list[str]) -> str:
-    stripped = [v.rstrip("*") for v in values]
-    first, last = min(stripped), max(stripped)
-    n = 0
-    while n < len(first) and n < len(last) and first[n] == last[n]:
-        n += 1
-    return first[:n] + "*"
+    return common_prefix([v.rstrip("*") for v in values]) + "*"
 
 
 def collapse(values: list[str], cap: int) -> tuple[dict[str, str], int]:
@@ -213,30 +173,22 @@ def collapse(values: list[str], cap: int) -> tuple[dict[str, str], int]:
     """
     if MANY in values:
         return dict.fromkeys(values, MANY), 2
-    groups: dict[str, list[dict[str, Any]]] = {}
-    base_of: dict[str, str] = {}
+    groups: dict[ResourceRef, list[ResourceRef]] = {}
+    base_of: dict[str, ResourceRef] = {}
     for v in values:
-        obj = _decode_obj(v) if v else {}
-        base = _encode({k: x for k, x in obj.items() if k not in _NOT_BASE}).decode()
-        base_of[v] = base
-        groups.setdefault(base, []).append(obj)
+        ref = ResourceRef(v)
+        base = base_of[v] = ref.base
+        groups.setdefault(base, []).append(ref)
     if len(groups) > cap:
         return dict.fromkeys(values, MANY), 2
-    collapsed: dict[str, str] = {}
-    for base_text, members in groups.items():
-        out: dict[str, Any] = _decode_obj(base_text)
-        for leaf in _LEAVES:
-            found: list[str] = []
-            for m in members:
-                x = m.get(leaf)
-                if isinstance(x, list):
-                    found.extend(y for y in x if isinstance(y, str))
-                elif isinstance(x, str):
-                    found.append(x)
+    collapsed: dict[ResourceRef, str] = {}
+    for base, members in groups.items():
+        out: dict[str, Any] = dict(base.fields)
+        for leaf in ResourceRef.LEAVES:
+            found = [x for m in members for x in m.values(leaf)]
             if found:
                 prefix = _prefix(found)
-                out[leaf] = [prefix] if leaf in {"arns", "instanceId"} else prefix
+                out[leaf] = [prefix] if leaf in _LIST_LEAVES else prefix
         out[COLLAPSED_MARK] = 1
-        collapsed[base_text] = _encode(out).decode()
-    mapping = {v: collapsed[base] for v, base in base_of.items()}
-    return mapping, 1
+        collapsed[base] = ResourceRef.of(out).text
+    return {v: collapsed[base] for v, base in base_of.items()}, 1

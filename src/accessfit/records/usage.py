@@ -1,6 +1,7 @@
 """Records → daily usage aggregates: (principal, eventSource, eventName, resource, day, outcome) → count.
 
-Pure: takes decoded records and the window, returns counts and the reason for every record not counted.
+Pure: takes decoded records and a Classifier (the window, and what one run remembers), returns counts and the
+reason for every record not counted.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from accessfit.model import Outcome, Principal, Window
 from accessfit.records.decode import Record
-from accessfit.records.identity import resolve
+from accessfit.records.identity import Identities
 from accessfit.records.resources import collapse, resource_of
 
 # Bounded reasons a record is not counted (also metric labels).
@@ -50,8 +51,6 @@ _DENIED_CODES = frozenset(
         "notauthorized",
     }
 )
-
-_OUTCOMES: dict[str, int] = {}  # errorCode -> outcome, filled as codes are seen (a few dozen exist)
 
 # (principal ARN, eventSource, eventName, resource, day, outcome)
 Key = tuple[str, str, str, str, str, int]
@@ -97,8 +96,7 @@ class Aggregate:
         return len(self.rows)
 
 
-def classify(rec: Record, window: Window, seen_ids: set[str]) -> tuple[Principal, str] | str:
-    """The principal and UTC timestamp of a countable record, or the reason it is not counted."""
+def _classify(rec: Record, window: Window, seen_ids: set[str], identities: Identities) -> tuple[Principal, str] | str:
     when = rec.eventTime
     if not rec.eventSource or not rec.eventName or not when:
         return MISSING_FIELD
@@ -112,7 +110,7 @@ def classify(rec: Record, window: Window, seen_ids: set[str]) -> tuple[Principal
         if rec.eventID in seen_ids:
             return DUPLICATE_EVENT
         seen_ids.add(rec.eventID)
-    principal, account = resolve(rec.userIdentity)
+    principal, account = identities[bytes(rec.userIdentity)]
     if isinstance(principal, str):
         return principal
     recipient = rec.recipientAccountId
@@ -129,7 +127,36 @@ def classify(rec: Record, window: Window, seen_ids: set[str]) -> tuple[Principal
     return principal, f"{day}T{when[11:19]}Z"
 
 
-def accumulate(records: list[Record], agg: Aggregate, window: Window) -> FileUsage:
+def classify(rec: Record, window: Window, seen_ids: set[str]) -> tuple[Principal, str] | str:
+    """The principal and UTC timestamp of a countable record, or the reason it is not counted."""
+    return _classify(rec, window, seen_ids, Identities())
+
+
+class Classifier:
+    """`classify` for the records of one ingest run, which remembers what repeats across its files: identities
+    (Identities, at most 16 MiB) and error codes → outcomes (at most CODES_MAX; a few dozen exist). One per
+    run, so nothing outlives it."""
+
+    CODES_MAX = 1024
+
+    def __init__(self, window: Window, identities: Identities | None = None) -> None:
+        self.window = window
+        self.identities = identities if identities is not None else Identities()
+        self.outcomes: dict[str, int] = {}  # errorCode -> outcome, filled as codes are seen
+
+    def classify(self, rec: Record, seen_ids: set[str]) -> tuple[Principal, str] | str:
+        return _classify(rec, self.window, seen_ids, self.identities)
+
+    def outcome(self, code: str) -> int:
+        found = self.outcomes.get(code)
+        if found is None:
+            if len(self.outcomes) >= self.CODES_MAX:
+                self.outcomes.clear()
+            found = self.outcomes[code] = int(outcome_of(code))
+        return found
+
+
+def accumulate(records: list[Record], agg: Aggregate, classifier: Classifier) -> FileUsage:
     """Count a file's records into `agg`; return the file's own figures."""
     out = FileUsage(records=len(records))
     skipped = out.skipped
@@ -139,9 +166,11 @@ def accumulate(records: list[Record], agg: Aggregate, window: Window) -> FileUsa
     first: str | None = None
     last: str | None = None
     ingested = 0
-    outcomes = _OUTCOMES
+    window = classifier.window
+    identities = classifier.identities
+    outcomes = classifier.outcomes
     for rec in records:
-        found = classify(rec, window, seen_ids)
+        found = _classify(rec, window, seen_ids, identities)
         if isinstance(found, str):
             skipped[found] = skipped.get(found, 0) + 1
             continue
@@ -159,7 +188,7 @@ def accumulate(records: list[Record], agg: Aggregate, window: Window) -> FileUsa
         else:
             outcome = outcomes.get(code, -1)
             if outcome < 0:
-                outcome = outcomes[code] = int(outcome_of(code))
+                outcome = classifier.outcome(code)
         key = (arn, rec.eventSource or "", rec.eventName or "", resource_of(rec), stamp[:10], outcome)
         row = rows.get(key)
         if row is None:

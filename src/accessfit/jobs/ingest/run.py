@@ -19,7 +19,7 @@ from accessfit.jobs.ingest.report import IngestReport
 from accessfit.jobs.upkeep import upkeep
 from accessfit.model import LogObject, Partition, Window
 from accessfit.records.decode import decode
-from accessfit.records.usage import FileUsage, accumulate, collapse_groups
+from accessfit.records.usage import Classifier, FileUsage, accumulate, collapse_groups
 from accessfit.trail import Source
 from accessfit.trail.discover import discover
 
@@ -59,6 +59,7 @@ class Run:
         self.batch = Batch()
         # Events dated after tomorrow are clock errors, not usage.
         self.window = Window.ending(now, opts.window_days, until=now + timedelta(days=1))
+        self.classifier = Classifier(self.window)  # the run's memory of identities and error codes
         self.principals: set[str] = set()
         self._last_progress = 0.0
 
@@ -83,7 +84,7 @@ class Run:
         except DecodeError as exc:
             self._failed(obj, exc.reason, exc.detail)
             return True
-        usage = accumulate(decoded.records, self.batch.usage, self.window)
+        usage = accumulate(decoded.records, self.batch.usage, self.classifier)
         # Records decode could not read count as records of the file, skipped for their reason.
         for reason, n in decoded.reasons.items():
             usage.skipped[reason] = usage.skipped.get(reason, 0) + n
