@@ -14,9 +14,10 @@ import json
 import sys
 from pathlib import Path
 
+from accessfit.iam.catalog import catalog
 from accessfit.iam.mapping import MAPPED, NO_PERMISSION, Context, map_call, operation_of, prefix_of
 from accessfit.jobs.explain import explain
-from accessfit.model import Principal
+from accessfit.model import Principal, ResourceRef
 from accessfit.records.decode import Record, decode
 from accessfit.records.identity import resolve
 from accessfit.records.resources import resource_of
@@ -69,12 +70,12 @@ def main() -> int:
         ctx = Context(
             region=recs[0].awsRegion or "", account=principal.account if isinstance(principal, Principal) else ""
         )
-        m = map_call(source, name, resource_of(recs[0]), ctx)
+        m = map_call(source, name, ResourceRef(resource_of(recs[0])), ctx, catalog())
         if m.status == NO_PERMISSION:
             no_permission.append(f"{pair}: {m.reason}")
         elif m.status == MAPPED:
             actions = {u.action.lower() for u in m.actions if not u.inferred}
-            listed = ref.get((prefix_of(source) or "", operation_of(name)))
+            listed = ref.get((prefix_of(source, catalog()) or "", operation_of(name)))
             if listed is None:
                 not_listed.append(f"{pair} -> {sorted(actions)}")
             elif actions <= listed:

@@ -51,10 +51,12 @@ class StoreError(AccessfitError):
 
 
 class PolicyError(AccessfitError):
-    """A generated policy failed validation; nothing was written."""
+    """A policy cannot be generated (unknown mode, a statement too large for any document), or a generated one
+    failed validation; nothing was written. `principal` is "" where the failing step does not know it."""
 
     def __init__(self, principal: str, problems: list[str]) -> None:
-        super().__init__(f"policy for {principal} is not valid: " + "; ".join(problems))
+        subject = f"policy for {principal}" if principal else "policy"
+        super().__init__(f"{subject} is not valid: " + "; ".join(problems))
         self.principal = principal
         self.problems = problems
 

@@ -10,6 +10,7 @@ import pytest
 
 from accessfit.iam.catalog import catalog
 from accessfit.iam.mapping import Context, event_sources, exceptions, map_call, operation_of, prefix_of
+from accessfit.model import ResourceRef
 from accessfit.records.decode import decode
 from accessfit.records.resources import resource_of
 from helpers import A1, doc, rec
@@ -27,7 +28,7 @@ def _map(case: Case):  # type: ignore[no-untyped-def]
     record = decode(
         doc([rec(case.name, f"{case.source}.amazonaws.com", params=case.params, resources=case.resources)]), 1 << 20
     ).records[0]
-    return map_call(record.eventSource or "", record.eventName or "", resource_of(record), CTX)
+    return map_call(record.eventSource or "", record.eventName or "", ResourceRef(resource_of(record)), CTX, catalog())
 
 
 def test_there_are_at_least_200_cases_each_with_a_source() -> None:
@@ -66,10 +67,10 @@ def test_host_table_names_catalog_prefixes() -> None:
     cat = catalog()
     for host, prefix in event_sources().items():
         assert cat.has_prefix(prefix), (host, prefix)
-    assert prefix_of("monitoring.amazonaws.com") == "cloudwatch"
-    assert prefix_of("tagging.amazonaws.com") == "tag"
-    assert prefix_of("s3.amazonaws.com") == "s3"
-    assert prefix_of("nothing-like-this.amazonaws.com") is None
+    assert prefix_of("monitoring.amazonaws.com", cat) == "cloudwatch"
+    assert prefix_of("tagging.amazonaws.com", cat) == "tag"
+    assert prefix_of("s3.amazonaws.com", cat) == "s3"
+    assert prefix_of("nothing-like-this.amazonaws.com", cat) is None
 
 
 @pytest.mark.parametrize(
@@ -92,16 +93,17 @@ def test_partition_is_taken_from_the_context() -> None:
     m = map_call(
         "s3.amazonaws.com",
         "GetObject",
-        '{"bucketName":"b","key":"k"}',
+        ResourceRef('{"bucketName":"b","key":"k"}'),
         Context(partition="aws-us-gov", region="us-gov-west-1", account=A1),
+        catalog(),
     )
     assert m.actions[0].resources == ("arn:aws-us-gov:s3:::b/k",)
 
 
 def test_collapsed_and_many_resources() -> None:
-    m = map_call("s3.amazonaws.com", "GetObject", '{"bucketName":"b","key":"raw/*","~":1}', CTX)
+    m = map_call("s3.amazonaws.com", "GetObject", ResourceRef('{"bucketName":"b","key":"raw/*","~":1}'), CTX, catalog())
     assert m.actions[0].resources == ("arn:aws:s3:::b/raw/*",)
-    m = map_call("s3.amazonaws.com", "GetObject", "*", CTX)
+    m = map_call("s3.amazonaws.com", "GetObject", ResourceRef("*"), CTX, catalog())
     assert m.actions[0].resources == ("*",)
 
 
@@ -131,7 +133,7 @@ def test_cases_agree_with_aws_operation_reference() -> None:
     for case in CASES:
         if case.status != "mapped":
             continue
-        prefix = prefix_of(f"{case.source}.amazonaws.com")
+        prefix = prefix_of(f"{case.source}.amazonaws.com", catalog())
         listed = ref.get((prefix or "", operation_of(case.name)))
         if listed is None:
             continue

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from accessfit.errors import PolicyError
 from accessfit.iam.catalog import catalog
 from accessfit.iam.mapping import MAPPED, Context, map_call
 from accessfit.index import UsageIndex
@@ -18,12 +19,12 @@ from accessfit.jobs.regenerate import Window, regenerate
 from accessfit.model import Outcome, Principal, ResourceRef, UsedCall
 from accessfit.policy import Limits, build
 from accessfit.policy.diff import diff
-from accessfit.policy.generate import canonical
-from accessfit.policy.split import size
+from accessfit.policy.document import canonical, size
 from accessfit.trail.local import LocalSource
 from helpers import A1, NOW, SHARED_SETS, rec, user_uid, write_log
 from iam_eval import allows
 
+CAT = catalog()
 ROLE = Principal(f"arn:aws:iam::{A1}:role/app", "role", A1)
 
 
@@ -52,7 +53,7 @@ def check_against_usage(principal: Principal, calls: list[UsedCall], documents: 
         # Read independently of ResourceRef, as the oracle should.
         text = c.resource.text
         region = json.loads(text).get("region", "") if text.startswith("{") else ""
-        m = map_call(c.event_source, c.event_name, text, Context(partition, region, principal.account))
+        m = map_call(c.event_source, c.event_name, c.resource, Context(partition, region, principal.account), CAT)
         if m.status != MAPPED or c.outcome == Outcome.DENIED:
             continue
         for use in m.actions:
@@ -78,12 +79,12 @@ def test_every_principal_of_the_real_records_gets_a_policy_that_allows_its_calls
             principal = Principal(row["arn"], row["kind"], row["account"])
             calls = index.usage_of(row["id"], "0000", "9999")
             for mode in ("observed", "placeholder", "wildcard"):
-                ps = build(principal, calls, Limits(mode=mode))
+                ps = build(principal, calls, Limits(mode=mode), CAT)
                 assert not ps.problems, (principal.arn, mode, ps.problems)
                 if mode == "observed":
                     checked += check_against_usage(principal, calls, ps.documents)
                 else:
-                    assert ps.actions == build(principal, calls).actions
+                    assert ps.actions == build(principal, calls, Limits(), CAT).actions
             principals += 1
     assert principals > 100 and checked > 400
 
@@ -98,6 +99,8 @@ def test_denied_calls_are_listed_not_granted_and_unmapped_calls_are_listed() -> 
             call("sts", "GetCallerIdentity"),
             call("s3", "GetObject", obj("b", "j"), outcome=Outcome.FAILED),
         ],
+        Limits(),
+        CAT,
     )
     assert ps.actions == {"s3:GetObject"}
     assert ps.denied == [
@@ -120,6 +123,8 @@ def test_statements_group_by_service_and_shared_resources_with_valid_sids() -> N
             call("ec2", "DescribeVpcs"),
             call("sts", "GetCallerIdentity"),
         ],
+        Limits(),
+        CAT,
     )
     (doc,) = ps.documents
     assert doc["Version"] == "2012-10-17"
@@ -135,17 +140,17 @@ def test_the_same_usage_gives_byte_identical_documents() -> None:
     calls = [call("s3", "GetObject", obj("b", f"raw/{n}")) for n in range(30)] + [
         call("dynamodb", "GetItem", f'{{"region":"us-east-1","tableName":"t{n}"}}') for n in range(30)
     ]
-    first = canonical(build(ROLE, calls).documents)
+    first = canonical(build(ROLE, calls, Limits(), CAT).documents)
     for seed in range(5):
         shuffled = calls[:]
         random.Random(seed).shuffle(shuffled)
-        assert canonical(build(ROLE, shuffled).documents) == first
+        assert canonical(build(ROLE, shuffled, Limits(), CAT).documents) == first
 
 
 def test_observed_resources_are_generalised_within_bounds() -> None:
     many_objects = [call("s3", "GetObject", obj("b", f"exports/2026/{n}.csv")) for n in range(6)]
     few = [call("s3", "GetObject", obj("c", f"x{n}")) for n in range(3)]
-    ps = build(ROLE, many_objects + few)
+    ps = build(ROLE, many_objects + few, Limits(), CAT)
     (st,) = ps.documents[0]["Statement"]
     assert st["Resource"] == [
         "arn:aws:s3:::b/exports/2026/*",
@@ -154,12 +159,12 @@ def test_observed_resources_are_generalised_within_bounds() -> None:
         "arn:aws:s3:::c/x2",
     ]
     tables = [call("dynamodb", "GetItem", f'{{"region":"us-east-1","tableName":"orders-{n}"}}') for n in range(25)]
-    (st,) = build(ROLE, tables).documents[0]["Statement"]
+    (st,) = build(ROLE, tables, Limits(), CAT).documents[0]["Statement"]
     assert st["Resource"] == [f"arn:aws:dynamodb:us-east-1:{A1}:table/orders-*"]
     mixed = [call("dynamodb", "GetItem", f'{{"region":"us-east-1","tableName":"{n}x"}}') for n in range(25)]
-    (st,) = build(ROLE, mixed).documents[0]["Statement"]
+    (st,) = build(ROLE, mixed, Limits(), CAT).documents[0]["Statement"]
     assert st["Resource"] == [f"arn:aws:dynamodb:us-east-1:{A1}:table/*"]  # never past the account's tables
-    unicode_key = build(ROLE, [call("s3", "GetObject", obj("b", "reports/日本/a.csv"))])
+    unicode_key = build(ROLE, [call("s3", "GetObject", obj("b", "reports/日本/a.csv"))], Limits(), CAT)
     assert unicode_key.documents[0]["Statement"][0]["Resource"] == ["arn:aws:s3:::b/reports/*"]
     assert not unicode_key.problems
 
@@ -171,15 +176,16 @@ def test_placeholder_and_wildcard_modes() -> None:
         call("ec2", "DescribeInstances"),
     ]
     ph = {
-        s["Action"][0]: s["Resource"] for s in build(ROLE, calls, Limits(mode="placeholder")).documents[0]["Statement"]
+        s["Action"][0]: s["Resource"]
+        for s in build(ROLE, calls, Limits(mode="placeholder"), CAT).documents[0]["Statement"]
     }
     assert ph["s3:GetObject"] == ["arn:aws:s3:::${BucketName}/${ObjectName}"]
     assert ph["lambda:InvokeFunction"] == [f"arn:aws:lambda:eu-west-1:{A1}:function:${{FunctionName}}"]
     assert ph["ec2:DescribeInstances"] == "*"
-    wc = build(ROLE, calls, Limits(mode="wildcard")).documents[0]["Statement"]
+    wc = build(ROLE, calls, Limits(mode="wildcard"), CAT).documents[0]["Statement"]
     assert [s["Resource"] for s in wc] == ["*", "*", "*"]  # one statement per service
-    with pytest.raises(ValueError, match="unknown resource mode"):
-        build(ROLE, calls, Limits(mode="everything"))
+    with pytest.raises(PolicyError, match="unknown resource mode"):
+        build(ROLE, calls, Limits(mode="everything"), CAT)
 
 
 def test_inferred_passrole_on_the_observed_role() -> None:
@@ -192,6 +198,8 @@ def test_inferred_passrole_on_the_observed_role() -> None:
                 f'{{"functionName":"f","region":"us-east-1","role":"arn:aws:iam::{A1}:role/exec"}}',
             )
         ],
+        Limits(),
+        CAT,
     )
     st = {s["Sid"]: s for s in ps.documents[0]["Statement"]}
     assert st["Iam"]["Action"] == ["iam:PassRole"] and st["Iam"]["Resource"] == [f"arn:aws:iam::{A1}:role/exec"]
@@ -203,15 +211,15 @@ def test_a_principal_with_hundreds_of_actions_is_split_under_the_limit() -> None
     calls = [
         call(a.split(":")[0], a.split(":")[1], f'{{"region":"us-east-1","name":"n{n}"}}') for n, a in enumerate(actions)
     ]
-    whole = build(ROLE, calls, Limits(document_size=10**9))
-    split = build(ROLE, calls)
+    whole = build(ROLE, calls, Limits(document_size=10**9), CAT)
+    split = build(ROLE, calls, Limits(), CAT)
     assert len(whole.documents) == 1 and len(split.documents) > 2
     assert all(size(d) <= 6144 for d in split.documents)
     assert not split.problems
     assert diff(whole.documents, split.documents) == {"added": [], "removed": []}
     sids = [s["Sid"] for d in split.documents for s in d["Statement"]]
     assert len(sids) == len(set(sids))
-    tight = build(ROLE, calls, Limits(document_size=2048, policies_per_principal=10))
+    tight = build(ROLE, calls, Limits(document_size=2048, policies_per_principal=10), CAT)
     assert any("managed policies" in w for w in tight.warnings)
 
 

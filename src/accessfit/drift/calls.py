@@ -19,5 +19,5 @@ class CallMap:
         key = (event_source, event_name, resource, ctx)
         found = self._seen.get(key)
         if found is None:
-            found = self._seen[key] = map_call(event_source, event_name, resource.text, ctx, self.cat)
+            found = self._seen[key] = map_call(event_source, event_name, resource, ctx, self.cat)
         return found

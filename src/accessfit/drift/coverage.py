@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from accessfit.drift.observable import DATA_EVENT_FAMILY
 from accessfit.iam.catalog import Catalog
 from accessfit.iam.mapping import Context, map_call
-from accessfit.model import Window
+from accessfit.model import ResourceRef, Window
 
 RegionDays = dict[str, dict[str, tuple[int, int]]]  # region -> day -> (objects, failed), as the index reads them
 
@@ -49,7 +49,7 @@ def data_families(calls: Iterable[tuple[str, str]], cat: Catalog) -> set[str]:
     """The data-event families an account's calls show its trail records."""
     found = set()
     for source, name in calls:
-        m = map_call(source, name, "", Context(), cat)
+        m = map_call(source, name, ResourceRef(), Context(), cat)
         for use in m.actions:
             family = DATA_EVENT_FAMILY.get(use.action)
             if family:

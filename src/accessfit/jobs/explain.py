@@ -9,8 +9,9 @@ from typing import Any
 import msgspec
 
 from accessfit.errors import DecodeError
+from accessfit.iam.catalog import catalog
 from accessfit.iam.mapping import MAPPED, NO_PERMISSION, Context, map_call
-from accessfit.model import Principal, Window
+from accessfit.model import Principal, ResourceRef, Window
 from accessfit.records.decode import Record, inflate, records_of
 from accessfit.records.identity import resolve
 from accessfit.records.resources import resource_of
@@ -101,7 +102,7 @@ def explain(rec: Record) -> Explanation:
     outcome = outcome_of(rec.errorCode).label
     partition = principal.arn.split(":")[1] if principal.arn.count(":") >= 2 else "aws"
     ctx = Context(partition=partition, region=rec.awsRegion or "", account=principal.account)
-    mapping = map_call(rec.eventSource or "", rec.eventName or "", resource_of(rec), ctx)
+    mapping = map_call(rec.eventSource or "", rec.eventName or "", ResourceRef(resource_of(rec)), ctx, catalog())
     if mapping.status == NO_PERMISSION:
         return Explanation(
             *base, principal=principal.arn, outcome="ignored", why=mapping.reason, status=NO_PERMISSION, actions=()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accessfit.iam.mapping import UNMAPPED, map_call
+from accessfit.iam.catalog import catalog
+from accessfit.iam.mapping import UNMAPPED, Context, map_call
 from accessfit.index import UsageIndex
+from accessfit.model import ResourceRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +36,7 @@ def unmapped(index: UsageIndex) -> Unmapped:
     calls = index.api_calls()
     rows = []
     for c in calls:
-        m = map_call(c["event_source"], c["event_name"])
+        m = map_call(c["event_source"], c["event_name"], ResourceRef(), Context(), catalog())
         if m.status == UNMAPPED:
             rows.append(
                 UnmappedCall(

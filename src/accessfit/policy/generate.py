@@ -11,23 +11,22 @@ of letters and digits, so the same usage always gives byte-identical documents.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-import msgspec
-
-from accessfit.iam.catalog import Catalog, catalog
+from accessfit.errors import PolicyError
+from accessfit.iam.catalog import Catalog
 from accessfit.iam.mapping import MAPPED, UNMAPPED, ActionUse, Context, Mapping, map_call
-from accessfit.model import Outcome, Principal, UsedCall
+from accessfit.model import Outcome, Principal, ResourceRef, UsedCall, partition_of
 from accessfit.policy import scope
+from accessfit.policy.document import canonical, compact, fingerprint
 from accessfit.policy.split import pack
 from accessfit.policy.validate import problems
 
-_encode = msgspec.json.Encoder().encode
+# canonical and compact are policy.document's, named here for the callers that import them from generate.
+__all__ = ["Limits", "PolicySet", "actions_of", "build", "canonical", "compact"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +51,7 @@ class PolicySet:
 
     @property
     def fingerprint(self) -> str:
-        return hashlib.sha256(compact(self.documents)).hexdigest()
+        return fingerprint(self.documents)
 
     @property
     def actions(self) -> set[str]:
@@ -64,33 +63,21 @@ def actions_of(documents: list[dict[str, Any]]) -> set[str]:
     return {a for d in documents for s in d["Statement"] for a in s["Action"]}
 
 
-def canonical(value: Any) -> str:
-    """The documents as written to files: two-space indent, keys in their built order."""
-    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
-
-
-def compact(value: Any) -> bytes:
-    """The documents as stored and fingerprinted: no whitespace, keys in their built order."""
-    return _encode(value)
-
-
 @lru_cache(maxsize=65536)
-def _mapped(event_source: str, event_name: str, resource: str, ctx: Context) -> Mapping:
-    return map_call(event_source, event_name, resource, ctx)
+def _mapped(event_source: str, event_name: str, resource: ResourceRef, ctx: Context, cat: Catalog) -> Mapping:
+    # Principals repeat the same calls; the catalog is part of the key so a new one never meets an old answer.
+    return map_call(event_source, event_name, resource, ctx, cat)
 
 
 def _sid_base(prefix: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", prefix) if part)
 
 
-def build(
-    principal: Principal, calls: list[UsedCall], limits: Limits | None = None, cat: Catalog | None = None
-) -> PolicySet:
-    limits = limits or Limits()
-    cat = cat or catalog()
+def build(principal: Principal, calls: list[UsedCall], limits: Limits, cat: Catalog) -> PolicySet:
+    """The principal's policy from its calls, with the IAM catalog that maps and validates them."""
     if limits.mode not in scope.MODES:
-        raise ValueError(f"unknown resource mode {limits.mode!r}; one of {', '.join(scope.MODES)}")
-    partition = principal.arn.split(":")[1] if principal.arn.count(":") >= 2 else "aws"
+        raise PolicyError(principal.arn, [f"unknown resource mode {limits.mode!r}; one of {', '.join(scope.MODES)}"])
+    partition = partition_of(principal.arn)
     granted: dict[str, set[str]] = {}
     regions: dict[str, set[str]] = {}
     why: dict[str, dict[tuple[str, str], list[Any]]] = {}
@@ -98,7 +85,7 @@ def build(
     unmapped: dict[tuple[str, str], list[Any]] = {}
     for call in calls:
         ctx = Context(partition=partition, region=call.resource.region, account=principal.account)
-        m = _mapped(call.event_source, call.event_name, call.resource.text, ctx)
+        m = _mapped(call.event_source, call.event_name, call.resource, ctx, cat)
         if m.status == UNMAPPED:
             row = unmapped.setdefault((call.event_source, call.event_name), [0, "", m.reason])
             row[0] += call.count

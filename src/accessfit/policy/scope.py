@@ -17,35 +17,23 @@ Actions with no resource-level permission always get `*`.
 from __future__ import annotations
 
 import re
-from functools import cache
 
 from accessfit.iam.catalog import Catalog
+from accessfit.iam.patterns import glob_regex, template_regex
+from accessfit.model import common_prefix
 
 MODES = ("observed", "placeholder", "wildcard")
 _ALLOWED = re.compile(r"[^\t\n\r\x20-\xff]")
 
 
-@cache
-def _glob(pattern: str) -> re.Pattern[str]:
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern))
-
-
 def covers(pattern: str, arn: str) -> bool:
     """IAM resource matching: `*` and `?` wildcards, case-sensitive."""
-    return pattern == "*" or _glob(pattern).fullmatch(arn) is not None
+    return pattern == "*" or glob_regex(pattern).fullmatch(arn) is not None
 
 
 def _printable(arn: str) -> str:
     m = _ALLOWED.search(arn)
     return arn if m is None else arn[: m.start()] + "*"
-
-
-def _common_prefix(values: list[str]) -> str:
-    first, last = min(values), max(values)
-    n = 0
-    while n < min(len(first), len(last)) and first[n] == last[n]:
-        n += 1
-    return first[:n]
 
 
 def _minimal(arns: set[str]) -> set[str]:
@@ -70,14 +58,14 @@ def observed(arns: set[str], objects_per_bucket: int, resources_per_action: int)
     out: set[str] = set()
     for bucket, keys in objects.items():
         if len(set(keys)) > objects_per_bucket:
-            prefix = _common_prefix([k.rstrip("*") for k in keys])
+            prefix = common_prefix(k.rstrip("*") for k in keys)
             prefix = prefix[: prefix.rfind("/") + 1] if "/" in prefix else ""
             out.add(f"{bucket}/{prefix}*")
         else:
             out.update(f"{bucket}/{k}" for k in keys)
     if len(other) > resources_per_action:
-        floor = _common_prefix([":".join(a.split(":")[:5]) + ":" for a in other])
-        prefix = _common_prefix(sorted(other))
+        floor = common_prefix(":".join(a.split(":")[:5]) + ":" for a in other)
+        prefix = common_prefix(other)
         out.add((prefix if len(prefix) >= len(floor) else floor) + "*")
     else:
         out.update(other)
@@ -96,7 +84,9 @@ def placeholder(
     if not types:
         return ["*"]
     # The resource types the principal was seen using (bucket, not access point), else all of the action's.
-    used = [rt for rt in types if any(_template(t, partition).fullmatch(a) for t in rt.arns for a in observed_arns)]
+    used = [
+        rt for rt in types if any(template_regex(t, partition).fullmatch(a) for t in rt.arns for a in observed_arns)
+    ]
     region = next(iter(regions)) if len(regions) == 1 else None
     out = set()
     for rt in used or types:
@@ -108,12 +98,6 @@ def placeholder(
                 text = text.replace("${Region}", region)
             out.add(text)
     return sorted(out)
-
-
-@cache
-def _template(template: str, partition: str) -> re.Pattern[str]:
-    parts = re.split(r"(\$\{\w+\})", template.replace("${Partition}", partition))
-    return re.compile("".join(".+" if p.startswith("${") else re.escape(p) for p in parts))
 
 
 def region_of(arn: str) -> str | None:

@@ -5,17 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
+from accessfit.errors import PolicyError
+from accessfit.policy.document import VERSION, size
 
-VERSION = "2012-10-17"
-_encode = msgspec.json.Encoder().encode
 # {"Version":"2012-10-17","Statement":[ ... ]}
-_FRAME = len(_encode({"Version": VERSION, "Statement": []}))
-
-
-def size(doc: Any) -> int:
-    """Characters IAM counts: the document without insignificant whitespace."""
-    return len(_encode(doc).decode())
+_FRAME = size({"Version": VERSION, "Statement": []})
 
 
 def _document(statements: list[dict[str, Any]]) -> dict[str, Any]:
@@ -35,7 +29,7 @@ def _pieces(statement: dict[str, Any], limit: int) -> list[dict[str, Any]]:
         half = len(actions) // 2
         parts = [dict(statement, Action=actions[:half]), dict(statement, Action=actions[half:])]
     else:
-        raise ValueError(f"statement {statement['Sid']} cannot fit in {limit} characters")
+        raise PolicyError("", [f"statement {statement['Sid']} cannot fit in {limit} characters"])
     return [piece for part in parts for piece in _pieces(part, limit)]
 
 

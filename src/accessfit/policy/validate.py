@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from accessfit.iam.catalog import Catalog
-from accessfit.policy.split import VERSION, size
+from accessfit.policy.document import VERSION, size
 
 _SID = re.compile(r"^[A-Za-z0-9]+$")
 _CHARS = re.compile(r"^[\t\n\r\x20-\xff]*$")

@@ -1,0 +1,126 @@
+"""A call's resource identifier → the ARNs an action was used on: the full ARNs it names, matched against the
+action's ARN templates, or else its other values filled into them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from accessfit.iam.catalog import Catalog, ResourceType
+from accessfit.iam.patterns import template_regex
+from accessfit.model import REQUEST_PARAMS, ResourceRef
+
+# Derived from accessfit.model.REQUEST_PARAMS: the fields that may hold full ARNs (`arns` holds those of the
+# record's resources[]), and the template variable each field's other values fill.
+ARN_FIELDS: tuple[str, ...] = ("arns", *dict.fromkeys(p.stored for p in REQUEST_PARAMS if p.arn))
+VARIABLE_FIELDS: tuple[tuple[str, str], ...] = tuple(
+    dict.fromkeys((p.stored, p.variable) for p in REQUEST_PARAMS if p.variable)
+)
+_MATCHED = frozenset(ARN_FIELDS)
+
+# Variables whose values are not the field's values as they are.
+_SHAPES: dict[str, Callable[[str], str]] = {
+    "FunctionName": lambda f: f.split(":", 1)[0],  # `name:qualifier` names the function
+    "SecretId": lambda s: f"{s}-??????",  # the random suffix AWS appends to a secret's name
+    "ParameterNameWithoutLeadingSlash": lambda n: n.lstrip("/"),
+}
+# Variables that come with another, whose value the call never names.
+_ALONG: dict[str, tuple[str, str]] = {"LogGroupName": ("LogStreamName", "*"), "StackName": ("Id", "*")}
+_TEMPLATE_VARIABLE = re.compile(r"\$\{(\w+)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Where a call was made, for the parts of an ARN the identifier does not say."""
+
+    partition: str = "aws"
+    region: str = ""
+    account: str = ""
+
+
+@dataclass
+class ArnValues:
+    """Values for ARN template variables, taken from a call's resource identifier."""
+
+    ctx: Context
+    ref: ResourceRef
+    region: str = ""
+    account: str = ""
+    values: dict[str, list[str]] = field(default_factory=dict)
+    arns: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        ref = self.ref
+        self.region = ref.region or self.ctx.region
+        self.account = self.ctx.account
+        for name in ARN_FIELDS:
+            self.arns.extend(a for a in ref.values(name) if a.startswith("arn:"))
+        for name, variable in VARIABLE_FIELDS:
+            found = ref.values(name)
+            if name in _MATCHED:
+                found = [x for x in found if not x.startswith("arn:")]
+            if not found:
+                continue
+            if variable == "QueueName":
+                self._queues(found)
+            elif variable == "KeyId":
+                for key_id in found:
+                    if key_id.startswith("alias/"):
+                        self.values.setdefault("AliasName", []).append(key_id.removeprefix("alias/"))
+                    else:
+                        self.values.setdefault("KeyId", []).append(key_id)
+            else:
+                shape = _SHAPES.get(variable)
+                self.values.setdefault(variable, []).extend(map(shape, found) if shape else found)
+                if variable in _ALONG:
+                    along, value = _ALONG[variable]
+                    self.values[along] = [value]
+
+    def _queues(self, urls: list[str]) -> None:
+        """`https://sqs.<region>.amazonaws.com/<account>/<name>`: the name, and the queue's account and region."""
+        for url in urls:
+            parts = url.rstrip("/").split("/")
+            if len(parts) >= 2:
+                self.values.setdefault("QueueName", []).append(parts[-1])
+                if parts[-2].isdigit():
+                    self.account = parts[-2]
+                host = parts[2] if len(parts) > 2 else ""
+                if host.startswith("sqs.") and host.count(".") >= 3:
+                    self.region = host.split(".")[1]
+
+    def fill(self, template: str) -> list[str]:
+        """Every ARN the template yields with known values; [] when a variable has none."""
+        results = [template.replace("${Partition}", self.ctx.partition)]
+        for var in _TEMPLATE_VARIABLE.findall(template):
+            if var == "Partition":
+                continue
+            if var == "Region":
+                choices = [self.region] if self.region else []
+            elif var == "Account":
+                choices = [self.account] if self.account else []
+            else:
+                choices = self.values.get(var, [])
+            if not choices:
+                return []
+            results = [r.replace(f"${{{var}}}", c) for r in results for c in choices]
+        return results
+
+
+def arns_for(action: str, names: ArnValues, cat: Catalog, only: list[str] | None = None) -> tuple[str, ...]:
+    """The resources an action was used on: ARNs from the call filled into the action's resource types, "*" when
+    the action has no resource-level permission or the call does not say which resource it was."""
+    types: tuple[ResourceType, ...] = cat.resource_types(action)
+    if not types:
+        return ("*",)
+    found: set[str] = set()
+    given = only if only is not None else names.arns
+    for rt in types:
+        for template in rt.arns:
+            rx = template_regex(template, names.ctx.partition)
+            found.update(a for a in given if rx.fullmatch(a))
+    if not found and only is None:
+        for rt in types:
+            for template in rt.arns:
+                found.update(names.fill(template))
+    return tuple(sorted(found)) if found else ("*",)
