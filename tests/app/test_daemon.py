@@ -341,7 +341,7 @@ def test_the_state_metrics_change_at_a_poll_not_at_a_scrape(tmp_path: Path) -> N
     try:
         assert value("accessfit_index_up") == 1 and value("accessfit_principals") == 0
         daemon.poll()
-        assert value("accessfit_principals") == daemon.index.totals()["principals"] == 2
+        assert value("accessfit_principals") == daemon.index.totals().principals == 2
         log_file(trail, range(2, 5), NOW - timedelta(minutes=20))
         now[0] = NOW + timedelta(minutes=1)
         assert value("accessfit_principals") == 2  # scraped again, nothing read
@@ -361,4 +361,4 @@ def test_a_port_in_use_is_a_listen_error_and_closes_the_index(tmp_path: Path) ->
         with pytest.raises(ListenError, match=f"cannot listen on 127.0.0.1:{port}: Address already in use"):
             Daemon(replace(plan(tmp_path), listen=("127.0.0.1", port)))
     with UsageIndex(tmp_path / "i.sqlite3") as again:  # the writer's lock was released
-        assert again.totals()["principals"] == 0
+        assert again.totals().principals == 0

@@ -303,7 +303,7 @@ def test_other_accounts_are_read_through_an_assumed_role(iam: Any, tmp_path: Pat
     with UsageIndex(tmp_path / "i.sqlite3") as index:
         rep = refresh(index, [(role, lambda: (iam_client(session), account_of(session)))], NOW)
         assert rep.accounts == [ACCOUNT] and not rep.errors
-        assert index.snapshots()[0]["account"] == ACCOUNT
+        assert index.snapshots()[0].account == ACCOUNT
 
 
 def test_coverage_counts_idle_regions_from_the_trails_start() -> None:

@@ -223,9 +223,9 @@ def test_a_failed_batch_leaves_nothing_behind_and_the_next_one_commits(index: Us
     bad.objects.append(ObjectRow(LogObject("k2", bad.objects[0].obj.partition, NOW), "lost", None))
     with pytest.raises(StoreError, match=r"cannot write a batch: CHECK constraint failed"):
         index.commit("s", bad, NOW)
-    assert index.totals()["events"] == 0 and index.ledger_totals().records == 0
+    assert index.totals().events == 0 and index.ledger_totals().records == 0
     index.commit("s", _batch(), NOW)
-    assert index.totals()["events"] == 1
+    assert index.totals().events == 1
     assert [r["arn"] for r in index.all_principals()] == [ROLE]
 
 

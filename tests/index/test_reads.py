@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from accessfit.index import Batch, FailedObject, LedgerTotals, ObjectRow, UsageIndex
+from accessfit.index import (
+    ApiCallRow,
+    Batch,
+    FailedObject,
+    LedgerTotals,
+    ObjectRow,
+    PrincipalUsage,
+    Totals,
+    UsageIndex,
+)
 from accessfit.model import LogObject, Partition, ResourceRef, UsedCall
 from helpers import A1, A2, NOW, use
 
@@ -23,20 +32,19 @@ def _fill(index: UsageIndex) -> None:
 
 def test_principals_are_listed_with_their_totals_busiest_first(index: UsageIndex) -> None:
     _fill(index)
-    rows = index.principals()
-    assert [(r["arn"], r["allowed"], r["denied"], r["failed"], r["calls"], r["api_calls"]) for r in rows] == [
-        (APP, 7, 1, 0, 8, 2),
-        (BOB, 0, 0, 3, 3, 1),
+    assert index.principals() == [
+        PrincipalUsage(APP, "role", A1, 7, 1, 0, 8, 2, f"{YESTERDAY}T01:00:00Z", f"{DAY}T01:00:00Z"),
+        PrincipalUsage(BOB, "role", A2, 0, 0, 3, 3, 1, f"{DAY}T01:00:00Z", f"{DAY}T01:00:00Z"),
     ]
-    assert (rows[0]["first_seen"], rows[0]["last_seen"]) == (f"{YESTERDAY}T01:00:00Z", f"{DAY}T01:00:00Z")
 
 
 def test_api_calls_are_listed_with_their_callers(index: UsageIndex) -> None:
     _fill(index)
-    assert [(c["event_name"], c["calls"], c["principals"]) for c in index.api_calls()] == [
-        ("GetObject", 7, 1),
-        ("ListBuckets", 3, 1),
-        ("PutObject", 1, 1),
+    s3, at = "s3.amazonaws.com", f"{DAY}T01:00:00Z"
+    assert index.api_calls() == [
+        ApiCallRow(s3, "GetObject", calls=7, principals=1, last_seen=at),
+        ApiCallRow(s3, "ListBuckets", calls=3, principals=1, last_seen=at),
+        ApiCallRow(s3, "PutObject", calls=1, principals=1, last_seen=at),
     ]
 
 
@@ -62,7 +70,7 @@ def test_totals_and_the_ledger(index: UsageIndex) -> None:
         ObjectRow(LogObject("b", east, NOW), "failed", "truncated_gzip"),
     ]
     index.commit("s", batch, NOW)
-    assert index.totals() == {"objects_done": 1, "objects_failed": 1, "events": 11, "principals": 2, "usage_rows": 4}
+    assert index.totals() == Totals(objects_done=1, objects_failed=1, events=11, principals=2, usage_rows=4)
     assert index.ledger_totals() == LedgerTotals(records=5, ingested=4, skipped=1)
     assert index.failures() == [FailedObject("b", DAY, "truncated_gzip")]
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from accessfit.index import UsageIndex
+from accessfit.index import SnapshotRow, UsageIndex
 from helpers import A1, A2, NOW
 
 
@@ -18,6 +18,4 @@ def test_snapshot_times_name_each_account_and_when_it_was_fetched(index: UsageIn
 def test_a_new_snapshot_replaces_the_account_s_last(index: UsageIndex) -> None:
     index.save_snapshot(A1, '{"old": 1}', NOW - timedelta(days=1))
     index.save_snapshot(A1, '{"new": 1}', NOW)
-    assert [(s["account"], s["fetched_at"], s["data"]) for s in index.snapshots()] == [
-        (A1, "2026-11-28T12:00:00Z", '{"new": 1}')
-    ]
+    assert index.snapshots() == [SnapshotRow(A1, "2026-11-28T12:00:00Z", '{"new": 1}')]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from accessfit.index import Batch, ObjectRow, UsageIndex
+from accessfit.index import Batch, ObjectRow, Totals, UsageIndex
 from accessfit.model import LogObject, Partition
 from helpers import A1, NOW, use
 
@@ -13,7 +13,7 @@ DAY = NOW.date().isoformat()
 
 def test_an_empty_batch_writes_nothing(index: UsageIndex) -> None:
     index.commit("s", Batch(), NOW)
-    assert index.totals() == {"objects_done": 0, "objects_failed": 0, "events": 0, "principals": 0, "usage_rows": 0}
+    assert index.totals() == Totals(objects_done=0, objects_failed=0, events=0, principals=0, usage_rows=0)
 
 
 def test_a_batch_adds_to_the_usage_of_earlier_ones(index: UsageIndex) -> None:
@@ -23,7 +23,7 @@ def test_a_batch_adds_to_the_usage_of_earlier_ones(index: UsageIndex) -> None:
         index.commit("s", batch, NOW)
     [call] = index.usage_of(index.all_principals()[0]["id"], DAY, DAY)
     assert (call.event_name, call.count) == ("GetObject", 5)
-    assert index.totals()["usage_rows"] == 1
+    assert index.totals().usage_rows == 1
 
 
 def test_the_cursor_only_moves_forward(index: UsageIndex) -> None:

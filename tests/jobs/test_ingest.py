@@ -25,7 +25,7 @@ def run(root: Path, db: Path, now=NOW, opts: IngestOptions = OPTS, source=None) 
 
 def calls(db: Path) -> int:
     with UsageIndex(db) as index:
-        return index.totals()["events"]
+        return index.totals().events
 
 
 def test_first_poll_ingests_and_an_idle_poll_reads_nothing(tmp_path: Path) -> None:
@@ -109,7 +109,7 @@ def test_org_and_single_account_layouts_in_one_bucket_and_allow_lists(tmp_path: 
     rest = run(root, db)
     assert (rest.partitions, rest.objects_new) == (3, 2)
     with UsageIndex(db) as index:
-        assert {p["account"] for p in index.principals()} == {A1, A2}
+        assert {p.account for p in index.principals()} == {A1, A2}
 
 
 def test_digest_insight_and_other_folders_are_never_opened(tmp_path: Path) -> None:

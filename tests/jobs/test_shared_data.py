@@ -26,7 +26,7 @@ def test_every_record_is_accounted_for(folder: Path, tmp_path: Path) -> None:
     with UsageIndex(tmp_path / "i.sqlite3") as index:
         rep = ingest(LocalSource(str(folder)), index, opts, NOW)
         ledger = index.ledger_totals()
-        stored = index.totals()["events"]
+        stored = index.totals().events
     assert rep.objects_failed == 0
     assert rep.records == expected
     assert rep.events_ingested + sum(rep.events_skipped.values()) == expected

@@ -125,7 +125,7 @@ def test_an_organization_trail_under_a_prefix_with_digests_beside_it(s3: Any, tr
     assert all("Digest" not in p["Prefix"] for p in rec_.ops("ListObjectsV2"))
     assert all("Digest" not in p["Key"] for p in rec_.ops("GetObject"))
     with UsageIndex(db) as index:
-        assert {p["account"] for p in index.principals()} == {A1, A2}
+        assert {p.account for p in index.principals()} == {A1, A2}
 
 
 def test_each_kind_of_bad_input_is_isolated(s3: Any, trail: Any, tmp_path: Path) -> None:

@@ -9,7 +9,14 @@ calling `index.<method>` without a forwarding method per call. Every public meth
 """
 
 from accessfit.index.reads import Reads
-from accessfit.index.rows import FailedObject, LedgerTotals
+from accessfit.index.rows import (
+    ApiCallRow,
+    FailedObject,
+    LedgerTotals,
+    PrincipalUsage,
+    SnapshotRow,
+    Totals,
+)
 from accessfit.index.snapshots import Snapshots
 from accessfit.index.state import State
 from accessfit.index.upkeep import Upkeep
@@ -21,4 +28,14 @@ class UsageIndex(Writes, Upkeep, Reads, Versions, Snapshots, State):
     """An open index; `UsageIndex(path, writer=False)` for a reader. Use it as a context manager."""
 
 
-__all__ = ["Batch", "FailedObject", "LedgerTotals", "ObjectRow", "UsageIndex"]
+__all__ = [
+    "ApiCallRow",
+    "Batch",
+    "FailedObject",
+    "LedgerTotals",
+    "ObjectRow",
+    "PrincipalUsage",
+    "SnapshotRow",
+    "Totals",
+    "UsageIndex",
+]

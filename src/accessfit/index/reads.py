@@ -3,46 +3,51 @@ day, and the ledger's figures."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from accessfit.index.db import Db, operation
-from accessfit.index.rows import FailedObject, LedgerTotals
+from accessfit.index.rows import ApiCallRow, FailedObject, LedgerTotals, PrincipalUsage, Totals
 from accessfit.model import ResourceRef, UsedCall
 
 
 class Reads(Db):
     @operation("read the principals")
-    def principals(self) -> list[dict[str, Any]]:
+    def principals(self) -> list[PrincipalUsage]:
         """Every principal with calls, distinct API calls and first/last seen."""
-        return self._rows(
-            "SELECT p.arn, p.kind, p.account, "
-            "SUM(CASE WHEN u.outcome = 0 THEN u.count ELSE 0 END) AS allowed, "
-            "SUM(CASE WHEN u.outcome = 1 THEN u.count ELSE 0 END) AS denied, "
-            "SUM(CASE WHEN u.outcome = 2 THEN u.count ELSE 0 END) AS failed, "
-            "SUM(u.count) AS calls, COUNT(DISTINCT u.call_id) AS api_calls, "
-            "MIN(u.first_seen) AS first_seen, MAX(u.last_seen) AS last_seen "
-            "FROM principals p JOIN usage u ON u.principal_id = p.id "
-            "GROUP BY p.id ORDER BY calls DESC, p.arn"
-        )
+        return [
+            PrincipalUsage(**r)
+            for r in self._rows(
+                "SELECT p.arn, p.kind, p.account, "
+                "SUM(CASE WHEN u.outcome = 0 THEN u.count ELSE 0 END) AS allowed, "
+                "SUM(CASE WHEN u.outcome = 1 THEN u.count ELSE 0 END) AS denied, "
+                "SUM(CASE WHEN u.outcome = 2 THEN u.count ELSE 0 END) AS failed, "
+                "SUM(u.count) AS calls, COUNT(DISTINCT u.call_id) AS api_calls, "
+                "MIN(u.first_seen) AS first_seen, MAX(u.last_seen) AS last_seen "
+                "FROM principals p JOIN usage u ON u.principal_id = p.id "
+                "GROUP BY p.id ORDER BY calls DESC, p.arn"
+            )
+        ]
 
     @operation("read the API calls")
-    def api_calls(self) -> list[dict[str, Any]]:
+    def api_calls(self) -> list[ApiCallRow]:
         """Every (eventSource, eventName) in the index with calls, principals and last use."""
-        return self._rows(
-            "SELECT c.event_source, c.event_name, SUM(u.count) AS calls, "
-            "COUNT(DISTINCT u.principal_id) AS principals, MAX(u.last_seen) AS last_seen "
-            "FROM api_calls c JOIN usage u ON u.call_id = c.id GROUP BY c.id ORDER BY calls DESC, 1, 2"
-        )
+        return [
+            ApiCallRow(**r)
+            for r in self._rows(
+                "SELECT c.event_source, c.event_name, SUM(u.count) AS calls, "
+                "COUNT(DISTINCT u.principal_id) AS principals, MAX(u.last_seen) AS last_seen "
+                "FROM api_calls c JOIN usage u ON u.call_id = c.id GROUP BY c.id ORDER BY calls DESC, 1, 2"
+            )
+        ]
 
     @operation("read the totals")
-    def totals(self) -> dict[str, int]:
-        row = self._conn.execute(
-            "SELECT (SELECT COUNT(*) FROM objects WHERE status = 'done'), "
-            "(SELECT COUNT(*) FROM objects WHERE status = 'failed'), "
-            "(SELECT coalesce(SUM(count), 0) FROM usage), "
-            "(SELECT COUNT(DISTINCT principal_id) FROM usage), (SELECT COUNT(*) FROM usage)"
-        ).fetchone()
-        return dict(zip(("objects_done", "objects_failed", "events", "principals", "usage_rows"), row, strict=True))
+    def totals(self) -> Totals:
+        [row] = self._rows(
+            "SELECT (SELECT COUNT(*) FROM objects WHERE status = 'done') AS objects_done, "
+            "(SELECT COUNT(*) FROM objects WHERE status = 'failed') AS objects_failed, "
+            "(SELECT coalesce(SUM(count), 0) FROM usage) AS events, "
+            "(SELECT COUNT(DISTINCT principal_id) FROM usage) AS principals, "
+            "(SELECT COUNT(*) FROM usage) AS usage_rows"
+        )
+        return Totals(**row)
 
     @operation("read a principal's calls")
     def usage_of(self, principal_id: int, first_day: str, last_day: str) -> list[UsedCall]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from accessfit.index.db import Db, iso, operation
+from accessfit.index.rows import SnapshotRow
 
 
 class Snapshots(Db):
@@ -19,8 +19,9 @@ class Snapshots(Db):
             )
 
     @operation("read the authorization snapshots")
-    def snapshots(self) -> list[dict[str, Any]]:
-        return self._rows("SELECT account, fetched_at, data FROM authorization_snapshots ORDER BY account")
+    def snapshots(self) -> list[SnapshotRow]:
+        rows = self._rows("SELECT account, fetched_at, data FROM authorization_snapshots ORDER BY account")
+        return [SnapshotRow(**r) for r in rows]
 
     @operation("read the snapshot times")
     def snapshot_times(self) -> dict[str, str]:

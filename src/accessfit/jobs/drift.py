@@ -22,8 +22,8 @@ def granted(index: UsageIndex, keep_marker: str, cat: Catalog, only: str | None 
     """Every principal's grants, from every account's snapshot (each read and parsed once), or only `only`'s."""
     out = []
     for snap in index.snapshots():
-        snapshot = cast(AuthorizationDetails, json.loads(snap["data"]))  # as `refresh` stored it
-        out.extend(resolve(snapshot, snap["account"], cat, keep_marker, only))
+        snapshot = cast(AuthorizationDetails, json.loads(snap.data))  # as `refresh` stored it
+        out.extend(resolve(snapshot, snap.account, cat, keep_marker, only))
     return out
 
 

@@ -36,11 +36,7 @@ def unmapped(index: UsageIndex) -> Unmapped:
     calls = index.api_calls()
     rows = []
     for c in calls:
-        m = map_call(c["event_source"], c["event_name"], ResourceRef(), Context(), catalog())
+        m = map_call(c.event_source, c.event_name, ResourceRef(), Context(), catalog())
         if m.status == UNMAPPED:
-            rows.append(
-                UnmappedCall(
-                    c["event_source"], c["event_name"], int(c["calls"]), int(c["principals"]), c["last_seen"], m.reason
-                )
-            )
+            rows.append(UnmappedCall(c.event_source, c.event_name, c.calls, c.principals, c.last_seen, m.reason))
     return Unmapped(len(calls), rows)

@@ -51,8 +51,8 @@ def read_index(index: UsageIndex, now: datetime, window_days: int) -> IndexState
     recent = (now - timedelta(days=1)).date().isoformat()
     dormant = (now - timedelta(days=DORMANT_DAYS + 1)).date().isoformat()
     return IndexState(
-        principals=totals["principals"],
-        failed_objects=totals["objects_failed"],
+        principals=totals.principals,
+        failed_objects=totals.objects_failed,
         newest_event={a: _epoch(t) for a, t in sorted(index.newest_events().items())},
         coverage_gaps=coverage_gaps(index, now, window_days),
         denied_calls=dict(sorted(index.denied_calls(Window.ending(now, window_days).first_day).items())),

@@ -23,20 +23,11 @@ def cmd_principals(args: argparse.Namespace) -> int:
     with UsageIndex(s.database, writer=False) as index:
         rows = index.principals()
     if args.json:
-        print_json(rows)
+        print_json([asdict(r) for r in rows])
         return EXIT_OK
     header = ("PRINCIPAL", "KIND", "ACCOUNT", "CALLS", "DENIED", "API CALLS", "FIRST SEEN", "LAST SEEN")
     cells = [
-        (
-            r["arn"],
-            r["kind"],
-            r["account"],
-            f"{r['calls']:,}",
-            f"{r['denied']:,}",
-            str(r["api_calls"]),
-            r["first_seen"],
-            r["last_seen"],
-        )
+        (r.arn, r.kind, r.account, f"{r.calls:,}", f"{r.denied:,}", str(r.api_calls), r.first_seen, r.last_seen)
         for r in rows
     ]
     print_table(header, cells, "lllrrrrr")
