@@ -1,0 +1,65 @@
+"""The ingest report as text and the progress line (app/cli/ingest.py); the pass itself is in tests/jobs."""
+
+from __future__ import annotations
+
+import pytest
+
+from accessfit.app.cli.ingest import Progress, print_report
+from accessfit.jobs.ingest import IngestReport
+
+
+def test_a_quiet_pass_prints_the_four_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    print_report(IngestReport(source="file:///trail", partitions=2, objects_known=5))
+    assert capsys.readouterr().out.splitlines() == [
+        "source      file:///trail (2 partitions, 0.0 s)",
+        "objects     0 new: 0 ingested, 0 failed; 5 already ingested, 0 settling, 0 to retry",
+        "events      0 ingested, 0 skipped",
+        "principals  0 with new usage",
+    ]
+
+
+def test_every_part_of_a_busy_pass(capsys: pytest.CaptureFixture[str]) -> None:
+    report = IngestReport(
+        source="s3://trail/logs",
+        partitions=12,
+        objects_new=1204,
+        objects_done=1200,
+        objects_failed=2,
+        objects_pending=1,
+        objects_retry=1,
+        keys_skipped={"digest": 7, "insight": 7, "other_folder": 30},
+        records=250_000,
+        events_ingested=240_000,
+        events_skipped={"aws_service": 9000, "service_event": 1000},
+        principals=31,
+        bytes_read=45_600_000,
+        seconds=12.5,
+        interrupted=True,
+        failures=[
+            {"key": "a.json.gz", "reason": "corrupt_gzip", "detail": "invalid block"},
+            {"key": "b.json.gz", "reason": "empty", "detail": ""},
+        ],
+        errors=["c.json.gz: throttled"],
+    )
+    print_report(report)
+    assert capsys.readouterr().out.splitlines() == [
+        "source      s3://trail/logs (12 partitions, 12.5 s)",
+        "objects     1,204 new: 1,200 ingested, 2 failed; 0 already ingested, 1 settling, 1 to retry",
+        "keys        skipped: other_folder 30, digest 7, insight 7",
+        "events      240,000 ingested, 10,000 skipped (aws_service 9,000, service_event 1,000)",
+        "principals  31 with new usage",
+        "rate        20,000 events/s, 45.6 MB read",
+        "failed      a.json.gz: corrupt_gzip (invalid block)",
+        "failed      b.json.gz: empty",
+        "retry       c.json.gz: throttled",
+        "interrupted: the rest is read by the next run",
+    ]
+
+
+def test_the_progress_line_is_rewritten_and_cleared(capsys: pytest.CaptureFixture[str]) -> None:
+    progress = Progress()
+    progress.done()
+    assert capsys.readouterr().err == ""  # nothing shown, nothing to clear
+    progress(IngestReport(source="x", objects_done=3, objects_failed=1, events_ingested=12_345, bytes_read=7_400_000))
+    progress.done()
+    assert capsys.readouterr().err == "\r4 objects, 12,345 events, 7 MB\r\033[K"
