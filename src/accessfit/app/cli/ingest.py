@@ -23,10 +23,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     url = s.require_source()
     opts = wiring.ingest_options(s, url, rescan=args.since is not None)
     source = wiring.open_source(url)
-    stop = threading.Event()
-    # SIGTERM/SIGINT: finish the object in hand, commit, and stop; the next run picks up the rest.
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = _stop_on_signals()
     progress = Progress() if sys.stderr.isatty() and not args.json else None
     with UsageIndex(s.database) as index:
         try:
@@ -39,6 +36,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     else:
         print_report(report)
     return EXIT_RETRY if report.objects_retry else EXIT_OK
+
+
+def _stop_on_signals() -> threading.Event:
+    """SIGTERM/SIGINT: finish the object in hand, commit, and stop; the next run picks up the rest."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
 
 
 class Progress:
