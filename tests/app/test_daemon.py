@@ -238,7 +238,7 @@ def test_the_live_demo_regenerates_policies_as_new_permissions_appear(tmp_path: 
             try:
                 status, text = get(f"http://127.0.0.1:{port}/metrics")
                 with UsageIndex(demo / "index.sqlite3", writer=False) as index:
-                    versions = [len(index.versions(row["id"])) for row in index.all_principals()]
+                    versions = [len(index.versions(row.id)) for row in index.all_principals()]
             except (OSError, AccessfitError):
                 return False  # still generating the demo trail
             line = next((x for x in text.splitlines() if x.startswith("accessfit_policies_regenerated_total")), "")

@@ -18,7 +18,7 @@ from accessfit.errors import StoreError
 from accessfit.index import Batch, ObjectRow, UsageIndex
 from accessfit.index.db import GUARDED
 from accessfit.index.schema import MIGRATIONS, SCHEMA_VERSION
-from accessfit.model import LogObject, Partition
+from accessfit.model import LogObject, Partition, PolicyDraft
 from helpers import A1, NOW, use
 
 ROLE = f"arn:aws:iam::{A1}:role/app"
@@ -157,8 +157,7 @@ def _batch() -> Batch:
     return batch
 
 
-VERSION_FIELDS = ("fingerprint", "mode", "window_start", "window_end", "documents", "justification", "denied")
-VERSION_FIELDS += ("unmapped", "warnings")
+DRAFT = PolicyDraft(1, "f", "observed", DAY, DAY, "[]", "{}", "[]", "[]", "[]")
 
 # Every public method with arguments that reach SQLite.
 CALLS: dict[str, Callable[[UsageIndex], Any]] = {
@@ -183,7 +182,7 @@ CALLS: dict[str, Callable[[UsageIndex], Any]] = {
     "principals_due": lambda i: i.principals_due("g"),
     "all_principals": lambda i: i.all_principals(),
     "versions": lambda i: i.versions(1),
-    "record_versions": lambda i: i.record_versions([(1, dict.fromkeys(VERSION_FIELDS, ""))], NOW, "g"),
+    "record_versions": lambda i: i.record_versions([DRAFT], NOW, "g"),
     "save_snapshot": lambda i: i.save_snapshot(A1, "{}", NOW),
     "snapshots": lambda i: i.snapshots(),
     "snapshot_times": lambda i: i.snapshot_times(),
@@ -226,7 +225,7 @@ def test_a_failed_batch_leaves_nothing_behind_and_the_next_one_commits(index: Us
     assert index.totals().events == 0 and index.ledger_totals().records == 0
     index.commit("s", _batch(), NOW)
     assert index.totals().events == 1
-    assert [r["arn"] for r in index.all_principals()] == [ROLE]
+    assert [r.arn for r in index.all_principals()] == [ROLE]
 
 
 def test_the_cli_exits_74_on_an_unusable_index(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -52,12 +52,12 @@ def test_usage_of_sums_a_principal_s_calls_over_the_days_asked(index: UsageIndex
     _fill(index)
     app = index.principal(APP)
     assert app is not None
-    assert index.usage_of(app["id"], DAY, DAY) == [
+    assert index.usage_of(app.id, DAY, DAY) == [
         UsedCall("s3.amazonaws.com", "GetObject", BUCKET, 0, 5, f"{DAY}T01:00:00Z", f"{DAY}T01:00:00Z"),
         UsedCall("s3.amazonaws.com", "PutObject", ResourceRef(), 1, 1, f"{DAY}T01:00:00Z", f"{DAY}T01:00:00Z"),
     ]
-    assert sum(c.count for c in index.usage_of(app["id"], YESTERDAY, DAY)) == 8
-    assert index.first_seen(app["id"]) == f"{YESTERDAY}T01:00:00Z"
+    assert sum(c.count for c in index.usage_of(app.id, YESTERDAY, DAY)) == 8
+    assert index.first_seen(app.id) == f"{YESTERDAY}T01:00:00Z"
     assert index.account_calls(A1, DAY, DAY) == {("s3.amazonaws.com", "GetObject"), ("s3.amazonaws.com", "PutObject")}
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from accessfit.index import Batch, ObjectRow, UsageIndex
-from accessfit.model import LogObject, Partition, ResourceRef
+from accessfit.model import LogObject, Partition, PrincipalRow, ResourceRef
 from helpers import A1, NOW, use
 
 ROLE = f"arn:aws:iam::{A1}:role/app"
@@ -23,7 +23,7 @@ def test_compact_collapses_a_group_past_the_cap_and_marks_its_principal_changed(
     assert index.compact(2, NOW) == 1
     calls = {(c.event_name, c.resource.text, c.count) for c in index.usage_of(1, DAY, DAY)}
     assert calls == {("GetObject", ResourceRef.MANY, 6), ("PutObject", _bucket("a"), 1)}
-    assert index.principal(ROLE) is not None and index.principal(ROLE)["usage_changed"] == "2026-11-28T12:00:00Z"
+    assert index.principal(ROLE) == PrincipalRow(1, ROLE, "role", A1, usage_changed="2026-11-28T12:00:00Z")
     # Only days written since the last compaction are looked at, and a collapsed group stays as it is.
     assert index.compact(2, NOW) == 0
 
@@ -40,6 +40,6 @@ def test_prune_deletes_the_days_before_the_window_and_marks_who_lost_usage(index
     index.commit("s", batch, NOW - timedelta(hours=1))
     counts = index.prune(new, NOW)
     assert counts == {"usage": 1, "objects": 1, "coverage": 1, "skipped": 0, "resources": 1}
-    stamps = {arn: (index.principal(arn) or {}).get("usage_changed") for arn in (kept, lost)}
+    stamps = {r.arn: r.usage_changed for r in index.all_principals()}
     assert stamps == {kept: "2026-11-28T11:00:00Z", lost: "2026-11-28T12:00:00Z"}
     assert index.prune(new, NOW) == {"usage": 0, "objects": 0, "coverage": 0, "skipped": 0}

@@ -21,7 +21,7 @@ def test_a_batch_adds_to_the_usage_of_earlier_ones(index: UsageIndex) -> None:
         batch = Batch()
         use(batch, ROLE, "GetObject", DAY, count=n)
         index.commit("s", batch, NOW)
-    [call] = index.usage_of(index.all_principals()[0]["id"], DAY, DAY)
+    [call] = index.usage_of(index.all_principals()[0].id, DAY, DAY)
     assert (call.event_name, call.count) == ("GetObject", 5)
     assert index.totals().usage_rows == 1
 
@@ -65,5 +65,5 @@ def test_a_principal_is_marked_changed_at_the_time_of_the_batch_that_wrote_its_u
     use(later, ROLE, "PutObject", DAY)
     index.commit("s", first, NOW - timedelta(hours=2))
     index.commit("s", later, NOW)
-    changed = {r["arn"]: r["usage_changed"] for r in (index.principal(ROLE), index.principal(other)) if r}
+    changed = {r.arn: r.usage_changed for r in index.all_principals()}
     assert changed == {ROLE: "2026-11-28T12:00:00Z", other: "2026-11-28T10:00:00Z"}

@@ -76,8 +76,8 @@ def test_every_principal_of_the_real_records_gets_a_policy_that_allows_its_calls
         for folder in SHARED_SETS:
             ingest(LocalSource(str(folder)), index, opts, NOW)
         for row in index.all_principals():
-            principal = Principal(row["arn"], row["kind"], row["account"])
-            calls = index.usage_of(row["id"], "0000", "9999")
+            principal = row.principal
+            calls = index.usage_of(row.id, "0000", "9999")
             for mode in ("observed", "placeholder", "wildcard"):
                 ps = build(principal, calls, Limits(mode=mode), CAT)
                 assert not ps.problems, (principal.arn, mode, ps.problems)
@@ -246,9 +246,9 @@ def test_versions_are_kept_only_when_documents_change_and_diff(tmp_path: Path) -
         assert (later.checked, later.new_versions) == (1, 1)
         role = index.principal(f"arn:aws:iam::{A1}:role/app")
         assert role is not None
-        versions = index.versions(role["id"])
-        assert [v["version"] for v in versions] == [1, 2]
-        changes = diff(json.loads(versions[0]["documents"]), json.loads(versions[1]["documents"]))
+        versions = index.versions(role.id)
+        assert [v.version for v in versions] == [1, 2]
+        changes = diff(json.loads(versions[0].documents), json.loads(versions[1].documents))
         assert changes == {"added": [["s3:PutObject", "arn:aws:s3:::b/k"]], "removed": []}
     policy = json.loads((out / A1 / "role" / "app.json").read_text())
     assert policy["version"] == 2 and policy["principal"] == f"arn:aws:iam::{A1}:role/app"

@@ -35,8 +35,8 @@ class _PrincipalIds:
         self.exact: dict[str, int] = {}
         self.folded: dict[str, list[int]] = {}
         for row in index.all_principals():
-            self.exact[row["arn"]] = row["id"]
-            self.folded.setdefault(row["arn"].translate(_FOLD), []).append(row["id"])
+            self.exact[row.arn] = row.id
+            self.folded.setdefault(row.arn.translate(_FOLD), []).append(row.id)
 
     def get(self, arn: str) -> int | None:
         found = self.exact.get(arn)

@@ -9,6 +9,7 @@ from typing import Any
 
 from accessfit.errors import NotFoundError
 from accessfit.index import UsageIndex
+from accessfit.model import PolicyVersion
 from accessfit.policy.diff import diff
 from accessfit.policy.generate import actions_of
 
@@ -54,15 +55,15 @@ class Comparison:
     removed: list[list[str]]
 
 
-def _versions(index: UsageIndex, arn: str) -> tuple[str, dict[int, dict[str, Any]]]:
+def _versions(index: UsageIndex, arn: str) -> tuple[str, dict[int, PolicyVersion]]:
     row = index.principal(arn)
     if row is None:
         raise NotFoundError(f"no principal {arn} in the index")
-    return row["arn"], {v["version"]: v for v in index.versions(row["id"])}
+    return row.arn, {v.version: v for v in index.versions(row.id)}
 
 
-def _documents(version: dict[str, Any]) -> list[dict[str, Any]]:
-    documents: list[dict[str, Any]] = json.loads(version["documents"])
+def _documents(version: PolicyVersion) -> list[dict[str, Any]]:
+    documents: list[dict[str, Any]] = json.loads(version.documents)
     return documents
 
 
@@ -73,14 +74,14 @@ def history(index: UsageIndex, arn: str) -> History:
         documents = _documents(v)
         summaries.append(
             VersionSummary(
-                version=v["version"],
-                created_at=v["created_at"],
-                mode=v["mode"],
-                window=(v["window_start"], v["window_end"]),
+                version=v.version,
+                created_at=v.created_at,
+                mode=v.mode,
+                window=(v.window_start, v.window_end),
                 documents=len(documents),
                 actions=len(actions_of(documents)),
-                fingerprint=v["fingerprint"][:12],
-                generator=v["generator"],
+                fingerprint=v.fingerprint[:12],
+                generator=v.generator,
             )
         )
     return History(principal, summaries)

@@ -17,7 +17,7 @@ from accessfit.exporters.files import write_policy
 from accessfit.exporters.git import commit_policies
 from accessfit.iam.catalog import Catalog, catalog
 from accessfit.index import UsageIndex
-from accessfit.model import Principal, Window
+from accessfit.model import PolicyDraft, Principal, Window
 from accessfit.policy import Limits, PolicySet, build
 from accessfit.policy.generate import compact
 
@@ -54,9 +54,8 @@ def policy_for(index: UsageIndex, arn: str, window: Window, limits: Limits) -> t
     row = index.principal(arn)
     if row is None:
         raise NotFoundError(f"no principal {arn} in the index")
-    principal = Principal(row["arn"], row["kind"], row["account"])
-    calls = index.usage_of(row["id"], window.first_day, window.last_day)
-    return principal, build(principal, calls, limits, catalog())
+    calls = index.usage_of(row.id, window.first_day, window.last_day)
+    return row.principal, build(row.principal, calls, limits, catalog())
 
 
 def policy_file(
@@ -97,17 +96,17 @@ def regenerate(
         built = []
         for row in due[start : start + _CHUNK]:
             report.checked += 1
-            principal = Principal(row["arn"], row["kind"], row["account"])
-            calls = index.usage_of(row["id"], window.first_day, window.last_day)
+            principal = row.principal
+            calls = index.usage_of(row.id, window.first_day, window.last_day)
             ps = build(principal, calls, limits, cat)
             if ps.problems:
                 # Never stored or written; logged and reported so a person sees it.
                 report.invalid.append(Invalid(principal=principal.arn, problems=ps.problems))
                 log.error("policy.invalid", principal=principal.arn, problems=ps.problems)
                 continue
-            built.append((row["id"], principal, ps))
-        entries = [(pid, _fields(ps, window)) for pid, _principal, ps in built]
-        versions = index.record_versions(entries, now, generator)
+            built.append((row.id, principal, ps))
+        drafts = [_draft(pid, ps, window) for pid, _principal, ps in built]
+        versions = index.record_versions(drafts, now, generator)
         created = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         for (_pid, principal, ps), version in zip(built, versions, strict=True):
             if version is None:
@@ -132,18 +131,19 @@ def regenerate(
 _CHUNK = 500  # principals per transaction
 
 
-def _fields(ps: PolicySet, window: Window) -> dict[str, Any]:
-    return {
-        "fingerprint": ps.fingerprint,
-        "mode": ps.mode,
-        "window_start": window.first_day,
-        "window_end": window.last_day,
-        "documents": compact(ps.documents).decode(),
-        "justification": compact(ps.justification).decode(),
-        "denied": compact(ps.denied).decode(),
-        "unmapped": compact(ps.unmapped).decode(),
-        "warnings": compact(ps.warnings).decode(),
-    }
+def _draft(principal_id: int, ps: PolicySet, window: Window) -> PolicyDraft:
+    return PolicyDraft(
+        principal_id=principal_id,
+        fingerprint=ps.fingerprint,
+        mode=ps.mode,
+        window_start=window.first_day,
+        window_end=window.last_day,
+        documents=compact(ps.documents).decode(),
+        justification=compact(ps.justification).decode(),
+        denied=compact(ps.denied).decode(),
+        unmapped=compact(ps.unmapped).decode(),
+        warnings=compact(ps.warnings).decode(),
+    )
 
 
 def require_valid(ps: PolicySet) -> PolicySet:
