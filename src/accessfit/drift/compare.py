@@ -21,7 +21,7 @@ from accessfit.drift.coverage import Coverage, CoverageSpan, coverage_gaps
 from accessfit.drift.observable import DATA_EVENT_FAMILY, NEVER_RECORDED
 from accessfit.granted.resolve import Grants
 from accessfit.iam.mapping import MAPPED, Context
-from accessfit.model import Outcome, UsedCall
+from accessfit.model import Outcome, UsedCall, partition_of
 
 _COUNTED = ("granted", "used", "unused", "unknown", "unobservable", "denied", "used_not_granted", "kept")
 _HEAD = ("principal", "kind", "account", "status", "reasons")  # before the counts in `as_dict`
@@ -66,8 +66,7 @@ def drift(
     first_seen: str | None,
     mapped: CallMap,
 ) -> Drift:
-    partition = grants.principal.split(":")[1] if grants.principal.count(":") >= 2 else "aws"
-    ctx = Context(partition, "", grants.account)
+    ctx = Context(partition_of(grants.principal), "", grants.account)
     used: set[str] = set()
     denied: set[str] = set()
     for c in calls:

@@ -19,7 +19,7 @@ from accessfit.iam.catalog import Catalog, catalog
 from accessfit.index import UsageIndex
 from accessfit.model import PolicyDraft, Principal, Window
 from accessfit.policy import Limits, PolicySet, build
-from accessfit.policy.generate import compact
+from accessfit.policy.document import compact
 
 log = structlog.get_logger(__name__)
 
