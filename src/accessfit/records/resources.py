@@ -24,6 +24,7 @@ from accessfit.model import (
     REQUEST_PARAMS,
     SCALAR,
     TRANSACT_ITEMS,
+    FieldValue,
     ResourceRef,
     common_prefix,
 )
@@ -153,6 +154,7 @@ def resource_of(record: Record) -> str:
 # (ResourceRef.LEAVES) are replaced by their common prefix followed by `*`, within each container.
 COLLAPSED_MARK = ResourceRef.COLLAPSED
 MANY = ResourceRef.MANY
+_LEAVES = frozenset(ResourceRef.LEAVES)
 _LIST_LEAVES = frozenset({"arns", "instanceId"})  # leaves stored as lists stay lists
 
 
@@ -173,22 +175,31 @@ def collapse(values: list[str], cap: int) -> tuple[dict[str, str], int]:
     """
     if MANY in values:
         return dict.fromkeys(values, MANY), 2
-    groups: dict[ResourceRef, list[ResourceRef]] = {}
-    base_of: dict[str, ResourceRef] = {}
+    # What ResourceRef.base and .values give, read straight from each text: groups can hold many thousands.
+    parse, strings = ResourceRef.parse, ResourceRef.strings
+    groups: dict[str, dict[str, list[str]]] = {}  # the container's text -> each leaf's values in it
+    base_of: dict[str, str] = {}
     for v in values:
-        ref = ResourceRef(v)
-        base = base_of[v] = ref.base
-        groups.setdefault(base, []).append(ref)
+        base: dict[str, Any] = {}
+        leaves: list[tuple[str, FieldValue]] = []
+        for name, x in parse(v).items():
+            if name in _LEAVES:
+                leaves.append((name, x))
+            elif name != COLLAPSED_MARK:
+                base[name] = x
+        text = base_of[v] = _encode(base).decode()
+        found = groups.setdefault(text, {})
+        for name, x in leaves:
+            found.setdefault(name, []).extend(strings(x))
     if len(groups) > cap:
         return dict.fromkeys(values, MANY), 2
-    collapsed: dict[ResourceRef, str] = {}
-    for base, members in groups.items():
-        out: dict[str, Any] = dict(base.fields)
-        for leaf in ResourceRef.LEAVES:
-            found = [x for m in members for x in m.values(leaf)]
-            if found:
-                prefix = _prefix(found)
+    collapsed: dict[str, str] = {}
+    for text, found in groups.items():
+        out: dict[str, Any] = dict(parse(text))
+        for leaf, leaf_values in found.items():
+            if leaf_values:
+                prefix = _prefix(leaf_values)
                 out[leaf] = [prefix] if leaf in _LIST_LEAVES else prefix
         out[COLLAPSED_MARK] = 1
-        collapsed[base] = ResourceRef.of(out).text
-    return {v: collapsed[base] for v, base in base_of.items()}, 1
+        collapsed[text] = _encode(out).decode()
+    return {v: collapsed[text] for v, text in base_of.items()}, 1
