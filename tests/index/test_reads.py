@@ -12,7 +12,7 @@ from accessfit.index import (
     Totals,
     UsageIndex,
 )
-from accessfit.model import LogObject, Partition, ResourceRef, UsedCall
+from accessfit.model import DayCoverage, LogObject, Partition, ResourceRef, UsedCall
 from helpers import A1, A2, NOW, use
 
 DAY = NOW.date().isoformat()
@@ -85,6 +85,6 @@ def test_coverage_counts_objects_and_failures_per_region_and_day(index: UsageInd
     ]
     index.commit("s", batch, NOW)
     assert index.coverage(A1, YESTERDAY, DAY) == {"us-east-1": {DAY: (2, 1)}, "us-west-2": {YESTERDAY: (1, 0)}}
-    assert index.coverage(A1, DAY, DAY) == {"us-east-1": {DAY: (2, 1)}}
+    assert index.coverage(A1, DAY, DAY)["us-east-1"][DAY] == DayCoverage(objects=2, failed=1)
     assert index.coverage(A2, YESTERDAY, DAY) == {}
     assert index.regions(A1) == ["us-east-1", "us-west-2"] and index.accounts() == [A1]

@@ -14,9 +14,9 @@ from datetime import date, datetime, timedelta
 from accessfit.drift.observable import DATA_EVENT_FAMILY
 from accessfit.iam.catalog import Catalog
 from accessfit.iam.mapping import Context, map_call
-from accessfit.model import ResourceRef, Window
+from accessfit.model import DayCoverage, ResourceRef, Window
 
-RegionDays = dict[str, dict[str, tuple[int, int]]]  # region -> day -> (objects, failed), as the index reads them
+RegionDays = dict[str, dict[str, DayCoverage]]  # region -> day, as the index reads them
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from accessfit.index.db import Db, operation
 from accessfit.index.rows import ApiCallRow, FailedObject, LedgerTotals, PrincipalUsage, Totals
-from accessfit.model import ResourceRef, UsedCall
+from accessfit.model import DayCoverage, ResourceRef, UsedCall
 
 
 class Reads(Db):
@@ -82,16 +82,16 @@ class Reads(Db):
         }
 
     @operation("read the coverage")
-    def coverage(self, account: str, first_day: str, last_day: str) -> dict[str, dict[str, tuple[int, int]]]:
-        """Per region of an account, the days with coverage in [first_day, last_day]: day -> (objects, failed)."""
-        out: dict[str, dict[str, tuple[int, int]]] = {}
+    def coverage(self, account: str, first_day: str, last_day: str) -> dict[str, dict[str, DayCoverage]]:
+        """Per region of an account, the days with coverage in [first_day, last_day]."""
+        out: dict[str, dict[str, DayCoverage]] = {}
         for region, day, objects, failed in self._conn.execute(
             "SELECT p.region, c.day, SUM(c.objects), SUM(c.failed) FROM coverage c "
             "JOIN partitions p ON p.id = c.partition_id WHERE p.account = ? AND c.day >= ? AND c.day <= ? "
             "AND (c.listed = 1 OR c.objects > 0) GROUP BY 1, 2",
             (account, first_day, last_day),
         ):
-            out.setdefault(region, {})[day] = (int(objects), int(failed))
+            out.setdefault(region, {})[day] = DayCoverage(int(objects), int(failed))
         return out
 
     @operation("read an account's regions")
