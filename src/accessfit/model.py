@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
-from functools import lru_cache
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -142,14 +141,16 @@ _encode_sorted = msgspec.json.Encoder(order="sorted").encode
 _decode_fields = msgspec.json.Decoder(dict[str, FieldValue]).decode
 
 
-@lru_cache(maxsize=65536)
+_NO_FIELDS: ResourceFields = MappingProxyType({})
+
+
 def _parse(text: str) -> ResourceFields:
     if not text or text == ResourceRef.MANY:
-        return MappingProxyType({})
+        return _NO_FIELDS
     try:
-        return MappingProxyType(_decode_fields(text))
+        return _decode_fields(text)  # a dict, typed read-only: refs share it through their memo
     except (msgspec.ValidationError, msgspec.DecodeError):
-        return MappingProxyType({})
+        return _NO_FIELDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +163,9 @@ class ResourceRef:
     This is the one writer and the one reader of that text: everything else asks it for fields."""
 
     text: str = ""
+    # The parsed fields, once read: each reader asks a ref for several fields, and refs are not shared between
+    # runs, so the memo lives and dies with the ref (no process-wide cache).
+    _fields: ResourceFields | None = field(default=None, init=False, repr=False, compare=False)
 
     NONE = ""
     MANY = "*"
@@ -179,6 +183,21 @@ class ResourceRef:
         """The stored text of some fields (NONE for none)."""
         return _encode_sorted(fields).decode() if fields else ResourceRef.NONE
 
+    @staticmethod
+    def parse(text: str) -> ResourceFields:
+        """The fields of a stored text (empty for NONE, MANY and text that is not an identifier), for readers of
+        many texts that would only build a ref to read it once; `fields` is the same, remembered."""
+        return _parse(text)
+
+    @staticmethod
+    def strings(value: FieldValue | None) -> list[str]:
+        """The string values of one field's value, a scalar or a list alike."""
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, list):
+            return [v for v in value if isinstance(v, str)]
+        return []
+
     @classmethod
     def of(cls, fields: ResourceFields) -> ResourceRef:
         return cls(cls.encode(fields if isinstance(fields, dict) else dict(fields)))
@@ -186,7 +205,11 @@ class ResourceRef:
     @property
     def fields(self) -> ResourceFields:
         """The identifier's fields (read-only; empty for NONE and MANY)."""
-        return _parse(self.text)
+        found = self._fields
+        if found is None:
+            found = _parse(self.text)
+            object.__setattr__(self, "_fields", found)
+        return found
 
     @property
     def level(self) -> int:
@@ -209,12 +232,7 @@ class ResourceRef:
 
     def values(self, name: str) -> list[str]:
         """The string values of one field, a scalar or a list alike."""
-        value = self.fields.get(name)
-        if isinstance(value, str):
-            return [value]
-        if isinstance(value, list):
-            return [v for v in value if isinstance(v, str)]
-        return []
+        return ResourceRef.strings(self.fields.get(name))
 
 
 _COLLAPSED_TAIL = f'"{ResourceRef.COLLAPSED}":1}}'
