@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from accessfit.errors import PolicyError
-from accessfit.iam.catalog import catalog
+from accessfit.iam.catalog import Catalog, catalog
 from accessfit.iam.mapping import MAPPED, Context, map_call
 from accessfit.index import UsageIndex
 from accessfit.jobs.ingest import IngestOptions, ingest
@@ -290,3 +290,17 @@ def test_policy_history_and_diff_commands(tmp_path: Path) -> None:
 def test_window_bounds() -> None:
     w = Window.ending(NOW, 90)
     assert (w.first_day, w.last_day) == ("2026-08-30", "2026-11-28")
+
+
+def test_build_maps_with_the_catalog_it_is_given() -> None:
+    class NoS3(Catalog):
+        """A catalog that knows no action of S3."""
+
+        def canonical(self, action: str) -> str | None:
+            return None if action.lower().startswith("s3:") else CAT.canonical(action)
+
+    calls = [call("s3", "GetObject", obj("b", "k")), call("ec2", "DescribeInstances")]
+    assert build(ROLE, calls, Limits(), CAT).actions == {"s3:GetObject", "ec2:DescribeInstances"}
+    other = build(ROLE, calls, Limits(), NoS3())
+    assert other.actions == {"ec2:DescribeInstances"}
+    assert [u["eventName"] for u in other.unmapped] == ["GetObject"]

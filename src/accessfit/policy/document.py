@@ -1,4 +1,5 @@
-"""A policy document as text: as written to files, as stored and fingerprinted, and as IAM measures it."""
+"""Policy documents as text (as written to files, as stored and fingerprinted, as IAM measures it) and the actions
+they grant."""
 
 from __future__ import annotations
 
@@ -25,6 +26,11 @@ def compact(value: Any) -> bytes:
 def fingerprint(documents: list[dict[str, Any]]) -> str:
     """What two versions compare by: the same documents, the same fingerprint."""
     return hashlib.sha256(compact(documents)).hexdigest()
+
+
+def actions_of(documents: list[dict[str, Any]]) -> set[str]:
+    """The actions that policy documents grant, in any statement."""
+    return {a for d in documents for s in d["Statement"] for a in s["Action"]}
 
 
 def size(doc: Any) -> int:

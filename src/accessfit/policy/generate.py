@@ -21,11 +21,11 @@ from accessfit.iam.catalog import Catalog
 from accessfit.iam.mapping import MAPPED, UNMAPPED, ActionUse, Context, Mapping, map_call
 from accessfit.model import Outcome, Principal, ResourceRef, UsedCall, partition_of
 from accessfit.policy import scope
-from accessfit.policy.document import canonical, compact, fingerprint
+from accessfit.policy.document import actions_of, canonical, compact, fingerprint
 from accessfit.policy.split import pack
 from accessfit.policy.validate import problems
 
-# canonical and compact are policy.document's, named here for the callers that import them from generate.
+# actions_of, canonical and compact are policy.document's, named here for the callers that import them from here.
 __all__ = ["Limits", "PolicySet", "actions_of", "build", "canonical", "compact"]
 
 
@@ -56,11 +56,6 @@ class PolicySet:
     @property
     def actions(self) -> set[str]:
         return actions_of(self.documents)
-
-
-def actions_of(documents: list[dict[str, Any]]) -> set[str]:
-    """The actions that policy documents grant, in any statement."""
-    return {a for d in documents for s in d["Statement"] for a in s["Action"]}
 
 
 @lru_cache(maxsize=65536)
