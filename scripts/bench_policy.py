@@ -11,20 +11,21 @@ writing policy files. Not a test: figures go to docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import resource
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from accessfit.index import Batch, UsageIndex
 from accessfit.jobs.regenerate import regenerate
-from accessfit.model import Principal
+from accessfit.model import FieldValue, Principal, ResourceRef
 from accessfit.policy import Limits
 
-CALLS = [
+RequestOf = Callable[[random.Random, int], dict[str, FieldValue] | None]
+CALLS: list[tuple[str, str, RequestOf]] = [
     (
         "s3.amazonaws.com",
         "GetObject",
@@ -79,7 +80,7 @@ def fill(index: UsageIndex, principals: int, calls: int, now: datetime) -> int:
         for _ in range(calls):
             source, name, params = rng.choice(CALLS)
             value = params(rng, i)
-            resource_text = json.dumps(value, separators=(",", ":"), sort_keys=True) if value else ""
+            resource_text = ResourceRef.of(value).text if value else ResourceRef.NONE
             day = (now - timedelta(days=rng.randrange(30))).strftime("%Y-%m-%d")
             outcome = 1 if rng.random() < 0.05 else 0
             key = (arn, source, name, resource_text, day, outcome)
