@@ -11,7 +11,7 @@ from accessfit.errors import NotFoundError
 from accessfit.index import UsageIndex
 from accessfit.model import PolicyVersion
 from accessfit.policy.diff import diff
-from accessfit.policy.generate import actions_of
+from accessfit.policy.document import actions_of
 
 
 @dataclass(frozen=True, slots=True)
