@@ -6,12 +6,12 @@ accessfit.model.common_prefix: records may not import iam.)"""
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 _VARIABLE = re.compile(r"(\$\{\w+\})")
 
 
-@cache
+@lru_cache(maxsize=8192)  # bounded: policies, not the catalog, bring the patterns
 def glob_regex(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
     """`s3:Get*`, `arn:aws:s3:::b/?/*` → a regex to `fullmatch` with. Actions match case-insensitively,
     resources case-sensitively."""
@@ -19,7 +19,7 @@ def glob_regex(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
     return re.compile(text, re.IGNORECASE if ignore_case else 0)
 
 
-@cache
+@cache  # the catalog's templates, a few thousand, times the partitions seen
 def template_regex(template: str, partition: str) -> re.Pattern[str]:
     """An ARN template with its partition filled in → a regex matching the ARNs it describes."""
     parts = _VARIABLE.split(template.replace("${Partition}", partition))
