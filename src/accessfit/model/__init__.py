@@ -1,0 +1,50 @@
+"""Values that flow between the stages. Plain, frozen and slotted; nothing here does I/O.
+
+`trail` (partitions and log files), `calls` (principals, outcomes, used calls, windows), `resources` (the stored
+resource identifier), `params` (the request parameters that name resources), `stored` (what the index hands back).
+"""
+
+from accessfit.model.calls import Outcome, Principal, UsedCall, Window, partition_of
+from accessfit.model.params import (
+    INSTANCES,
+    LIST,
+    PRESENCE,
+    PROFILE,
+    REQUEST_ITEMS,
+    REQUEST_PARAMS,
+    SCALAR,
+    TRANSACT_ITEMS,
+    RequestParam,
+)
+from accessfit.model.resources import FieldValue, ResourceFields, ResourceRef, common_prefix
+from accessfit.model.stored import DayCoverage, PolicyDraft, PolicyVersion, PrincipalRow
+from accessfit.model.trail import ACCOUNT_ID, REGION_NAME, LogObject, Partition
+
+__all__ = [
+    "ACCOUNT_ID",
+    "INSTANCES",
+    "LIST",
+    "PRESENCE",
+    "PROFILE",
+    "REGION_NAME",
+    "REQUEST_ITEMS",
+    "REQUEST_PARAMS",
+    "SCALAR",
+    "TRANSACT_ITEMS",
+    "DayCoverage",
+    "FieldValue",
+    "LogObject",
+    "Outcome",
+    "Partition",
+    "PolicyDraft",
+    "PolicyVersion",
+    "Principal",
+    "PrincipalRow",
+    "RequestParam",
+    "ResourceFields",
+    "ResourceRef",
+    "UsedCall",
+    "Window",
+    "common_prefix",
+    "partition_of",
+]
