@@ -11,7 +11,7 @@ import msgspec
 from accessfit.errors import DecodeError
 from accessfit.iam.catalog import catalog
 from accessfit.iam.mapping import MAPPED, NO_PERMISSION, Context, map_call
-from accessfit.model import Principal, ResourceRef, Window
+from accessfit.model import Principal, ResourceRef, Window, partition_of
 from accessfit.records.decode import Record, inflate, records_of
 from accessfit.records.identity import resolve
 from accessfit.records.resources import resource_of
@@ -100,7 +100,7 @@ def explain(rec: Record) -> Explanation:
         return Explanation(*base, principal=arn, outcome="ignored", why=found, status="ignored", actions=())
     principal, _stamp = found
     outcome = outcome_of(rec.errorCode).label
-    partition = principal.arn.split(":")[1] if principal.arn.count(":") >= 2 else "aws"
+    partition = partition_of(principal.arn)
     ctx = Context(partition=partition, region=rec.awsRegion or "", account=principal.account)
     mapping = map_call(rec.eventSource or "", rec.eventName or "", ResourceRef(resource_of(rec)), ctx, catalog())
     if mapping.status == NO_PERMISSION:
