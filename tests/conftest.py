@@ -2,14 +2,22 @@ from __future__ import annotations
 
 import os
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 import structlog
 import time_machine
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from prometheus_client import CollectorRegistry
+
+    from accessfit.index import UsageIndex
+
+Upload = Callable[["S3Client", str, Path, set[str] | None], list[str]]
 
 SHIM = Path(__file__).parent / "clockshim"
 
@@ -21,6 +29,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=0,
         help="run every test, and every process it starts, with the wall clock this many days ahead",
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test on the moto server must carry the `slow` mark (it starts a server), so `-m "not slow"` stays fast."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if isinstance(item, pytest.Function)
+        and "moto_server" in item.fixturenames
+        and item.get_closest_marker("slow") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(f"tests on the moto server without @pytest.mark.slow: {', '.join(unmarked)}")
 
 
 @pytest.fixture(autouse=True)
@@ -71,16 +92,17 @@ def moto_server() -> Iterator[str]:
 
 
 @pytest.fixture
-def s3(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+def s3(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> S3Client:
     """A boto3 S3 client built by accessfit, talking HTTP to a fresh moto server."""
-    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"))  # noqa: S310
+    with urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")):  # noqa: S310
+        pass
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     from accessfit.app.aws import s3_client
 
     return s3_client()
 
 
-def upload_tree(client: Any, bucket: str, root: Path, only: set[str] | None = None) -> list[str]:
+def upload_tree(client: S3Client, bucket: str, root: Path, only: set[str] | None = None) -> list[str]:
     keys = []
     for path in sorted(root.rglob("*")):
         if path.is_file():
@@ -92,12 +114,12 @@ def upload_tree(client: Any, bucket: str, root: Path, only: set[str] | None = No
 
 
 @pytest.fixture
-def upload() -> Any:
+def upload() -> Upload:
     return upload_tree
 
 
 @pytest.fixture
-def index(tmp_path: Path) -> Iterator[Any]:
+def index(tmp_path: Path) -> Iterator[UsageIndex]:
     """A fresh, empty usage index in the test's own folder, closed afterwards."""
     from accessfit.index import UsageIndex
 
@@ -106,7 +128,7 @@ def index(tmp_path: Path) -> Iterator[Any]:
 
 
 @pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
+def clock() -> Iterator[time_machine.Traveller]:
     """The wall clock stopped at the tests' NOW; `clock.shift(timedelta)` moves it."""
     from helpers import NOW
 
@@ -115,7 +137,7 @@ def clock() -> Iterator[time_machine.Coordinates]:
 
 
 @pytest.fixture
-def registry() -> Any:
+def registry() -> CollectorRegistry:
     """A Prometheus registry of the test's own; read values with `registry.get_sample_value(name, labels)`."""
     from prometheus_client import CollectorRegistry
 

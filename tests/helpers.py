@@ -6,6 +6,7 @@ import gzip
 import json
 import random
 import string
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,8 @@ def rec(
     return r
 
 
-def doc(records: list[dict[str, Any]]) -> bytes:
+def doc(records: Sequence[object]) -> bytes:
+    """A trail file's JSON; `records` may hold values that are not records, for the tests of bad input."""
     return json.dumps({"Records": records}).encode()
 
 

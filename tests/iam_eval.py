@@ -5,7 +5,7 @@ case-insensitively with `*` and `?`, resources case-sensitively with `*` and `?`
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 
 def _match(pattern: str, value: str, ignore_case: bool) -> bool:
@@ -13,17 +13,30 @@ def _match(pattern: str, value: str, ignore_case: bool) -> bool:
     return re.fullmatch(regex, value, re.IGNORECASE if ignore_case else 0) is not None
 
 
-def _list(value: Any) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
+def _strings(value: object) -> list[str]:
+    """An Action or Resource element: one string or a list of them."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise TypeError(f"not a string or a list of strings: {value!r}")
+    return items
 
 
-def allows(documents: list[dict[str, Any]], action: str, resource: str) -> bool:
+def _statements(document: Mapping[str, object]) -> list[Mapping[str, object]]:
+    """A document's Statement element: one statement or a list of them."""
+    body = document["Statement"]
+    items = [body] if isinstance(body, Mapping) else body
+    if not isinstance(items, list) or not all(isinstance(st, Mapping) for st in items):
+        raise TypeError(f"not a statement or a list of statements: {body!r}")
+    return items
+
+
+def allows(documents: Sequence[Mapping[str, object]], action: str, resource: str) -> bool:
     for doc in documents:
-        for st in _list(doc["Statement"]) if isinstance(doc["Statement"], str) else doc["Statement"]:
+        for st in _statements(doc):
             if st.get("Effect") != "Allow" or "Condition" in st:
                 continue
-            if not any(_match(a, action, True) for a in _list(st["Action"])):
+            if not any(_match(a, action, True) for a in _strings(st["Action"])):
                 continue
-            if any(_match(r, resource, False) for r in _list(st["Resource"])):
+            if any(_match(r, resource, False) for r in _strings(st["Resource"])):
                 return True
     return False

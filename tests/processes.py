@@ -6,7 +6,10 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import AnyStr
 
 
 def objects_in(db: Path) -> int:
@@ -23,7 +26,20 @@ def objects_in(db: Path) -> int:
         return 0  # schema not created yet
 
 
+@contextmanager
+def reaped(proc: subprocess.Popen[AnyStr]) -> Iterator[subprocess.Popen[AnyStr]]:
+    """The process for the block; afterwards killed if the block left it running (a failed assertion), waited for,
+    and its pipes closed, so no test leaves a process or an open pipe behind."""
+    with proc:
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+
 def ingest_process(trail: Path, db: Path, batch: int) -> subprocess.Popen[bytes]:
+    """`accessfit ingest` started; use it under `reaped`. Its stderr is a pipe, for the message of a failure."""
     env = {
         **os.environ,
         "ACCESSFIT_SETTLE": "0s",
@@ -36,3 +52,10 @@ def ingest_process(trail: Path, db: Path, batch: int) -> subprocess.Popen[bytes]
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+
+
+def run_ingest(trail: Path, db: Path, batch: int, timeout: float = 300) -> int:
+    """`accessfit ingest` run to its end; its exit code."""
+    with reaped(ingest_process(trail, db, batch)) as proc:
+        proc.communicate(timeout=timeout)
+    return proc.returncode

@@ -40,7 +40,7 @@ def _role(name: str, actions: list[str]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def db(tmp_path: Path, clock: time_machine.Coordinates) -> str:
+def db(tmp_path: Path, clock: time_machine.Traveller) -> str:
     path = tmp_path / "i.sqlite3"
     with UsageIndex(path) as index:
         batch = Batch()

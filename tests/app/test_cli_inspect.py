@@ -19,7 +19,7 @@ from helpers import A1, NOW, doc, gz, rec, use
 DAY = NOW.date().isoformat()
 
 
-def test_principals_table(tmp_path: Path, clock: time_machine.Coordinates, capsys: pytest.CaptureFixture[str]) -> None:
+def test_principals_table(tmp_path: Path, clock: time_machine.Traveller, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "i.sqlite3"
     with UsageIndex(db) as index:
         batch = Batch()
@@ -37,7 +37,7 @@ def test_principals_table(tmp_path: Path, clock: time_machine.Coordinates, capsy
     ]
 
 
-def test_unmapped_as_text(tmp_path: Path, clock: time_machine.Coordinates, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unmapped_as_text(tmp_path: Path, clock: time_machine.Traveller, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "i.sqlite3"
     with UsageIndex(db) as index:
         batch = Batch()

@@ -21,7 +21,7 @@ OBJECT = ResourceRef.of({"bucketName": "b", "key": "k"}).text
 
 
 @pytest.fixture
-def db(tmp_path: Path, clock: time_machine.Coordinates) -> str:
+def db(tmp_path: Path, clock: time_machine.Traveller) -> str:
     """An index where APP read an object, was denied writing it, and made a call no IAM action is known for."""
     path = tmp_path / "i.sqlite3"
     with UsageIndex(path) as index:

@@ -29,7 +29,7 @@ from accessfit.jobs.ingest import IngestOptions
 from accessfit.policy import Limits
 from accessfit.trail.local import LocalSource
 from helpers import NOW, rec, role_uid, snapshot, write_log
-from processes import ingest_process, objects_in
+from processes import objects_in, reaped, run_ingest
 from tools import require
 
 
@@ -106,43 +106,46 @@ def messages(sock: socket.socket, until: str, timeout: float = 20.0) -> list[str
     raise AssertionError(f"no {until} among {seen}")
 
 
+@pytest.mark.slow
 def test_notifications_health_metrics_and_a_clean_stop(
     trail: Path,
     tmp_path: Path,
     notify_socket: socket.socket,
 ) -> None:
     port = free_port()
-    proc = start(
-        trail, tmp_path / "i.sqlite3", port, NOTIFY_SOCKET=str(tmp_path / "notify.sock"), WATCHDOG_USEC="1000000"
-    )
-    try:
-        ready = messages(notify_socket, "READY=1")
-        assert any(line.startswith("STATUS=") for line in ready)
-        assert "WATCHDOG=1" in messages(notify_socket, "WATCHDOG=1")
-        assert get(f"http://127.0.0.1:{port}/healthz")[0] == 200
-        wait_for(lambda: get(f"http://127.0.0.1:{port}/readyz")[0] == 200)
-        status, text = get(f"http://127.0.0.1:{port}/metrics")
-        assert status == 200 and "accessfit_events_ingested_total" in text
-        assert "accessfit_build_info{" in text and "iam_data=" in text
-        lint = subprocess.run([require("promtool"), "check", "metrics"], input=text, capture_output=True, text=True)
-        assert lint.returncode == 0, lint.stdout + lint.stderr
-        assert get(f"http://127.0.0.1:{port}/nothing")[0] == 404
-        time.sleep(2.5)  # one more poll
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) == 0
+    with reaped(
+        start(trail, tmp_path / "i.sqlite3", port, NOTIFY_SOCKET=str(tmp_path / "notify.sock"), WATCHDOG_USEC="1000000")
+    ) as proc:
+        try:
+            ready = messages(notify_socket, "READY=1")
+            assert any(line.startswith("STATUS=") for line in ready)
+            assert "WATCHDOG=1" in messages(notify_socket, "WATCHDOG=1")
+            assert get(f"http://127.0.0.1:{port}/healthz")[0] == 200
+            wait_for(lambda: get(f"http://127.0.0.1:{port}/readyz")[0] == 200)
+            status, text = get(f"http://127.0.0.1:{port}/metrics")
+            assert status == 200 and "accessfit_events_ingested_total" in text
+            assert "accessfit_build_info{" in text and "iam_data=" in text
+            lint = subprocess.run([require("promtool"), "check", "metrics"], input=text, capture_output=True, text=True)
+            assert lint.returncode == 0, lint.stdout + lint.stderr
+            assert get(f"http://127.0.0.1:{port}/nothing")[0] == 404
+            time.sleep(2.5)  # one more poll
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out: str = proc.communicate(timeout=20)[0]
+            assert proc.returncode == 0
     assert "STOPPING=1" in messages(notify_socket, "STOPPING=1", timeout=5)
-    out = proc.stdout.read() if proc.stdout else ""
     events = [json.loads(line)["event"] for line in out.splitlines() if line.startswith("{")]
     assert "daemon.started" in events and events[-1] == "daemon.stopped"
     # Accounts and regions are discovered once an hour, not at every poll.
     assert events.count("ingest.done") >= 2 and events.count("discovery.done") == 1
 
 
+@pytest.mark.slow
 def test_a_bad_setting_exits_78(trail: Path, tmp_path: Path) -> None:
-    proc = start(trail, tmp_path / "i.sqlite3", free_port(), ACCESSFIT_POLL_INTERVAL="often")
-    assert proc.wait(timeout=30) == 78
-    assert "invalid setting poll_interval" in (proc.stdout.read() if proc.stdout else "")
+    with reaped(start(trail, tmp_path / "i.sqlite3", free_port(), ACCESSFIT_POLL_INTERVAL="often")) as proc:
+        out: str = proc.communicate(timeout=30)[0]
+    assert proc.returncode == 78
+    assert "invalid setting poll_interval" in out
 
 
 @pytest.mark.slow
@@ -154,17 +157,19 @@ def test_sigterm_during_a_poll_loses_nothing_and_counts_nothing_twice(tmp_path: 
         TrailSpec(events=60_000, days=2, seed=11, min_per_file=50, max_per_file=150),
     )
     clean, stopped = tmp_path / "clean.sqlite3", tmp_path / "stopped.sqlite3"
-    assert ingest_process(trail, clean, batch=20).wait(timeout=300) == 0
-    proc = start(trail, stopped, free_port(), ACCESSFIT_BATCH_OBJECTS="2", ACCESSFIT_RESOURCE_CAP="20")
-    wait_for(lambda: objects_in(stopped) > 20 or proc.poll() is not None, timeout=60)
-    assert proc.poll() is None and objects_in(stopped) < stats.files, "the poll ended before it could be stopped"
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=30) == 0
+    assert run_ingest(trail, clean, batch=20) == 0
+    with reaped(start(trail, stopped, free_port(), ACCESSFIT_BATCH_OBJECTS="2", ACCESSFIT_RESOURCE_CAP="20")) as proc:
+        wait_for(lambda: objects_in(stopped) > 20 or proc.poll() is not None, timeout=60)
+        assert proc.poll() is None and objects_in(stopped) < stats.files, "the poll ended before it could be stopped"
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+        assert proc.returncode == 0
     assert objects_in(stopped) < stats.files
-    assert ingest_process(trail, stopped, batch=2).wait(timeout=300) == 0
+    assert run_ingest(trail, stopped, batch=2) == 0
     assert snapshot(stopped) == snapshot(clean)
 
 
+@pytest.mark.slow
 def test_a_real_prometheus_scrapes_the_daemon(trail: Path, tmp_path: Path) -> None:
     prometheus = require("prometheus")
     port, prom_port = free_port(), free_port()
@@ -177,45 +182,50 @@ def test_a_real_prometheus_scrapes_the_daemon(trail: Path, tmp_path: Path) -> No
             }
         )
     )
-    daemon = start(trail, tmp_path / "i.sqlite3", port)
-    server = subprocess.Popen(
-        [
-            prometheus,
-            f"--config.file={config}",
-            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-            f"--web.listen-address=127.0.0.1:{prom_port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        url = f"http://127.0.0.1:{prom_port}/api/v1/query?query=accessfit_events_ingested_total"
+    with (
+        reaped(start(trail, tmp_path / "i.sqlite3", port)) as daemon,
+        reaped(
+            subprocess.Popen(
+                [
+                    prometheus,
+                    f"--config.file={config}",
+                    f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                    f"--web.listen-address=127.0.0.1:{prom_port}",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        ) as server,
+    ):
+        try:
+            url = f"http://127.0.0.1:{prom_port}/api/v1/query?query=accessfit_events_ingested_total"
 
-        def scraped() -> float | None:
-            try:
-                status, body = get(url)
-            except OSError:
-                return None
-            result = json.loads(body)["data"]["result"] if status == 200 else []
-            return float(result[0]["value"][1]) if result and float(result[0]["value"][1]) > 0 else None
+            def scraped() -> float | None:
+                try:
+                    status, body = get(url)
+                except OSError:
+                    return None
+                result = json.loads(body)["data"]["result"] if status == 200 else []
+                return float(result[0]["value"][1]) if result and float(result[0]["value"][1]) > 0 else None
 
-        assert wait_for(scraped, timeout=60) > 0
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(timeout=20) == 0
+            assert wait_for(scraped, timeout=60) > 0
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+            daemon.send_signal(signal.SIGTERM)
+            assert daemon.wait(timeout=20) == 0
 
 
+@pytest.mark.slow
 def test_a_port_in_use_is_one_clear_error(trail: Path, tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        proc = start(trail, tmp_path / "i.sqlite3", port)
-        assert proc.wait(timeout=30) == 1
-        out = proc.stdout.read() if proc.stdout else ""
+        with reaped(start(trail, tmp_path / "i.sqlite3", port)) as proc:
+            out: str = proc.communicate(timeout=30)[0]
+        assert proc.returncode == 1
     assert f"accessfit: cannot listen on 127.0.0.1:{port}: Address already in use" in out
     assert "Traceback" not in out
 
@@ -225,30 +235,32 @@ def test_the_live_demo_regenerates_policies_as_new_permissions_appear(tmp_path: 
     port = free_port()
     environ = {**os.environ, "ACCESSFIT_LISTEN": f"127.0.0.1:{port}", "ACCESSFIT_POLL_INTERVAL": "2s"}
     demo = tmp_path / "demo"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "accessfit", "run", "--demo", str(demo)],
-        env=environ,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    with reaped(
+        subprocess.Popen(
+            [sys.executable, "-m", "accessfit", "run", "--demo", str(demo)],
+            env=environ,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ) as proc:
+        try:
 
-        def regenerated_twice() -> bool:
-            """A principal has a second policy version in the index, and the counter has seen every version."""
-            try:
-                status, text = get(f"http://127.0.0.1:{port}/metrics")
-                with UsageIndex(demo / "index.sqlite3", writer=False) as index:
-                    versions = [len(index.versions(row.id)) for row in index.all_principals()]
-            except (OSError, AccessfitError):
-                return False  # still generating the demo trail
-            line = next((x for x in text.splitlines() if x.startswith("accessfit_policies_regenerated_total")), "")
-            counted = float(line.split()[-1]) if status == 200 and line else 0.0
-            return max(versions, default=0) > 1 and counted >= sum(versions)
+            def regenerated_twice() -> bool:
+                """A principal has a second policy version in the index, and the counter has seen every version."""
+                try:
+                    status, text = get(f"http://127.0.0.1:{port}/metrics")
+                    with UsageIndex(demo / "index.sqlite3", writer=False) as index:
+                        versions = [len(index.versions(row.id)) for row in index.all_principals()]
+                except (OSError, AccessfitError):
+                    return False  # still generating the demo trail
+                line = next((x for x in text.splitlines() if x.startswith("accessfit_policies_regenerated_total")), "")
+                counted = float(line.split()[-1]) if status == 200 and line else 0.0
+                return max(versions, default=0) > 1 and counted >= sum(versions)
 
-        wait_for(regenerated_twice, timeout=60)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) == 0
+            wait_for(regenerated_twice, timeout=60)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=20) == 0
     assert any((demo / "policies").rglob("orders-api.json"))
     assert len(list((demo / "trail").rglob("*.json.gz"))) > 100  # the feeder kept adding log files
 
@@ -284,6 +296,7 @@ def policy_files(out: Path) -> list[Path]:
     return sorted(p for p in out.rglob("*.json") if not p.name.endswith(".why.json") and ".git" not in p.parts)
 
 
+@pytest.mark.slow
 def test_a_git_failure_fails_the_export_not_the_poll_nor_readiness(tmp_path: Path) -> None:
     require("git")
     log_file(tmp_path / "trail", range(3), NOW - timedelta(minutes=30))

@@ -64,7 +64,7 @@ def _raising(monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> None:
         raise exc
 
     module = types.ModuleType("accessfit.app.cli.inspect")
-    module.cmd_principals = handler  # type: ignore[attr-defined]
+    monkeypatch.setattr(module, "cmd_principals", handler, raising=False)
     monkeypatch.setitem(sys.modules, "accessfit.app.cli.inspect", module)
 
 

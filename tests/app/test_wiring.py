@@ -26,7 +26,12 @@ def test_ingest_options_from_the_settings() -> None:
     assert opts.since is not None and opts.since.isoformat() == "2026-10-01T00:00:00+00:00"
     assert (opts.max_object_bytes, opts.max_json_bytes) == (128 << 20, 1024 << 20)
     local = wiring.ingest_options(config.load(None, accounts=["111122223333"]), "/srv/trail")
-    assert (local.root, local.rescan, local.fetch_workers, local.accounts) == ("", False, 1, {"111122223333"})
+    assert (local.root, local.rescan, local.fetch_workers, local.accounts) == (
+        "",
+        False,
+        1,
+        frozenset({"111122223333"}),
+    )
 
 
 def test_sources_by_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -89,7 +94,8 @@ def test_the_daemons_plan(tmp_path: Path) -> None:
 )
 def test_each_list_item_and_the_address_are_checked(setting: str, value: object, message: str) -> None:
     with pytest.raises(ConfigError, match=rf"^invalid setting {setting} \(--{setting.replace('_', '-')}\): {message}"):
-        config.load(None, **{setting: value})
+        # `defaults` named, so mypy does not match the unpacked setting against it.
+        config.load(None, defaults=None, **{setting: value})
 
 
 def test_demo_defaults_beat_the_file_and_yield_to_the_environment_and_flags(
@@ -123,6 +129,7 @@ def test_run_without_a_source_and_the_demo_command(tmp_path: Path, capsys: pytes
     assert out.startswith("wrote ") and "(300 events)" in out and out.endswith(f"Insights files to {tmp_path}/demo\n")
 
 
+@pytest.mark.slow
 def test_help_loads_neither_boto3_nor_sqlite_nor_pydantic() -> None:
     probe = (
         "import sys, contextlib, io\n"

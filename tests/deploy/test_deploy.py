@@ -9,6 +9,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from prometheus_client import CollectorRegistry
 
 from accessfit.exporters.metrics import StateCollector, Telemetry
@@ -27,6 +28,7 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
     return subprocess.run(args, capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
+@pytest.mark.slow
 def test_alert_rules_check_and_pass_their_unit_tests() -> None:
     promtool = require("promtool")
     prom = DEPLOY / "prometheus"
@@ -46,6 +48,7 @@ def test_every_alert_has_a_unit_test() -> None:
     assert len(alerts) >= 9 and alerts == tested
 
 
+@pytest.mark.slow
 def test_every_dashboard_query_parses_and_its_metrics_are_exported(tmp_path: Path, registry: CollectorRegistry) -> None:
     promtool = require("promtool")
     dashboard = json.loads((DEPLOY / "grafana" / "accessfit.json").read_text())
@@ -114,6 +117,7 @@ def exported(registry: CollectorRegistry) -> set[str]:
     return {sample.name for family in registry.collect() for sample in family.samples}
 
 
+@pytest.mark.slow
 def test_systemd_unit_verifies_without_a_word(tmp_path: Path) -> None:
     analyze = require("systemd-analyze")
     unit = (REPO / "systemd" / "accessfit.service").read_text()

@@ -7,7 +7,7 @@ import json
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -26,6 +26,9 @@ from accessfit.jobs.refresh import refresh
 from accessfit.trail.local import LocalSource
 from helpers import NOW, rec, role_uid, user_uid, write_log
 
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
 ACCOUNT = "123456789012"  # moto's account
 WINDOW = 5
 KEEP = "AccessfitKeep"  # the `keep_marker` setting's default
@@ -40,7 +43,7 @@ def allow(action: Any, resource: Any = "*", **extra: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def iam(s3: Any) -> Any:
+def iam(s3: S3Client) -> Any:
     """An IAM account in moto: roles with inline and managed policies, wildcards, NotAction, Deny, a boundary, a
     keep-marked statement, and a user in a group.
 
@@ -149,6 +152,7 @@ def trail(root: Path) -> None:
         )
 
 
+@pytest.mark.slow
 def test_drift_against_an_independent_expansion(iam: Any, tmp_path: Path) -> None:
     root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
     trail(root)
@@ -198,6 +202,7 @@ def test_drift_against_an_independent_expansion(iam: Any, tmp_path: Path) -> Non
     assert any("conditions are noted" in n for n in alice.notes)
 
 
+@pytest.mark.slow
 def test_unknown_while_a_day_of_coverage_is_missing_then_unused(iam: Any, tmp_path: Path) -> None:
     root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
     trail(root)
@@ -219,6 +224,7 @@ def test_unknown_while_a_day_of_coverage_is_missing_then_unused(iam: Any, tmp_pa
         assert young.status == "unknown" and any("grace period" in r for r in young.reasons)
 
 
+@pytest.mark.slow
 def test_access_denied_on_authorization_details_is_one_clear_error_and_others_go_on(iam: Any, tmp_path: Path) -> None:
     denied = boto3.client("iam", region_name="us-east-1", config=Config(retries={"max_attempts": 1}))
     stub = Stubber(denied)
@@ -271,6 +277,7 @@ def test_fetch_merges_every_page_and_decodes_documents() -> None:
     }
 
 
+@pytest.mark.slow
 def test_drift_and_granted_commands(iam: Any, tmp_path: Path, moto_server: str) -> None:
     import os
     import subprocess
@@ -294,12 +301,14 @@ def test_drift_and_granted_commands(iam: Any, tmp_path: Path, moto_server: str) 
     assert any("no CloudTrail coverage" in r for r in one[0]["reasons"])
 
 
+@pytest.mark.slow
 def test_other_accounts_are_read_through_an_assumed_role(iam: Any, tmp_path: Path) -> None:
     role = f"arn:aws:iam::{ACCOUNT}:role/app/app"
     session = session_for(role)
     credentials = session.get_credentials()
     assert credentials is not None and credentials.method == "sts-assume-role"
-    assert credentials.get_frozen_credentials().access_key.startswith("ASIA")
+    access_key = credentials.get_frozen_credentials().access_key
+    assert access_key is not None and access_key.startswith("ASIA")
     with UsageIndex(tmp_path / "i.sqlite3") as index:
         rep = refresh(index, [(role, lambda: (iam_client(session), account_of(session)))], NOW)
         assert rep.accounts == [ACCOUNT] and not rep.errors
@@ -310,10 +319,11 @@ def test_coverage_counts_idle_regions_from_the_trails_start() -> None:
     from datetime import date
 
     from accessfit.drift import Coverage, coverage_gaps
+    from accessfit.model import DayCoverage
 
     days = [f"2026-11-{d:02d}" for d in range(1, 11)]
-    full = dict.fromkeys(days, (1, 0))
-    late_region = dict.fromkeys(days[6:], (1, 0))  # its first event on the 7th: idle before, not missing
+    full = dict.fromkeys(days, DayCoverage(1, 0))
+    late_region = dict.fromkeys(days[6:], DayCoverage(1, 0))  # its first event on the 7th: idle before, not missing
     first, last = date(2026, 11, 1), date(2026, 11, 10)
     assert (
         coverage_gaps(
@@ -325,11 +335,11 @@ def test_coverage_counts_idle_regions_from_the_trails_start() -> None:
     assert coverage_gaps(Coverage(["us-east-1"], {"us-east-1": holed}, set()), first, last) == [
         "1 of 10 days without coverage in us-east-1 (first 2026-11-05)"
     ]
-    late_trail = dict.fromkeys(days[3:], (1, 0))
+    late_trail = dict.fromkeys(days[3:], DayCoverage(1, 0))
     assert coverage_gaps(Coverage(["us-east-1"], {"us-east-1": late_trail}, set()), first, last) == [
         "the trail's coverage starts 2026-11-04: 3 days of the window are before it"
     ]
-    failed = dict(full, **{"2026-11-02": (3, 2)})
+    failed = dict(full, **{"2026-11-02": DayCoverage(3, 2)})
     assert coverage_gaps(Coverage(["us-east-1"], {"us-east-1": failed}, set()), first, last) == [
         "2 log files of the window could not be read"
     ]
@@ -351,9 +361,10 @@ def test_shortfall_counts_region_days_for_the_metric() -> None:
     from datetime import date
 
     from accessfit.drift import Coverage, shortfall
+    from accessfit.model import DayCoverage
 
     days = [f"2026-11-{d:02d}" for d in range(4, 11) if d != 6]  # starts on the 4th, the 6th missing
-    cov = Coverage(["us-east-1", "eu-west-1"], {"us-east-1": dict.fromkeys(days, (1, 0))}, set())
+    cov = Coverage(["us-east-1", "eu-west-1"], {"us-east-1": dict.fromkeys(days, DayCoverage(1, 0))}, set())
     short = shortfall(cov, date(2026, 11, 1), date(2026, 11, 10))
     # us-east-1 misses the 6th; eu-west-1 was never listed in the window, so it misses every day since the 4th.
     assert (short.start, short.before) == ("2026-11-04", 3)

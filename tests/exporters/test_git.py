@@ -18,6 +18,7 @@ def log(out: Path) -> list[str]:
     return done.stdout.splitlines()
 
 
+@pytest.mark.slow
 def test_a_change_is_one_commit_and_no_change_none(tmp_path: Path) -> None:
     require("git")
     out = tmp_path / "policies"
@@ -30,6 +31,7 @@ def test_a_change_is_one_commit_and_no_change_none(tmp_path: Path) -> None:
     assert log(out) == ["second", "accessfit: 1 policies regenerated"]
 
 
+@pytest.mark.slow
 def test_a_stale_lock_in_a_real_repository_is_a_git_error(tmp_path: Path) -> None:
     require("git")
     out = tmp_path / "policies"
@@ -44,6 +46,7 @@ def test_a_stale_lock_in_a_real_repository_is_a_git_error(tmp_path: Path) -> Non
     assert log(out) == ["first"]
 
 
+@pytest.mark.slow
 def test_a_broken_git_dir_is_a_git_error(tmp_path: Path) -> None:
     require("git")
     out = tmp_path / "policies"

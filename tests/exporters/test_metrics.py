@@ -10,6 +10,7 @@ from structlog.testing import capture_logs
 
 from accessfit.exporters.metrics import StateCollector
 from accessfit.exporters.state import AccountDrift, DriftState, IndexState, Observation, PrincipalUnused
+from accessfit.index import UsageIndex
 from accessfit.jobs.observe import observe
 from helpers import A1, A2, NOW
 
@@ -99,7 +100,9 @@ class Unreadable:
         return fail
 
 
-def test_a_failed_reading_sets_index_up_to_0_and_keeps_the_last_good_values(index: Any, registry: Any) -> None:
+def test_a_failed_reading_sets_index_up_to_0_and_keeps_the_last_good_values(
+    index: UsageIndex, registry: CollectorRegistry
+) -> None:
     good = observe(index, NOW, 90, Observation(), DRIFT)
     assert good.index_up and good.read_at == NOW.timestamp()
     with capture_logs() as logs:
@@ -126,7 +129,7 @@ def test_a_family_whose_value_is_broken_is_left_out_alone(registry: CollectorReg
     assert "many" in failures[0]["error"]
 
 
-def test_a_scrape_never_reads_the_index(index: Any, registry: CollectorRegistry) -> None:
+def test_a_scrape_never_reads_the_index(index: UsageIndex, registry: CollectorRegistry) -> None:
     obs = observe(index, NOW, 90, Observation())
     index.close()  # a scrape that touched it now would fail
     value = scrape(registry, obs).get_sample_value

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from accessfit.iam.catalog import catalog
-from accessfit.iam.mapping import Context, event_sources, exceptions, map_call, operation_of, prefix_of
+from accessfit.iam.mapping import Context, Mapping, event_sources, exceptions, map_call, operation_of, prefix_of
 from accessfit.model import ResourceRef
 from accessfit.records.decode import decode
 from accessfit.records.resources import resource_of
@@ -24,7 +24,7 @@ CTX = Context(partition="aws", region="us-east-1", account=A1)
 REFERENCE_GAPS = {("s3", "HeadObject", "s3:getobjectversion")}
 
 
-def _map(case: Case):  # type: ignore[no-untyped-def]
+def _map(case: Case) -> Mapping:
     record = decode(
         doc([rec(case.name, f"{case.source}.amazonaws.com", params=case.params, resources=case.resources)]), 1 << 20
     ).records[0]
@@ -107,6 +107,7 @@ def test_collapsed_and_many_resources() -> None:
     assert m.actions[0].resources == ("*",)
 
 
+@pytest.mark.slow
 def test_generated_tables_are_current() -> None:
     out = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "gen_mapping_data.py"), "--check"],
@@ -153,6 +154,7 @@ def test_exception_rows_agree_with_aws_operation_reference() -> None:
             assert {a.lower() for a in actions} <= listed, (prefix, operation, actions, listed)
 
 
+@pytest.mark.slow
 def test_explain_cli(tmp_path: Path) -> None:
     records = [
         rec("CopyObject", params={"bucketName": "dst", "key": "o", "x-amz-copy-source": "src/i"}, event_id="copy"),

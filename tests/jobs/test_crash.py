@@ -12,10 +12,11 @@ import pytest
 
 from accessfit.demo import TrailSpec, generate
 from helpers import snapshot
-from processes import ingest_process, objects_in
+from processes import ingest_process, objects_in, reaped, run_ingest
+
+pytestmark = pytest.mark.slow
 
 
-@pytest.mark.slow
 def test_sigkill_mid_run_then_restart_gives_the_index_of_a_clean_run(tmp_path: Path) -> None:
     trail = tmp_path / "trail"
     stats = generate(
@@ -24,28 +25,26 @@ def test_sigkill_mid_run_then_restart_gives_the_index_of_a_clean_run(tmp_path: P
         TrailSpec(events=60_000, days=3, seed=5, min_per_file=50, max_per_file=150),
     )
     clean, crashed = tmp_path / "clean.sqlite3", tmp_path / "crashed.sqlite3"
-    assert ingest_process(trail, clean, batch=20).wait(timeout=300) == 0
+    assert run_ingest(trail, clean, batch=20) == 0
 
     kills = 0
     for fraction in (0.2, 0.5, 0.8):
-        proc = ingest_process(trail, crashed, batch=2)
-        target = int(stats.files * fraction)
-        deadline = time.monotonic() + 120
-        while objects_in(crashed) < target and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.005)
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            kills += 1
-        proc.wait(timeout=60)
-        assert proc.returncode in (0, -signal.SIGKILL), proc.stderr.read() if proc.stderr else b""
+        with reaped(ingest_process(trail, crashed, batch=2)) as proc:
+            target = int(stats.files * fraction)
+            deadline = time.monotonic() + 120
+            while objects_in(crashed) < target and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.005)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+            _, err = proc.communicate(timeout=60)
+        assert proc.returncode in (0, -signal.SIGKILL), err
     assert kills >= 2, "the run finished before it could be killed; the trail is too small to test this"
-    final = ingest_process(trail, crashed, batch=2)
-    assert final.wait(timeout=300) == 0
+    assert run_ingest(trail, crashed, batch=2) == 0
     assert objects_in(crashed) == stats.files
     assert snapshot(crashed) == snapshot(clean)
 
 
-@pytest.mark.slow
 def test_sigterm_finishes_the_object_in_hand_commits_and_exits_0(tmp_path: Path) -> None:
     trail = tmp_path / "trail"
     stats = generate(
@@ -54,14 +53,15 @@ def test_sigterm_finishes_the_object_in_hand_commits_and_exits_0(tmp_path: Path)
         TrailSpec(events=40_000, days=2, seed=6, min_per_file=50, max_per_file=150),
     )
     clean, stopped = tmp_path / "clean.sqlite3", tmp_path / "stopped.sqlite3"
-    assert ingest_process(trail, clean, batch=20).wait(timeout=300) == 0
-    proc = ingest_process(trail, stopped, batch=2)
-    deadline = time.monotonic() + 120
-    while objects_in(stopped) < stats.files // 3 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert proc.poll() is None, "the run finished before it could be stopped"
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=30) == 0
+    assert run_ingest(trail, clean, batch=20) == 0
+    with reaped(ingest_process(trail, stopped, batch=2)) as proc:
+        deadline = time.monotonic() + 120
+        while objects_in(stopped) < stats.files // 3 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert proc.poll() is None, "the run finished before it could be stopped"
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+        assert proc.returncode == 0
     assert 0 < objects_in(stopped) < stats.files
-    assert ingest_process(trail, stopped, batch=2).wait(timeout=300) == 0
+    assert run_ingest(trail, stopped, batch=2) == 0
     assert snapshot(stopped) == snapshot(clean)

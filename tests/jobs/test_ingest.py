@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ import pytest
 from accessfit.errors import SourceAccessError, SourceError, StoreError, TransientSourceError
 from accessfit.index import UsageIndex
 from accessfit.jobs.ingest import IngestOptions, IngestReport, ingest
+from accessfit.trail import Source
 from accessfit.trail.local import LocalSource
 from helpers import A1, A2, BAD_FILES, NOW, doc, gz, rec, role_uid, snapshot, user_uid, write_log
 
@@ -18,7 +19,9 @@ OPTS = IngestOptions(settle=timedelta(minutes=2), lookback=timedelta(hours=1), f
 T = NOW - timedelta(hours=3)
 
 
-def run(root: Path, db: Path, now=NOW, opts: IngestOptions = OPTS, source=None) -> IngestReport:  # type: ignore[no-untyped-def]
+def run(
+    root: Path, db: Path, now: datetime = NOW, opts: IngestOptions = OPTS, source: Source | None = None
+) -> IngestReport:
     with UsageIndex(db) as index:
         return ingest(source or LocalSource(str(root)), index, opts, now)
 
@@ -264,7 +267,8 @@ def test_the_json_report_keeps_its_keys_order_and_figures(tmp_path: Path) -> Non
     digest = root / f"AWSLogs/{A1}/CloudTrail/us-east-1/{T:%Y/%m/%d}/notes.txt"
     digest.write_text("not a log file")
     source = Flaky(str(root), slow)
-    out = run(root, db, source=source).as_dict()
+    report = run(root, db, source=source)
+    out = report.as_dict()
     assert isinstance(out.pop("seconds"), float)
     assert out == {
         "source": source.url,
@@ -283,7 +287,7 @@ def test_the_json_report_keeps_its_keys_order_and_figures(tmp_path: Path) -> Non
         "principals": 2,
         "bytes_read": out["bytes_read"],
         "interrupted": False,
-        "failures": [{"key": corrupt, "reason": "corrupt_gzip", "detail": out["failures"][0]["detail"]}],
+        "failures": [{"key": corrupt, "reason": "corrupt_gzip", "detail": report.failures[0]["detail"]}],
         "errors": [f"{slow}: S3 SlowDown"],
         "pruned": {},
         "collapsed_groups": 0,
@@ -302,8 +306,10 @@ def test_the_json_report_keeps_its_keys_order_and_figures(tmp_path: Path) -> Non
         "pruned",
         "collapsed_groups",
     ]
-    assert list(out["objects"]) == ["listed", "new", "done", "failed", "known", "pending", "retry", "skipped"]
-    assert list(out["events"]) == ["records", "ingested", "skipped"]
+    objects, events = out["objects"], out["events"]
+    assert isinstance(objects, dict) and isinstance(events, dict)
+    assert list(objects) == ["listed", "new", "done", "failed", "known", "pending", "retry", "skipped"]
+    assert list(events) == ["records", "ingested", "skipped"]
     assert isinstance(out["bytes_read"], int) and out["bytes_read"] > 0
 
 

@@ -7,6 +7,7 @@ import sys
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,8 +16,8 @@ from accessfit.iam.catalog import Catalog, catalog
 from accessfit.iam.mapping import MAPPED, Context, map_call
 from accessfit.index import UsageIndex
 from accessfit.jobs.ingest import IngestOptions, ingest
-from accessfit.jobs.regenerate import Window, regenerate
-from accessfit.model import Outcome, Principal, ResourceRef, UsedCall
+from accessfit.jobs.regenerate import regenerate
+from accessfit.model import Outcome, Principal, ResourceRef, UsedCall, Window
 from accessfit.policy import Limits, build
 from accessfit.policy.diff import diff
 from accessfit.policy.document import canonical, size
@@ -44,7 +45,7 @@ def obj(bucket: str, key: str) -> str:
     return json.dumps({"bucketName": bucket, "key": key}, separators=(",", ":"), sort_keys=True)
 
 
-def check_against_usage(principal: Principal, calls: list[UsedCall], documents: list[dict]) -> int:  # type: ignore[type-arg]
+def check_against_usage(principal: Principal, calls: list[UsedCall], documents: list[dict[str, Any]]) -> int:
     """Every allowed call is allowed by the documents; every action in them was used or inferred."""
     partition = principal.arn.split(":")[1]
     used: set[str] = set()
@@ -223,6 +224,7 @@ def test_a_principal_with_hundreds_of_actions_is_split_under_the_limit() -> None
     assert any("managed policies" in w for w in tight.warnings)
 
 
+@pytest.mark.slow
 def test_versions_are_kept_only_when_documents_change_and_diff(tmp_path: Path) -> None:
     root, db, out = tmp_path / "trail", tmp_path / "i.sqlite3", tmp_path / "policies"
     t = NOW - timedelta(hours=3)
@@ -259,6 +261,7 @@ def test_versions_are_kept_only_when_documents_change_and_diff(tmp_path: Path) -
     assert not list(out.rglob(".*.tmp"))
 
 
+@pytest.mark.slow
 def test_policy_history_and_diff_commands(tmp_path: Path) -> None:
     root, db = tmp_path / "trail", str(tmp_path / "i.sqlite3")
     from datetime import UTC, datetime

@@ -73,7 +73,7 @@ def test_a_bad_record_costs_only_itself() -> None:
     wrong_types["eventName"] = 42
     not_an_object = "just a string"
     odd_params = rec("Describe", params="a string where an object belongs", resources={"not": "a list"})
-    out = decode(doc([good, wrong_types, not_an_object, odd_params]), MB)  # type: ignore[list-item]
+    out = decode(doc([good, wrong_types, not_an_object, odd_params]), MB)
     assert [r.eventName for r in out.records] == ["ListBuckets", "Describe"]
     assert out.records[1].requestParameters is None and resources_of(out.records[1].resources) == []
     assert out.malformed == 2

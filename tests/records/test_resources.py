@@ -9,8 +9,10 @@ from accessfit.records.resources import LIST_MAX, VALUE_MAX, collapse, level_of,
 from helpers import doc, rec
 
 
-def res(**kw: object) -> str:
-    return resource_of(decode(doc([rec(**kw)]), 1 << 20).records[0])  # type: ignore[arg-type]
+def res(
+    name: str = "GetObject", source: str = "s3.amazonaws.com", *, params: object = None, resources: object = None
+) -> str:
+    return resource_of(decode(doc([rec(name, source, params=params, resources=resources)]), 1 << 20).records[0])
 
 
 def test_s3_object_keeps_bucket_and_key_and_drops_redundant_arns() -> None:

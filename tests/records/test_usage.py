@@ -4,13 +4,13 @@ import pytest
 
 from accessfit.model import Outcome, Window
 from accessfit.records.decode import decode
-from accessfit.records.usage import Aggregate, Classifier, accumulate, outcome_of
+from accessfit.records.usage import Aggregate, Classifier, FileUsage, accumulate, outcome_of
 from helpers import A2, doc, rec, role_uid, user_uid
 
 WINDOW = Window(first_day="2026-09-01", last_day="2026-11-29")
 
 
-def run(records: list[dict[str, object]]) -> tuple[Aggregate, object]:
+def run(records: list[dict[str, object]]) -> tuple[Aggregate, FileUsage]:
     agg = Aggregate()
     fu = accumulate(decode(doc(records), 1 << 20).records, agg, Classifier(WINDOW))
     return agg, fu
@@ -59,8 +59,8 @@ def test_calls_aggregate_per_principal_call_resource_day_and_outcome() -> None:
     assert agg.rows[(role, "s3.amazonaws.com", "GetObject", res, "2026-11-27", 1)][0] == 1
     assert agg.rows[(role, "s3.amazonaws.com", "GetObject", res, "2026-11-26", 0)][0] == 1
     assert len(agg.rows) == 4
-    assert fu.ingested == 6 and fu.records == 6 and not fu.skipped  # type: ignore[attr-defined]
-    assert fu.first_event == "2026-11-26T11:00:00Z"  # type: ignore[attr-defined]
+    assert fu.ingested == 6 and fu.records == 6 and not fu.skipped
+    assert fu.first_event == "2026-11-26T11:00:00Z"
 
 
 def test_every_record_not_counted_has_a_reason() -> None:
@@ -89,7 +89,7 @@ def test_every_record_not_counted_has_a_reason() -> None:
             rec("ConsoleLogin", "signin.amazonaws.com", uid=user_uid(), event_type="AwsConsoleSignIn"),
         ]
     )
-    assert fu.skipped == {  # type: ignore[attr-defined]
+    assert fu.skipped == {
         "duplicate_event": 1,
         "missing_field": 1,
         "bad_event_time": 1,
@@ -101,8 +101,8 @@ def test_every_record_not_counted_has_a_reason() -> None:
         "aws_account": 1,
         "cross_account_copy": 1,
     }
-    assert fu.ingested == 2  # type: ignore[attr-defined]
-    assert fu.ingested + sum(fu.skipped.values()) == fu.records  # type: ignore[attr-defined]
+    assert fu.ingested == 2
+    assert fu.ingested + sum(fu.skipped.values()) == fu.records
     assert {k[2] for k in agg.rows} == {"GetObject", "ConsoleLogin"}
 
 

@@ -7,14 +7,16 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.model import OperationModel
 from botocore.stub import Stubber
 
 from accessfit.errors import SourceAccessError, SourceError, TransientSourceError
@@ -23,26 +25,35 @@ from accessfit.jobs.ingest import IngestOptions, IngestReport, ingest
 from accessfit.trail.s3 import S3Source
 from helpers import A1, A2, BAD_FILES, NOW, rec, role_uid, snapshot, write_log
 
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+    from conftest import Upload
+
 OPTS = IngestOptions(settle=timedelta(minutes=2), lookback=timedelta(hours=1), fetch_workers=3)
 T = NOW - timedelta(minutes=50)
 BUCKET = "trail-bucket"
+# The `trail` fixture: write_log's arguments; writes the log file and uploads it to the bucket; returns its key.
+Put = Callable[..., str]
 
 
 class Recorder:
     """Every S3 request boto3 sends, as (operation, params)."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: S3Client) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         client.meta.events.register("before-parameter-build.s3.*", self._record)
 
-    def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+    def _record(self, params: dict[str, Any], model: OperationModel, **_: Any) -> None:
         self.calls.append((model.name, dict(params)))
 
     def ops(self, name: str) -> list[dict[str, Any]]:
         return [p for op, p in self.calls if op == name]
 
 
-def poll(s3: Any, db: Path, url: str = f"s3://{BUCKET}", now=NOW, opts=OPTS) -> IngestReport:  # type: ignore[no-untyped-def]
+def poll(
+    s3: S3Client, db: Path, url: str = f"s3://{BUCKET}", now: datetime = NOW, opts: IngestOptions = OPTS
+) -> IngestReport:
     source = S3Source(s3, url)
     with UsageIndex(db) as index:
         return ingest(source, index, replace(opts, root=_root(url)), now)
@@ -56,7 +67,7 @@ def _root(url: str) -> str:
 
 
 @pytest.fixture
-def trail(tmp_path: Path, s3: Any, upload: Any) -> Any:
+def trail(tmp_path: Path, s3: S3Client, upload: Upload) -> Put:
     s3.create_bucket(Bucket=BUCKET)
     root = tmp_path / "trail"
 
@@ -68,13 +79,16 @@ def trail(tmp_path: Path, s3: Any, upload: Any) -> Any:
     return put
 
 
-def test_the_client_uses_adaptive_retries(s3: Any) -> None:
-    assert s3.meta.config.retries["mode"] == "adaptive"
+@pytest.mark.slow
+def test_the_client_uses_adaptive_retries(s3: S3Client) -> None:
+    # botocore-stubs declare `retries` as an argument of Config, not as the attribute it sets.
+    assert s3.meta.config.retries["mode"] == "adaptive"  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_polls_after_the_first_read_only_new_objects_and_never_list_the_bucket(
-    s3: Any,
-    trail: Any,
+    s3: S3Client,
+    trail: Put,
     tmp_path: Path,
 ) -> None:
     db = tmp_path / "i.sqlite3"
@@ -96,7 +110,8 @@ def test_polls_after_the_first_read_only_new_objects_and_never_list_the_bucket(
     assert third.objects_new == 1 and len(rec_.ops("GetObject")) == 1
 
 
-def test_a_late_file_that_sorts_before_the_cursor_is_ingested_once(s3: Any, trail: Any, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_a_late_file_that_sorts_before_the_cursor_is_ingested_once(s3: S3Client, trail: Put, tmp_path: Path) -> None:
     db = tmp_path / "i.sqlite3"
     trail(T, [rec()], tail="zzzzzzzzzzzzzzzz")
     poll(s3, db)
@@ -109,7 +124,8 @@ def test_a_late_file_that_sorts_before_the_cursor_is_ingested_once(s3: Any, trai
     assert snapshot(db) == before
 
 
-def test_an_organization_trail_under_a_prefix_with_digests_beside_it(s3: Any, trail: Any, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_an_organization_trail_under_a_prefix_with_digests_beside_it(s3: S3Client, trail: Put, tmp_path: Path) -> None:
     db = tmp_path / "i.sqlite3"
     org = "o-a1b2c3d4e5"
     trail(T, [rec()], org=org, prefix="logs/")
@@ -128,7 +144,8 @@ def test_an_organization_trail_under_a_prefix_with_digests_beside_it(s3: Any, tr
         assert {p.account for p in index.principals()} == {A1, A2}
 
 
-def test_each_kind_of_bad_input_is_isolated(s3: Any, trail: Any, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_each_kind_of_bad_input_is_isolated(s3: S3Client, trail: Put, tmp_path: Path) -> None:
     db = tmp_path / "i.sqlite3"
     for n, (name, data) in enumerate(BAD_FILES.items()):
         trail(T + timedelta(minutes=n), tail=name.replace("_", "x").ljust(16, "q"), data=data)
@@ -139,7 +156,8 @@ def test_each_kind_of_bad_input_is_isolated(s3: Any, trail: Any, tmp_path: Path)
     assert poll(s3, db, now=NOW + timedelta(minutes=1)).objects_new == 0
 
 
-def test_a_missing_bucket_is_one_clear_error(s3: Any, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_a_missing_bucket_is_one_clear_error(s3: S3Client, tmp_path: Path) -> None:
     with pytest.raises(SourceAccessError, match="bucket no-such-bucket does not exist"):
         poll(s3, tmp_path / "i.sqlite3", url="s3://no-such-bucket")
 
@@ -186,9 +204,10 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_cli_ingests_from_s3_and_reports_a_missing_bucket(
-    s3: Any,
-    trail: Any,
+    s3: S3Client,
+    trail: Put,
     tmp_path: Path,
     moto_server: str,
 ) -> None:
@@ -209,7 +228,8 @@ def test_cli_ingests_from_s3_and_reports_a_missing_bucket(
     assert bad.stderr.strip().splitlines() == ["accessfit: cannot read the trail: bucket absent-bucket does not exist"]
 
 
-def test_an_object_over_the_size_limit_is_failed_without_being_read(s3: Any, trail: Any, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_an_object_over_the_size_limit_is_failed_without_being_read(s3: S3Client, trail: Put, tmp_path: Path) -> None:
     db = tmp_path / "i.sqlite3"
     big = trail(T, [rec(params={"bucketName": "b", "key": f"k{n}" * 50}) for n in range(400)])
     trail(T + timedelta(minutes=1), [rec()])
