@@ -28,9 +28,10 @@ typecheck: $(BIN)/accessfit
 unit: $(BIN)/accessfit
 	$(BIN)/pytest -q
 
-# The date-sensitive tests once more with the clock (this process's and every process it starts) four years ahead.
+# The whole suite once more with the clock (this process's and every process it starts) four years ahead, so a new
+# test that depends on the day it runs fails today, not in four years.
 future: $(BIN)/accessfit
-	$(BIN)/pytest -q --clock-shift-days=1500 tests/drift tests/jobs/test_ingest.py tests/jobs/test_crash.py tests/app/test_daemon.py
+	$(BIN)/pytest -q --clock-shift-days=1500
 
 test: lint typecheck unit future
 
