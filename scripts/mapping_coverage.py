@@ -19,7 +19,7 @@ from accessfit.iam.mapping import MAPPED, NO_PERMISSION, Context, map_call, oper
 from accessfit.jobs.explain import explain
 from accessfit.model import Principal, ResourceRef
 from accessfit.records.decode import Record, decode
-from accessfit.records.identity import resolve
+from accessfit.records.identity import identity_of
 from accessfit.records.resources import resource_of
 
 # Skip reasons of records that are not API calls made by a principal (see accessfit.records.usage).
@@ -66,7 +66,7 @@ def main() -> int:
                 no_permission.append(f"{pair}: not an API call by a principal ({', '.join(reasons)})")
                 continue
             counted = explained  # skipped for another reason (identity): judge the mapping itself
-        principal, _ = resolve(recs[0].userIdentity)
+        principal, _ = identity_of(recs[0].userIdentity)
         ctx = Context(
             region=recs[0].awsRegion or "", account=principal.account if isinstance(principal, Principal) else ""
         )

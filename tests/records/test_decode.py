@@ -7,7 +7,7 @@ import pytest
 from accessfit.errors import DecodeError
 from accessfit.model import Principal
 from accessfit.records.decode import decode, inflate, resources_of
-from accessfit.records.identity import resolve
+from accessfit.records.identity import identity_of
 from helpers import doc, gz, rec
 
 MB = 1 << 20
@@ -32,7 +32,7 @@ def test_reads_the_needed_fields() -> None:
         MB,
     ).records[0]
     assert r.eventSource == "s3.amazonaws.com"
-    principal, account = resolve(r.userIdentity)
+    principal, account = identity_of(r.userIdentity)
     assert isinstance(principal, Principal) and principal.arn == "arn:aws:iam::111122223333:role/app"
     assert account == "111122223333"
     assert r.requestParameters is not None and r.requestParameters.bucketName == "b"
@@ -85,5 +85,5 @@ def test_null_and_missing_optional_fields() -> None:
     del r["userIdentity"]
     r["requestParameters"] = None
     out = decode(doc([r]), MB)
-    assert resolve(out.records[0].userIdentity) == ("no_identity", None)
+    assert identity_of(out.records[0].userIdentity) == ("no_identity", None)
     assert out.records[0].requestParameters is None

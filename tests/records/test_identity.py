@@ -8,7 +8,7 @@ import pytest
 
 from accessfit.model import Principal
 from accessfit.records.decode import UserIdentity
-from accessfit.records.identity import Identities, principal_of, resolve
+from accessfit.records.identity import Identities, identity_of, principal_of
 from helpers import role_uid, user_uid
 
 
@@ -86,7 +86,7 @@ def test_identities_remember_each_raw_value_within_their_bound() -> None:
     ids = Identities(max_bytes=limit)
     for _ in range(2):
         for raw in raws:
-            assert ids.resolve(raw) == resolve(raw)
+            assert ids[bytes(raw)] == identity_of(raw)
             assert len(ids) * (len(raws[0]) + Identities.ENTRY_OVERHEAD) <= limit
-    assert ids.resolve(msgspec.Raw(b"")) == ("no_identity", None)
-    assert ids.resolve(msgspec.Raw(b"{not json")) == ("malformed_identity", None)
+    assert ids[b""] == ("no_identity", None)
+    assert ids[b"{not json"] == ("malformed_identity", None)

@@ -13,7 +13,7 @@ from accessfit.iam.catalog import catalog
 from accessfit.iam.mapping import MAPPED, NO_PERMISSION, Context, map_call
 from accessfit.model import Principal, ResourceRef, Window, partition_of
 from accessfit.records.decode import Record, inflate, records_of
-from accessfit.records.identity import resolve
+from accessfit.records.identity import identity_of
 from accessfit.records.resources import resource_of
 from accessfit.records.usage import classify, outcome_of
 
@@ -95,7 +95,7 @@ def explain(rec: Record) -> Explanation:
     base = (rec.eventID, rec.eventTime, rec.eventSource, rec.eventName)
     found = classify(rec, _ALL_TIME, set())
     if isinstance(found, str):
-        principal, _ = resolve(rec.userIdentity)
+        principal, _ = identity_of(rec.userIdentity)
         arn = principal.arn if isinstance(principal, Principal) else None
         return Explanation(*base, principal=arn, outcome="ignored", why=found, status="ignored", actions=())
     principal, _stamp = found

@@ -90,7 +90,7 @@ class Record(msgspec.Struct, gc=False):
     recipientAccountId: str | None = None  # noqa: N815
     errorCode: str | None = None  # noqa: N815
     # Kept raw: the calls of one session carry the same bytes, so identities are resolved once per distinct
-    # value (see accessfit.records.identity.resolve), not once per record. Empty when absent.
+    # value (see accessfit.records.identity.identity_of), not once per record. Empty when absent.
     userIdentity: msgspec.Raw = msgspec.Raw()  # noqa: N815
     # Kept raw and read only when the request parameters do not already name the resource (S3 data events
     # carry both; they are a large share of all events).

@@ -52,7 +52,7 @@ _UID = msgspec.json.Decoder(UserIdentity | None)
 Resolved = tuple[Principal | str, str | None]  # the principal or the reason there is none, and the account id
 
 
-def resolve(raw: msgspec.Raw) -> Resolved:
+def identity_of(raw: msgspec.Raw) -> Resolved:
     """The principal (or skip reason) and the account id of a record's raw userIdentity."""
     if not raw:
         return NO_IDENTITY, None
@@ -64,7 +64,7 @@ def resolve(raw: msgspec.Raw) -> Resolved:
 
 
 class Identities(dict[bytes, Resolved]):
-    """`resolve`, remembered per distinct raw value (`identities[bytes(raw)]`): every call of one session carries
+    """`identity_of`, remembered per distinct raw value (`identities[bytes(raw)]`): every call of one session carries
     identical bytes. One per ingest run. Bounded: it holds at most `max_bytes` (default 16 MiB), counting each
     identity as its raw length plus ENTRY_OVERHEAD; when full it starts over (a trail holds a few hundred to a few
     thousand sessions a day, of 150 to 700 bytes each)."""
@@ -77,7 +77,7 @@ class Identities(dict[bytes, Resolved]):
         self._bytes = 0
 
     def __missing__(self, key: bytes) -> Resolved:
-        found = resolve(msgspec.Raw(key))
+        found = identity_of(msgspec.Raw(key))
         size = len(key) + self.ENTRY_OVERHEAD
         if self._bytes + size > self.max_bytes:
             self.clear()
@@ -85,9 +85,6 @@ class Identities(dict[bytes, Resolved]):
         self[key] = found
         self._bytes += size
         return found
-
-    def resolve(self, raw: msgspec.Raw) -> Resolved:
-        return self[bytes(raw)]
 
 
 def principal_of(uid: UserIdentity | None) -> Principal | str:
