@@ -15,7 +15,7 @@ from accessfit.model import Principal, ResourceRef, Window, partition_of
 from accessfit.records.decode import Record, inflate, records_of
 from accessfit.records.identity import identity_of
 from accessfit.records.resources import resource_of
-from accessfit.records.usage import classify, outcome_of
+from accessfit.records.usage import attribute, outcome_of
 
 _ALL_TIME = Window(first_day="0000-00-00", last_day="9999-99-99")
 # JSON values are kept raw until each record decodes into its struct: nothing is decoded twice.
@@ -93,7 +93,7 @@ def _lines(text: bytes) -> list[msgspec.Raw]:
 
 def explain(rec: Record) -> Explanation:
     base = (rec.eventID, rec.eventTime, rec.eventSource, rec.eventName)
-    found = classify(rec, _ALL_TIME, set())
+    found = attribute(rec, _ALL_TIME, set())
     if isinstance(found, str):
         principal, _ = identity_of(rec.userIdentity)
         arn = principal.arn if isinstance(principal, Principal) else None

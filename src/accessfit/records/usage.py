@@ -96,7 +96,7 @@ class Aggregate:
         return len(self.rows)
 
 
-def _classify(rec: Record, window: Window, seen_ids: set[str], identities: Identities) -> tuple[Principal, str] | str:
+def _attribute(rec: Record, window: Window, seen_ids: set[str], identities: Identities) -> tuple[Principal, str] | str:
     when = rec.eventTime
     if not rec.eventSource or not rec.eventName or not when:
         return MISSING_FIELD
@@ -127,13 +127,13 @@ def _classify(rec: Record, window: Window, seen_ids: set[str], identities: Ident
     return principal, f"{day}T{when[11:19]}Z"
 
 
-def classify(rec: Record, window: Window, seen_ids: set[str]) -> tuple[Principal, str] | str:
+def attribute(rec: Record, window: Window, seen_ids: set[str]) -> tuple[Principal, str] | str:
     """The principal and UTC timestamp of a countable record, or the reason it is not counted."""
-    return _classify(rec, window, seen_ids, Identities())
+    return _attribute(rec, window, seen_ids, Identities())
 
 
 class Classifier:
-    """`classify` for the records of one ingest run, which remembers what repeats across its files: identities
+    """`attribute` for the records of one ingest run, which remembers what repeats across its files: identities
     (Identities, at most 16 MiB) and error codes → outcomes (at most CODES_MAX; a few dozen exist). One per
     run, so nothing outlives it."""
 
@@ -143,9 +143,6 @@ class Classifier:
         self.window = window
         self.identities = identities if identities is not None else Identities()
         self.outcomes: dict[str, int] = {}  # errorCode -> outcome, filled as codes are seen
-
-    def classify(self, rec: Record, seen_ids: set[str]) -> tuple[Principal, str] | str:
-        return _classify(rec, self.window, seen_ids, self.identities)
 
     def outcome(self, code: str) -> int:
         found = self.outcomes.get(code)
@@ -170,7 +167,7 @@ def accumulate(records: list[Record], agg: Aggregate, classifier: Classifier) ->
     identities = classifier.identities
     outcomes = classifier.outcomes
     for rec in records:
-        found = _classify(rec, window, seen_ids, identities)
+        found = _attribute(rec, window, seen_ids, identities)
         if isinstance(found, str):
             skipped[found] = skipped.get(found, 0) + 1
             continue
