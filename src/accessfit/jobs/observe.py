@@ -33,7 +33,7 @@ def _epoch(iso: str) -> float:
     return datetime.strptime(iso[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp()
 
 
-def coverage_gaps(index: UsageIndex, now: datetime, window_days: int) -> dict[str, int]:
+def gap_counts(index: UsageIndex, now: datetime, window_days: int) -> dict[str, int]:
     """Per account, the region-days of the window, through yesterday, without coverage."""
     span = CoverageSpan.ending(now, window_days)
     cat = catalog()
@@ -54,7 +54,7 @@ def read_index(index: UsageIndex, now: datetime, window_days: int) -> IndexState
         principals=totals.principals,
         failed_objects=totals.objects_failed,
         newest_event={a: _epoch(t) for a, t in sorted(index.newest_events().items())},
-        coverage_gaps=coverage_gaps(index, now, window_days),
+        coverage_gaps=gap_counts(index, now, window_days),
         denied_calls=dict(sorted(index.denied_calls(Window.ending(now, window_days).first_day).items())),
         resumed_calls=dict(sorted(index.resumed_calls(recent, dormant).items())),
         unmapped_api_calls=len(missing.rows),
