@@ -13,7 +13,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from accessfit.exporters.metrics import StateCollector, Telemetry
-from accessfit.exporters.state import AccountDrift, DriftState, IndexState, Observation, PrincipalUnused
+from accessfit.exporters.observation import AccountDrift, DriftState, IndexState, Observation, PrincipalUnused
 from accessfit.iam.catalog import catalog
 from accessfit.iam.mapping import Context, map_call
 from accessfit.model import ResourceRef

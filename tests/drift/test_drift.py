@@ -20,7 +20,7 @@ from accessfit.app.aws import account_of, iam_client, session_for
 from accessfit.granted.fetch import fetch
 from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
-from accessfit.jobs.drift import drift_all, granted
+from accessfit.jobs.assess import drift_all, granted
 from accessfit.jobs.ingest import IngestOptions, ingest
 from accessfit.jobs.refresh import refresh
 from accessfit.trail.local import LocalSource

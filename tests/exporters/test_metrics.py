@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from structlog.testing import capture_logs
 
 from accessfit.exporters.metrics import StateCollector
-from accessfit.exporters.state import AccountDrift, DriftState, IndexState, Observation, PrincipalUnused
+from accessfit.exporters.observation import AccountDrift, DriftState, IndexState, Observation, PrincipalUnused
 from accessfit.index import UsageIndex
 from accessfit.jobs.observe import observe
 from helpers import A1, A2, NOW

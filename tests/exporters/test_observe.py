@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from accessfit.drift import Drift
 from accessfit.exporters.metrics import StateCollector
-from accessfit.exporters.state import Observation
+from accessfit.exporters.observation import Observation
 from accessfit.index import UsageIndex
 from accessfit.jobs.ingest import IngestOptions, ingest
 from accessfit.jobs.observe import drift_state, observe

@@ -31,10 +31,10 @@ from accessfit.app.systemd import sd_notify, watchdog_seconds
 from accessfit.errors import AccessfitError, ExportError
 from accessfit.exporters.git import commit_policies
 from accessfit.exporters.metrics import StateCollector, Telemetry
-from accessfit.exporters.state import DriftState, Observation
+from accessfit.exporters.observation import DriftState, Observation
 from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
-from accessfit.jobs.drift import drift_all
+from accessfit.jobs.assess import drift_all
 from accessfit.jobs.ingest import IngestOptions, discover, ingest
 from accessfit.jobs.observe import drift_state, observe
 from accessfit.jobs.refresh import refresh

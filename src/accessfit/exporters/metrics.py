@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from accessfit.exporters.state import DORMANT_DAYS, DRIFT_KINDS, Observation
+from accessfit.exporters.observation import DORMANT_DAYS, DRIFT_KINDS, Observation
 
 log = structlog.get_logger(__name__)
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from accessfit.drift import CoverageSpan, Drift, account_coverage, shortfall
-from accessfit.exporters.state import (
+from accessfit.exporters.observation import (
     DORMANT_DAYS,
     DRIFT_KINDS,
     AccountDrift,
@@ -23,7 +23,7 @@ from accessfit.exporters.state import (
 )
 from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
-from accessfit.jobs.inspect import unmapped
+from accessfit.jobs.unmapped import unmapped
 from accessfit.model import Window
 
 log = structlog.get_logger(__name__)

@@ -13,7 +13,7 @@ from accessfit.app.cli.render import print_json, print_table
 from accessfit.drift import Drift
 from accessfit.errors import NotFoundError
 from accessfit.index import UsageIndex
-from accessfit.jobs.drift import drift_all
+from accessfit.jobs.assess import drift_all
 from accessfit.jobs.refresh import refresh
 
 

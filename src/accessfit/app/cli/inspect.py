@@ -15,7 +15,7 @@ from accessfit.app.config import describe
 from accessfit.errors import DecodeError, InputError
 from accessfit.index import UsageIndex
 from accessfit.jobs.explain import Explanation, explain, records_from
-from accessfit.jobs.inspect import Unmapped, unmapped
+from accessfit.jobs.unmapped import Unmapped, unmapped
 
 
 def cmd_principals(args: argparse.Namespace) -> int:

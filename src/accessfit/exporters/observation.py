@@ -1,5 +1,5 @@
-"""The state the metrics export, as one frozen value: computed by `jobs.observe` after each poll, granted refresh
-and drift, stored by the daemon and read by the collector at scrape time. Nothing here touches the index."""
+"""The state the metrics export, as one frozen value: computed by `jobs.observe` after each poll, granted refresh,
+prune and drift, stored by the daemon and read by the collector at scrape time. Nothing here touches the index."""
 
 from __future__ import annotations
 
