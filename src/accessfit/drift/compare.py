@@ -22,6 +22,7 @@ from accessfit.drift.observable import DATA_EVENT_FAMILY, NEVER_RECORDED
 from accessfit.granted.resolve import Grants
 from accessfit.iam.mapping import MAPPED, Context
 from accessfit.model import Outcome, UsedCall, partition_of
+from accessfit.model.times import iso, parse
 
 _COUNTED = ("granted", "used", "unused", "unknown", "unobservable", "denied", "used_not_granted", "kept")
 _HEAD = ("principal", "kind", "account", "status", "reasons")  # before the counts in `as_dict`
@@ -104,11 +105,10 @@ def drift(
     candidates -= set(result.unobservable)
     span = CoverageSpan.ending(now, window_days)
     reasons = coverage_gaps(cov, span.first, span.last)
-    grace_start = (now - timedelta(days=grace_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    grace_start = iso(now - timedelta(days=grace_days))
     if first_seen and first_seen > grace_start:
         reasons.append(f"first call {first_seen} is within the {grace_days}-day grace period")
-    created = grants.created.replace(" ", "T")[:19]
-    if created and f"{created}Z" > grace_start:
+    if grants.created and iso(parse(grants.created)) > grace_start:
         reasons.append(f"created {grants.created} is within the {grace_days}-day grace period")
     if reasons:
         result.status = "unknown"

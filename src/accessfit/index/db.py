@@ -16,7 +16,6 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
@@ -30,11 +29,6 @@ _R = TypeVar("_R")
 _D = TypeVar("_D", bound="Db")
 
 GUARDED = "__index_operation__"  # set on every public method wrapped by `operation`
-
-
-def iso(t: datetime) -> str:
-    """The one text form of a time in the index."""
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def operation(what: str) -> Callable[[Callable[Concatenate[_D, _P], _R]], Callable[Concatenate[_D, _P], _R]]:

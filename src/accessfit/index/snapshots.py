@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from accessfit.index.db import Db, iso, operation
+from accessfit.index.db import Db, operation
 from accessfit.index.rows import SnapshotRow
+from accessfit.model.times import iso
 
 
 class Snapshots(Db):

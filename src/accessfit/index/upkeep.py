@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from accessfit.index.db import iso, operation
+from accessfit.index.db import operation
 from accessfit.index.writes import Interning, mark_changed
+from accessfit.model.times import iso
 from accessfit.records.resources import collapse
 from accessfit.records.usage import merge
 

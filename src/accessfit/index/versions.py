@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from accessfit.index.db import Db, iso, operation
+from accessfit.index.db import Db, operation
 from accessfit.model import PolicyDraft, PolicyVersion, PrincipalRow
+from accessfit.model.times import iso
 
 _PRINCIPAL = "SELECT id, arn, kind, account, usage_changed FROM principals"
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-from accessfit.index.db import Db, iso, operation
+from accessfit.index.db import Db, operation
 from accessfit.model import LogObject, Partition
+from accessfit.model.times import iso, parse
 from accessfit.records.resources import level_of
 from accessfit.records.usage import Aggregate
 
@@ -152,7 +153,7 @@ class Writes(Interning):
         ).fetchone()
         if row is None or row[0] is None:
             return None
-        return datetime.strptime(row[0], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        return parse(row[0])
 
     @operation("read the ledger")
     def ledger_keys(self, source: str, p: Partition, prefix: str) -> set[str]:

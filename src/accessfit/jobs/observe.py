@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -25,12 +25,13 @@ from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
 from accessfit.jobs.unmapped import unmapped
 from accessfit.model import Window
+from accessfit.model.times import parse
 
 log = structlog.get_logger(__name__)
 
 
-def _epoch(iso: str) -> float:
-    return datetime.strptime(iso[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp()
+def _epoch(text: str) -> float:
+    return parse(text).timestamp()
 
 
 def gap_counts(index: UsageIndex, now: datetime, window_days: int) -> dict[str, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -18,6 +18,7 @@ from accessfit.exporters.git import commit_policies
 from accessfit.iam.catalog import Catalog, catalog
 from accessfit.index import UsageIndex
 from accessfit.model import PolicyDraft, Principal, Window
+from accessfit.model.times import iso
 from accessfit.policy import Limits, PolicySet, build
 from accessfit.policy.document import compact
 
@@ -107,7 +108,7 @@ def regenerate(
             built.append((row.id, principal, ps))
         drafts = [_draft(pid, ps, window) for pid, _principal, ps in built]
         versions = index.record_versions(drafts, now, generator)
-        created = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        created = iso(now)
         for (_pid, principal, ps), version in zip(built, versions, strict=True):
             if version is None:
                 report.unchanged += 1
