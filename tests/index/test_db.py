@@ -188,7 +188,6 @@ CALLS: dict[str, Callable[[UsageIndex], Any]] = {
     "snapshot_times": lambda i: i.snapshot_times(),
     "has_snapshots": lambda i: i.has_snapshots(),
     "newest_events": lambda i: i.newest_events(),
-    "failed_objects": lambda i: i.failed_objects(),
     "denied_calls": lambda i: i.denied_calls(DAY),
     "resumed_calls": lambda i: i.resumed_calls(DAY, DAY),
 }

@@ -37,7 +37,7 @@ def test_denied_calls_count_per_account_since_a_day(index: UsageIndex) -> None:
 
 
 def test_newest_events_and_failed_objects_come_from_the_ledger(index: UsageIndex) -> None:
-    assert index.newest_events() == {} and index.failed_objects() == 0
+    assert index.newest_events() == {} and index.totals().objects_failed == 0
     east, west = Partition("", None, A1, "us-east-1"), Partition("", None, A1, "us-west-2")
     batch = Batch()
     batch.objects += [
@@ -47,4 +47,4 @@ def test_newest_events_and_failed_objects_come_from_the_ledger(index: UsageIndex
     ]
     index.commit("test", batch, NOW)
     assert index.newest_events() == {A1: "2026-11-28T11:00:00Z"}
-    assert index.failed_objects() == 1
+    assert index.totals().objects_failed == 1

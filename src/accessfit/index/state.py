@@ -1,5 +1,5 @@
-"""The index's state as the metrics report it: how fresh each account is, what failed, what was denied, and
-permissions waking up after a long dormancy."""
+"""The index's state as the metrics report it: how fresh each account is, what was denied, and permissions
+waking up after a long dormancy (the failed objects are in `totals`)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,6 @@ class State(Db):
                 "WHERE c.last_event IS NOT NULL AND c.last_event != '' GROUP BY 1"
             )
         )
-
-    @operation("count the failed objects")
-    def failed_objects(self) -> int:
-        return int(self._conn.execute("SELECT COUNT(*) FROM objects WHERE status = 'failed'").fetchone()[0])
 
     @operation("read the denied calls")
     def denied_calls(self, first_day: str) -> dict[str, int]:
