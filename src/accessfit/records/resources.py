@@ -152,8 +152,6 @@ def resource_of(record: Record) -> str:
 
 # When a (principal, call, day) names more than `cap` distinct resources, the leaves of its identifiers
 # (ResourceRef.LEAVES) are replaced by their common prefix followed by `*`, within each container.
-COLLAPSED_MARK = ResourceRef.COLLAPSED
-MANY = ResourceRef.MANY
 _LEAVES = frozenset(ResourceRef.LEAVES)
 _LIST_LEAVES = frozenset({"arns", "instanceId"})  # leaves stored as lists stay lists
 
@@ -173,10 +171,10 @@ def collapse(values: list[str], cap: int) -> tuple[dict[str, str], int]:
     Depends only on the set of values, and collapsing collapsed values gives the same result as collapsing
     the originals, so the outcome does not depend on how ingestion was split into runs.
     """
-    if MANY in values:
-        return dict.fromkeys(values, MANY), 2
+    if ResourceRef.MANY in values:
+        return dict.fromkeys(values, ResourceRef.MANY), 2
     # What ResourceRef.base and .values give, read straight from each text: groups can hold many thousands.
-    parse, strings = ResourceRef.parse, ResourceRef.strings
+    parse, strings, mark = ResourceRef.parse, ResourceRef.strings, ResourceRef.COLLAPSED
     groups: dict[str, dict[str, list[str]]] = {}  # the container's text -> each leaf's values in it
     base_of: dict[str, str] = {}
     for v in values:
@@ -185,14 +183,14 @@ def collapse(values: list[str], cap: int) -> tuple[dict[str, str], int]:
         for name, x in parse(v).items():
             if name in _LEAVES:
                 leaves.append((name, x))
-            elif name != COLLAPSED_MARK:
+            elif name != mark:
                 base[name] = x
         text = base_of[v] = _encode(base).decode()
         found = groups.setdefault(text, {})
         for name, x in leaves:
             found.setdefault(name, []).extend(strings(x))
     if len(groups) > cap:
-        return dict.fromkeys(values, MANY), 2
+        return dict.fromkeys(values, ResourceRef.MANY), 2
     collapsed: dict[str, str] = {}
     for text, found in groups.items():
         out: dict[str, Any] = dict(parse(text))
@@ -200,6 +198,6 @@ def collapse(values: list[str], cap: int) -> tuple[dict[str, str], int]:
             if leaf_values:
                 prefix = _prefix(leaf_values)
                 out[leaf] = [prefix] if leaf in _LIST_LEAVES else prefix
-        out[COLLAPSED_MARK] = 1
+        out[ResourceRef.COLLAPSED] = 1
         collapsed[text] = _encode(out).decode()
     return {v: collapsed[text] for v, text in base_of.items()}, 1
