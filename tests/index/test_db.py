@@ -161,7 +161,6 @@ DRAFT = PolicyDraft(1, "f", "observed", DAY, DAY, "[]", "{}", "[]", "[]", "[]")
 
 # Every public method with arguments that reach SQLite.
 CALLS: dict[str, Callable[[UsageIndex], Any]] = {
-    "partition_id": lambda i: i.partition_id("s", Partition("", None, A1, "us-east-1")),
     "high_water": lambda i: i.high_water("s", Partition("", None, A1, "us-east-1")),
     "ledger_keys": lambda i: i.ledger_keys("s", Partition("", None, A1, "us-east-1"), "x"),
     "commit": lambda i: i.commit("s", _batch(), NOW),

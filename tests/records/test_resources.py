@@ -5,7 +5,7 @@ import random
 
 from accessfit.model import ResourceRef, common_prefix, partition_of
 from accessfit.records.decode import decode
-from accessfit.records.resources import LIST_MAX, VALUE_MAX, collapse, level_of, resource_of
+from accessfit.records.resources import LIST_MAX, VALUE_MAX, collapse, resource_of
 from helpers import doc, rec
 
 
@@ -114,7 +114,7 @@ def test_collapse_generalises_to_the_common_prefix_per_container() -> None:
     assert level == 1
     assert mapping[values[0]] == '{"bucketName":"b","key":"raw/2024/*","~":1}'
     assert mapping[values[5]] == '{"bucketName":"c","key":"*","~":1}'
-    assert all(level_of(v) == 1 for v in mapping.values())
+    assert all(ResourceRef(v).level == 1 for v in mapping.values())
 
 
 def test_collapse_is_independent_of_how_values_were_split_into_runs() -> None:

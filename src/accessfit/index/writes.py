@@ -11,9 +11,8 @@ from datetime import datetime
 from pathlib import Path
 
 from accessfit.index.db import Db, operation
-from accessfit.model import LogObject, Partition
+from accessfit.model import LogObject, Partition, ResourceRef
 from accessfit.model.times import iso, parse
-from accessfit.records.resources import level_of
 from accessfit.records.usage import Aggregate
 
 _CACHE_MAX = 50_000  # resource ids kept in memory; bounds RSS
@@ -69,10 +68,6 @@ class Interning(Db):
         self._partition_ids.clear()
         super()._forget()
 
-    @operation("record a partition")
-    def partition_id(self, source: str, p: Partition) -> int:
-        return self._partition_id(source, p)
-
     def _partition_id(self, source: str, p: Partition) -> int:
         cached = self._partition_ids.get((source, p))
         if cached is not None:
@@ -119,7 +114,7 @@ class Interning(Db):
                 self._conn.execute(
                     "INSERT INTO resources (value, collapsed) VALUES (?, ?) "
                     "ON CONFLICT (value) DO UPDATE SET value = excluded.value RETURNING id",
-                    (value, level_of(value)),
+                    (value, ResourceRef(value).level),
                 ).fetchone()[0]
             )
             self._resource_ids[value] = rid
@@ -133,7 +128,8 @@ class Interning(Db):
         if not missing:
             return
         self._conn.executemany(
-            "INSERT OR IGNORE INTO resources (value, collapsed) VALUES (?, ?)", [(v, level_of(v)) for v in missing]
+            "INSERT OR IGNORE INTO resources (value, collapsed) VALUES (?, ?)",
+            [(v, ResourceRef(v).level) for v in missing],
         )
         for i in range(0, len(missing), 500):
             chunk = missing[i : i + 500]

@@ -156,11 +156,6 @@ _LEAVES = frozenset(ResourceRef.LEAVES)
 _LIST_LEAVES = frozenset({"arns", "instanceId"})  # leaves stored as lists stay lists
 
 
-def level_of(value: str) -> int:
-    """0 for an identifier as observed, 1 for a collapsed one, 2 for MANY (ResourceRef.level)."""
-    return ResourceRef(value).level
-
-
 def _prefix(values: list[str]) -> str:
     return common_prefix([v.rstrip("*") for v in values]) + "*"
 
