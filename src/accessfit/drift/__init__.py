@@ -10,11 +10,8 @@ from accessfit.drift.compare import Drift, drift
 from accessfit.drift.coverage import (
     Coverage,
     CoverageSpan,
-    RegionDays,
-    Shortfall,
     account_coverage,
     coverage_gaps,
-    data_families,
     shortfall,
 )
 from accessfit.drift.observable import DATA_EVENT_FAMILY, NEVER_RECORDED
@@ -26,11 +23,8 @@ __all__ = [
     "Coverage",
     "CoverageSpan",
     "Drift",
-    "RegionDays",
-    "Shortfall",
     "account_coverage",
     "coverage_gaps",
-    "data_families",
     "drift",
     "shortfall",
 ]

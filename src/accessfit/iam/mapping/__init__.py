@@ -25,36 +25,22 @@ from accessfit.iam.catalog import Catalog
 from accessfit.iam.mapping.arns import ARN_FIELDS, VARIABLE_FIELDS, ArnValues, Context, arns_for
 from accessfit.iam.mapping.names import host_of, operation_of, prefix_of
 from accessfit.iam.mapping.rules import ActionUse, context_rules, passed_roles
-from accessfit.iam.mapping.tables import (
-    NO_PERMISSION_CALLS,
-    PASSED_ROLES,
-    TRANSACT_ITEM_ACTIONS,
-    VERSIONED,
-    apigateway_routes,
-    event_sources,
-    exceptions,
-)
+from accessfit.iam.mapping.tables import NO_PERMISSION_CALLS, PASSED_ROLES, event_sources, exceptions
 from accessfit.model import ResourceRef
 
 __all__ = [
     "ARN_FIELDS",
     "MAPPED",
     "NO_PERMISSION",
-    "NO_PERMISSION_CALLS",
     "PASSED_ROLES",
-    "TRANSACT_ITEM_ACTIONS",
     "UNMAPPED",
     "VARIABLE_FIELDS",
-    "VERSIONED",
     "ActionUse",
     "ArnValues",
     "Context",
     "Mapping",
-    "apigateway_routes",
-    "arns_for",
     "event_sources",
     "exceptions",
-    "host_of",
     "map_call",
     "operation_of",
     "prefix_of",
