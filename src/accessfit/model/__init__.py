@@ -1,7 +1,8 @@
 """Values that flow between the stages. Plain, frozen and slotted; nothing here does I/O.
 
 `trail` (partitions and log files), `calls` (principals, outcomes, used calls, windows), `resources` (the stored
-resource identifier), `params` (the request parameters that name resources), `stored` (what the index hands back).
+resource identifier), `params` (the request parameters that name resources), `stored` (what the index hands back),
+`times` (the one text form of a time; imported from there, not through this face).
 """
 
 from accessfit.model.calls import Outcome, Principal, UsedCall, Window, partition_of

@@ -22,7 +22,7 @@ def _parse(text: str) -> ResourceFields:
     if not text or text == ResourceRef.MANY:
         return _NO_FIELDS
     try:
-        return _decode_fields(text)  # a dict, typed read-only: refs share it through their memo
+        return _decode_fields(text)  # a new dict, typed read-only: all of a ref's readers get its memo
     except (msgspec.ValidationError, msgspec.DecodeError):
         return _NO_FIELDS
 
