@@ -1,6 +1,6 @@
 """Settings: defaults < TOML file (--config or ACCESSFIT_CONFIG) < ACCESSFIT_* variables < command-line flags.
 
-Read only by the CLI and the daemon, which hand plain values to the rest.
+Loaded by the CLI; `app.wiring` alone turns them into the plain values the rest is handed (the daemon included).
 """
 
 from __future__ import annotations
