@@ -162,7 +162,7 @@ def test_drift_against_an_independent_expansion(iam: Any, tmp_path: Path) -> Non
         session = session_for(None)
         rep = refresh(index, [("own", lambda: (iam_client(session), account_of(session)))], NOW)
         assert rep.accounts == [ACCOUNT] and not rep.errors
-        results = {d.principal: d for d in drift_all(index, NOW, WINDOW, grace_days=0, keep_marker=KEEP)}
+        results = {d.principal: d for d in drift_all(index, catalog(), NOW, WINDOW, grace_days=0, keep_marker=KEEP)}
 
     app = results[f"arn:aws:iam::{ACCOUNT}:role/app/app"]
     app_granted = expected_actions(
@@ -212,15 +212,15 @@ def test_unknown_while_a_day_of_coverage_is_missing_then_unused(iam: Any, tmp_pa
         ingest(LocalSource(str(root)), index, late_start, NOW)
         session = session_for(None)
         refresh(index, [("own", lambda: (iam_client(session), account_of(session)))], NOW)
-        (gap,) = drift_all(index, NOW, WINDOW, grace_days=0, keep_marker=KEEP, only=arn)
+        (gap,) = drift_all(index, catalog(), NOW, WINDOW, grace_days=0, keep_marker=KEEP, only=arn)
         assert gap.status == "unknown" and gap.unused == [] and "s3:PutObject" in gap.unknown
         assert any("coverage starts" in r and "days of the window are before it" in r for r in gap.reasons)
         # Re-listing from the window's start fills the gap; nothing already counted is counted again.
         backfill = replace(late_start, since=(NOW - timedelta(days=WINDOW)).replace(hour=0, minute=0), rescan=True)
         ingest(LocalSource(str(root)), index, backfill, NOW)
-        (filled,) = drift_all(index, NOW, WINDOW, grace_days=0, keep_marker=KEEP, only=arn)
+        (filled,) = drift_all(index, catalog(), NOW, WINDOW, grace_days=0, keep_marker=KEEP, only=arn)
         assert filled.status == "known" and "s3:PutObject" in filled.unused and filled.unknown == []
-        young = drift_all(index, NOW, WINDOW, grace_days=30, keep_marker=KEEP, only=arn)[0]
+        young = drift_all(index, catalog(), NOW, WINDOW, grace_days=30, keep_marker=KEEP, only=arn)[0]
         assert young.status == "unknown" and any("grace period" in r for r in young.reasons)
 
 

@@ -10,6 +10,7 @@ from structlog.testing import capture_logs
 
 from accessfit.exporters.metrics import StateCollector
 from accessfit.exporters.observation import AccountDrift, DriftState, IndexState, Observation, PrincipalUnused
+from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
 from accessfit.jobs.observe import observe
 from helpers import A1, A2, NOW
@@ -103,10 +104,10 @@ class Unreadable:
 def test_a_failed_reading_sets_index_up_to_0_and_keeps_the_last_good_values(
     index: UsageIndex, registry: CollectorRegistry
 ) -> None:
-    good = observe(index, NOW, 90, Observation(), DRIFT)
+    good = observe(index, catalog(), NOW, 90, Observation(), DRIFT)
     assert good.index_up and good.read_at == NOW.timestamp()
     with capture_logs() as logs:
-        failed = observe(Unreadable(), NOW.replace(hour=13), 90, good)  # type: ignore[arg-type]
+        failed = observe(Unreadable(), catalog(), NOW.replace(hour=13), 90, good)  # type: ignore[arg-type]
     assert [e["event"] for e in logs] == ["observe.failed"] and "disk I/O error" in logs[0]["error"]
     value = scrape(registry, failed).get_sample_value
     assert value("accessfit_index_up") == 0
@@ -130,7 +131,7 @@ def test_a_family_whose_value_is_broken_is_left_out_alone(registry: CollectorReg
 
 
 def test_a_scrape_never_reads_the_index(index: UsageIndex, registry: CollectorRegistry) -> None:
-    obs = observe(index, NOW, 90, Observation())
+    obs = observe(index, catalog(), NOW, 90, Observation())
     index.close()  # a scrape that touched it now would fail
     value = scrape(registry, obs).get_sample_value
     assert value("accessfit_index_up") == 1 and value("accessfit_principals") == 0

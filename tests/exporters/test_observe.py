@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from accessfit.drift import Drift
 from accessfit.exporters.metrics import StateCollector
 from accessfit.exporters.observation import Observation
+from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
 from accessfit.jobs.ingest import IngestOptions, ingest
 from accessfit.jobs.observe import drift_state, observe
@@ -56,7 +57,7 @@ def test_one_reading_of_the_index_gives_every_state_metric(tmp_path: Path, regis
     with UsageIndex(tmp_path / "i.sqlite3") as index:
         ingest(LocalSource(str(root)), index, late, NOW)
         index.save_snapshot(A1, "{}", NOW - timedelta(hours=1))
-        obs = observe(index, NOW, WINDOW, Observation())
+        obs = observe(index, catalog(), NOW, WINDOW, Observation())
     value = scrape(obs, registry)
     proven = WINDOW  # the window's days through yesterday
     covered = DAYS - 1  # of those, the trail's (today is not proven yet)
@@ -79,7 +80,7 @@ def test_backfilling_the_window_closes_the_coverage_gaps(tmp_path: Path, registr
     whole = replace(IngestOptions(), window_days=WINDOW, fetch_workers=1)
     with UsageIndex(tmp_path / "i.sqlite3") as index:
         ingest(LocalSource(str(root)), index, whole, NOW)
-        obs = observe(index, NOW, WINDOW, Observation())
+        obs = observe(index, catalog(), NOW, WINDOW, Observation())
     value = scrape(obs, registry)
     assert value("accessfit_coverage_gaps", {"account": A1}) == 0
     assert value("accessfit_denied_calls", {"account": A1}) == (WINDOW + 1) * len(REGIONS)

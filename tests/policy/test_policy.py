@@ -232,11 +232,11 @@ def test_versions_are_kept_only_when_documents_change_and_diff(tmp_path: Path) -
     opts = replace(IngestOptions(), fetch_workers=1)
     with UsageIndex(db) as index:
         ingest(LocalSource(str(root)), index, opts, NOW)
-        first = regenerate(index, Limits(), NOW, 90, out, git=True)
+        first = regenerate(index, CAT, Limits(), NOW, 90, out, git=True)
         assert (first.checked, first.new_versions, first.written, first.committed) == (2, 2, 2, True)
-        again = regenerate(index, Limits(), NOW, 90, out, git=True)
+        again = regenerate(index, CAT, Limits(), NOW, 90, out, git=True)
         assert again.checked == 0
-        everyone = regenerate(index, Limits(), NOW, 90, out, git=True, everyone=True)
+        everyone = regenerate(index, CAT, Limits(), NOW, 90, out, git=True, everyone=True)
         assert (everyone.checked, everyone.new_versions, everyone.committed) == (2, 0, False)
         write_log(
             root,
@@ -244,7 +244,7 @@ def test_versions_are_kept_only_when_documents_change_and_diff(tmp_path: Path) -
             [rec("PutObject", params={"bucketName": "b", "key": "k"}, time=f"{NOW:%Y-%m-%d}T11:00:00Z")],
         )
         ingest(LocalSource(str(root)), index, opts, NOW + timedelta(minutes=5))
-        later = regenerate(index, Limits(), NOW + timedelta(minutes=5), 90, out, git=True)
+        later = regenerate(index, CAT, Limits(), NOW + timedelta(minutes=5), 90, out, git=True)
         assert (later.checked, later.new_versions) == (1, 1)
         role = index.principal(f"arn:aws:iam::{A1}:role/app")
         assert role is not None

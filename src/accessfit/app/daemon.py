@@ -29,7 +29,6 @@ from accessfit import __version__
 from accessfit.app.http import Server
 from accessfit.app.systemd import sd_notify, watchdog_seconds
 from accessfit.errors import AccessfitError, ExportError
-from accessfit.exporters.git import commit_policies
 from accessfit.exporters.metrics import StateCollector, Telemetry
 from accessfit.exporters.observation import DriftState, Observation
 from accessfit.iam.catalog import catalog
@@ -38,7 +37,7 @@ from accessfit.jobs.assess import drift_all
 from accessfit.jobs.ingest import IngestOptions, discover, ingest
 from accessfit.jobs.observe import drift_state, observe
 from accessfit.jobs.refresh import refresh
-from accessfit.jobs.regenerate import regenerate
+from accessfit.jobs.regenerate import GenerateReport, regenerate
 from accessfit.jobs.upkeep import upkeep
 from accessfit.model import Partition
 from accessfit.policy import Limits
@@ -103,8 +102,9 @@ class Daemon:
         except BaseException:
             self.index.close()
             raise
-        self.observed = observe(self.index, clock(), plan.window_days, Observation())
-        build = {"version": __version__, "iam_data": catalog().data_date}
+        self.cat = catalog()  # read once; every job is handed it
+        self.observed = observe(self.index, self.cat, clock(), plan.window_days, Observation())
+        build = {"version": __version__, "iam_data": self.cat.data_date}
         self.registry.register(
             StateCollector(lambda: self.observed, build, plan.per_principal_metrics, plan.principal_cap)
         )
@@ -149,15 +149,16 @@ class Daemon:
         """Policies for the principals whose usage changed, then their git commit. Writing them out is the export
         step: its failure is logged and counted (job="export") and does not fail the poll, whose ingest is done."""
         plan = self.plan
+        gen = GenerateReport()
         try:
-            gen = regenerate(self.index, plan.limits, now, plan.window_days, plan.policy_dir)
-            self.telemetry.policies.inc(gen.new_versions)
-            out = plan.policy_dir
-            if out is not None and plan.policy_git and gen.written and commit_policies(out, gen.written):
-                log.info("export.committed", directory=str(out), written=gen.written)
+            regenerate(
+                self.index, self.cat, plan.limits, now, plan.window_days, plan.policy_dir, plan.policy_git, report=gen
+            )
         except ExportError as exc:
             self.telemetry.job_failures.labels(job="export").inc()
             log.error("export.failed", error=str(exc))  # noqa: TRY400 - an expected failure, no traceback
+        finally:
+            self.telemetry.policies.inc(gen.new_versions)  # stored in the index whether or not the export failed
 
     def _partitions(self) -> list[Partition]:
         """Accounts and regions, listed again when older than DISCOVERY_TTL: new ones appear within the hour."""
@@ -198,10 +199,10 @@ class Daemon:
         if not self.index.has_snapshots():
             return None
         plan = self.plan
-        return drift_state(drift_all(self.index, now, plan.window_days, plan.grace_days, plan.keep_marker))
+        return drift_state(drift_all(self.index, self.cat, now, plan.window_days, plan.grace_days, plan.keep_marker))
 
     def _observe(self, now: datetime, drift: DriftState | None) -> None:
-        self.observed = observe(self.index, now, self.plan.window_days, self.observed, drift)
+        self.observed = observe(self.index, self.cat, now, self.plan.window_days, self.observed, drift)
 
     # -- health ------------------------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from typing import cast
 from accessfit.drift import CallMap, Coverage, CoverageSpan, Drift, account_coverage, drift
 from accessfit.granted.documents import AuthorizationDetails
 from accessfit.granted.resolve import Grants, resolve
-from accessfit.iam.catalog import Catalog, catalog
+from accessfit.iam.catalog import Catalog
 from accessfit.index import UsageIndex
 
 # SQLite's lower() folds ASCII only; the index's case-insensitive principal lookup is matched exactly.
@@ -48,6 +48,7 @@ class _PrincipalIds:
 
 def drift_all(
     index: UsageIndex,
+    cat: Catalog,
     now: datetime,
     window_days: int,
     grace_days: int,
@@ -55,7 +56,6 @@ def drift_all(
     only: str | None = None,
 ) -> list[Drift]:
     """Every principal's drift (or only `only`'s, its ARN in any case), those with the most unused first."""
-    cat = catalog()
     mapped = CallMap(cat)
     read = CoverageSpan.ending(now, window_days).read
     ids = _PrincipalIds(index)

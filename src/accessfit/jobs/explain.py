@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 
 from accessfit.errors import DecodeError
-from accessfit.iam.catalog import catalog
+from accessfit.iam.catalog import Catalog
 from accessfit.iam.mapping import MAPPED, NO_PERMISSION, Context, map_call
 from accessfit.model import Principal, ResourceRef, Window, partition_of
 from accessfit.records.decode import Record, inflate, records_of
@@ -91,7 +91,7 @@ def _lines(text: bytes) -> list[msgspec.Raw]:
         raise DecodeError("invalid_json", "neither a JSON document nor JSON lines") from exc
 
 
-def explain(rec: Record) -> Explanation:
+def explain(rec: Record, cat: Catalog) -> Explanation:
     base = (rec.eventID, rec.eventTime, rec.eventSource, rec.eventName)
     found = attribute(rec, _ALL_TIME, set())
     if isinstance(found, str):
@@ -102,7 +102,7 @@ def explain(rec: Record) -> Explanation:
     outcome = outcome_of(rec.errorCode).label
     partition = partition_of(principal.arn)
     ctx = Context(partition=partition, region=rec.awsRegion or "", account=principal.account)
-    mapping = map_call(rec.eventSource or "", rec.eventName or "", ResourceRef(resource_of(rec)), ctx, catalog())
+    mapping = map_call(rec.eventSource or "", rec.eventName or "", ResourceRef(resource_of(rec)), ctx, cat)
     if mapping.status == NO_PERMISSION:
         return Explanation(
             *base, principal=principal.arn, outcome="ignored", why=mapping.reason, status=NO_PERMISSION, actions=()

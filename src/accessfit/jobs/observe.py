@@ -21,7 +21,7 @@ from accessfit.exporters.observation import (
     Observation,
     PrincipalUnused,
 )
-from accessfit.iam.catalog import catalog
+from accessfit.iam.catalog import Catalog
 from accessfit.index import UsageIndex
 from accessfit.jobs.unmapped import unmapped
 from accessfit.model import Window
@@ -34,10 +34,9 @@ def _epoch(text: str) -> float:
     return parse(text).timestamp()
 
 
-def gap_counts(index: UsageIndex, now: datetime, window_days: int) -> dict[str, int]:
+def gap_counts(index: UsageIndex, cat: Catalog, now: datetime, window_days: int) -> dict[str, int]:
     """Per account, the region-days of the window, through yesterday, without coverage."""
     span = CoverageSpan.ending(now, window_days)
-    cat = catalog()
     gaps = {}
     for account in index.accounts():
         days = index.coverage(account, span.read.first_day, span.read.last_day)
@@ -46,16 +45,16 @@ def gap_counts(index: UsageIndex, now: datetime, window_days: int) -> dict[str, 
     return gaps
 
 
-def read_index(index: UsageIndex, now: datetime, window_days: int) -> IndexState:
+def read_index(index: UsageIndex, cat: Catalog, now: datetime, window_days: int) -> IndexState:
     totals = index.totals()
-    missing = unmapped(index)
+    missing = unmapped(index, cat)
     recent = (now - timedelta(days=1)).date().isoformat()
     dormant = (now - timedelta(days=DORMANT_DAYS + 1)).date().isoformat()
     return IndexState(
         principals=totals.principals,
         failed_objects=totals.objects_failed,
         newest_event={a: _epoch(t) for a, t in sorted(index.newest_events().items())},
-        coverage_gaps=gap_counts(index, now, window_days),
+        coverage_gaps=gap_counts(index, cat, now, window_days),
         denied_calls=dict(sorted(index.denied_calls(Window.ending(now, window_days).first_day).items())),
         resumed_calls=dict(sorted(index.resumed_calls(recent, dormant).items())),
         unmapped_api_calls=len(missing.rows),
@@ -79,14 +78,19 @@ def drift_state(results: Iterable[Drift]) -> DriftState:
 
 
 def observe(
-    index: UsageIndex, now: datetime, window_days: int, last: Observation, drift: DriftState | None = None
+    index: UsageIndex,
+    cat: Catalog,
+    now: datetime,
+    window_days: int,
+    last: Observation,
+    drift: DriftState | None = None,
 ) -> Observation:
     """A new reading of the index, with `drift` (or the last drift aggregates). When the index cannot be read the
     last good reading is kept, marked as not up."""
     held = last.drift if drift is None else drift
     started = time.monotonic()
     try:
-        state = read_index(index, now, window_days)
+        state = read_index(index, cat, now, window_days)
     except Exception as exc:  # whatever the cause, the metrics must say the index was not read
         log.error("observe.failed", error=repr(exc), exc_info=True)
         return replace(last, index_up=False, drift=held)

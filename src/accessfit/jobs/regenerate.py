@@ -15,7 +15,7 @@ from accessfit import __version__
 from accessfit.errors import NotFoundError, PolicyError
 from accessfit.exporters.files import write_policy
 from accessfit.exporters.git import commit_policies
-from accessfit.iam.catalog import Catalog, catalog
+from accessfit.iam.catalog import Catalog
 from accessfit.index import UsageIndex
 from accessfit.model import PolicyDraft, Principal, Window
 from accessfit.model.times import iso
@@ -51,12 +51,14 @@ def generator_id(mode: str, cat: Catalog) -> str:
     return f"accessfit {__version__}; iam catalog {cat.data_version}; mode {mode}"
 
 
-def policy_for(index: UsageIndex, arn: str, window: Window, limits: Limits) -> tuple[Principal, PolicySet]:
+def policy_for(
+    index: UsageIndex, cat: Catalog, arn: str, window: Window, limits: Limits
+) -> tuple[Principal, PolicySet]:
     row = index.principal(arn)
     if row is None:
         raise NotFoundError(f"no principal {arn} in the index")
     calls = index.usage_of(row.id, window.first_day, window.last_day)
-    return row.principal, build(row.principal, calls, limits, catalog())
+    return row.principal, build(row.principal, calls, limits, cat)
 
 
 def policy_file(
@@ -80,16 +82,19 @@ def policy_file(
 
 def regenerate(
     index: UsageIndex,
+    cat: Catalog,
     limits: Limits,
     now: datetime,
     window_days: int,
     out: Path | None = None,
     git: bool = False,
     everyone: bool = False,
+    report: GenerateReport | None = None,
 ) -> GenerateReport:
+    """Build, store and write the due policies, then commit the files written to git when `git`. `report` is
+    filled as it goes, so a caller that catches an ExportError (a failed write or commit) still has the counts."""
     started = time.monotonic()
-    report = GenerateReport()
-    cat = catalog()
+    report = GenerateReport() if report is None else report
     generator = generator_id(limits.mode, cat)
     window = Window.ending(now, window_days)
     due = index.all_principals() if everyone else index.principals_due(generator)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accessfit.iam.catalog import catalog
+from accessfit.iam.catalog import Catalog
 from accessfit.iam.mapping import UNMAPPED, Context, map_call
 from accessfit.index import UsageIndex
 from accessfit.model import ResourceRef
@@ -32,11 +32,11 @@ class Unmapped:
         return sum(r.calls for r in self.rows)
 
 
-def unmapped(index: UsageIndex) -> Unmapped:
+def unmapped(index: UsageIndex, cat: Catalog) -> Unmapped:
     calls = index.api_calls()
     rows = []
     for c in calls:
-        m = map_call(c.event_source, c.event_name, ResourceRef(), Context(), catalog())
+        m = map_call(c.event_source, c.event_name, ResourceRef(), Context(), cat)
         if m.status == UNMAPPED:
             rows.append(UnmappedCall(c.event_source, c.event_name, c.calls, c.principals, c.last_seen, m.reason))
     return Unmapped(len(calls), rows)

@@ -12,6 +12,7 @@ from accessfit.app.cli.parser import settings
 from accessfit.app.cli.render import print_json, print_table
 from accessfit.drift import Drift
 from accessfit.errors import NotFoundError
+from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
 from accessfit.jobs.assess import drift_all
 from accessfit.jobs.refresh import refresh
@@ -38,7 +39,9 @@ def cmd_drift(args: argparse.Namespace) -> int:
     with UsageIndex(s.database, writer=False) as index:
         if not index.has_snapshots():
             raise NotFoundError("no IAM authorization snapshot in the index; run `accessfit granted refresh`")
-        results = drift_all(index, datetime.now(UTC), s.window_days, s.grace_days, s.keep_marker, only=args.arn)
+        results = drift_all(
+            index, catalog(), datetime.now(UTC), s.window_days, s.grace_days, s.keep_marker, only=args.arn
+        )
     if args.arn and not results:
         raise NotFoundError(f"{args.arn} is not in the IAM authorization snapshots")
     if args.json:

@@ -13,6 +13,7 @@ from accessfit.app.cli.parser import settings
 from accessfit.app.cli.render import print_json, print_table
 from accessfit.app.config import describe
 from accessfit.errors import DecodeError, InputError
+from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
 from accessfit.jobs.explain import Explanation, explain, records_from
 from accessfit.jobs.unmapped import Unmapped, unmapped
@@ -37,7 +38,7 @@ def cmd_principals(args: argparse.Namespace) -> int:
 def cmd_unmapped(args: argparse.Namespace) -> int:
     s = settings(args)
     with UsageIndex(s.database, writer=False) as index:
-        found = unmapped(index)
+        found = unmapped(index, catalog())
     if args.json:
         print_json([asdict(r) for r in found.rows])
     else:
@@ -64,8 +65,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
         records = records_from(data)
     except DecodeError as exc:
         raise InputError(f"{args.file}: not CloudTrail records ({exc})") from exc
+    cat = catalog()
     for rec in records:
-        e = explain(rec)
+        e = explain(rec, cat)
         if args.json:
             print(json.dumps(e.as_dict()))
         else:

@@ -13,6 +13,7 @@ from accessfit.app import wiring
 from accessfit.app.cli import EXIT_ERROR, EXIT_OK
 from accessfit.app.cli.parser import settings
 from accessfit.app.cli.render import print_json
+from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
 from accessfit.jobs.history import Comparison, History, compare, history
 from accessfit.jobs.regenerate import GenerateReport, policy_for, regenerate, require_valid
@@ -25,7 +26,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
     until = datetime.combine(args.until, datetime.min.time(), UTC) if args.until else None
     window = Window.ending(datetime.now(UTC), s.window_days, s.since_datetime(), until)
     with UsageIndex(s.database, writer=False) as index:
-        principal, ps = policy_for(index, args.arn, window, wiring.limits(s, args.resources))
+        principal, ps = policy_for(index, catalog(), args.arn, window, wiring.limits(s, args.resources))
     require_valid(ps)
     if args.json:
         print_json(
@@ -67,6 +68,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     with UsageIndex(s.database) as index:
         report = regenerate(
             index,
+            catalog(),
             wiring.limits(s, args.resources),
             datetime.now(UTC),
             s.window_days,
