@@ -16,7 +16,6 @@ from accessfit.trail.layout import (
     SKIP_INSIGHT,
     classify,
     day_prefix,
-    folder_path,
     log_file_key,
     start_after_key,
 )
@@ -69,7 +68,7 @@ def test_digest_and_insight_keys() -> None:
 
 def test_builders_and_parser_agree_in_layout() -> None:
     p = Partition(root="a/b/", org="o-abcdefghij", account="123456789012", region="ap-southeast-2")
-    assert folder_path(p, LOG_FOLDER) == p.path
+    assert p.folder(LOG_FOLDER) == p.path  # the layout's folder is the one model.Partition.path names
     at = datetime(2025, 1, 2, 3, 4, tzinfo=UTC)
     key = log_file_key(p, at, "Zz09")
     assert classify(key) == LogObject(key=key, partition=p, delivered=at)

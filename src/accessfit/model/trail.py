@@ -22,8 +22,12 @@ class Partition:
 
     @property
     def path(self) -> str:
+        return self.folder("CloudTrail")
+
+    def folder(self, name: str) -> str:
+        """This stream's region folder under the top folder `name` (Digest and Insight files have their own)."""
         org = f"{self.org}/" if self.org else ""
-        return f"{self.root}AWSLogs/{org}{self.account}/CloudTrail/{self.region}/"
+        return f"{self.root}AWSLogs/{org}{self.account}/{name}/{self.region}/"
 
 
 @dataclass(frozen=True, slots=True)

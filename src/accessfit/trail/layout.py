@@ -13,18 +13,19 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-from accessfit.model import LogObject, Partition
+from accessfit.model import ACCOUNT_ID, REGION_NAME, LogObject, Partition
 
+_ORG_ID = r"o-[a-z0-9]{10,32}"
 _KEY = re.compile(
-    r"^(?P<root>(?:.*/)?)AWSLogs/(?:(?P<org>o-[a-z0-9]{10,32})/)?(?P<account>\d{12})/"
-    r"(?P<folder>[^/]+)/(?P<region>[a-z0-9-]+)/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<file>[^/]+)$"
+    rf"^(?P<root>(?:.*/)?)AWSLogs/(?:(?P<org>{_ORG_ID})/)?(?P<account>{ACCOUNT_ID})/"
+    rf"(?P<folder>[^/]+)/(?P<region>{REGION_NAME})/(?P<y>\d{{4}})/(?P<m>\d{{2}})/(?P<d>\d{{2}})/(?P<file>[^/]+)$"
 )
 # AWS documents one example without the `_` before the unique string, so that underscore is optional.
-_FILE = re.compile(r"^\d{12}_CloudTrail_[A-Za-z0-9-]+_(?P<stamp>\d{8}T\d{4}Z)_?[A-Za-z0-9]*\.json(?:\.gz)?$")
+_FILE = re.compile(rf"^{ACCOUNT_ID}_CloudTrail_[A-Za-z0-9-]+_(?P<stamp>\d{{8}}T\d{{4}}Z)_?[A-Za-z0-9]*\.json(?:\.gz)?$")
 
-ACCOUNT = re.compile(r"^\d{12}$")
-ORG = re.compile(r"^o-[a-z0-9]{10,32}$")
-REGION = re.compile(r"^[a-z0-9-]+$")
+ACCOUNT = re.compile(rf"^{ACCOUNT_ID}$")
+ORG = re.compile(rf"^{_ORG_ID}$")
+REGION = re.compile(rf"^{REGION_NAME}$")
 
 # The folders under `AWSLogs/[<org-id>/]<account>/` that the builders write and `classify` tells apart.
 LOG_FOLDER = "CloudTrail"
@@ -75,12 +76,6 @@ def start_after_key(partition: Partition, at: datetime) -> str:
     return f"{day_prefix(partition, at)}{partition.account}_CloudTrail_{partition.region}_{at:%Y%m%dT%H%M}Z"
 
 
-def folder_path(partition: Partition, folder: str) -> str:
-    """The region folder of `partition` under another top folder (Digest, Insight); `LOG_FOLDER` gives `path`."""
-    org = f"{partition.org}/" if partition.org else ""
-    return f"{partition.root}AWSLogs/{org}{partition.account}/{folder}/{partition.region}/"
-
-
 def log_file_key(partition: Partition, delivered: datetime, unique: str) -> str:
     """The key CloudTrail gives a log file of `partition` delivered at minute `delivered`; `unique` is its suffix."""
     return f"{start_after_key(partition, delivered)}_{unique}.json.gz"
@@ -89,7 +84,7 @@ def log_file_key(partition: Partition, delivered: datetime, unique: str) -> str:
 def digest_file_key(partition: Partition, end: datetime, trail: str, home_region: str) -> str:
     """The key of the hourly digest file of `partition` for the trail named `trail`, ending at `end` (seconds)."""
     return (
-        f"{folder_path(partition, DIGEST_FOLDER)}{end:%Y/%m/%d}/{partition.account}_{DIGEST_FOLDER}_"
+        f"{partition.folder(DIGEST_FOLDER)}{end:%Y/%m/%d}/{partition.account}_{DIGEST_FOLDER}_"
         f"{partition.region}_{trail}_{home_region}_{end:%Y%m%dT%H%M%S}Z.json.gz"
     )
 
@@ -97,7 +92,7 @@ def digest_file_key(partition: Partition, end: datetime, trail: str, home_region
 def insight_file_key(partition: Partition, at: datetime, unique: str) -> str:
     """The key of an Insights file of `partition` delivered at minute `at`."""
     return (
-        f"{folder_path(partition, INSIGHT_FOLDER)}{at:%Y/%m/%d}/{partition.account}_{INSIGHT_FOLDER}_"
+        f"{partition.folder(INSIGHT_FOLDER)}{at:%Y/%m/%d}/{partition.account}_{INSIGHT_FOLDER}_"
         f"{partition.region}_{at:%Y%m%dT%H%M}Z_{unique}.json.gz"
     )
 
