@@ -16,6 +16,7 @@ from accessfit.app.cli.granted import _print_drift
 from accessfit.drift import Drift
 from accessfit.errors import AwsAccessError
 from accessfit.index import Batch, UsageIndex
+from accessfit.jobs.refresh import IamTarget
 from helpers import A1, NOW, use
 
 APP, OPS = f"arn:aws:iam::{A1}:role/app", f"arn:aws:iam::{A1}:role/operations"
@@ -135,7 +136,9 @@ def test_granted_refresh_reports_each_account_and_exits_77_on_an_error(
     def refused() -> tuple[Any, str]:
         raise AwsAccessError("cannot get credentials for arn:aws:iam::444455556666:role/reader: denied")
 
-    monkeypatch.setattr(wiring, "granted_targets", lambda s: [("arn:aws:iam::444455556666:role/reader", refused)])
+    monkeypatch.setattr(
+        wiring, "granted_targets", lambda s: [IamTarget("arn:aws:iam::444455556666:role/reader", refused)]
+    )
     assert main(["granted", "refresh", "--db", db, "--json"]) == 77
     assert json.loads(capsys.readouterr().out) == {
         "accounts": [],

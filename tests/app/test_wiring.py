@@ -54,14 +54,14 @@ def test_limits_take_the_flag_over_the_setting() -> None:
 def test_granted_targets_are_the_own_account_and_each_role(monkeypatch: pytest.MonkeyPatch) -> None:
     role = "arn:aws:iam::444455556666:role/reader"
     s = config.load(None, assume_roles=[role])
-    assert [label for label, _ in wiring.granted_targets(s)] == ["own account", role]
+    assert [t.label for t in wiring.granted_targets(s)] == ["own account", role]
     assert wiring.granted_targets(config.load(None, read_own_account=False, assume_roles=[])) == []
 
     def no_credentials(role_arn: str | None = None) -> None:
         raise RuntimeError("AccessDenied on sts:AssumeRole")
 
     monkeypatch.setattr(aws, "session_for", no_credentials)
-    _, make = wiring.granted_targets(s)[1]
+    make = wiring.granted_targets(s)[1].connect
     with pytest.raises(AwsAccessError, match=f"^cannot get credentials for {role}: AccessDenied on sts:AssumeRole$"):
         make()
 
@@ -76,7 +76,7 @@ def test_the_daemons_plan(tmp_path: Path) -> None:
         None,
     )
     assert plan.ingest == wiring.ingest_options(s, str(tmp_path)) and plan.limits == wiring.limits(s)
-    assert [label for label, _ in plan.granted_targets] == ["own account"]
+    assert [t.label for t in plan.granted_targets] == ["own account"]
     assert isinstance(plan.source(), LocalSource)
     with pytest.raises(ConfigError, match="no source configured"):
         wiring.plan(config.load(None))

@@ -22,7 +22,7 @@ from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
 from accessfit.jobs.assess import drift_all, granted
 from accessfit.jobs.ingest import IngestOptions, ingest
-from accessfit.jobs.refresh import refresh
+from accessfit.jobs.refresh import IamTarget, refresh
 from accessfit.trail.local import LocalSource
 from helpers import NOW, rec, role_uid, user_uid, write_log
 
@@ -160,7 +160,7 @@ def test_drift_against_an_independent_expansion(iam: Any, tmp_path: Path) -> Non
     with UsageIndex(db) as index:
         ingest(LocalSource(str(root)), index, opts, NOW)
         session = session_for(None)
-        rep = refresh(index, [("own", lambda: (iam_client(session), account_of(session)))], NOW)
+        rep = refresh(index, [IamTarget("own", lambda: (iam_client(session), account_of(session)))], NOW)
         assert rep.accounts == [ACCOUNT] and not rep.errors
         results = {d.principal: d for d in drift_all(index, catalog(), NOW, WINDOW, grace_days=0, keep_marker=KEEP)}
 
@@ -211,7 +211,7 @@ def test_unknown_while_a_day_of_coverage_is_missing_then_unused(iam: Any, tmp_pa
     with UsageIndex(db) as index:
         ingest(LocalSource(str(root)), index, late_start, NOW)
         session = session_for(None)
-        refresh(index, [("own", lambda: (iam_client(session), account_of(session)))], NOW)
+        refresh(index, [IamTarget("own", lambda: (iam_client(session), account_of(session)))], NOW)
         (gap,) = drift_all(index, catalog(), NOW, WINDOW, grace_days=0, keep_marker=KEEP, only=arn)
         assert gap.status == "unknown" and gap.unused == [] and "s3:PutObject" in gap.unknown
         assert any("coverage starts" in r and "days of the window are before it" in r for r in gap.reasons)
@@ -233,7 +233,10 @@ def test_access_denied_on_authorization_details_is_one_clear_error_and_others_go
     with stub, UsageIndex(tmp_path / "i.sqlite3") as index:
         rep = refresh(
             index,
-            [("other", lambda: (denied, "444455556666")), ("own", lambda: (iam_client(session), account_of(session)))],
+            [
+                IamTarget("other", lambda: (denied, "444455556666")),
+                IamTarget("own", lambda: (iam_client(session), account_of(session))),
+            ],
             NOW,
         )
         assert rep.accounts == [ACCOUNT]
@@ -310,7 +313,7 @@ def test_other_accounts_are_read_through_an_assumed_role(iam: Any, tmp_path: Pat
     access_key = credentials.get_frozen_credentials().access_key
     assert access_key is not None and access_key.startswith("ASIA")
     with UsageIndex(tmp_path / "i.sqlite3") as index:
-        rep = refresh(index, [(role, lambda: (iam_client(session), account_of(session)))], NOW)
+        rep = refresh(index, [IamTarget(role, lambda: (iam_client(session), account_of(session)))], NOW)
         assert rep.accounts == [ACCOUNT] and not rep.errors
         assert index.snapshots()[0].account == ACCOUNT
 

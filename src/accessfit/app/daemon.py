@@ -36,7 +36,7 @@ from accessfit.index import UsageIndex
 from accessfit.jobs.assess import drift_all
 from accessfit.jobs.ingest import IngestOptions, discover, ingest
 from accessfit.jobs.observe import drift_state, observe
-from accessfit.jobs.refresh import refresh
+from accessfit.jobs.refresh import IamTarget, refresh
 from accessfit.jobs.regenerate import GenerateReport, regenerate
 from accessfit.jobs.upkeep import upkeep
 from accessfit.model import Partition
@@ -72,7 +72,7 @@ class Plan:
     poll_every: timedelta
     granted_every: timedelta
     prune_every: timedelta
-    granted_targets: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
+    granted_targets: list[IamTarget] = field(default_factory=list)
     per_principal_metrics: bool = False
     principal_cap: int = 50
     feeder: Callable[[datetime], None] | None = None  # the demo's new log files

@@ -20,9 +20,6 @@ if TYPE_CHECKING:
     from accessfit.app.daemon import Plan
     from accessfit.jobs.refresh import IamTarget
 
-# An IAM client and the account it reads. `Any`: boto3's IAM client has no type stubs here.
-IamClientFactory = Callable[[], tuple[Any, str]]
-
 
 def configure_logging(s: Settings, stream: TextIO) -> None:
     log.configure(s.log_level, s.log_format, stream)
@@ -81,7 +78,7 @@ def limits(s: Settings, mode: str | None = None) -> Limits:
     )
 
 
-def _iam_of(role: str | None) -> IamClientFactory:
+def _iam_of(role: str | None) -> Callable[[], tuple[Any, str]]:
     def make() -> tuple[Any, str]:
         from accessfit.app.aws import account_of, iam_client, session_for  # noqa: PLC0415 - boto3 when used
 
@@ -96,8 +93,10 @@ def _iam_of(role: str | None) -> IamClientFactory:
 
 def granted_targets(s: Settings) -> list[IamTarget]:
     """The accounts a granted refresh reads: its own (`read_own_account`) and each of `assume_roles`."""
-    own: list[IamTarget] = [("own account", _iam_of(None))] if s.read_own_account else []
-    return own + [(role, _iam_of(role)) for role in s.assume_roles]
+    from accessfit.jobs.refresh import IamTarget  # noqa: PLC0415 - botocore only for a refresh or the daemon
+
+    own = [IamTarget("own account", _iam_of(None))] if s.read_own_account else []
+    return own + [IamTarget(role, _iam_of(role)) for role in s.assume_roles]
 
 
 def plan(s: Settings, feeder: Callable[[datetime], None] | None = None) -> Plan:

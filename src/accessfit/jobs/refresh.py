@@ -17,7 +17,14 @@ from accessfit.index import UsageIndex
 
 log = structlog.get_logger(__name__)
 
-IamTarget = tuple[str, Callable[[], tuple[Any, str]]]  # (label, factory of (boto3 IAM client, account))
+
+@dataclass(frozen=True, slots=True)
+class IamTarget:
+    """An account a granted refresh reads: its label in logs and errors, and what connects to it. `connect`
+    returns a boto3 IAM client (`Any`: no type stubs here) and the account id, or raises an AccessfitError."""
+
+    label: str
+    connect: Callable[[], tuple[Any, str]]
 
 
 @dataclass
@@ -29,13 +36,13 @@ class RefreshReport:
 def refresh(index: UsageIndex, targets: list[IamTarget], now: datetime) -> RefreshReport:
     """Fetch each account's authorization details. One account's error is reported and does not stop the others."""
     report = RefreshReport()
-    for label, make_client in targets:
+    for target in targets:
         try:
-            client, account = make_client()
+            client, account = target.connect()
             snapshot = fetch(client, account)
         except AccessfitError as exc:
             report.errors.append(str(exc))
-            log.error("granted.refresh_failed", target=label, error=str(exc))  # noqa: TRY400 - expected, no trace
+            log.error("granted.refresh_failed", target=target.label, error=str(exc))  # noqa: TRY400 - expected, no trace
             continue
         index.save_snapshot(account, json.dumps(snapshot, default=str), now)
         report.accounts.append(account)
