@@ -40,9 +40,7 @@ class CoverageSpan:
     @classmethod
     def ending(cls, now: datetime, window_days: int) -> CoverageSpan:
         proven = Window.ending(now, window_days, until=now - timedelta(days=1))
-        return cls(
-            Window.ending(now, window_days), date.fromisoformat(proven.first_day), date.fromisoformat(proven.last_day)
-        )
+        return cls(Window.ending(now, window_days), proven.first, proven.last)
 
 
 def data_families(calls: Iterable[tuple[str, str]], cat: Catalog) -> set[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import structlog
 
@@ -48,8 +48,8 @@ def gap_counts(index: UsageIndex, cat: Catalog, now: datetime, window_days: int)
 def read_index(index: UsageIndex, cat: Catalog, now: datetime, window_days: int) -> IndexState:
     totals = index.totals()
     missing = unmapped(index, cat)
-    recent = (now - timedelta(days=1)).date().isoformat()
-    dormant = (now - timedelta(days=DORMANT_DAYS + 1)).date().isoformat()
+    recent = Window.ending(now, 1).first_day
+    dormant = Window.ending(now, DORMANT_DAYS + 1).first_day
     return IndexState(
         principals=totals.principals,
         failed_objects=totals.objects_failed,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import IntEnum
 
 from accessfit.model.resources import ResourceRef
@@ -45,6 +45,14 @@ class Window:
         first = since.date() if since else (now - timedelta(days=days)).date()
         last = until.date() if until else now.date()
         return cls(first.isoformat(), last.isoformat())
+
+    @property
+    def first(self) -> date:
+        return date.fromisoformat(self.first_day)
+
+    @property
+    def last(self) -> date:
+        return date.fromisoformat(self.last_day)
 
 
 def partition_of(arn: str) -> str:

@@ -14,18 +14,13 @@ from datetime import datetime
 
 from accessfit.index import UsageIndex
 from accessfit.jobs.ingest.options import IngestOptions
+from accessfit.jobs.ingest.plan import discover
 from accessfit.jobs.ingest.report import IngestReport
 from accessfit.jobs.ingest.run import Run
 from accessfit.model import Partition
 from accessfit.trail import Source
-from accessfit.trail.discover import discover as discover_partitions
 
 __all__ = ["IngestOptions", "IngestReport", "discover", "ingest"]
-
-
-def discover(source: Source, opts: IngestOptions) -> list[Partition]:
-    """The partitions of the source that `opts` selects (its root, accounts and regions)."""
-    return discover_partitions(source, opts.root, opts.accounts, opts.regions)
 
 
 def ingest(

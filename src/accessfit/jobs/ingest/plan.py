@@ -4,17 +4,23 @@ the days whose folders the poll lists in full (coverage)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from accessfit.index import UsageIndex
 from accessfit.jobs.ingest.options import IngestOptions
 from accessfit.jobs.ingest.report import IngestReport
-from accessfit.model import LogObject, Partition
+from accessfit.model import LogObject, Partition, Window
 from accessfit.trail import Source
 from accessfit.trail.discover import day_folders
+from accessfit.trail.discover import discover as discover_partitions
 from accessfit.trail.layout import SKIP_UNRECOGNIZED, classify, day_prefix, start_after_key
 
 _SHORT_RANGE_DAYS = 7
+
+
+def discover(source: Source, opts: IngestOptions) -> list[Partition]:
+    """The partitions of the source that `opts` selects (its root, accounts and regions)."""
+    return discover_partitions(source, opts.root, opts.accounts, opts.regions)
 
 
 def _minute(t: datetime) -> datetime:
@@ -33,6 +39,7 @@ class Span:
 def span_of(high_water: datetime | None, opts: IngestOptions, now: datetime) -> Span:
     """From the partition's high water (minus the lookback) up to `now` minus the settle time."""
     cutoff = _minute(now - opts.settle)
+    window = Window.ending(now, opts.window_days)
     if high_water is not None:
         start = high_water - opts.lookback
         if opts.rescan and opts.since is not None and opts.since < start:
@@ -42,7 +49,7 @@ def span_of(high_water: datetime | None, opts: IngestOptions, now: datetime) -> 
     else:
         # First poll: a backfill from the window's first day (whole days, so coverage starts complete), or
         # from --since if that is later.
-        start = (now - timedelta(days=opts.window_days)).replace(hour=0, minute=0, second=0, microsecond=0)
+        start = datetime.combine(window.first, time(), now.tzinfo)
         if opts.since is not None:
             start = max(start, opts.since)
     return Span(start=_minute(start), cutoff=cutoff, first_poll=high_water is None)

@@ -14,14 +14,13 @@ from accessfit.errors import DecodeError, SourceAccessError, SourceLimitError, T
 from accessfit.index import Batch, ObjectRow, UsageIndex
 from accessfit.jobs.ingest.fetch import Fetched, fetched
 from accessfit.jobs.ingest.options import IngestOptions
-from accessfit.jobs.ingest.plan import plan, span_of
+from accessfit.jobs.ingest.plan import discover, plan, span_of
 from accessfit.jobs.ingest.report import IngestReport
 from accessfit.jobs.upkeep import upkeep
 from accessfit.model import LogObject, Partition, Window
 from accessfit.records.decode import decode
 from accessfit.records.usage import Classifier, FileUsage, accumulate, collapse_groups
 from accessfit.trail import Source
-from accessfit.trail.discover import discover
 
 log = structlog.get_logger("accessfit.jobs.ingest")  # the pass's logger, whichever module of it logs
 
@@ -140,7 +139,7 @@ class Run:
     def run(self, partitions: list[Partition] | None = None) -> IngestReport:
         started = time.monotonic()
         if partitions is None:
-            partitions = discover(self.source, self.opts.root, self.opts.accounts, self.opts.regions)
+            partitions = discover(self.source, self.opts)
         self.report.partitions = len(partitions)
         for p in partitions:
             if self.stop.is_set():
