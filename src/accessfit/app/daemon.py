@@ -57,7 +57,7 @@ def wall_clock() -> datetime:
 
 @dataclass
 class Plan:
-    """What the daemon runs, built by the CLI from settings."""
+    """What the daemon runs, built from settings by `app.wiring.plan`."""
 
     source: Callable[[], Source]
     database: Path
