@@ -6,6 +6,7 @@ import pytest
 
 from accessfit.app.cli.ingest import Progress, print_report
 from accessfit.jobs.ingest import IngestReport
+from accessfit.jobs.ingest.report import Failure
 
 
 def test_a_quiet_pass_prints_the_four_lines(capsys: pytest.CaptureFixture[str]) -> None:
@@ -36,8 +37,8 @@ def test_every_part_of_a_busy_pass(capsys: pytest.CaptureFixture[str]) -> None:
         seconds=12.5,
         interrupted=True,
         failures=[
-            {"key": "a.json.gz", "reason": "corrupt_gzip", "detail": "invalid block"},
-            {"key": "b.json.gz", "reason": "empty", "detail": ""},
+            Failure("a.json.gz", "corrupt_gzip", "invalid block"),
+            Failure("b.json.gz", "empty", ""),
         ],
         errors=["c.json.gz: throttled"],
     )

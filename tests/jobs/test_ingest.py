@@ -138,7 +138,7 @@ def test_each_kind_of_bad_input_is_isolated_and_the_rest_ingested(tmp_path: Path
     big = doc([rec(params={"bucketName": "b", "key": "k" * 2000}) for _ in range(800)])
     write_log(root, T + timedelta(minutes=40), tail="hugehugehugehuge", data=gz(big))
     rep = run(root, db, opts=replace(OPTS, max_json_bytes=1 << 20))
-    assert {f["reason"] for f in rep.failures} == {*BAD_FILES, "too_large"}
+    assert {f.reason for f in rep.failures} == {*BAD_FILES, "too_large"}
     assert rep.objects_done == 1 and rep.events_ingested == 2
     assert rep.events_skipped == {"malformed_identity": 1}
     with UsageIndex(db) as index:
@@ -287,7 +287,7 @@ def test_the_json_report_keeps_its_keys_order_and_figures(tmp_path: Path) -> Non
         "principals": 2,
         "bytes_read": out["bytes_read"],
         "interrupted": False,
-        "failures": [{"key": corrupt, "reason": "corrupt_gzip", "detail": report.failures[0]["detail"]}],
+        "failures": [{"key": corrupt, "reason": "corrupt_gzip", "detail": report.failures[0].detail}],
         "errors": [f"{slow}: S3 SlowDown"],
         "pruned": {},
         "collapsed_groups": 0,
@@ -320,7 +320,7 @@ def test_failed_objects_keep_their_reasons_in_the_report_and_the_ledger(tmp_path
     empty = write_log(root, T + timedelta(minutes=2), tail="emptyemptyemptyx", data=b"")
     size = (root / big).stat().st_size
     rep = run(root, db, opts=replace(OPTS, max_object_bytes=2048), source=Vanishing(str(root), gone))
-    assert [(f["key"], f["reason"], f["detail"]) for f in rep.failures] == [
+    assert [(f.key, f.reason, f.detail) for f in rep.failures] == [
         (big, "too_large", f"too_large: {size} bytes, limit 2048"),
         (gone, "unreadable", f"{gone} disappeared before it was read"),
         (empty, "empty", "the object has no bytes"),

@@ -151,7 +151,7 @@ def test_each_kind_of_bad_input_is_isolated(s3: S3Client, trail: Put, tmp_path: 
         trail(T + timedelta(minutes=n), tail=name.replace("_", "x").ljust(16, "q"), data=data)
     trail(T + timedelta(minutes=20), [rec(), {"eventName": 7}, rec()])
     rep = poll(s3, db)
-    assert {f["reason"] for f in rep.failures} == set(BAD_FILES)
+    assert {f.reason for f in rep.failures} == set(BAD_FILES)
     assert rep.objects_done == 1 and rep.events_ingested == 2 and rep.events_skipped == {"malformed_record": 1}
     assert poll(s3, db, now=NOW + timedelta(minutes=1)).objects_new == 0
 
@@ -234,7 +234,7 @@ def test_an_object_over_the_size_limit_is_failed_without_being_read(s3: S3Client
     big = trail(T, [rec(params={"bucketName": "b", "key": f"k{n}" * 50}) for n in range(400)])
     trail(T + timedelta(minutes=1), [rec()])
     rep = poll(s3, db, opts=replace(OPTS, max_object_bytes=2048))
-    assert [(f["key"], f["reason"]) for f in rep.failures] == [(big, "too_large")]
+    assert [(f.key, f.reason) for f in rep.failures] == [(big, "too_large")]
     assert rep.events_ingested == 1 and rep.bytes_read < 2048
 
 

@@ -22,13 +22,20 @@ from accessfit.exporters.observation import DORMANT_DAYS, DRIFT_KINDS, Observati
 log = structlog.get_logger(__name__)
 
 
+class ObjectFailure(Protocol):
+    """A failed object of an ingest pass (jobs.ingest.report.Failure), by its reason."""
+
+    @property
+    def reason(self) -> str: ...
+
+
 class IngestCounts(Protocol):
     """What the counters take from one ingest pass (jobs.ingest.IngestReport)."""
 
     @property
     def objects_done(self) -> int: ...
     @property
-    def failures(self) -> Sequence[Mapping[str, str]]: ...
+    def failures(self) -> Sequence[ObjectFailure]: ...
     @property
     def objects_retry(self) -> int: ...
     @property
@@ -86,7 +93,7 @@ class Telemetry:
     def record_ingest(self, report: IngestCounts) -> None:
         self.objects.inc(report.objects_done)
         for f in report.failures:
-            self.objects_failed.labels(reason=f["reason"]).inc()
+            self.objects_failed.labels(reason=f.reason).inc()
         self.objects_retried.inc(report.objects_retry)
         for reason, n in report.keys_skipped.items():
             self.keys_skipped.labels(reason=reason).inc(n)

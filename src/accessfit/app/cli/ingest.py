@@ -86,7 +86,7 @@ def print_report(r: IngestReport) -> None:
     if r.seconds > 0 and r.records:
         print(f"rate        {r.records / r.seconds:,.0f} events/s, {r.bytes_read / 1e6:,.1f} MB read")
     for f in r.failures:
-        print(f"failed      {f['key']}: {f['reason']}" + (f" ({f['detail']})" if f["detail"] else ""))
+        print(f"failed      {f.key}: {f.reason}" + (f" ({f.detail})" if f.detail else ""))
     for e in r.errors:
         print(f"retry       {e}")
     if r.interrupted:

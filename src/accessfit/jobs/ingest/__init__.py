@@ -15,12 +15,12 @@ from datetime import datetime
 from accessfit.index import UsageIndex
 from accessfit.jobs.ingest.options import IngestOptions
 from accessfit.jobs.ingest.plan import discover
-from accessfit.jobs.ingest.report import IngestReport
+from accessfit.jobs.ingest.report import Failure, IngestReport
 from accessfit.jobs.ingest.run import Run
 from accessfit.model import Partition
 from accessfit.trail import Source
 
-__all__ = ["IngestOptions", "IngestReport", "discover", "ingest"]
+__all__ = ["Failure", "IngestOptions", "IngestReport", "discover", "ingest"]
 
 
 def ingest(

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from accessfit.records.usage import FileUsage
 
 
 def _add(into: dict[str, int], reason: str, n: int = 1) -> None:
     into[reason] = into.get(reason, 0) + n
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A log object that could not be read, with its bounded reason (a metric label) and the detail."""
+
+    key: str
+    reason: str
+    detail: str
 
 
 @dataclass(slots=True)
@@ -30,7 +39,7 @@ class IngestReport:
     bytes_read: int = 0
     seconds: float = 0.0
     interrupted: bool = False
-    failures: list[dict[str, str]] = field(default_factory=list)  # failed objects with their reasons
+    failures: list[Failure] = field(default_factory=list)  # failed objects with their reasons
     errors: list[str] = field(default_factory=list)  # transient errors, retried next poll
     pruned: dict[str, int] = field(default_factory=dict)
     collapsed_groups: int = 0
@@ -48,7 +57,7 @@ class IngestReport:
 
     def add_failed(self, key: str, reason: str, detail: str) -> None:
         self.objects_failed += 1
-        self.failures.append({"key": key, "reason": reason, "detail": detail})
+        self.failures.append(Failure(key, reason, detail))
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -73,7 +82,7 @@ class IngestReport:
             "bytes_read": self.bytes_read,
             "seconds": round(self.seconds, 3),
             "interrupted": self.interrupted,
-            "failures": self.failures,
+            "failures": [asdict(f) for f in self.failures],
             "errors": self.errors,
             "pruned": self.pruned,
             "collapsed_groups": self.collapsed_groups,
