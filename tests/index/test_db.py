@@ -19,6 +19,7 @@ from accessfit.index import Batch, ObjectRow, UsageIndex
 from accessfit.index.db import GUARDED
 from accessfit.index.schema import MIGRATIONS, SCHEMA_VERSION
 from accessfit.model import LogObject, Partition, PolicyDraft
+from accessfit.records.usage import FileUsage
 from helpers import A1, NOW, use
 
 ROLE = f"arn:aws:iam::{A1}:role/app"
@@ -152,7 +153,7 @@ def _batch() -> Batch:
     batch = Batch()
     use(batch, ROLE, "GetObject", DAY)
     p = Partition("", None, A1, "us-east-1")
-    batch.objects.append(ObjectRow(LogObject("k", p, NOW), "done", None, records=1, ingested=1))
+    batch.objects.append(ObjectRow(LogObject("k", p, NOW), "done", None, FileUsage(records=1, ingested=1)))
     batch.cursors[p] = NOW
     return batch
 

@@ -13,6 +13,7 @@ from accessfit.index import (
     UsageIndex,
 )
 from accessfit.model import DayCoverage, LogObject, Partition, ResourceRef, UsedCall
+from accessfit.records.usage import FileUsage
 from helpers import A1, A2, NOW, use
 
 DAY = NOW.date().isoformat()
@@ -66,7 +67,7 @@ def test_totals_and_the_ledger(index: UsageIndex) -> None:
     east = Partition("", None, A1, "us-east-1")
     batch = Batch()
     batch.objects += [
-        ObjectRow(LogObject("a", east, NOW), "done", None, records=5, ingested=4, skipped={"insight": 1}),
+        ObjectRow(LogObject("a", east, NOW), "done", None, FileUsage(records=5, ingested=4, skipped={"insight": 1})),
         ObjectRow(LogObject("b", east, NOW), "failed", "truncated_gzip"),
     ]
     index.commit("s", batch, NOW)

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from accessfit.index import Batch, ObjectRow, UsageIndex
 from accessfit.model import LogObject, Partition
+from accessfit.records.usage import FileUsage
 from helpers import A1, A2, NOW, use
 
 
@@ -41,8 +42,8 @@ def test_newest_events_and_failed_objects_come_from_the_ledger(index: UsageIndex
     east, west = Partition("", None, A1, "us-east-1"), Partition("", None, A1, "us-west-2")
     batch = Batch()
     batch.objects += [
-        ObjectRow(LogObject("a", east, NOW), "done", None, 1, 1, last_event="2026-11-28T10:00:00Z"),
-        ObjectRow(LogObject("b", west, NOW), "done", None, 1, 1, last_event="2026-11-28T11:00:00Z"),
+        ObjectRow(LogObject("a", east, NOW), "done", None, FileUsage(1, 1, last_event="2026-11-28T10:00:00Z")),
+        ObjectRow(LogObject("b", west, NOW), "done", None, FileUsage(1, 1, last_event="2026-11-28T11:00:00Z")),
         ObjectRow(LogObject("c", west, NOW), "failed", "corrupt_gzip"),
     ]
     index.commit("test", batch, NOW)

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from accessfit.index import Batch, ObjectRow, UsageIndex
 from accessfit.model import LogObject, Partition, PrincipalRow, ResourceRef
+from accessfit.records.usage import FileUsage
 from helpers import A1, NOW, use
 
 ROLE = f"arn:aws:iam::{A1}:role/app"
@@ -36,7 +37,7 @@ def test_prune_deletes_the_days_before_the_window_and_marks_who_lost_usage(index
     use(batch, kept, "GetObject", new, resource=_bucket("a"))
     use(batch, lost, "GetObject", old, resource=_bucket("b"))
     use(batch, lost, "GetObject", new)
-    batch.objects.append(ObjectRow(LogObject("k", east, NOW - timedelta(days=100)), "done", None, 1, 1))
+    batch.objects.append(ObjectRow(LogObject("k", east, NOW - timedelta(days=100)), "done", None, FileUsage(1, 1)))
     index.commit("s", batch, NOW - timedelta(hours=1))
     counts = index.prune(new, NOW)
     assert counts == {"usage": 1, "objects": 1, "coverage": 1, "skipped": 0, "resources": 1}

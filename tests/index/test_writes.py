@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from accessfit.index import Batch, ObjectRow, Totals, UsageIndex
 from accessfit.model import LogObject, Partition
+from accessfit.records.usage import FileUsage
 from helpers import A1, NOW, use
 
 EAST = Partition("", None, A1, "us-east-1")
@@ -40,7 +41,7 @@ def test_the_ledger_knows_every_key_processed_under_a_prefix(index: UsageIndex) 
     prefix = f"{EAST.path}2026/11/28/"
     batch = Batch()
     batch.objects += [
-        ObjectRow(LogObject(f"{prefix}a.json.gz", EAST, NOW), "done", None, 2, 2),
+        ObjectRow(LogObject(f"{prefix}a.json.gz", EAST, NOW), "done", None, FileUsage(2, 2)),
         ObjectRow(LogObject(f"{prefix}b.json.gz", EAST, NOW), "failed", "corrupt_gzip"),
         ObjectRow(LogObject(f"{EAST.path}2026/11/27/c.json.gz", EAST, NOW - timedelta(days=1)), "done", None),
     ]

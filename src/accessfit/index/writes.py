@@ -13,21 +13,19 @@ from pathlib import Path
 from accessfit.index.db import Db, operation
 from accessfit.model import LogObject, Partition, ResourceRef
 from accessfit.model.times import iso, parse
-from accessfit.records.usage import Aggregate
+from accessfit.records.usage import Aggregate, FileUsage
 
 _CACHE_MAX = 50_000  # resource ids kept in memory; bounds RSS
 
 
 @dataclass(slots=True)
 class ObjectRow:
+    """An object's ledger row: its status and, read in full, what it contributed (none when it failed)."""
+
     obj: LogObject
     status: str  # done | failed
     reason: str | None
-    records: int = 0
-    ingested: int = 0
-    skipped: dict[str, int] = field(default_factory=dict)
-    first_event: str | None = None
-    last_event: str | None = None
+    usage: FileUsage = field(default_factory=FileUsage)
 
 
 @dataclass(slots=True)
@@ -219,7 +217,7 @@ class Writes(Interning):
     def _write_objects(self, source: str, objects: list[ObjectRow], stamp: str) -> None:
         skipped: dict[tuple[str, str], int] = {}
         for o in objects:
-            obj = o.obj
+            obj, usage = o.obj, o.usage
             pid = self._partition_id(source, obj.partition)
             self._conn.execute(
                 "INSERT INTO objects (partition_id, key, day, size, etag, status, reason, records, ingested, "
@@ -232,9 +230,9 @@ class Writes(Interning):
                     obj.etag,
                     o.status,
                     o.reason,
-                    o.records,
-                    o.ingested,
-                    sum(o.skipped.values()),
+                    usage.records,
+                    usage.ingested,
+                    usage.skipped_total,
                     stamp,
                 ),
             )
@@ -247,9 +245,9 @@ class Writes(Interning):
                 "first_event = min(coalesce(first_event, excluded.first_event), "
                 "coalesce(excluded.first_event, first_event)), "
                 "last_event = max(coalesce(last_event, ''), coalesce(excluded.last_event, ''))",
-                (pid, obj.day, failed, o.records, o.ingested, o.first_event, o.last_event),
+                (pid, obj.day, failed, usage.records, usage.ingested, usage.first_event, usage.last_event),
             )
-            for reason, n in o.skipped.items():
+            for reason, n in usage.skipped.items():
                 skipped[(obj.day, reason)] = skipped.get((obj.day, reason), 0) + n
         self._conn.executemany(
             "INSERT INTO skipped (day, reason, count) VALUES (?, ?, ?) "

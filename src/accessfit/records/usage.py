@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accessfit.model import Outcome, Principal, Window
-from accessfit.records.decode import Record
+from accessfit.records.decode import Decoded, Record
 from accessfit.records.identity import Identities
 from accessfit.records.resources import collapse, resource_of
 
@@ -200,6 +200,16 @@ def accumulate(records: list[Record], agg: Aggregate, classifier: Classifier) ->
     out.ingested = ingested
     out.first_event, out.last_event = first, last
     return out
+
+
+def count_file(decoded: Decoded, agg: Aggregate, classifier: Classifier) -> FileUsage:
+    """`accumulate` over a decoded file, whose records decode could not read count as records of the file,
+    skipped for their reason."""
+    usage = accumulate(decoded.records, agg, classifier)
+    for reason, n in decoded.reasons.items():
+        usage.skipped[reason] = usage.skipped.get(reason, 0) + n
+    usage.records += decoded.malformed
+    return usage
 
 
 def merge(rows: dict[Any, list[Any]], key: Any, count: int, first: str, last: str) -> None:

@@ -19,26 +19,12 @@ from accessfit.jobs.ingest.report import IngestReport
 from accessfit.jobs.upkeep import upkeep
 from accessfit.model import LogObject, Partition, Window
 from accessfit.records.decode import decode
-from accessfit.records.usage import Classifier, FileUsage, accumulate, collapse_groups
+from accessfit.records.usage import Classifier, collapse_groups, count_file
 from accessfit.trail import Source
 
 log = structlog.get_logger("accessfit.jobs.ingest")  # the pass's logger, whichever module of it logs
 
 UNREADABLE = "unreadable"  # the reason of a failed read that names none
-
-
-def _done_row(obj: LogObject, usage: FileUsage) -> ObjectRow:
-    """The ledger row of an object read in full: the one place its figures are copied."""
-    return ObjectRow(
-        obj=obj,
-        status="done",
-        reason=None,
-        records=usage.records,
-        ingested=usage.ingested,
-        skipped=usage.skipped,
-        first_event=usage.first_event,
-        last_event=usage.last_event,
-    )
 
 
 class Run:
@@ -83,12 +69,8 @@ class Run:
         except DecodeError as exc:
             self._failed(obj, exc.reason, exc.detail)
             return True
-        usage = accumulate(decoded.records, self.batch.usage, self.classifier)
-        # Records decode could not read count as records of the file, skipped for their reason.
-        for reason, n in decoded.reasons.items():
-            usage.skipped[reason] = usage.skipped.get(reason, 0) + n
-        usage.records += decoded.malformed
-        self.batch.objects.append(_done_row(obj, usage))
+        usage = count_file(decoded, self.batch.usage, self.classifier)
+        self.batch.objects.append(ObjectRow(obj, "done", None, usage))
         rep.add_done(usage)
         return True
 
