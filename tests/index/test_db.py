@@ -181,6 +181,7 @@ CALLS: dict[str, Callable[[UsageIndex], Any]] = {
     "principal": lambda i: i.principal(ROLE),
     "principals_due": lambda i: i.principals_due("g"),
     "all_principals": lambda i: i.all_principals(),
+    "principal_lookup": lambda i: i.principal_lookup(),
     "versions": lambda i: i.versions(1),
     "record_versions": lambda i: i.record_versions([DRAFT], NOW, "g"),
     "save_snapshot": lambda i: i.save_snapshot(A1, "{}", NOW),

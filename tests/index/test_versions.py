@@ -3,7 +3,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from accessfit.index import Batch, UsageIndex
-from accessfit.model import PolicyDraft, PolicyVersion
+from accessfit.index.versions import PrincipalLookup
+from accessfit.model import PolicyDraft, PolicyVersion, PrincipalRow
 from helpers import A1, NOW, use
 
 DAY = NOW.date().isoformat()
@@ -57,3 +58,19 @@ def test_principals_are_due_when_never_checked_changed_since_or_checked_by_anoth
     index.commit("s", batch, NOW + timedelta(hours=1))
     assert [r.arn for r in index.principals_due("gen")] == [APP]
     assert [r.arn for r in index.all_principals()] == [OPS, APP]
+
+
+def test_the_lookup_applies_the_principal_rule_to_every_principal_at_once() -> None:
+    row = PrincipalRow(1, APP, "role", A1, None)
+    upper, lower = PrincipalRow(2, OPS, "role", A1, None), PrincipalRow(3, OPS.lower(), "role", A1, None)
+    lookup = PrincipalLookup([row, upper, lower])
+    assert lookup.get(APP) == row and lookup.get(APP.upper()) == row  # exact, else the one folded match
+    assert lookup.get(OPS) == upper and lookup.get(OPS.lower()) == lower  # exact wins over folded
+    assert lookup.get(OPS.upper()) is None  # two folded matches: none
+
+
+def test_the_index_lookup_finds_what_principal_finds(index: UsageIndex) -> None:
+    _ids(index)
+    lookup = index.principal_lookup()
+    for arn in (APP, OPS, OPS.lower(), APP.upper(), f"arn:aws:iam::{A1}:role/none"):
+        assert lookup.get(arn) == index.principal(arn)

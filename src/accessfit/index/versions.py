@@ -3,7 +3,8 @@ change, and every check is noted so an unchanged principal is not looked at agai
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import string
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from accessfit.index.db import Db, operation
@@ -11,16 +12,42 @@ from accessfit.model import PolicyDraft, PolicyVersion, PrincipalRow
 from accessfit.model.times import iso
 
 _PRINCIPAL = "SELECT id, arn, kind, account, usage_changed FROM principals"
+# SQLite's lower() folds ASCII only; the lookup folds the same way.
+_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+class PrincipalLookup:
+    """Principals by ARN: exact, else case-insensitive when only one matches (IAM names are unique regardless of
+    case). The one place that rule is applied, for one principal or for all at once."""
+
+    def __init__(self, rows: Iterable[PrincipalRow]) -> None:
+        self._exact: dict[str, PrincipalRow] = {}
+        self._folded: dict[str, list[PrincipalRow]] = {}
+        for row in rows:
+            self._exact[row.arn] = row
+            self._folded.setdefault(row.arn.translate(_FOLD), []).append(row)
+
+    def get(self, arn: str) -> PrincipalRow | None:
+        found = self._exact.get(arn)
+        if found is not None:
+            return found
+        matches = self._folded.get(arn.translate(_FOLD), [])
+        return matches[0] if len(matches) == 1 else None
 
 
 class Versions(Db):
     @operation("read a principal")
     def principal(self, arn: str) -> PrincipalRow | None:
-        """A principal by ARN (exact, else case-insensitive: IAM names are unique regardless of case)."""
+        """A principal by ARN, as `PrincipalLookup` finds it (the queries only narrow the candidates)."""
         rows = self._rows(f"{_PRINCIPAL} WHERE arn = ?", [arn])
         if not rows:
             rows = self._rows(f"{_PRINCIPAL} WHERE lower(arn) = lower(?)", [arn])
-        return PrincipalRow(**rows[0]) if len(rows) == 1 else None
+        return PrincipalLookup(PrincipalRow(**r) for r in rows).get(arn)
+
+    @operation("read the principals")
+    def principal_lookup(self) -> PrincipalLookup:
+        """Every principal, read at once, to look many up by ARN."""
+        return PrincipalLookup(self.all_principals())
 
     @operation("read the principals due for generation")
     def principals_due(self, generator: str) -> list[PrincipalRow]:

@@ -4,7 +4,6 @@ compared with its usage and judged by its account's coverage."""
 from __future__ import annotations
 
 import json
-import string
 from datetime import datetime
 from typing import cast
 
@@ -14,9 +13,6 @@ from accessfit.granted.resolve import Grants, resolve
 from accessfit.iam.catalog import Catalog
 from accessfit.index import UsageIndex
 
-# SQLite's lower() folds ASCII only; the index's case-insensitive principal lookup is matched exactly.
-_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
-
 
 def granted(index: UsageIndex, keep_marker: str, cat: Catalog, only: str | None = None) -> list[Grants]:
     """Every principal's grants, from every account's snapshot (each read and parsed once), or only `only`'s."""
@@ -25,25 +21,6 @@ def granted(index: UsageIndex, keep_marker: str, cat: Catalog, only: str | None 
         snapshot = cast(AuthorizationDetails, json.loads(snap.data))  # as `refresh` stored it
         out.extend(resolve(snapshot, snap.account, cat, keep_marker, only))
     return out
-
-
-class _PrincipalIds:
-    """The index's principal ids by ARN, read at once: exact, else case-insensitive when only one matches (IAM
-    names are unique regardless of case), as `UsageIndex.principal` finds them."""
-
-    def __init__(self, index: UsageIndex) -> None:
-        self.exact: dict[str, int] = {}
-        self.folded: dict[str, list[int]] = {}
-        for row in index.all_principals():
-            self.exact[row.arn] = row.id
-            self.folded.setdefault(row.arn.translate(_FOLD), []).append(row.id)
-
-    def get(self, arn: str) -> int | None:
-        found = self.exact.get(arn)
-        if found is not None:
-            return found
-        matches = self.folded.get(arn.translate(_FOLD), [])
-        return matches[0] if len(matches) == 1 else None
 
 
 def drift_all(
@@ -58,7 +35,7 @@ def drift_all(
     """Every principal's drift (or only `only`'s, its ARN in any case), those with the most unused first."""
     mapped = CallMap(cat)
     read = CoverageSpan.ending(now, window_days).read
-    ids = _PrincipalIds(index)
+    ids = index.principal_lookup()
     coverages: dict[str, Coverage] = {}
     results = []
     for grants in granted(index, keep_marker, cat, only):
@@ -70,7 +47,8 @@ def drift_all(
                 index.account_calls(account, read.first_day, read.last_day),
                 cat,
             )
-        pid = ids.get(grants.principal)
+        row = ids.get(grants.principal)
+        pid = row.id if row is not None else None
         calls = index.usage_of(pid, read.first_day, read.last_day) if pid is not None else []
         first_seen = index.first_seen(pid) if pid is not None else None
         results.append(drift(grants, calls, coverages[account], now, window_days, grace_days, first_seen, mapped))
