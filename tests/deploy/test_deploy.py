@@ -16,7 +16,8 @@ from accessfit.exporters.metrics import StateCollector, Telemetry
 from accessfit.exporters.observation import AccountDrift, DriftState, IndexState, Observation, PrincipalUnused
 from accessfit.iam.catalog import catalog
 from accessfit.iam.mapping import Context, map_call
-from accessfit.model import ResourceRef
+from accessfit.jobs.ingest.report import Failure
+from accessfit.model import AllowDocument, ResourceRef
 from accessfit.policy.validate import problems
 from tools import require
 
@@ -85,7 +86,7 @@ class _Ingested:
     """One ingest pass that touched every labelled counter, so each has a sample."""
 
     objects_done: int = 3
-    failures: list[dict[str, str]] = field(default_factory=lambda: [{"reason": "corrupt_gzip"}])
+    failures: list[Failure] = field(default_factory=lambda: [Failure("k", "corrupt_gzip", "")])
     objects_retry: int = 1
     keys_skipped: dict[str, int] = field(default_factory=lambda: {"digest": 1})
     events_ingested: int = 10
@@ -136,7 +137,7 @@ def test_systemd_unit_verifies_without_a_word(tmp_path: Path) -> None:
 
 def test_accessfits_own_iam_policy_is_valid_and_allows_what_it_calls() -> None:
     doc = json.loads((DEPLOY / "iam" / "accessfit-reader.json").read_text())
-    documents = [{"Version": doc["Version"], "Statement": doc["Statement"]}]
+    documents = [AllowDocument(Version=doc["Version"], Statement=doc["Statement"])]
     assert problems(documents, catalog(), 6144) == []
     granted = {a for s in doc["Statement"] for a in s["Action"]}
     ctx = Context("aws", "us-east-1", "111122223333")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-import accessfit.drift.calls
+import accessfit.iam.mapping
 from accessfit.drift import CallMap, Coverage, CoverageSpan, drift
 from accessfit.granted.resolve import Grants
 from accessfit.iam.catalog import catalog
@@ -57,7 +57,7 @@ def test_a_run_maps_each_call_once_per_context(monkeypatch: pytest.MonkeyPatch) 
         seen.append(args)
         return Mapping("no_permission")
 
-    monkeypatch.setattr(accessfit.drift.calls, "map_call", counting)
+    monkeypatch.setattr(accessfit.iam.mapping, "map_call", counting)
     mapped = CallMap(catalog())
     here, there = Context("aws", "", "111122223333"), Context("aws", "", "444455556666")
     key = ResourceRef('{"bucketName":"b"}')

@@ -12,6 +12,7 @@ from accessfit.errors import NotFoundError
 from accessfit.index import Batch, UsageIndex
 from accessfit.jobs.history import compare, history
 from accessfit.model import PolicyDraft
+from accessfit.policy.diff import Grant
 from helpers import A1, NOW, use
 
 APP = f"arn:aws:iam::{A1}:role/app"
@@ -94,9 +95,9 @@ def test_by_default_the_last_two_versions_are_compared(index: UsageIndex) -> Non
     assert (c.principal, c.old, c.new) == (APP, 2, 3)
     assert c.added == []
     assert c.removed == [
-        ["s3:GetObject", "arn:aws:s3:::b/k"],
-        ["s3:GetObject", "arn:aws:s3:::other/*"],
-        ["s3:PutObject", "arn:aws:s3:::b/k"],
+        Grant("s3:GetObject", "arn:aws:s3:::b/k"),
+        Grant("s3:GetObject", "arn:aws:s3:::other/*"),
+        Grant("s3:PutObject", "arn:aws:s3:::b/k"),
     ]
 
 
@@ -105,20 +106,20 @@ def test_a_newer_version_alone_is_compared_with_the_one_before_it(index: UsageIn
     c = compare(index, APP, None, 2)
     assert (c.old, c.new) == (1, 2)
     assert c.added == [
-        ["s3:GetObject", "arn:aws:s3:::other/*"],
-        ["s3:PutObject", "arn:aws:s3:::b/k"],
-        ["sqs:SendMessage", "*"],
+        Grant("s3:GetObject", "arn:aws:s3:::other/*"),
+        Grant("s3:PutObject", "arn:aws:s3:::b/k"),
+        Grant("sqs:SendMessage", "*"),
     ]
     back = compare(index, APP, 3, 1)  # any two, either way round
     assert (back.old, back.new) == (3, 1)
-    assert (back.added, back.removed) == ([["s3:GetObject", "arn:aws:s3:::b/k"]], [["sqs:SendMessage", "*"]])
+    assert (back.added, back.removed) == ([Grant("s3:GetObject", "arn:aws:s3:::b/k")], [Grant("sqs:SendMessage", "*")])
 
 
 def test_the_first_version_is_compared_with_nothing(index: UsageIndex) -> None:
     _with_versions(index, V1, V2)
     for old in (None, 0, -1):
         c = compare(index, APP, old, 1)
-        assert (c.old, c.new, c.added, c.removed) == (None, 1, [["s3:GetObject", "arn:aws:s3:::b/k"]], [])
+        assert (c.old, c.new, c.added, c.removed) == (None, 1, [Grant("s3:GetObject", "arn:aws:s3:::b/k")], [])
 
 
 def test_a_missing_version_is_not_found(index: UsageIndex) -> None:

@@ -7,7 +7,6 @@ import sys
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,9 +16,9 @@ from accessfit.iam.mapping import MAPPED, Context, map_call
 from accessfit.index import UsageIndex
 from accessfit.jobs.ingest import IngestOptions, ingest
 from accessfit.jobs.regenerate import regenerate
-from accessfit.model import Outcome, Principal, ResourceRef, UsedCall, Window
+from accessfit.model import AllowDocument, Outcome, Principal, ResourceRef, UsedCall, Window
 from accessfit.policy import Limits, build
-from accessfit.policy.diff import diff
+from accessfit.policy.diff import Changes, Grant, diff
 from accessfit.policy.document import canonical, size
 from accessfit.trail.local import LocalSource
 from helpers import A1, NOW, SHARED_SETS, rec, user_uid, write_log
@@ -45,7 +44,7 @@ def obj(bucket: str, key: str) -> str:
     return json.dumps({"bucketName": bucket, "key": key}, separators=(",", ":"), sort_keys=True)
 
 
-def check_against_usage(principal: Principal, calls: list[UsedCall], documents: list[dict[str, Any]]) -> int:
+def check_against_usage(principal: Principal, calls: list[UsedCall], documents: list[AllowDocument]) -> int:
     """Every allowed call is allowed by the documents; every action in them was used or inferred."""
     partition = principal.arn.split(":")[1]
     used: set[str] = set()
@@ -217,7 +216,7 @@ def test_a_principal_with_hundreds_of_actions_is_split_under_the_limit() -> None
     assert len(whole.documents) == 1 and len(split.documents) > 2
     assert all(size(d) <= 6144 for d in split.documents)
     assert not split.problems
-    assert diff(whole.documents, split.documents) == {"added": [], "removed": []}
+    assert diff(whole.documents, split.documents) == Changes(added=[], removed=[])
     sids = [s["Sid"] for d in split.documents for s in d["Statement"]]
     assert len(sids) == len(set(sids))
     tight = build(ROLE, calls, Limits(document_size=2048, policies_per_principal=10), CAT)
@@ -251,7 +250,7 @@ def test_versions_are_kept_only_when_documents_change_and_diff(tmp_path: Path) -
         versions = index.versions(role.id)
         assert [v.version for v in versions] == [1, 2]
         changes = diff(json.loads(versions[0].documents), json.loads(versions[1].documents))
-        assert changes == {"added": [["s3:PutObject", "arn:aws:s3:::b/k"]], "removed": []}
+        assert changes == Changes(added=[Grant("s3:PutObject", "arn:aws:s3:::b/k")], removed=[])
     policy = json.loads((out / A1 / "role" / "app.json").read_text())
     assert policy["version"] == 2 and policy["principal"] == f"arn:aws:iam::{A1}:role/app"
     why = json.loads((out / A1 / "role" / "app.why.json").read_text())
@@ -307,3 +306,10 @@ def test_build_maps_with_the_catalog_it_is_given() -> None:
     other = build(ROLE, calls, Limits(), NoS3())
     assert other.actions == {"ec2:DescribeInstances"}
     assert [u["eventName"] for u in other.unmapped] == ["GetObject"]
+
+
+def test_a_statement_that_fits_in_no_document_is_an_error_naming_the_principal() -> None:
+    calls = [call("s3", "GetObject", obj("b", "k" * 300))]
+    with pytest.raises(PolicyError, match="cannot fit in 200 characters") as raised:
+        build(ROLE, calls, Limits(document_size=200), CAT)
+    assert raised.value.principal == ROLE.arn and str(raised.value).startswith(f"policy for {ROLE.arn} ")

@@ -2,10 +2,9 @@
 judged by what the account's trail coverage can prove. Pure.
 
 `observable` lists what CloudTrail cannot show as used, `coverage` what an account's trail proves over the window,
-`calls` maps a run's calls once each, and `compare` classifies each granted action.
+and `compare` classifies each granted action.
 """
 
-from accessfit.drift.calls import CallMap
 from accessfit.drift.compare import Drift, drift
 from accessfit.drift.coverage import (
     Coverage,
@@ -15,6 +14,7 @@ from accessfit.drift.coverage import (
     shortfall,
 )
 from accessfit.drift.observable import DATA_EVENT_FAMILY, NEVER_RECORDED
+from accessfit.iam.mapping import CallMap  # a run's mapping memo, shared with policy; named here for drift's callers
 
 __all__ = [
     "DATA_EVENT_FAMILY",

@@ -16,11 +16,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from accessfit.drift.calls import CallMap
 from accessfit.drift.coverage import Coverage, CoverageSpan, coverage_gaps
 from accessfit.drift.observable import DATA_EVENT_FAMILY, NEVER_RECORDED
 from accessfit.granted.resolve import Grants
-from accessfit.iam.mapping import MAPPED, Context
+from accessfit.iam.mapping import MAPPED, CallMap, Context
 from accessfit.model import Outcome, UsedCall, partition_of
 from accessfit.model.times import iso, parse
 

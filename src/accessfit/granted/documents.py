@@ -1,5 +1,6 @@
-"""The IAM documents accessfit reads: GetAccountAuthorizationDetails, merged over its pages, and the policy
-documents inside it. Only the keys accessfit reads or keeps are listed; IAM may send more, and they are kept.
+"""The IAM documents accessfit reads: GetAccountAuthorizationDetails, merged over its pages, holding policy
+documents (accessfit.model.documents). Only the keys accessfit reads or keeps are listed; IAM may send more, and
+they are kept.
 
 Fields AWS may leave out are optional (`total=False`), and readers still check shapes: a snapshot is outside data.
 `CreateDate` is a datetime from botocore and its `str()` once stored in the index.
@@ -8,25 +9,9 @@ Fields AWS may leave out are optional (`total=False`), and readers still check s
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import TypedDict
 
-StringOrList = str | list[str]
-
-
-class Statement(TypedDict, total=False):
-    Sid: str
-    Effect: str  # Allow | Deny
-    Action: StringOrList
-    NotAction: StringOrList
-    Resource: StringOrList
-    NotResource: StringOrList
-    Condition: dict[str, dict[str, Any]]  # operator -> key -> a value or a list of them
-
-
-class PolicyDocument(TypedDict, total=False):
-    Version: str
-    Id: str
-    Statement: Statement | list[Statement]
+from accessfit.model.documents import PolicyDocument
 
 
 class InlinePolicy(TypedDict, total=False):

@@ -13,7 +13,8 @@ from urllib.parse import unquote
 from botocore.exceptions import BotoCoreError, ClientError
 
 from accessfit.errors import AwsAccessError
-from accessfit.granted.documents import AuthorizationDetails, InlinePolicy, PolicyDocument
+from accessfit.granted.documents import AuthorizationDetails, InlinePolicy
+from accessfit.model.documents import PolicyDocument
 
 
 def _document(value: PolicyDocument | str) -> PolicyDocument:

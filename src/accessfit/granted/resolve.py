@@ -19,12 +19,11 @@ from accessfit.granted.documents import (
     AuthorizationDetails,
     GroupDetail,
     InlinePolicy,
-    PolicyDocument,
     RoleDetail,
-    Statement,
     UserDetail,
 )
 from accessfit.iam.catalog import Catalog
+from accessfit.model.documents import PolicyDocument, Statement
 
 
 @dataclass

@@ -9,8 +9,8 @@ from typing import Any
 
 from accessfit.errors import NotFoundError
 from accessfit.index import UsageIndex
-from accessfit.model import PolicyVersion
-from accessfit.policy.diff import diff
+from accessfit.model import AllowDocument, PolicyVersion
+from accessfit.policy.diff import Grant, diff
 from accessfit.policy.document import actions_of
 
 
@@ -51,8 +51,8 @@ class Comparison:
     principal: str
     old: int | None
     new: int
-    added: list[list[str]]
-    removed: list[list[str]]
+    added: list[Grant]
+    removed: list[Grant]
 
 
 def _versions(index: UsageIndex, arn: str) -> tuple[str, dict[int, PolicyVersion]]:
@@ -62,8 +62,8 @@ def _versions(index: UsageIndex, arn: str) -> tuple[str, dict[int, PolicyVersion
     return row.arn, {v.version: v for v in index.versions(row.id)}
 
 
-def _documents(version: PolicyVersion) -> list[dict[str, Any]]:
-    documents: list[dict[str, Any]] = json.loads(version.documents)
+def _documents(version: PolicyVersion) -> list[AllowDocument]:
+    documents: list[AllowDocument] = json.loads(version.documents)  # as build made them: compact(ps.documents)
     return documents
 
 
@@ -101,4 +101,4 @@ def compare(index: UsageIndex, arn: str, old: int | None = None, new: int | None
         raise NotFoundError(f"{principal} has no policy version {old}")
     before = _documents(versions[old]) if old in versions else []
     changes = diff(before, _documents(versions[new]))
-    return Comparison(principal, old if old in versions else None, new, changes["added"], changes["removed"])
+    return Comparison(principal, old if old in versions else None, new, changes.added, changes.removed)

@@ -13,9 +13,10 @@ import structlog
 
 from accessfit import __version__
 from accessfit.errors import NotFoundError, PolicyError
-from accessfit.exporters.files import write_policy
+from accessfit.exporters.files import FileWindow, PolicyFile, write_policy
 from accessfit.exporters.git import commit_policies
 from accessfit.iam.catalog import Catalog
+from accessfit.iam.mapping import CallMap
 from accessfit.index import UsageIndex
 from accessfit.model import PolicyDraft, Principal, Window
 from accessfit.model.times import iso
@@ -26,7 +27,7 @@ log = structlog.get_logger(__name__)
 
 
 class Invalid(TypedDict):
-    """A principal whose policy failed validation: never stored or written."""
+    """A principal whose policy could not be generated or failed validation: never stored or written."""
 
     principal: str
     problems: list[str]
@@ -63,21 +64,21 @@ def policy_for(
 
 def policy_file(
     ps: PolicySet, principal: Principal, version: int, created_at: str, window: Window, generator: str
-) -> dict[str, Any]:
-    return {
-        "principal": principal.arn,
-        "kind": principal.kind,
-        "account": principal.account,
-        "version": version,
-        "generated_at": created_at,
-        "mode": ps.mode,
-        "window": {"start": window.first_day, "end": window.last_day},
-        "generator": generator,
-        "documents": ps.documents,
-        "denied": ps.denied,
-        "unmapped": ps.unmapped,
-        "warnings": ps.warnings,
-    }
+) -> PolicyFile:
+    return PolicyFile(
+        principal=principal.arn,
+        kind=principal.kind,
+        account=principal.account,
+        version=version,
+        generated_at=created_at,
+        mode=ps.mode,
+        window=FileWindow(start=window.first_day, end=window.last_day),
+        generator=generator,
+        documents=ps.documents,
+        denied=ps.denied,
+        unmapped=ps.unmapped,
+        warnings=ps.warnings,
+    )
 
 
 def regenerate(
@@ -98,17 +99,20 @@ def regenerate(
     generator = generator_id(limits.mode, cat)
     window = Window.ending(now, window_days)
     due = index.all_principals() if everyone else index.principals_due(generator)
+    mapped = CallMap(cat)  # principals repeat the same calls: each is mapped once per run
     for start in range(0, len(due), _CHUNK):
         built = []
         for row in due[start : start + _CHUNK]:
             report.checked += 1
             principal = row.principal
             calls = index.usage_of(row.id, window.first_day, window.last_day)
-            ps = build(principal, calls, limits, cat)
+            try:
+                ps = build(principal, calls, limits, cat, mapped)
+            except PolicyError as exc:  # one principal whose policy cannot be made does not stop the others
+                _invalid(report, principal.arn, exc.problems)
+                continue
             if ps.problems:
-                # Never stored or written; logged and reported so a person sees it.
-                report.invalid.append(Invalid(principal=principal.arn, problems=ps.problems))
-                log.error("policy.invalid", principal=principal.arn, problems=ps.problems)
+                _invalid(report, principal.arn, ps.problems)
                 continue
             built.append((row.id, principal, ps))
         drafts = [_draft(pid, ps, window) for pid, _principal, ps in built]
@@ -135,6 +139,12 @@ def regenerate(
 
 
 _CHUNK = 500  # principals per transaction
+
+
+def _invalid(report: GenerateReport, principal: str, problems: list[str]) -> None:
+    # Never stored or written; logged and reported so a person sees it.
+    report.invalid.append(Invalid(principal=principal, problems=problems))
+    log.error("policy.invalid", principal=principal, problems=problems)
 
 
 def _draft(principal_id: int, ps: PolicySet, window: Window) -> PolicyDraft:

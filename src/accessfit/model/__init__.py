@@ -2,10 +2,12 @@
 
 `trail` (partitions and log files), `calls` (principals, outcomes, used calls, windows), `resources` (the stored
 resource identifier), `params` (the request parameters that name resources), `stored` (what the index hands back),
-`times` (the one text form of a time; imported from there, not through this face).
+`times` (the one text form of a time; imported from there, not through this face), `documents` (IAM policy
+documents, as read and as generated).
 """
 
 from accessfit.model.calls import Outcome, Principal, UsedCall, Window, partition_of
+from accessfit.model.documents import AllowDocument, AllowStatement, PolicyDocument, Statement, StringOrList
 from accessfit.model.params import (
     INSTANCES,
     LIST,
@@ -32,11 +34,14 @@ __all__ = [
     "REQUEST_PARAMS",
     "SCALAR",
     "TRANSACT_ITEMS",
+    "AllowDocument",
+    "AllowStatement",
     "DayCoverage",
     "FieldValue",
     "LogObject",
     "Outcome",
     "Partition",
+    "PolicyDocument",
     "PolicyDraft",
     "PolicyVersion",
     "Principal",
@@ -44,6 +49,8 @@ __all__ = [
     "RequestParam",
     "ResourceFields",
     "ResourceRef",
+    "Statement",
+    "StringOrList",
     "UsedCall",
     "Window",
     "common_prefix",

@@ -1,38 +1,42 @@
-"""Policy documents as text (as written to files, as stored and fingerprinted, as IAM measures it) and the actions
-they grant."""
+"""Policy documents as text (as written to files, as stored and fingerprinted, as IAM measures it), the characters
+IAM accepts in them, and the actions they grant."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+import re
 
 import msgspec
 
+from accessfit.model import AllowDocument
+
 VERSION = "2012-10-17"
+# A character IAM does not accept in a policy (outside tab, newline, carriage return and U+0020 to U+00FF).
+NOT_ACCEPTED = re.compile(r"[^\t\n\r\x20-\xff]")
 _encode = msgspec.json.Encoder().encode
 
 
-def canonical(value: Any) -> str:
+def canonical(value: object) -> str:
     """The documents as written to files: two-space indent, keys in their built order."""
     return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
 
 
-def compact(value: Any) -> bytes:
+def compact(value: object) -> bytes:
     """The documents as stored and fingerprinted: no whitespace, keys in their built order."""
     return _encode(value)
 
 
-def fingerprint(documents: list[dict[str, Any]]) -> str:
+def fingerprint(documents: list[AllowDocument]) -> str:
     """What two versions compare by: the same documents, the same fingerprint."""
     return hashlib.sha256(compact(documents)).hexdigest()
 
 
-def actions_of(documents: list[dict[str, Any]]) -> set[str]:
+def actions_of(documents: list[AllowDocument]) -> set[str]:
     """The actions that policy documents grant, in any statement."""
     return {a for d in documents for s in d["Statement"] for a in s["Action"]}
 
 
-def size(doc: Any) -> int:
+def size(doc: object) -> int:
     """Characters IAM counts: the document without insignificant whitespace."""
     return len(_encode(doc).decode())

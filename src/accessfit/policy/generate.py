@@ -13,20 +13,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
+from typing import TypedDict
 
 from accessfit.errors import PolicyError
 from accessfit.iam.catalog import Catalog
-from accessfit.iam.mapping import MAPPED, UNMAPPED, ActionUse, Context, Mapping, map_call
-from accessfit.model import Outcome, Principal, ResourceRef, UsedCall, partition_of
+from accessfit.iam.mapping import MAPPED, UNMAPPED, ActionUse, CallMap, Context
+from accessfit.model import AllowDocument, AllowStatement, Outcome, Principal, UsedCall, partition_of
 from accessfit.policy import scope
-from accessfit.policy.document import actions_of, canonical, compact, fingerprint
+from accessfit.policy.document import actions_of, fingerprint
 from accessfit.policy.split import pack
 from accessfit.policy.validate import problems
-
-# actions_of, canonical and compact are policy.document's, named here for the callers that import them from here.
-__all__ = ["Limits", "PolicySet", "actions_of", "build", "canonical", "compact"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +34,49 @@ class Limits:
     resources_per_action: int = 20
 
 
+# The rows beside the documents, stored with each version and written to the policy file and its sidecar. The keys,
+# in this order, are the JSON written.
+
+
+class JustifyingCall(TypedDict):
+    """A raw call that justifies an action: how often the principal made it, and when last."""
+
+    eventSource: str
+    eventName: str
+    calls: int
+    lastSeen: str
+
+
+Justification = dict[str, list[JustifyingCall]]  # action -> the calls that justify it
+
+
+class DeniedAction(TypedDict):
+    """An action the principal was denied: listed beside the policy, never granted."""
+
+    action: str
+    calls: int
+    lastSeen: str
+    resources: list[str]
+
+
+class UnmappedCall(TypedDict):
+    """A raw call that maps to no IAM action, and why."""
+
+    eventSource: str
+    eventName: str
+    calls: int
+    lastSeen: str
+    reason: str
+
+
 @dataclass
 class PolicySet:
     principal: str
     mode: str
-    documents: list[dict[str, Any]]
-    justification: dict[str, list[dict[str, Any]]]  # action -> calls that justify it
-    denied: list[dict[str, Any]]
-    unmapped: list[dict[str, Any]]
+    documents: list[AllowDocument]
+    justification: Justification
+    denied: list[DeniedAction]
+    unmapped: list[UnmappedCall]
     warnings: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -58,50 +89,68 @@ class PolicySet:
         return actions_of(self.documents)
 
 
-@lru_cache(maxsize=65536)
-def _mapped(event_source: str, event_name: str, resource: ResourceRef, ctx: Context, cat: Catalog) -> Mapping:
-    # Principals repeat the same calls; the catalog is part of the key so a new one never meets an old answer.
-    return map_call(event_source, event_name, resource, ctx, cat)
+@dataclass(slots=True)
+class _Tally:
+    """Calls summed over the rows that add to one line of the result."""
+
+    calls: int = 0
+    last_seen: str = ""
+    resources: set[str] = field(default_factory=set)
+    reason: str = ""
+
+    def add(self, call: UsedCall) -> None:
+        self.calls += call.count
+        self.last_seen = max(self.last_seen, call.last_seen)
 
 
 def _sid_base(prefix: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", prefix) if part)
 
 
-def build(principal: Principal, calls: list[UsedCall], limits: Limits, cat: Catalog) -> PolicySet:
-    """The principal's policy from its calls, with the IAM catalog that maps and validates them."""
+def build(
+    principal: Principal, calls: list[UsedCall], limits: Limits, cat: Catalog, mapped: CallMap | None = None
+) -> PolicySet:
+    """The principal's policy from its calls, with the IAM catalog that maps and validates them. `mapped` is the
+    run's memo of mapped calls (over `cat`), when the caller builds many principals' policies."""
     if limits.mode not in scope.MODES:
         raise PolicyError(principal.arn, [f"unknown resource mode {limits.mode!r}; one of {', '.join(scope.MODES)}"])
+    mapped = CallMap(cat) if mapped is None else mapped
     partition = partition_of(principal.arn)
     granted: dict[str, set[str]] = {}
     regions: dict[str, set[str]] = {}
-    why: dict[str, dict[tuple[str, str], list[Any]]] = {}
-    denied: dict[str, list[Any]] = {}
-    unmapped: dict[tuple[str, str], list[Any]] = {}
+    why: dict[str, dict[tuple[str, str], _Tally]] = {}
+    denied: dict[str, _Tally] = {}
+    unmapped: dict[tuple[str, str], _Tally] = {}
     for call in calls:
         ctx = Context(partition=partition, region=call.resource.region, account=principal.account)
-        m = _mapped(call.event_source, call.event_name, call.resource, ctx, cat)
+        m = mapped(call.event_source, call.event_name, call.resource, ctx)
         if m.status == UNMAPPED:
-            row = unmapped.setdefault((call.event_source, call.event_name), [0, "", m.reason])
-            row[0] += call.count
-            row[1] = max(row[1], call.last_seen)
+            key = (call.event_source, call.event_name)
+            tally = unmapped.get(key)
+            if tally is None:
+                tally = unmapped[key] = _Tally(reason=m.reason)
+            tally.add(call)
             continue
         if m.status != MAPPED:
             continue
         for use in m.actions:
             if call.outcome == Outcome.DENIED:
                 if not use.inferred:
-                    d = denied.setdefault(use.action, [0, "", set()])
-                    d[0] += call.count
-                    d[1] = max(d[1], call.last_seen)
-                    d[2].update(use.resources)
+                    tally = denied.get(use.action)
+                    if tally is None:
+                        tally = denied[use.action] = _Tally()
+                    tally.add(call)
+                    tally.resources.update(use.resources)
                 continue
             _grant(granted, regions, use)
-            w = why.setdefault(use.action, {}).setdefault((call.event_source, call.event_name), [0, ""])
-            w[0] += call.count
-            w[1] = max(w[1], call.last_seen)
+            by_call = why.setdefault(use.action, {})
+            key = (call.event_source, call.event_name)
+            tally = by_call.get(key)
+            if tally is None:
+                tally = by_call[key] = _Tally()
+            tally.add(call)
     statements = _statements(granted, regions, limits, cat, partition, principal.account)
-    documents = pack(statements, limits.document_size) if statements else []
+    documents = pack(principal.arn, statements, limits.document_size) if statements else []
     warnings = []
     if principal.kind == "sso_role":
         warnings.append(
@@ -119,18 +168,18 @@ def build(principal: Principal, calls: list[UsedCall], limits: Limits, cat: Cata
         documents=documents,
         justification={
             action: [
-                {"eventSource": s, "eventName": n, "calls": c, "lastSeen": last}
-                for (s, n), (c, last) in sorted(calls_.items())
+                JustifyingCall(eventSource=s, eventName=n, calls=t.calls, lastSeen=t.last_seen)
+                for (s, n), t in sorted(by_call.items())
             ]
-            for action, calls_ in sorted(why.items())
+            for action, by_call in sorted(why.items())
         },
         denied=[
-            {"action": a, "calls": c, "lastSeen": last, "resources": sorted(r)}
-            for a, (c, last, r) in sorted(denied.items())
+            DeniedAction(action=a, calls=t.calls, lastSeen=t.last_seen, resources=sorted(t.resources))
+            for a, t in sorted(denied.items())
         ],
         unmapped=[
-            {"eventSource": s, "eventName": n, "calls": c, "lastSeen": last, "reason": reason}
-            for (s, n), (c, last, reason) in sorted(unmapped.items())
+            UnmappedCall(eventSource=s, eventName=n, calls=t.calls, lastSeen=t.last_seen, reason=t.reason)
+            for (s, n), t in sorted(unmapped.items())
         ],
         warnings=warnings,
     )
@@ -153,7 +202,7 @@ def _statements(
     cat: Catalog,
     partition: str,
     account: str,
-) -> list[dict[str, Any]]:
+) -> list[AllowStatement]:
     by_service: dict[str, dict[tuple[str, ...], list[str]]] = {}
     for action, arns in granted.items():
         resources: list[str]
@@ -165,18 +214,18 @@ def _statements(
             resources = scope.observed(arns, limits.objects_per_bucket, limits.resources_per_action)
         prefix = action.split(":", 1)[0]
         by_service.setdefault(prefix, {}).setdefault(tuple(resources), []).append(action)
-    statements = []
+    statements: list[AllowStatement] = []
     for prefix in sorted(by_service):
         groups = sorted(by_service[prefix].items(), key=lambda kv: (kv[0] != ("*",), kv[0], sorted(kv[1])))
         star: tuple[str, ...] = ("*",)
         base = _sid_base(prefix)
         for n, (shared, actions) in enumerate(groups, start=1):
             statements.append(
-                {
-                    "Sid": f"{base}Statement{n}" if len(groups) > 1 else base,
-                    "Effect": "Allow",
-                    "Action": sorted(actions),
-                    "Resource": "*" if shared == star else list(shared),
-                }
+                AllowStatement(
+                    Sid=f"{base}Statement{n}" if len(groups) > 1 else base,
+                    Effect="Allow",
+                    Action=sorted(actions),
+                    Resource="*" if shared == star else list(shared),
+                )
             )
     return statements

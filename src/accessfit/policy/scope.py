@@ -16,14 +16,12 @@ Actions with no resource-level permission always get `*`.
 
 from __future__ import annotations
 
-import re
-
 from accessfit.iam.catalog import Catalog
 from accessfit.iam.patterns import glob_regex, template_regex
 from accessfit.model import common_prefix
+from accessfit.policy.document import NOT_ACCEPTED
 
 MODES = ("observed", "placeholder", "wildcard")
-_ALLOWED = re.compile(r"[^\t\n\r\x20-\xff]")
 
 
 def covers(pattern: str, arn: str) -> bool:
@@ -32,7 +30,7 @@ def covers(pattern: str, arn: str) -> bool:
 
 
 def _printable(arn: str) -> str:
-    m = _ALLOWED.search(arn)
+    m = NOT_ACCEPTED.search(arn)
     return arn if m is None else arn[: m.start()] + "*"
 
 

@@ -3,46 +3,47 @@ counted), splitting a statement that is too large on its own."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from accessfit.errors import PolicyError
+from accessfit.model import AllowDocument, AllowStatement
 from accessfit.policy.document import VERSION, size
 
 # {"Version":"2012-10-17","Statement":[ ... ]}
-_FRAME = size({"Version": VERSION, "Statement": []})
+_FRAME = size(AllowDocument(Version=VERSION, Statement=[]))
 
 
-def _document(statements: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"Version": VERSION, "Statement": statements}
+def _document(statements: list[AllowStatement]) -> AllowDocument:
+    return AllowDocument(Version=VERSION, Statement=statements)
 
 
-def _pieces(statement: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+def _pieces(principal: str, statement: AllowStatement, limit: int) -> list[AllowStatement]:
     """The statement, or parts of it (resources first, then actions) that each fit in a document alone."""
     if size(_document([statement])) <= limit:
         return [statement]
     resources = statement["Resource"]
     actions = statement["Action"]
+    parts: list[AllowStatement]
     if isinstance(resources, list) and len(resources) > 1:
         half = len(resources) // 2
-        parts = [dict(statement, Resource=resources[:half]), dict(statement, Resource=resources[half:])]
+        parts = [{**statement, "Resource": resources[:half]}, {**statement, "Resource": resources[half:]}]
     elif len(actions) > 1:
         half = len(actions) // 2
-        parts = [dict(statement, Action=actions[:half]), dict(statement, Action=actions[half:])]
+        parts = [{**statement, "Action": actions[:half]}, {**statement, "Action": actions[half:]}]
     else:
-        raise PolicyError("", [f"statement {statement['Sid']} cannot fit in {limit} characters"])
-    return [piece for part in parts for piece in _pieces(part, limit)]
+        raise PolicyError(principal, [f"statement {statement['Sid']} cannot fit in {limit} characters"])
+    return [piece for part in parts for piece in _pieces(principal, part, limit)]
 
 
-def pack(statements: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
-    """Documents holding every statement, each within `limit`; first fit, in order, so the result is stable."""
-    pieces: list[dict[str, Any]] = []
+def pack(principal: str, statements: list[AllowStatement], limit: int) -> list[AllowDocument]:
+    """Documents holding every statement of the principal's policy, each within `limit`; first fit, in order, so
+    the result is stable. PolicyError, naming the principal, when a statement cannot fit in any document."""
+    pieces: list[AllowStatement] = []
     for statement in statements:
-        parts = _pieces(statement, limit)
+        parts = _pieces(principal, statement, limit)
         if len(parts) == 1:
             pieces.append(statement)
         else:
-            pieces.extend(dict(p, Sid=f"{statement['Sid']}P{n}") for n, p in enumerate(parts, start=1))
-    documents: list[list[dict[str, Any]]] = []
+            pieces.extend({**p, "Sid": f"{statement['Sid']}P{n}"} for n, p in enumerate(parts, start=1))
+    documents: list[list[AllowStatement]] = []
     used: list[int] = []  # characters of each document so far
     for piece in pieces:
         piece_size = size(piece)

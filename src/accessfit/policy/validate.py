@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from accessfit.iam.catalog import Catalog
-from accessfit.policy.document import VERSION, size
+from accessfit.model import AllowDocument
+from accessfit.policy.document import NOT_ACCEPTED, VERSION, size
 
 _SID = re.compile(r"^[A-Za-z0-9]+$")
-_CHARS = re.compile(r"^[\t\n\r\x20-\xff]*$")
 
 
-def problems(documents: list[dict[str, Any]], cat: Catalog, limit: int) -> list[str]:
+def problems(documents: list[AllowDocument], cat: Catalog, limit: int) -> list[str]:
     found: list[str] = []
     for n, doc in enumerate(documents, start=1):
         where = f"document {n}"
@@ -39,7 +38,7 @@ def problems(documents: list[dict[str, Any]], cat: Catalog, limit: int) -> list[
                 if not isinstance(action, str) or cat.canonical(action) != action:
                     found.append(f"{where} {sid}: {action!r} is not an action in the IAM catalog")
             resources = s.get("Resource")
-            if isinstance(resources, list) and not all(isinstance(r, str) and _CHARS.match(r) for r in resources):
+            if isinstance(resources, list) and any(not isinstance(r, str) or NOT_ACCEPTED.search(r) for r in resources):
                 found.append(f"{where} {sid}: a resource has characters IAM does not accept")
             if resources != "*" and not (
                 isinstance(resources, list)

@@ -120,7 +120,15 @@ def cmd_diff(args: argparse.Namespace) -> int:
     with UsageIndex(s.database, writer=False) as index:
         c = compare(index, args.arn, args.old, args.new)
     if args.json:
-        print_json({"principal": c.principal, "from": c.old, "to": c.new, "added": c.added, "removed": c.removed})
+        print_json(
+            {
+                "principal": c.principal,
+                "from": c.old,
+                "to": c.new,
+                "added": [[g.action, g.resource] for g in c.added],
+                "removed": [[g.action, g.resource] for g in c.removed],
+            }
+        )
     else:
         _print_diff(c)
     return EXIT_OK
@@ -128,9 +136,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def _print_diff(c: Comparison) -> None:
     print(f"{c.principal}: v{c.old or 0} -> v{c.new}")
-    for action, resource in c.added:
-        print(f"+ {action}  {resource}")
-    for action, resource in c.removed:
-        print(f"- {action}  {resource}")
+    for g in c.added:
+        print(f"+ {g.action}  {g.resource}")
+    for g in c.removed:
+        print(f"- {g.action}  {g.resource}")
     if not c.added and not c.removed:
         print("  no permission changed")

@@ -37,6 +37,7 @@ __all__ = [
     "VARIABLE_FIELDS",
     "ActionUse",
     "ArnValues",
+    "CallMap",
     "Context",
     "Mapping",
     "event_sources",
@@ -87,3 +88,20 @@ def map_call(event_source: str, event_name: str, resource: ResourceRef, ctx: Con
         resolved.append(ActionUse(canonical, resources, use.rule, use.inferred))
     resolved.extend(passed_roles(prefix, operation, resource, ctx))
     return Mapping(MAPPED, tuple(resolved))
+
+
+class CallMap:
+    """`map_call` over one catalog, remembered per (call, resource, context): principals repeat the same calls.
+    One per run (a drift run, a regeneration): a run's calls are bounded by the index, and a new catalog must not
+    meet an old answer."""
+
+    def __init__(self, cat: Catalog) -> None:
+        self.cat = cat
+        self._seen: dict[tuple[str, str, ResourceRef, Context], Mapping] = {}
+
+    def __call__(self, event_source: str, event_name: str, resource: ResourceRef, ctx: Context) -> Mapping:
+        key = (event_source, event_name, resource, ctx)
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = map_call(event_source, event_name, resource, ctx, self.cat)
+        return found
