@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import MISSING, fields
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +14,9 @@ import pytest
 from accessfit.app import aws, config, wiring
 from accessfit.app.cli import main
 from accessfit.app.cli.render import print_table
+from accessfit.app.daemon import Plan
 from accessfit.errors import AwsAccessError, ConfigError
+from accessfit.jobs.ingest import IngestOptions
 from accessfit.policy import Limits
 from accessfit.trail.local import LocalSource
 from accessfit.trail.s3 import S3Source
@@ -140,3 +143,14 @@ def test_help_loads_neither_boto3_nor_sqlite_nor_pydantic() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out == "[]\n"
+
+
+def test_the_settings_defaults_are_the_dataclasses_defaults() -> None:
+    """IngestOptions, Limits and the Plan repeat the settings' defaults for callers without settings (tests, the
+    demo): the two must not drift apart. An S3 source, since a directory reads with one worker by design."""
+    s = config.load(None, source="s3://bucket/")
+    assert wiring.ingest_options(s, "s3://bucket/") == IngestOptions()
+    assert wiring.limits(s) == Limits()
+    plan = wiring.plan(s)
+    defaults = {f.name: f.default for f in fields(Plan) if f.default is not MISSING and f.name != "feeder"}
+    assert {name: getattr(plan, name) for name in defaults} == defaults
