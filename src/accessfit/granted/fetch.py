@@ -73,5 +73,12 @@ def fetch(iam: Any, account: str) -> AuthorizationDetails:
             operation="GetAccountAuthorizationDetails",
             account=account,
         ) from exc
-    _decode(snapshot)
+    try:
+        _decode(snapshot)
+    except ValueError as exc:  # a document that is neither URL-encoded nor plain JSON
+        raise AwsAccessError(
+            f"IAM returned a policy document that is not JSON in account {account}: {exc}",
+            operation="GetAccountAuthorizationDetails",
+            account=account,
+        ) from exc
     return snapshot
