@@ -23,16 +23,17 @@ def test_s3_object_keeps_bucket_and_key_and_drops_redundant_arns() -> None:
             {"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::b"},
         ],
     )
-    assert json.loads(got) == {"bucketName": "b", "key": "a/b.txt"}
+    assert ResourceRef(got).fields == {"bucketName": "b", "key": "a/b.txt"}
 
 
 def test_version_presence_copy_source_and_passed_roles() -> None:
-    assert json.loads(res(params={"bucketName": "b", "key": "k", "versionId": "3HL4kqt"})) == {
+    assert ResourceRef(res(params={"bucketName": "b", "key": "k", "versionId": "3HL4kqt"})).fields == {
         "bucketName": "b",
         "key": "k",
         "versionId": "*",
     }
-    assert json.loads(res(name="CopyObject", params={"bucketName": "b", "key": "k", "x-amz-copy-source": "src/x"})) == {
+    copy = res(name="CopyObject", params={"bucketName": "b", "key": "k", "x-amz-copy-source": "src/x"})
+    assert ResourceRef(copy).fields == {
         "bucketName": "b",
         "key": "k",
         "copySource": "src/x",
@@ -45,7 +46,7 @@ def test_version_presence_copy_source_and_passed_roles() -> None:
             "iamInstanceProfile": {"arn": "arn:aws:iam::111122223333:instance-profile/p"},
         },
     )
-    assert json.loads(run) == {
+    assert ResourceRef(run).fields == {
         "iamInstanceProfile": "arn:aws:iam::111122223333:instance-profile/p",
         "region": "us-east-1",
     }
@@ -54,7 +55,7 @@ def test_version_presence_copy_source_and_passed_roles() -> None:
         source="ec2.amazonaws.com",
         params={"instancesSet": {"items": [{"instanceId": "i-2"}, {"instanceId": "i-1"}]}},
     )
-    assert json.loads(stop) == {"instanceId": ["i-1", "i-2"], "region": "us-east-1"}
+    assert ResourceRef(stop).fields == {"instanceId": ["i-1", "i-2"], "region": "us-east-1"}
 
 
 def test_dynamodb_tables_of_batches_and_transactions() -> None:
@@ -69,9 +70,9 @@ def test_dynamodb_tables_of_batches_and_transactions() -> None:
             ]
         },
     )
-    assert json.loads(tx) == {"transactItems": ["put:t2", "update:t1"], "region": "us-east-1"}
+    assert ResourceRef(tx).fields == {"transactItems": ["put:t2", "update:t1"], "region": "us-east-1"}
     batch = res(name="BatchGetItem", source="dynamodb.amazonaws.com", params={"requestItems": {"a": {}, "b": {}}})
-    assert json.loads(batch) == {"tableNames": ["a", "b"], "region": "us-east-1"}
+    assert ResourceRef(batch).fields == {"tableNames": ["a", "b"], "region": "us-east-1"}
 
 
 def test_resources_array_arns_and_arn_prefixes() -> None:
@@ -83,9 +84,9 @@ def test_resources_array_arns_and_arn_prefixes() -> None:
             {"type": "AWS::IAM::AccessKey", "ARN": "arn:aws:iam::111122223333:accesskey/ASIA1"},
         ],
     )
-    assert json.loads(got) == {"arns": ["arn:aws:kms:us-east-1:111122223333:key/k1"], "region": "us-east-1"}
+    assert ResourceRef(got).fields == {"arns": ["arn:aws:kms:us-east-1:111122223333:key/k1"], "region": "us-east-1"}
     listing = res(name="ListObjects", resources=[{"type": "AWS::S3::Object", "ARNPrefix": "arn:aws:s3:::b/raw/"}])
-    assert json.loads(listing) == {"arns": ["arn:aws:s3:::b/raw/*"]}
+    assert ResourceRef(listing).fields == {"arns": ["arn:aws:s3:::b/raw/*"]}
 
 
 def test_no_resource_is_the_empty_string() -> None:
@@ -94,14 +95,14 @@ def test_no_resource_is_the_empty_string() -> None:
 
 
 def test_values_and_lists_are_bounded() -> None:
-    got = json.loads(res(params={"bucketName": "b", "key": "x" * 5000}))
-    assert len(got["key"]) == VALUE_MAX and got["key"].endswith("*")
+    [key] = ResourceRef(res(params={"bucketName": "b", "key": "x" * 5000})).values("key")
+    assert len(key) == VALUE_MAX and key.endswith("*")
     many = res(
         name="StopInstances",
         source="ec2.amazonaws.com",
         params={"instancesSet": {"items": [{"instanceId": f"i-{n:03d}"} for n in range(50)]}},
     )
-    assert len(json.loads(many)["instanceId"]) == LIST_MAX
+    assert len(ResourceRef(many).values("instanceId")) == LIST_MAX
 
 
 def _obj(bucket: str, key: str) -> str:

@@ -74,7 +74,12 @@ class ResourceRef:
 
     @classmethod
     def of(cls, fields: ResourceFields) -> ResourceRef:
-        return cls(cls.encode(fields if isinstance(fields, dict) else dict(fields)))
+        """The ref of some fields, which it remembers as its parsed fields: a ref built to be read (a part of a
+        request, a container) is never parsed back from the text just encoded."""
+        given = dict(fields)
+        ref = cls(cls.encode(given))
+        object.__setattr__(ref, "_fields", given or _NO_FIELDS)
+        return ref
 
     @property
     def fields(self) -> ResourceFields:
@@ -99,10 +104,16 @@ class ResourceRef:
         value = self.fields.get("region")
         return value if isinstance(value, str) else ""
 
+    @staticmethod
+    def container(fields: ResourceFields) -> dict[str, FieldValue]:
+        """The fields of the container alone, without the leaves and the collapsed mark (what `base` keeps), for
+        readers of many texts (collapsing)."""
+        return {k: v for k, v in fields.items() if k not in _NOT_BASE}
+
     @property
     def base(self) -> ResourceRef:
         """The container alone: the identifier without its leaves and without the collapsed mark."""
-        return ResourceRef.of({k: v for k, v in self.fields.items() if k not in _NOT_BASE})
+        return ResourceRef.of(ResourceRef.container(self.fields))
 
     def values(self, name: str) -> list[str]:
         """The string values of one field, a scalar or a list alike."""

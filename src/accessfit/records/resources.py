@@ -168,27 +168,27 @@ def collapse(values: list[str], cap: int) -> tuple[dict[str, str], int]:
     """
     if ResourceRef.MANY in values:
         return dict.fromkeys(values, ResourceRef.MANY), 2
-    # What ResourceRef.base and .values give, read straight from each text: groups can hold many thousands.
-    parse, strings, mark = ResourceRef.parse, ResourceRef.strings, ResourceRef.COLLAPSED
+    # ResourceRef.base and .values, through the static forms that build no ref: groups can hold many thousands.
+    parse, container, encode = ResourceRef.parse, ResourceRef.container, ResourceRef.encode
+    strings = ResourceRef.strings
+    containers: dict[str, dict[str, FieldValue]] = {}  # the container's text -> its fields
     groups: dict[str, dict[str, list[str]]] = {}  # the container's text -> each leaf's values in it
     base_of: dict[str, str] = {}
     for v in values:
-        base: dict[str, Any] = {}
-        leaves: list[tuple[str, FieldValue]] = []
-        for name, x in parse(v).items():
+        fields = parse(v)
+        base = container(fields)
+        text = base_of[v] = encode(base)
+        found = groups.get(text)
+        if found is None:
+            containers[text], found = base, groups.setdefault(text, {})
+        for name, x in fields.items():
             if name in _LEAVES:
-                leaves.append((name, x))
-            elif name != mark:
-                base[name] = x
-        text = base_of[v] = _encode(base).decode()
-        found = groups.setdefault(text, {})
-        for name, x in leaves:
-            found.setdefault(name, []).extend(strings(x))
+                found.setdefault(name, []).extend(strings(x))
     if len(groups) > cap:
         return dict.fromkeys(values, ResourceRef.MANY), 2
     collapsed: dict[str, str] = {}
     for text, found in groups.items():
-        out: dict[str, Any] = dict(parse(text))
+        out: dict[str, Any] = dict(containers[text])
         for leaf, leaf_values in found.items():
             if leaf_values:
                 prefix = _prefix(leaf_values)

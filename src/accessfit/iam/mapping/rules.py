@@ -30,7 +30,8 @@ class ActionUse:
 
 
 def _ref(**fields: FieldValue | None) -> ResourceRef:
-    """An identifier of a part of the request (one key of a ReEncrypt, the tables of a transaction)."""
+    """An identifier of a part of the request (one key of a ReEncrypt, the tables of a transaction), for ArnValues
+    to read: ResourceRef.of keeps the fields it encodes, so they are not parsed back."""
     return ResourceRef.of({k: v for k, v in fields.items() if v})
 
 
