@@ -18,6 +18,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from accessfit.demo import TrailSpec, generate
 
@@ -64,7 +65,7 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
-def run(trail: Path, cpu: int) -> dict[str, object]:
+def run(trail: Path, cpu: int) -> dict[str, Any]:  # the ingest report's JSON, plus measurements
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "ACCESSFIT_SETTLE": "0s", "ACCESSFIT_LOG_LEVEL": "warning"}
         cmd = [

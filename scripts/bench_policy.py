@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from accessfit.iam.catalog import catalog
 from accessfit.index import Batch, UsageIndex
 from accessfit.jobs.regenerate import regenerate
 from accessfit.model import FieldValue, Principal, ResourceRef
@@ -99,19 +100,20 @@ def main() -> int:
     ap.add_argument("--calls", type=int, default=25)
     args = ap.parse_args()
     now = datetime.now(UTC)
+    cat = catalog()
     with tempfile.TemporaryDirectory() as tmp, UsageIndex(Path(tmp) / "index.sqlite3") as index:
         started = time.monotonic()
         rows = fill(index, args.principals, args.calls, now)
         print(f"index         {args.principals:,} principals, {rows:,} usage rows ({time.monotonic() - started:.1f} s)")
-        report = regenerate(index, Limits(), now, 90)
+        report = regenerate(index, cat, Limits(), now, 90)
         print(
             f"generate      {report.checked:,} principals, {report.new_versions:,} versions stored, "
             f"{len(report.invalid)} invalid: {report.seconds:.2f} s "
             f"({report.checked / report.seconds:,.0f} principals/s)"
         )
-        again = regenerate(index, Limits(), now, 90, everyone=True)
+        again = regenerate(index, cat, Limits(), now, 90, everyone=True)
         print(f"regenerate    all {again.checked:,} again, {again.new_versions} new versions: {again.seconds:.2f} s")
-        files = regenerate(index, Limits(mode="placeholder"), now, 90, out=Path(tmp) / "policies")
+        files = regenerate(index, cat, Limits(mode="placeholder"), now, 90, out=Path(tmp) / "policies")
         print(f"with files    {files.written:,} policy files written (placeholder mode): {files.seconds:.2f} s")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS      {peak:.0f} MB")

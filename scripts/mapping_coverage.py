@@ -49,6 +49,7 @@ def main() -> int:
         print(f"needs {trails} and {ref_path}", file=sys.stderr)
         return 2
     ref = reference(ref_path)
+    cat = catalog()
     records: dict[tuple[str, str], list[Record]] = {}
     for path in sorted(trails.rglob("*.json.gz")):
         for rec in decode(path.read_bytes(), 1 << 30).records:
@@ -57,7 +58,7 @@ def main() -> int:
     consistent, no_permission, disagree, not_listed, unmapped = [], [], [], [], []
     for (source, name), recs in sorted(records.items()):
         pair = f"{source} {name}"
-        explained = [explain(r) for r in recs]
+        explained = [explain(r, cat) for r in recs]
         counted = [e for e in explained if e.status != "ignored"]
         if not counted:
             # Never reaches the index: AWS service events and the like are not a principal's API calls.
@@ -70,12 +71,12 @@ def main() -> int:
         ctx = Context(
             region=recs[0].awsRegion or "", account=principal.account if isinstance(principal, Principal) else ""
         )
-        m = map_call(source, name, ResourceRef(resource_of(recs[0])), ctx, catalog())
+        m = map_call(source, name, ResourceRef(resource_of(recs[0])), ctx, cat)
         if m.status == NO_PERMISSION:
             no_permission.append(f"{pair}: {m.reason}")
         elif m.status == MAPPED:
             actions = {u.action.lower() for u in m.actions if not u.inferred}
-            listed = ref.get((prefix_of(source, catalog()) or "", operation_of(name)))
+            listed = ref.get((prefix_of(source, cat) or "", operation_of(name)))
             if listed is None:
                 not_listed.append(f"{pair} -> {sorted(actions)}")
             elif actions <= listed:
