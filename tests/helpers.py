@@ -14,6 +14,7 @@ from typing import Any
 from accessfit.demo import log_key, write_object
 from accessfit.index import Batch
 from accessfit.model import Principal
+from accessfit.model.authorization import AuthorizationDetails
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "cloudtrail"
 # Real records written by other projects, one folder per set; read in place, never copied, skipped when absent.
@@ -176,3 +177,8 @@ BAD_FILES = {
     "no_records": gz(b'{"digestStartTime": "x", "logFiles": []}'),
     "empty": b"",
 }
+
+
+def no_grants() -> AuthorizationDetails:
+    """An account's authorization details with nobody in them."""
+    return AuthorizationDetails(UserDetailList=[], GroupDetailList=[], RoleDetailList=[], Policies=[])

@@ -17,13 +17,14 @@ from accessfit.drift import Drift
 from accessfit.errors import AwsAccessError
 from accessfit.index import Batch, UsageIndex
 from accessfit.jobs.refresh import IamTarget
+from accessfit.model.authorization import AuthorizationDetails, RoleDetail
 from helpers import A1, NOW, use
 
 APP, OPS = f"arn:aws:iam::{A1}:role/app", f"arn:aws:iam::{A1}:role/operations"
 DAY = NOW.date().isoformat()
 
 
-def _role(name: str, actions: list[str]) -> dict[str, Any]:
+def _role(name: str, actions: list[str]) -> RoleDetail:
     return {
         "RoleName": name,
         "Arn": f"arn:aws:iam::{A1}:role/{name}",
@@ -51,14 +52,14 @@ def db(tmp_path: Path, clock: time_machine.Traveller) -> str:
 
 
 def _snapshot(db: str) -> None:
-    details = {
+    details: AuthorizationDetails = {
         "UserDetailList": [],
         "GroupDetailList": [],
         "Policies": [],
         "RoleDetailList": [_role("app", ["s3:GetObject", "s3:PutObject"]), _role("operations", ["sqs:SendMessage"])],
     }
     with UsageIndex(db) as index:
-        index.save_snapshot(A1, json.dumps(details), NOW)
+        index.save_snapshot(A1, details, NOW)
 
 
 def test_drift_needs_a_snapshot(db: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from accessfit.granted.documents import AuthorizationDetails
 from accessfit.granted.resolve import resolve
 from accessfit.iam.catalog import catalog
+from accessfit.model.authorization import AuthorizationDetails
 from accessfit.model.documents import PolicyDocument, Statement
 
 ACCOUNT = "111122223333"

@@ -20,7 +20,7 @@ from accessfit.index.db import GUARDED
 from accessfit.index.schema import MIGRATIONS, SCHEMA_VERSION
 from accessfit.model import LogObject, Partition, PolicyDraft
 from accessfit.records.usage import FileUsage
-from helpers import A1, NOW, use
+from helpers import A1, NOW, no_grants, use
 
 ROLE = f"arn:aws:iam::{A1}:role/app"
 DAY = NOW.date().isoformat()
@@ -184,7 +184,7 @@ CALLS: dict[str, Callable[[UsageIndex], Any]] = {
     "principal_lookup": lambda i: i.principal_lookup(),
     "versions": lambda i: i.versions(1),
     "record_versions": lambda i: i.record_versions([DRAFT], NOW, "g"),
-    "save_snapshot": lambda i: i.save_snapshot(A1, "{}", NOW),
+    "save_snapshot": lambda i: i.save_snapshot(A1, no_grants(), NOW),
     "snapshots": lambda i: i.snapshots(),
     "snapshot_times": lambda i: i.snapshot_times(),
     "has_snapshots": lambda i: i.has_snapshots(),

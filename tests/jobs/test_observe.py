@@ -18,7 +18,7 @@ from accessfit.index import UsageIndex
 from accessfit.jobs.ingest import IngestOptions, ingest
 from accessfit.jobs.observe import drift_state, observe
 from accessfit.trail.local import LocalSource
-from helpers import A1, NOW, rec, role_uid, user_uid, write_log
+from helpers import A1, NOW, no_grants, rec, role_uid, user_uid, write_log
 
 WINDOW = 7
 DAYS = 3  # the days ingested by the first test, today included
@@ -56,7 +56,11 @@ def test_one_reading_of_the_index_gives_every_state_metric(tmp_path: Path, regis
     late = replace(IngestOptions(), window_days=WINDOW, fetch_workers=1, since=since)
     with UsageIndex(tmp_path / "i.sqlite3") as index:
         ingest(LocalSource(str(root)), index, late, NOW)
-        index.save_snapshot(A1, "{}", NOW - timedelta(hours=1))
+        index.save_snapshot(
+            A1,
+            no_grants(),
+            NOW - timedelta(hours=1),
+        )
         obs = observe(index, catalog(), NOW, WINDOW, Observation())
     value = scrape(obs, registry)
     proven = WINDOW  # the window's days through yesterday

@@ -13,7 +13,7 @@ from urllib.parse import unquote
 from botocore.exceptions import BotoCoreError, ClientError
 
 from accessfit.errors import AwsAccessError
-from accessfit.granted.documents import AuthorizationDetails, InlinePolicy
+from accessfit.model.authorization import AuthorizationDetails, InlinePolicy
 from accessfit.model.documents import PolicyDocument
 
 

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import cast
 
-from accessfit.granted.documents import (
+from accessfit.iam.catalog import Catalog
+from accessfit.model.authorization import (
     AttachedPolicy,
     AuthorizationDetails,
     GroupDetail,
@@ -22,7 +23,6 @@ from accessfit.granted.documents import (
     RoleDetail,
     UserDetail,
 )
-from accessfit.iam.catalog import Catalog
 from accessfit.model.documents import PolicyDocument, Statement
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accessfit.model.authorization import AuthorizationDetails
+
 
 @dataclass(frozen=True, slots=True)
 class LedgerTotals:
@@ -60,8 +62,8 @@ class Totals:
 
 @dataclass(frozen=True, slots=True)
 class SnapshotRow:
-    """An account's last GetAccountAuthorizationDetails, as fetched (JSON text)."""
+    """An account's last GetAccountAuthorizationDetails, as fetched."""
 
     account: str
     fetched_at: str
-    data: str
+    details: AuthorizationDetails

@@ -1,17 +1,23 @@
-"""The last GetAccountAuthorizationDetails of each account, stored as fetched (JSON text), and when it was."""
+"""The last GetAccountAuthorizationDetails of each account and when it was fetched. Stored as JSON text, a format
+only this module knows: callers hand in and get back the typed value."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import cast
 
+from accessfit.errors import StoreError
 from accessfit.index.db import Db, operation
 from accessfit.index.rows import SnapshotRow
+from accessfit.model.authorization import AuthorizationDetails
 from accessfit.model.times import iso
 
 
 class Snapshots(Db):
     @operation("save an authorization snapshot")
-    def save_snapshot(self, account: str, data: str, now: datetime) -> None:
+    def save_snapshot(self, account: str, details: AuthorizationDetails, now: datetime) -> None:
+        data = json.dumps(details, default=str)  # CreateDate comes from botocore as a datetime
         with self._transaction():
             self._conn.execute(
                 "INSERT INTO authorization_snapshots (account, fetched_at, data) VALUES (?, ?, ?) "
@@ -22,7 +28,17 @@ class Snapshots(Db):
     @operation("read the authorization snapshots")
     def snapshots(self) -> list[SnapshotRow]:
         rows = self._rows("SELECT account, fetched_at, data FROM authorization_snapshots ORDER BY account")
-        return [SnapshotRow(**r) for r in rows]
+        out = []
+        for r in rows:
+            try:
+                details = cast(AuthorizationDetails, json.loads(r["data"]))  # as save_snapshot wrote it
+            except ValueError as exc:
+                raise StoreError(
+                    f"index {self.path}: the authorization snapshot of {r['account']} is not JSON ({exc}); "
+                    "run `accessfit granted refresh` to fetch it again"
+                ) from exc
+            out.append(SnapshotRow(r["account"], r["fetched_at"], details))
+        return out
 
     @operation("read the snapshot times")
     def snapshot_times(self) -> dict[str, str]:

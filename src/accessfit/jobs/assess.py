@@ -3,12 +3,9 @@ compared with its usage and judged by its account's coverage."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import cast
 
 from accessfit.drift import CallMap, Coverage, CoverageSpan, Drift, account_coverage, drift
-from accessfit.granted.documents import AuthorizationDetails
 from accessfit.granted.resolve import Grants, resolve
 from accessfit.iam.catalog import Catalog
 from accessfit.index import UsageIndex
@@ -18,8 +15,7 @@ def granted(index: UsageIndex, keep_marker: str, cat: Catalog, only: str | None 
     """Every principal's grants, from every account's snapshot (each read and parsed once), or only `only`'s."""
     out = []
     for snap in index.snapshots():
-        snapshot = cast(AuthorizationDetails, json.loads(snap.data))  # as `refresh` stored it
-        out.extend(resolve(snapshot, snap.account, cat, keep_marker, only))
+        out.extend(resolve(snap.details, snap.account, cat, keep_marker, only))
     return out
 
 

@@ -3,7 +3,6 @@ index, where drift reads them."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,7 +43,7 @@ def refresh(index: UsageIndex, targets: list[IamTarget], now: datetime) -> Refre
             report.errors.append(str(exc))
             log.error("granted.refresh_failed", target=target.label, error=str(exc))  # noqa: TRY400 - expected, no trace
             continue
-        index.save_snapshot(account, json.dumps(snapshot, default=str), now)
+        index.save_snapshot(account, snapshot, now)
         report.accounts.append(account)
         log.info(
             "granted.refreshed",

@@ -1,6 +1,7 @@
-"""The IAM documents accessfit reads: GetAccountAuthorizationDetails, merged over its pages, holding policy
-documents (accessfit.model.documents). Only the keys accessfit reads or keeps are listed; IAM may send more, and
-they are kept.
+"""What IAM says a principal is granted: GetAccountAuthorizationDetails, merged over its pages, holding policy
+documents (accessfit.model.documents). Granted fetches and resolves it, the index stores it, and the jobs pass it
+between them; it lives in the model because all three handle it. Only the keys accessfit reads or keeps are
+listed; IAM may send more, and they are kept.
 
 Fields AWS may leave out are optional (`total=False`), and readers still check shapes: a snapshot is outside data.
 `CreateDate` is a datetime from botocore and its `str()` once stored in the index.
