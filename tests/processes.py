@@ -8,8 +8,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import AnyStr
+
+from accessfit.demo import TrailSpec, generate
+from accessfit.demo.trail import GenStats
 
 
 def objects_in(db: Path) -> int:
@@ -59,3 +63,12 @@ def run_ingest(trail: Path, db: Path, batch: int, timeout: float = 300) -> int:
     with reaped(ingest_process(trail, db, batch)) as proc:
         proc.communicate(timeout=timeout)
     return proc.returncode
+
+
+def trail_and_clean_index(tmp_path: Path, spec: TrailSpec) -> tuple[Path, GenStats, Path]:
+    """A generated trail delivered up to ten minutes ago, and the index one uninterrupted ingest makes of it: what
+    a run that was killed, stopped or restarted must end up equal to."""
+    trail, clean = tmp_path / "trail", tmp_path / "clean.sqlite3"
+    stats = generate(trail, datetime.now(UTC) - timedelta(minutes=10), spec)
+    assert run_ingest(trail, clean, batch=20) == 0
+    return trail, stats, clean

@@ -29,7 +29,7 @@ from accessfit.jobs.ingest import IngestOptions
 from accessfit.policy import Limits
 from accessfit.trail.local import LocalSource
 from helpers import NOW, rec, role_uid, snapshot, write_log
-from processes import objects_in, reaped, run_ingest
+from processes import objects_in, reaped, run_ingest, trail_and_clean_index
 from tools import require
 
 
@@ -150,14 +150,10 @@ def test_a_bad_setting_exits_78(trail: Path, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_sigterm_during_a_poll_loses_nothing_and_counts_nothing_twice(tmp_path: Path) -> None:
-    trail = tmp_path / "trail"
-    stats = generate(
-        trail,
-        datetime.now(UTC) - timedelta(minutes=10),
-        TrailSpec(events=60_000, days=2, seed=11, min_per_file=50, max_per_file=150),
+    trail, stats, clean = trail_and_clean_index(
+        tmp_path, TrailSpec(events=60_000, days=2, seed=11, min_per_file=50, max_per_file=150)
     )
-    clean, stopped = tmp_path / "clean.sqlite3", tmp_path / "stopped.sqlite3"
-    assert run_ingest(trail, clean, batch=20) == 0
+    stopped = tmp_path / "stopped.sqlite3"
     with reaped(start(trail, stopped, free_port(), ACCESSFIT_BATCH_OBJECTS="2", ACCESSFIT_RESOURCE_CAP="20")) as proc:
         wait_for(lambda: objects_in(stopped) > 20 or proc.poll() is not None, timeout=60)
         assert proc.poll() is None and objects_in(stopped) < stats.files, "the poll ended before it could be stopped"

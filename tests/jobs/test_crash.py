@@ -5,27 +5,22 @@ from __future__ import annotations
 
 import signal
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from accessfit.demo import TrailSpec, generate
+from accessfit.demo import TrailSpec
 from helpers import snapshot
-from processes import ingest_process, objects_in, reaped, run_ingest
+from processes import ingest_process, objects_in, reaped, run_ingest, trail_and_clean_index
 
 pytestmark = pytest.mark.slow
 
 
 def test_sigkill_mid_run_then_restart_gives_the_index_of_a_clean_run(tmp_path: Path) -> None:
-    trail = tmp_path / "trail"
-    stats = generate(
-        trail,
-        datetime.now(UTC) - timedelta(minutes=10),
-        TrailSpec(events=60_000, days=3, seed=5, min_per_file=50, max_per_file=150),
+    trail, stats, clean = trail_and_clean_index(
+        tmp_path, TrailSpec(events=60_000, days=3, seed=5, min_per_file=50, max_per_file=150)
     )
-    clean, crashed = tmp_path / "clean.sqlite3", tmp_path / "crashed.sqlite3"
-    assert run_ingest(trail, clean, batch=20) == 0
+    crashed = tmp_path / "crashed.sqlite3"
 
     kills = 0
     for fraction in (0.2, 0.5, 0.8):
@@ -46,14 +41,10 @@ def test_sigkill_mid_run_then_restart_gives_the_index_of_a_clean_run(tmp_path: P
 
 
 def test_sigterm_finishes_the_object_in_hand_commits_and_exits_0(tmp_path: Path) -> None:
-    trail = tmp_path / "trail"
-    stats = generate(
-        trail,
-        datetime.now(UTC) - timedelta(minutes=10),
-        TrailSpec(events=40_000, days=2, seed=6, min_per_file=50, max_per_file=150),
+    trail, stats, clean = trail_and_clean_index(
+        tmp_path, TrailSpec(events=40_000, days=2, seed=6, min_per_file=50, max_per_file=150)
     )
-    clean, stopped = tmp_path / "clean.sqlite3", tmp_path / "stopped.sqlite3"
-    assert run_ingest(trail, clean, batch=20) == 0
+    stopped = tmp_path / "stopped.sqlite3"
     with reaped(ingest_process(trail, stopped, batch=2)) as proc:
         deadline = time.monotonic() + 120
         while objects_in(stopped) < stats.files // 3 and proc.poll() is None and time.monotonic() < deadline:
