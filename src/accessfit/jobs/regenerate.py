@@ -22,7 +22,6 @@ from accessfit.model import PolicyDraft, Principal, Window
 from accessfit.model.times import iso
 from accessfit.policy import Limits, PolicySet, build
 from accessfit.policy.document import compact
-from accessfit.policy.scope import MODES
 
 log = structlog.get_logger(__name__)
 
@@ -95,8 +94,6 @@ def regenerate(
 ) -> GenerateReport:
     """Build, store and write the due policies, then commit the files written to git when `git`. `report` is
     filled as it goes, so a caller that catches an ExportError (a failed write or commit) still has the counts."""
-    if limits.mode not in MODES:  # a bad setting stops the run; it is not one principal's fault
-        raise PolicyError("", [f"unknown resource mode {limits.mode!r}; one of {', '.join(MODES)}"])
     started = time.monotonic()
     report = GenerateReport() if report is None else report
     generator = generator_id(limits.mode, cat)

@@ -33,6 +33,11 @@ class Limits:
     objects_per_bucket: int = 5
     resources_per_action: int = 20
 
+    def __post_init__(self) -> None:
+        # Checked once where the limits are made: a bad mode is the setting's fault, not any principal's.
+        if self.mode not in scope.MODES:
+            raise PolicyError("", [f"unknown resource mode {self.mode!r}; one of {', '.join(scope.MODES)}"])
+
 
 # The rows beside the documents, stored with each version and written to the policy file and its sidecar. The keys,
 # in this order, are the JSON written.
@@ -112,8 +117,6 @@ def build(
 ) -> PolicySet:
     """The principal's policy from its calls, with the IAM catalog that maps and validates them. `mapped` is the
     run's memo of mapped calls (over `cat`), when the caller builds many principals' policies."""
-    if limits.mode not in scope.MODES:
-        raise PolicyError(principal.arn, [f"unknown resource mode {limits.mode!r}; one of {', '.join(scope.MODES)}"])
     mapped = CallMap(cat) if mapped is None else mapped
     partition = partition_of(principal.arn)
     granted: dict[str, set[str]] = {}
