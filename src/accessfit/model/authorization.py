@@ -52,6 +52,25 @@ class GroupDetail(TypedDict, total=False):
     AttachedManagedPolicies: list[AttachedPolicy]
 
 
+class ProfileRole(TypedDict, total=False):
+    """A role as an instance profile lists it (IAM's `Role`, without its policies)."""
+
+    Path: str
+    RoleName: str
+    RoleId: str
+    Arn: str
+    CreateDate: datetime | str
+
+
+class InstanceProfile(TypedDict, total=False):
+    Path: str
+    InstanceProfileName: str
+    InstanceProfileId: str
+    Arn: str
+    CreateDate: datetime | str
+    Roles: list[ProfileRole]
+
+
 class RoleDetail(TypedDict, total=False):
     Path: str
     RoleName: str
@@ -59,6 +78,7 @@ class RoleDetail(TypedDict, total=False):
     Arn: str
     CreateDate: datetime | str
     AssumeRolePolicyDocument: PolicyDocument
+    InstanceProfileList: list[InstanceProfile]
     RolePolicyList: list[InlinePolicy]
     AttachedManagedPolicies: list[AttachedPolicy]
     PermissionsBoundary: PermissionsBoundary
