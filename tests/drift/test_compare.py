@@ -12,7 +12,7 @@ from accessfit.drift import CallMap, Coverage, CoverageSpan, drift
 from accessfit.granted.resolve import Grants
 from accessfit.iam.catalog import catalog
 from accessfit.iam.mapping import Context, Mapping
-from accessfit.model import Outcome, ResourceRef, UsedCall, Window
+from accessfit.model import DayCoverage, Outcome, ResourceRef, UsedCall, Window
 
 NOW = datetime(2026, 11, 10, 12, tzinfo=UTC)
 ROLE = "arn:aws:iam::111122223333:role/app"
@@ -37,6 +37,8 @@ def test_as_dict_puts_the_counts_after_the_reasons() -> None:
         "granted",
         "used",
         "unused",
+        "unused_privileged",
+        "unused_by_level",
         "unknown",
         "unobservable",
         "denied",
@@ -65,3 +67,34 @@ def test_a_run_maps_each_call_once_per_context(monkeypatch: pytest.MonkeyPatch) 
         mapped("s3.amazonaws.com", "GetObject", key, ctx)
     mapped("s3.amazonaws.com", "GetObject", ResourceRef(), here)
     assert len(seen) == 3
+
+
+def test_unused_actions_are_counted_by_access_level_and_the_privileged_listed_apart() -> None:
+    """One `Action: "*"` role holds thousands of unused actions, mostly reads: what it could change is what counts.
+    The catalog's compound levels count as their first, more specific, level."""
+    actions = {"s3:GetObject", "s3:ListBucket", "s3:PutObject", "iam:PutRolePolicy", "s3:PutObjectTagging"}
+    grants = Grants(ROLE, "role", "111122223333", "", actions=actions)
+    cov = Coverage(
+        ["us-east-1"], {"us-east-1": {d.isoformat(): DayCoverage(1, 0) for d in _days()}}, {"S3 object data events"}
+    )
+    d = drift(grants, [call("GetObject")], cov, NOW, 10, 0, None, CallMap(catalog()))
+    assert d.status == "known", d.reasons
+    assert d.unused == ["iam:PutRolePolicy", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging"]
+    assert d.unused_privileged == ["iam:PutRolePolicy", "s3:PutObject"]
+    assert d.unused_by_level == {"List": 1, "Permissions management": 1, "Tagging": 1, "Write": 1}
+    assert d.counts()["unused_privileged"] == 2
+
+
+def test_a_star_role_is_one_principal_with_its_privileged_actions_weighed() -> None:
+    cat = catalog()
+    grants = Grants(ROLE, "role", "111122223333", "", actions=set(cat.expand("*")))
+    cov = Coverage(["us-east-1"], {"us-east-1": {d.isoformat(): DayCoverage(1, 0) for d in _days()}}, set())
+    d = drift(grants, [], cov, NOW, 10, 0, None, CallMap(cat))
+    privileged = sum(d.unused_by_level.get(level, 0) for level in ("Permissions management", "Write"))
+    assert len(d.unused_privileged) == privileged
+    assert 0 < privileged < len(d.unused) and sum(d.unused_by_level.values()) == len(d.unused)
+
+
+def _days() -> list[date]:
+    span = CoverageSpan.ending(NOW, 10)
+    return [date.fromordinal(n) for n in range(span.first.toordinal(), NOW.date().toordinal() + 1)]

@@ -28,8 +28,22 @@ STATE = IndexState(
     granted_snapshots={A1: 1_700_000_100.0},
 )
 DRIFT = DriftState(
-    {A1: AccountDrift(granted=100, used=10, unused=80, unknown=5, unobservable=4, denied=1, unknown_principals=1)},
-    tuple(PrincipalUnused(f"arn:aws:iam::{A1}:role/r{n}", A1, 50 - n) for n in range(5)),
+    {
+        A1: AccountDrift(
+            granted=100,
+            used=10,
+            unused=80,
+            unknown=5,
+            unobservable=4,
+            denied=1,
+            unknown_principals=1,
+            unused_privileged=30,
+            privileged_principals=2,
+            unused_by_level={"List": 20, "Read": 30, "Write": 25, "Permissions management": 5},
+        )
+    },
+    # r0 holds the most unused actions, r4 the most unused privileged ones.
+    tuple(PrincipalUnused(f"arn:aws:iam::{A1}:role/r{n}", A1, 50 - n, n * 3) for n in range(5)),
 )
 
 
@@ -59,6 +73,11 @@ def test_a_scrape_shows_the_observed_values(registry: CollectorRegistry) -> None
     assert value("accessfit_unused_actions", {"account": A1}) == 80
     assert value("accessfit_denied_actions", {"account": A1}) == 1
     assert value("accessfit_principals_unknown_coverage", {"account": A1}) == 1
+    assert value("accessfit_unused_privileged_actions", {"account": A1}) == 30
+    assert value("accessfit_principals_unused_privileged", {"account": A1}) == 2
+    assert value("accessfit_unused_actions_by_access_level", {"account": A1, "access_level": "Write"}) == 25
+    assert value("accessfit_unused_actions_by_access_level", {"account": A1, "access_level": "List"}) == 20
+    assert value("accessfit_collector_errors", {"family": "coverage"}) == 0
     assert value("accessfit_build_info", BUILD) == 1
     # Per-principal series are opt-in.
     assert (
@@ -74,6 +93,10 @@ def test_per_principal_series_keep_the_worst_up_to_the_cap_and_count_the_rest(re
     assert value("accessfit_principal_unused_actions", {"principal": f"{role}0", "account": A1}) == 50
     assert value("accessfit_principal_unused_actions", {"principal": f"{role}1", "account": A1}) == 49
     assert value("accessfit_principal_unused_actions", {"principal": f"{role}2", "account": A1}) is None
+    # The privileged series keeps its own worst: the principals with the most unused privileged actions.
+    assert value("accessfit_principal_unused_privileged_actions", {"principal": f"{role}4", "account": A1}) == 12
+    assert value("accessfit_principal_unused_privileged_actions", {"principal": f"{role}3", "account": A1}) == 9
+    assert value("accessfit_principal_unused_privileged_actions", {"principal": f"{role}0", "account": A1}) is None
     assert value("accessfit_principal_series_omitted") == 3
 
 
@@ -89,6 +112,7 @@ def test_before_any_reading_only_the_index_being_down_is_shown(registry: Collect
     assert value("accessfit_index_up") == 0
     assert value("accessfit_principals") is None
     assert value("accessfit_index_read_timestamp_seconds") is None
+    assert value("accessfit_collector_errors", {"family": "newest_event"}) == 0  # every family, from the start
 
 
 class Unreadable:
@@ -125,6 +149,8 @@ def test_a_family_whose_value_is_broken_is_left_out_alone(registry: CollectorReg
         assert value("accessfit_unused_actions", {"account": A1}) == 80
         assert value("accessfit_index_up") == 1
         assert b"accessfit_denied_calls{" in generate_latest(registry)  # the scrape as a whole still works
+        assert value("accessfit_collector_errors", {"family": "coverage"}) == 1
+        assert value("accessfit_collector_errors", {"family": "denied_calls"}) == 0
     failures = [e for e in logs if e["event"] == "metrics.family_failed"]
     assert failures and {e["family"] for e in failures} == {"accessfit_coverage_gaps"}
     assert "many" in failures[0]["error"]

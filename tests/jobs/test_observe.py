@@ -3,12 +3,15 @@ counted by hand from the trail the test writes."""
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry
+from structlog.testing import capture_logs
 
 from accessfit.drift import Drift
 from accessfit.exporters.metrics import StateCollector
@@ -65,7 +68,9 @@ def test_one_reading_of_the_index_gives_every_state_metric(tmp_path: Path, regis
     value = scrape(obs, registry)
     proven = WINDOW  # the window's days through yesterday
     covered = DAYS - 1  # of those, the trail's (today is not proven yet)
-    assert value("accessfit_coverage_gaps", {"account": A1}) == (proven - covered) * len(REGIONS)
+    # The days before the trail's first day are not holes: a trail younger than the window is not a fault.
+    assert value("accessfit_coverage_gaps", {"account": A1}) == 0
+    assert value("accessfit_coverage_before_trail_days", {"account": A1}) == (proven - covered) * len(REGIONS)
     assert value("accessfit_denied_calls", {"account": A1}) == DAYS * len(REGIONS)
     assert value("accessfit_unmapped_api_calls") == 2  # nosuch:DoThing and s3:NoSuchOperation
     assert value("accessfit_unmapped_calls") == DAYS * len(REGIONS) + 1
@@ -87,20 +92,80 @@ def test_backfilling_the_window_closes_the_coverage_gaps(tmp_path: Path, registr
         obs = observe(index, catalog(), NOW, WINDOW, Observation())
     value = scrape(obs, registry)
     assert value("accessfit_coverage_gaps", {"account": A1}) == 0
+    assert value("accessfit_coverage_before_trail_days", {"account": A1}) == 0
     assert value("accessfit_denied_calls", {"account": A1}) == (WINDOW + 1) * len(REGIONS)
+
+
+def test_a_day_missing_after_the_trails_start_is_a_hole(tmp_path: Path, registry: CollectorRegistry) -> None:
+    root = tmp_path / "trail"
+    trail(root)
+    whole = replace(IngestOptions(), window_days=WINDOW, fetch_workers=1)
+    with UsageIndex(tmp_path / "i.sqlite3") as index:
+        ingest(LocalSource(str(root)), index, whole, NOW)
+        hole = (NOW - timedelta(days=3)).date().isoformat()
+        _sql(tmp_path / "i.sqlite3", "DELETE FROM coverage WHERE day = ?", hole)  # as if never listed
+        obs = observe(index, catalog(), NOW, WINDOW, Observation())
+    value = scrape(obs, registry)
+    assert value("accessfit_coverage_gaps", {"account": A1}) == len(REGIONS)
+    assert value("accessfit_coverage_before_trail_days", {"account": A1}) == 0
+
+
+def _sql(path: Path, statement: str, *params: str) -> None:
+    """A change the index's own writes would never make: a stored value broken behind its back."""
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute(statement, params)
+
+
+def test_one_bad_stored_value_costs_only_its_family(tmp_path: Path, registry: CollectorRegistry) -> None:
+    """Issue 10 item 5: one event time that does not parse made every reading fail, set index_up to 0 and
+    silenced the alerts on every other family."""
+    root = tmp_path / "trail"
+    trail(root)
+    whole = replace(IngestOptions(), window_days=WINDOW, fetch_workers=1)
+    with UsageIndex(tmp_path / "i.sqlite3") as index:
+        ingest(LocalSource(str(root)), index, whole, NOW)
+        good = observe(index, catalog(), NOW, WINDOW, Observation())
+        _sql(tmp_path / "i.sqlite3", "UPDATE coverage SET last_event = ?", f"{NOW:%Y-%m-%d}T99:99:99Z")
+        with capture_logs() as logs:
+            bad = observe(index, catalog(), NOW, WINDOW, good)
+            worse = observe(index, catalog(), NOW, WINDOW, bad)
+    assert [e["family"] for e in logs if e["event"] == "observe.family_failed"] == ["newest_event"] * 2
+    value = scrape(worse, registry)
+    assert value("accessfit_index_up") == 1
+    assert value("accessfit_collector_errors", {"family": "newest_event"}) == 2
+    assert value("accessfit_collector_errors", {"family": "coverage"}) == 0
+    # The broken family keeps its last good value; every other family is read anew.
+    newest = good.index.newest_event[A1]
+    assert value("accessfit_newest_event_timestamp_seconds", {"account": A1}) == newest
+    assert value("accessfit_denied_calls", {"account": A1}) == (WINDOW + 1) * len(REGIONS)
+    assert value("accessfit_principals") == 2
 
 
 def test_drift_aggregates_sum_per_account_and_rank_principals_by_unused_actions() -> None:
     role = f"arn:aws:iam::{A1}:role/"
     results = [
         Drift(
-            f"{role}a", "role", A1, "known", granted=["s3:A", "s3:B", "s3:C"], used=["s3:A"], unused=["s3:B", "s3:C"]
+            f"{role}a",
+            "role",
+            A1,
+            "known",
+            granted=["s3:A", "s3:B", "s3:C"],
+            used=["s3:A"],
+            unused=["s3:B", "s3:C"],
+            unused_privileged=["s3:C"],
+            unused_by_level={"Read": 1, "Write": 1},
         ),
         Drift(f"{role}b", "role", A1, "unknown", granted=["s3:A", "s3:D"], unknown=["s3:D"], denied=["s3:X"]),
-        Drift(f"{role}c", "role", "444455556666", "known", granted=["s3:A"], unused=["s3:A"]),
+        Drift(
+            f"{role}c", "role", "444455556666", "known", granted=["s3:A"], unused=["s3:A"], unused_by_level={"List": 1}
+        ),
     ]
     state = drift_state(results)
     totals = state.accounts[A1]
     assert (totals.granted, totals.used, totals.unused, totals.unknown, totals.denied) == (5, 1, 2, 1, 1)
     assert totals.unknown_principals == 1 and state.accounts["444455556666"].unknown_principals == 0
     assert [(p.principal, p.unused) for p in state.worst] == [(f"{role}a", 2), (f"{role}c", 1), (f"{role}b", 0)]
+    assert (totals.unused_privileged, totals.privileged_principals) == (1, 1)
+    assert totals.unused_by_level == {"Read": 1, "Write": 1}
+    assert state.accounts["444455556666"].privileged_principals == 0
+    assert [p.privileged for p in state.worst] == [1, 0, 0]

@@ -8,6 +8,10 @@ the grace period. Otherwise its granted-but-unseen actions are reported as unkno
 Not observable (never unused): actions CloudTrail never records under their own name (`iam:PassRole`, inferred
 from the requests that pass a role instead), and data-event actions (S3 objects, Lambda Invoke, DynamoDB items,
 SNS Publish, SQS messages) when the account's trail shows no data event of that kind in the window.
+
+Unused actions are also counted by access level (the catalog's), and those of the permissions-management and write
+levels listed apart (`unused_privileged`): one `Action: "*"` grant is thousands of unused actions, most of them
+reads, and what matters is what an unused grant could change.
 """
 
 from __future__ import annotations
@@ -19,11 +23,22 @@ from typing import Any
 from accessfit.drift.coverage import Coverage, CoverageSpan, coverage_gaps
 from accessfit.drift.observable import DATA_EVENT_FAMILY, NEVER_RECORDED
 from accessfit.granted.resolve import Grants
+from accessfit.iam.catalog import PRIVILEGED
 from accessfit.iam.mapping import MAPPED, CallMap, Context
 from accessfit.model import Outcome, UsedCall, partition_of
 from accessfit.model.times import iso, parse
 
-_COUNTED = ("granted", "used", "unused", "unknown", "unobservable", "denied", "used_not_granted", "kept")
+_COUNTED = (
+    "granted",
+    "used",
+    "unused",
+    "unused_privileged",
+    "unknown",
+    "unobservable",
+    "denied",
+    "used_not_granted",
+    "kept",
+)
 _HEAD = ("principal", "kind", "account", "status", "reasons")  # before the counts in `as_dict`
 
 
@@ -37,6 +52,8 @@ class Drift:
     granted: list[str] = field(default_factory=list)
     used: list[str] = field(default_factory=list)
     unused: list[str] = field(default_factory=list)
+    unused_privileged: list[str] = field(default_factory=list)  # of `unused`, permissions management or write
+    unused_by_level: dict[str, int] = field(default_factory=dict)  # access level -> unused actions
     unknown: list[str] = field(default_factory=list)
     unobservable: dict[str, str] = field(default_factory=dict)
     denied: list[str] = field(default_factory=list)
@@ -115,4 +132,16 @@ def drift(
         result.unknown = [a for a in ordered if a in candidates]
     else:
         result.unused = [a for a in ordered if a in candidates]
+    _by_level(result, mapped)
     return result
+
+
+def _by_level(result: Drift, mapped: CallMap) -> None:
+    levels: dict[str, int] = {}
+    for action in result.unused:
+        level = mapped.cat.access_level(action)
+        name = level.value if level is not None else "Unknown"
+        levels[name] = levels.get(name, 0) + 1
+        if level in PRIVILEGED:
+            result.unused_privileged.append(action)
+    result.unused_by_level = dict(sorted(levels.items()))

@@ -74,9 +74,21 @@ class Shortfall:
 
     @property
     def region_days(self) -> int:
-        """Region-days of the window without coverage."""
-        before = self.wanted if self.start is None else self.before
-        return before * self.regions + sum(len(days) for days in self.missing.values())
+        """Region-days of the window without coverage: `before_trail` and `holes` together."""
+        return self.before_trail + self.holes
+
+    @property
+    def before_trail(self) -> int:
+        """Region-days of the window before the trail's first day: a trail younger than the window, not a fault."""
+        return 0 if self.start is None else self.before * self.regions
+
+    @property
+    def holes(self) -> int:
+        """Region-days the trail should have delivered and the index has not listed: since the trail's start, or,
+        when no day of the window is covered at all (a trail that stopped), every one."""
+        if self.start is None:
+            return self.wanted * self.regions
+        return sum(len(days) for days in self.missing.values())
 
 
 def shortfall(cov: Coverage, first_day: date, last_day: date) -> Shortfall:

@@ -8,6 +8,12 @@ from dataclasses import dataclass, field
 
 DORMANT_DAYS = 30  # a permission unused this long and then used again is worth a look
 
+# The parts of one reading of the index, each read on its own so that one bad stored value costs only its part
+# (the `family` label of accessfit_collector_errors). "totals" is read first: when it fails the index is down.
+READ_FAMILIES = ("totals", "newest_event", "coverage", "denied_calls", "resumed_calls", "unmapped", "granted")
+DRIFT_FAMILY = "drift"  # the drift aggregates, computed by their own job
+FAMILIES = (*READ_FAMILIES, DRIFT_FAMILY)
+
 
 @dataclass(frozen=True, slots=True)
 class IndexState:
@@ -16,7 +22,8 @@ class IndexState:
     principals: int = 0
     failed_objects: int = 0
     newest_event: Mapping[str, float] = field(default_factory=dict)  # epoch seconds of the newest event ingested
-    coverage_gaps: Mapping[str, int] = field(default_factory=dict)  # region-days of the window without coverage
+    coverage_gaps: Mapping[str, int] = field(default_factory=dict)  # region-days missing after the trail's start
+    before_trail: Mapping[str, int] = field(default_factory=dict)  # region-days of the window before the trail began
     denied_calls: Mapping[str, int] = field(default_factory=dict)  # in the window
     resumed_calls: Mapping[str, int] = field(default_factory=dict)  # used in the last day after a long dormancy
     unmapped_api_calls: int = 0  # distinct API calls that map to no IAM action
@@ -35,6 +42,9 @@ class AccountDrift:
     unobservable: int = 0
     denied: int = 0
     unknown_principals: int = 0  # principals whose unused permissions cannot be proven
+    unused_privileged: int = 0  # unused actions of the permissions-management or write access level
+    privileged_principals: int = 0  # principals holding at least one of those
+    unused_by_level: Mapping[str, int] = field(default_factory=dict)  # access level -> unused actions
 
 
 DRIFT_KINDS = ("granted", "used", "unused", "unknown", "unobservable", "denied")
@@ -45,6 +55,7 @@ class PrincipalUnused:
     principal: str
     account: str
     unused: int
+    privileged: int = 0  # of those, permissions management or write
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +68,14 @@ class DriftState:
 
 @dataclass(frozen=True, slots=True)
 class Observation:
-    """The latest state. `index` is the last good reading; `index_up` says whether the latest attempt succeeded
-    (when it did not, the last good values stay exported with their time, `read_at`)."""
+    """The latest state. `index` is the last good reading of each family; `index_up` says whether the index could
+    be read at all (when it could not, the last good values stay exported with their time, `read_at`). `errors`
+    counts, per family of `READ_FAMILIES`, the readings in a row that failed (0 once one succeeds): that family's
+    values are its last good ones."""
 
     index: IndexState = field(default_factory=IndexState)
     index_up: bool = False
-    read_at: float | None = None  # epoch seconds of the last good reading, None before the first
-    read_seconds: float = 0.0  # how long the last good reading took
+    read_at: float | None = None  # epoch seconds of the last reading that reached the index, None before the first
+    read_seconds: float = 0.0  # how long that reading took
     drift: DriftState = field(default_factory=DriftState)
+    errors: Mapping[str, int] = field(default_factory=dict)

