@@ -87,3 +87,18 @@ def test_null_and_missing_optional_fields() -> None:
     out = decode(doc([r]), MB)
     assert identity_of(out.records[0].userIdentity) == ("no_identity", None)
     assert out.records[0].requestParameters is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"Records":[' + b"[" * 100_000 + b"]" * 100_000 + b"]}",
+        b'{"Records":[{"requestParameters":{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}}]}",
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+    ids=["deep record", "deep field", "deep document"],
+)
+def test_json_nested_too_deep_is_a_decode_error_not_a_recursion_error(text: bytes) -> None:
+    with pytest.raises(DecodeError) as exc:
+        decode(gzip.compress(text), 1 << 30)
+    assert exc.value.reason == "too_deep"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,51 @@ def test_a_missing_object_is_a_source_error(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="disappeared before it was read") as exc:
         LocalSource(str(tmp_path)).read("gone", 100)
     assert type(exc.value) is SourceError and exc.value.key == "gone"
+
+
+def test_a_fifo_is_refused_at_once_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.json.gz")
+    with pytest.raises(SourceLimitError) as exc:
+        LocalSource(str(tmp_path)).read("pipe.json.gz", 100)
+    assert exc.value.reason == "not_a_file"
+
+
+def test_a_symlink_out_of_the_trail_is_refused_and_one_inside_it_is_read(tmp_path: Path) -> None:
+    trail = tmp_path / "trail"
+    (trail / "a").mkdir(parents=True)
+    (trail / "a" / "real").write_bytes(b"inside")
+    (tmp_path / "secret").write_bytes(b"outside")
+    (trail / "a" / "zero").symlink_to("/dev/zero")
+    (trail / "a" / "escape").symlink_to(tmp_path / "secret")
+    (trail / "a" / "dotdot").symlink_to("../../secret")
+    (trail / "a" / "alias").symlink_to("real")
+    source = LocalSource(str(trail))
+    for key in ("a/zero", "a/escape", "a/dotdot"):
+        with pytest.raises(SourceLimitError) as exc:
+            source.read(key, 1 << 20)
+        assert exc.value.reason == "outside_trail", key
+    assert source.read("a/alias", 100) == b"inside"
+    assert {k.key for k in source.list_keys("a/")} == {"a/alias", "a/dotdot", "a/escape", "a/real", "a/zero"}
+
+
+def test_a_device_inside_the_trail_is_not_a_file() -> None:
+    source = LocalSource("/dev")  # a trail root that holds devices
+    with pytest.raises(SourceLimitError) as exc:
+        source.read("zero", 1 << 20)
+    assert exc.value.reason == "not_a_file"
+
+
+def test_the_limit_holds_whatever_size_the_file_claims(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "big").write_bytes(b"x" * 5000)
+    real_fstat = os.fstat
+
+    def lying_fstat(fd: int) -> os.stat_result:
+        st = real_fstat(fd)
+        return os.stat_result((st.st_mode, *st[1:6], 10, *st[7:]))  # st_size says 10 bytes
+
+    monkeypatch.setattr(os, "fstat", lying_fstat)
+    source = LocalSource(str(tmp_path))
+    with pytest.raises(SourceLimitError) as exc:
+        source.read("big", 4096)
+    assert (exc.value.reason, exc.value.detail) == ("too_large", "more than 4096 bytes")
+    assert source.read("big", 5000) == b"x" * 5000

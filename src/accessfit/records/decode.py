@@ -32,6 +32,10 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 # Reasons a record inside a good file is skipped (bounded: also a metric label).
 MALFORMED_RECORD = "malformed_record"
+# Reasons a whole object fails besides the format's own (bounded: also metric labels).
+TOO_DEEP = "too_deep"
+TOO_LARGE = "too_large"
+UNDECODABLE = "undecodable"
 
 
 # Only the fields accessfit reads are declared: msgspec skips the others without allocating them, which is
@@ -95,7 +99,14 @@ class Record(msgspec.Struct, gc=False):
     # Kept raw and read only when the request parameters do not already name the resource (S3 data events
     # carry both; they are a large share of all events).
     resources: msgspec.Raw = msgspec.Raw()  # empty when absent
-    requestParameters: Params | None = None  # noqa: N815
+    # Kept raw, decoded when read: resource extraction reads the few parameters REQUEST_PARAMS names (a struct of
+    # a few dozen fields is fast to fill; one of hundreds is not), and the whole request only for the calls that
+    # pass a role somewhere inside it (accessfit.records.roles). A value that is not an object reads as None.
+    parameters: msgspec.Raw = msgspec.field(default=msgspec.Raw(), name="requestParameters")
+
+    @property
+    def requestParameters(self) -> Params | None:  # noqa: N802 - CloudTrail's field name
+        return params_of(self.parameters)
 
 
 class _LogFile(msgspec.Struct, gc=False):
@@ -137,7 +148,7 @@ def inflate(data: bytes, max_bytes: int) -> bytes:
         raise DecodeError("empty", "the object has no bytes")
     if data[:2] != GZIP_MAGIC:
         if len(data) > max_bytes:
-            raise DecodeError("too_large", f"more than {max_bytes} bytes")
+            raise DecodeError(TOO_LARGE, f"more than {max_bytes} bytes")
         return data
     d = _decompressobj(31)  # 31: gzip header and trailer
     try:
@@ -145,14 +156,28 @@ def inflate(data: bytes, max_bytes: int) -> bytes:
     except _INFLATE_ERRORS as exc:
         raise DecodeError("corrupt_gzip", str(exc)) from exc
     if len(out) > max_bytes:
-        raise DecodeError("too_large", f"inflates to more than {max_bytes} bytes")
+        raise DecodeError(TOO_LARGE, f"inflates to more than {max_bytes} bytes")
     if not d.eof:
         raise DecodeError("truncated_gzip", "the gzip stream ends early")
     return bytes(out)
 
 
 def decode(data: bytes, max_bytes: int) -> Decoded:
-    """Records of one CloudTrail log file. Raises DecodeError when the object is not one."""
+    """Records of one CloudTrail log file. Raises DecodeError when the object is not one, and nothing else: a file
+    no decoder can read is a failed object, never the end of its batch."""
+    try:
+        return _decode(data, max_bytes)
+    except DecodeError:
+        raise
+    except RecursionError as exc:  # nesting deeper than the decoder's stack (a crafted 100,000-deep array)
+        raise DecodeError(TOO_DEEP, "JSON nested deeper than the decoder reads") from exc
+    except MemoryError as exc:
+        raise DecodeError(TOO_LARGE, "out of memory while decoding") from exc
+    except Exception as exc:  # any other decoder failure is this object's, not the run's
+        raise DecodeError(UNDECODABLE, f"{type(exc).__name__}: {exc}"[:200]) from exc
+
+
+def _decode(data: bytes, max_bytes: int) -> Decoded:
     text = inflate(data, max_bytes)
     try:
         return Decoded(records=_FILE_DECODER.decode(text).Records, text_bytes=len(text))
@@ -184,32 +209,20 @@ def records_of(items: list[msgspec.Raw]) -> Decoded:
         try:
             out.records.append(_RECORD_DECODER.decode(item))
         except msgspec.ValidationError:
-            rec = _lenient(item)
-            if rec is None:
-                out.malformed += 1
-                out.reasons[MALFORMED_RECORD] = out.reasons.get(MALFORMED_RECORD, 0) + 1
-            else:
-                out.records.append(rec)
+            # The request parameters are raw, so only a field of the record itself can be of the wrong shape.
+            out.malformed += 1
+            out.reasons[MALFORMED_RECORD] = out.reasons.get(MALFORMED_RECORD, 0) + 1
     return out
 
 
-class _LenientRecord(Record, gc=False):
-    requestParameters: msgspec.Raw = msgspec.Raw()  # type: ignore[assignment]  # noqa: N815
-
-
-_LENIENT_DECODER = msgspec.json.Decoder(_LenientRecord)
 _PARAMS_DECODER = msgspec.json.Decoder(Params | None)
 
 
-def _lenient(item: msgspec.Raw) -> Record | None:
-    """A record whose request parameters have an unexpected shape keeps everything else."""
-    try:
-        loose = _LENIENT_DECODER.decode(item)
-    except msgspec.DecodeError:
+def params_of(raw: msgspec.Raw) -> Params | None:
+    """The request parameters that name a resource, from their raw JSON; None when absent or not an object."""
+    if not raw:
         return None
     try:
-        params = _PARAMS_DECODER.decode(loose.requestParameters) if loose.requestParameters else None
+        return _PARAMS_DECODER.decode(raw)
     except msgspec.DecodeError:
-        params = None
-    fields = {f: getattr(loose, f) for f in Record.__struct_fields__ if f != "requestParameters"}
-    return Record(**fields, requestParameters=params)
+        return None

@@ -1,14 +1,31 @@
-"""A local directory laid out like a trail bucket (plain path or file:// URL)."""
+"""A local directory laid out like a trail bucket (plain path or file:// URL).
+
+A trail copy is not trusted to hold only log files: a FIFO named like one would block a read forever, a device
+or a symlink to one (`/dev/zero`) would read without end, and a symlink can point anywhere. So only regular files
+inside the trail root are read, never more than the limit whatever their size claims, and opening never waits.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from accessfit.errors import SourceAccessError, SourceError, SourceLimitError
 from accessfit.trail import Listed, SourceStats
+
+# Reasons a local object is refused (bounded: also metric labels).
+NOT_A_FILE = "not_a_file"
+OUTSIDE_TRAIL = "outside_trail"
+TOO_LARGE = "too_large"
+
+_CHUNK = 1 << 20
+# O_NONBLOCK: opening a FIFO without a writer returns at once instead of waiting (fstat then refuses it);
+# O_NOFOLLOW: the last component is never a symlink when opened (links are resolved and checked first).
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 def _byte_order(name: str) -> bytes:
@@ -24,6 +41,7 @@ class LocalSource:
         self.stats = SourceStats()
         if not self.root.is_dir():
             raise SourceAccessError(f"trail directory {self.root} does not exist or is not a directory")
+        self._real_root = os.path.realpath(self.root)
 
     def _dir(self, prefix: str) -> Path:
         return self.root / prefix if prefix else self.root
@@ -53,27 +71,59 @@ class LocalSource:
                     if start_after is not None and _byte_order(key) <= _byte_order(start_after):
                         continue
                     try:
-                        size = (Path(dirpath) / name).stat().st_size
+                        # Not followed: listing must not touch what a link points to; the read checks it.
+                        st = (Path(dirpath) / name).lstat()
                     except FileNotFoundError:
                         continue
-                    found.append(Listed(key=key, size=size))
+                    # Everything a listing shows is read and, when it is no log file, recorded failed with a
+                    # reason, as S3 would show it; only a regular file's size means anything.
+                    found.append(Listed(key=key, size=st.st_size if stat.S_ISREG(st.st_mode) else 0))
         except OSError as exc:
             raise SourceAccessError(f"cannot list {base}: {exc.strerror}") from exc
         found.sort(key=lambda item: _byte_order(item.key))
         yield from found
 
+    def _target(self, key: str) -> str:
+        """The path to open for `key`: itself, or what its symlinks lead to when that is inside the trail root."""
+        real = os.path.realpath(self.root / key)
+        if os.path.commonpath([real, self._real_root]) != self._real_root or real == self._real_root:
+            raise SourceLimitError(OUTSIDE_TRAIL, "a symlink that leads out of the trail directory", key=key)
+        return real
+
     def read(self, key: str, max_bytes: int) -> bytes:
         self.stats.get_requests += 1
-        path = self.root / key
         try:
-            with path.open("rb") as fh:
-                size = os.fstat(fh.fileno()).st_size
-                if size > max_bytes:
-                    raise SourceLimitError("too_large", f"{size} bytes, limit {max_bytes}", key=key)
-                data = fh.read()
+            fd = os.open(self._target(key), _OPEN_FLAGS)
         except FileNotFoundError as exc:
             raise SourceError(f"{key} disappeared before it was read", key=key) from exc
         except OSError as exc:
+            if exc.errno == errno.ELOOP:  # swapped for a symlink since it was resolved
+                raise SourceLimitError(NOT_A_FILE, "a symlink", key=key) from exc
             raise SourceError(f"cannot read {key}: {exc.strerror}", key=key) from exc
+        try:
+            data = self._read_fd(fd, key, max_bytes)
+        except OSError as exc:
+            raise SourceError(f"cannot read {key}: {exc.strerror}", key=key) from exc
+        finally:
+            os.close(fd)
         self.stats.bytes_read += len(data)
         return data
+
+    @staticmethod
+    def _read_fd(fd: int, key: str, max_bytes: int) -> bytes:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise SourceLimitError(NOT_A_FILE, f"not a regular file (mode {stat.filemode(st.st_mode)})", key=key)
+        if st.st_size > max_bytes:
+            raise SourceLimitError(TOO_LARGE, f"{st.st_size} bytes, limit {max_bytes}", key=key)
+        os.set_blocking(fd, True)
+        # Bounded by the limit, not by st_size: a file can grow while it is read, or claim a size it does not
+        # have. The first read is sized to the file, so a file that tells the truth is read into one buffer.
+        parts = [os.read(fd, min(st.st_size, max_bytes) + 1)]
+        total = len(parts[0])
+        while parts[-1] and total <= max_bytes:
+            parts.append(os.read(fd, min(_CHUNK, max_bytes + 1 - total)))
+            total += len(parts[-1])
+        if total > max_bytes:
+            raise SourceLimitError(TOO_LARGE, f"more than {max_bytes} bytes", key=key)
+        return parts[0] if len(parts) <= 2 else b"".join(parts)
