@@ -1,8 +1,10 @@
-"""The one text form of a time between the stages and in the index (UTC, whole seconds, `Z`), and its reader."""
+"""The one text form of a time between the stages and in the index (UTC, whole seconds, `Z`), its reader, and the
+strict check of a time as CloudTrail writes it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S"
 
@@ -16,3 +18,51 @@ def parse(text: str) -> datetime:
     """The UTC time of an `iso` text, or of any text that starts `YYYY-MM-DD HH:MM:SS` (a space for the T, as IAM's
     dates print): fractions and offsets after the seconds are ignored, as the index's times have none."""
     return datetime.strptime(text[:19].replace(" ", "T"), _FORMAT).replace(tzinfo=UTC)
+
+
+# ISO 8601 as CloudTrail and other writers put it: a space may stand for the T, a fraction may follow the seconds,
+# and the zone is Z, an offset, or absent (UTC). ASCII digits only: `\d` would take any Unicode digit.
+_EVENT_TIME = re.compile(
+    r"(?P<day>[0-9]{4}-[0-9]{2}-[0-9]{2})[T ](?P<clock>[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.[0-9]{1,9})?"
+    r"(?P<zone>Z|[+-][0-9]{2}:?[0-9]{2})?",
+    re.ASCII,
+)
+_STAMPS: dict[str, str | None] = {}  # event time text -> its stamp: one file's records share a few hundred
+_STAMPS_MAX = 1 << 16  # ~ 8 MiB at most: only texts of the canonical length are remembered
+_NO_STAMP = "-"
+
+
+def event_stamp(text: str) -> str | None:
+    """The canonical UTC text (`iso`) of an event time, or None when it is not a real time (`T99:99:99`, a 13th
+    month, 30 February, Unicode digits, anything after the zone)."""
+    found = _STAMPS.get(text, _NO_STAMP)
+    if found is not _NO_STAMP:
+        return found
+    stamp = _stamp(text)
+    if len(text) == 20:
+        if len(_STAMPS) >= _STAMPS_MAX:
+            _STAMPS.clear()
+        _STAMPS[text] = stamp
+    return stamp
+
+
+def _stamp(text: str) -> str | None:
+    m = _EVENT_TIME.fullmatch(text)
+    if m is None:
+        return None
+    try:
+        t = datetime.strptime(f"{m['day']}T{m['clock']}", _FORMAT)
+    except ValueError:
+        return None
+    zone = m["zone"]
+    if zone and zone != "Z":
+        hours, minutes = int(zone[1:3]), int(zone[-2:])
+        if hours > 23 or minutes > 59:
+            return None
+        offset = timedelta(hours=hours, minutes=minutes)
+        try:
+            t = t - offset if zone[0] == "+" else t + offset
+        except OverflowError:
+            return None
+    stamp = f"{t.isoformat()}Z"  # not strftime: %Y drops a year's leading zeros
+    return text if stamp == text else stamp  # the record's own string when already canonical: no copy kept

@@ -6,11 +6,11 @@ reason for every record not counted.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from accessfit.model import Outcome, Principal, Window
+from accessfit.model.times import event_stamp
 from accessfit.records.decode import Decoded, Record
 from accessfit.records.identity import Identities
 from accessfit.records.resources import collapse, resource_of
@@ -27,8 +27,6 @@ OUTSIDE_WINDOW = "outside_window"
 FUTURE_EVENT = "future_event"
 DUPLICATE_EVENT = "duplicate_event"
 
-# ISO 8601 in UTC; some writers put a space for the T. Fractions and offsets past the seconds are ignored.
-_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}")
 _SKIPPED_TYPES = {
     "AwsServiceEvent": SERVICE_EVENT,
     "AwsCloudTrailInsight": INSIGHT_EVENT,
@@ -104,7 +102,8 @@ def _attribute(rec: Record, window: Window, seen_ids: set[str], identities: Iden
         return _SKIPPED_TYPES[rec.eventType]
     if rec.eventCategory in _SKIPPED_CATEGORIES:
         return _SKIPPED_CATEGORIES[rec.eventCategory]
-    if not (len(when) == 20 and when[10] == "T" and when[19] == "Z") and _TIME.match(when) is None:
+    stamp = event_stamp(when)
+    if stamp is None:
         return BAD_EVENT_TIME
     if rec.eventID is not None:
         if rec.eventID in seen_ids:
@@ -117,14 +116,12 @@ def _attribute(rec: Record, window: Window, seen_ids: set[str], identities: Iden
     # The caller's own account holds its copy of a cross-account call; count that one only.
     if account and recipient and account != recipient:
         return CROSS_ACCOUNT_COPY
-    day = when[:10]
+    day = stamp[:10]
     if day < window.first_day:
         return OUTSIDE_WINDOW
     if day > window.last_day:
         return FUTURE_EVENT
-    if len(when) == 20 and when[10] == "T":  # already the canonical form: no new string
-        return principal, when
-    return principal, f"{day}T{when[11:19]}Z"
+    return principal, stamp
 
 
 def attribute(rec: Record, window: Window, seen_ids: set[str]) -> tuple[Principal, str] | str:
