@@ -37,6 +37,16 @@ class SourceLimitError(SourceError):
         self.detail = detail
 
 
+class ObjectReadError(SourceError):
+    """One object cannot be read for a reason of its own (access to it or its KMS key denied, gone since it was
+    listed), with its bounded `reason` (a metric label); the run goes on without it."""
+
+    def __init__(self, reason: str, detail: str, *, key: str | None = None) -> None:
+        super().__init__(f"{reason}: {detail}", key=key)
+        self.reason = reason
+        self.detail = detail
+
+
 class DecodeError(AccessfitError):
     """A log object is not a CloudTrail log file. The object is marked failed; the run goes on."""
 

@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,10 +19,11 @@ from botocore.config import Config
 from botocore.model import OperationModel
 from botocore.stub import Stubber
 
-from accessfit.errors import SourceAccessError, SourceError, TransientSourceError
+from accessfit.errors import ObjectReadError, SourceAccessError, TransientSourceError
 from accessfit.index import UsageIndex
 from accessfit.jobs.ingest import IngestOptions, IngestReport, ingest
 from accessfit.trail.s3 import S3Source
+from faultproxy import FaultProxy, fault_proxy
 from helpers import A1, A2, BAD_FILES, NOW, rec, role_uid, snapshot, write_log
 
 if TYPE_CHECKING:
@@ -77,6 +78,60 @@ def trail(tmp_path: Path, s3: S3Client, upload: Upload) -> Put:
         return key
 
     return put
+
+
+@pytest.fixture
+def faulty(s3: S3Client, moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[S3Client, FaultProxy]]:
+    """accessfit's client talking to moto through the fault-injecting proxy (`s3` still talks to moto)."""
+    from accessfit.app.aws import s3_client
+
+    with fault_proxy(moto_server) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        yield s3_client(), proxy
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("code", ["AccessDenied", "KMS.AccessDeniedException"])
+def test_one_denied_object_is_failed_and_every_other_object_and_later_pass_goes_on(
+    code: str, trail: Put, faulty: tuple[S3Client, FaultProxy], tmp_path: Path
+) -> None:
+    client, proxy = faulty
+    db = tmp_path / "i.sqlite3"
+    keys = [trail(T + timedelta(minutes=n), [rec()]) for n in range(5)]
+    trail(T, [rec(uid=role_uid(account=A2), recipient=A2)], account=A2, region="eu-west-1")
+    # The first read of the pass, so the denial comes before any read has succeeded.
+    proxy.fail(code, 403, key=keys[0])
+    first = poll(client, db)
+    assert [(f.key, f.reason) for f in first.failures] == [(keys[0], "access_denied")]
+    assert code in first.failures[0].detail
+    assert (first.objects_new, first.objects_done, first.events_ingested, first.objects_retry) == (6, 5, 5, 0)
+
+    later = [trail(NOW + timedelta(minutes=1), [rec(), rec()]), trail(NOW + timedelta(minutes=2), [rec()])]
+    second = poll(client, db, now=NOW + timedelta(minutes=8))
+    assert (second.objects_new, second.objects_done, second.objects_failed, second.events_ingested) == (2, 2, 0, 3)
+    assert proxy.faults[0].hits == 1  # recorded failed: not read again
+    with UsageIndex(db) as index:
+        assert [f.key for f in index.failures()] == [keys[0]]
+        assert index.totals().objects_done == 7
+    assert later
+
+
+@pytest.mark.slow
+def test_every_read_denied_stops_the_run_and_records_nothing(
+    trail: Put, faulty: tuple[S3Client, FaultProxy], tmp_path: Path
+) -> None:
+    client, proxy = faulty
+    db = tmp_path / "i.sqlite3"
+    for n in range(3):
+        trail(T + timedelta(minutes=n), [rec()])
+    proxy.fail("AccessDenied", 403, key="AWSLogs/*")
+    with pytest.raises(SourceAccessError, match=r"every read was denied \(3 objects"):
+        poll(client, db)
+    with UsageIndex(db) as index:
+        assert index.totals().objects_done + index.totals().objects_failed == 0
+    proxy.clear()  # the reader is allowed now: nothing was lost
+    again = poll(client, db, now=NOW + timedelta(minutes=1))
+    assert (again.objects_done, again.objects_failed, again.events_ingested) == (3, 0, 3)
 
 
 @pytest.mark.slow
@@ -182,8 +237,11 @@ def test_access_denied_on_listing_is_one_clear_error() -> None:
     [
         ("SlowDown", 503, TransientSourceError),
         ("InternalError", 500, TransientSourceError),
-        ("KMS.AccessDeniedException", 403, SourceAccessError),
-        ("NoSuchKey", 404, SourceError),
+        ("KMS.AccessDeniedException", 400, ObjectReadError),
+        ("AccessDenied", 403, ObjectReadError),
+        ("NoSuchKey", 404, ObjectReadError),
+        ("ExpiredToken", 400, SourceAccessError),
+        ("NoSuchBucket", 404, SourceAccessError),
     ],
 )
 def test_read_errors_are_classified(code: str, status: int, error: type[Exception]) -> None:
@@ -192,6 +250,10 @@ def test_read_errors_are_classified(code: str, status: int, error: type[Exceptio
     with stub, pytest.raises(error) as exc:
         S3Source(client, "s3://b").read("k", 1 << 20)
     assert type(exc.value) is error
+    if isinstance(exc.value, ObjectReadError):
+        # A denied or vanished object is that object's failure (its reason a metric label), not the bucket's.
+        assert exc.value.reason == ("not_found" if status == 404 else "access_denied")
+        assert exc.value.key == "k"
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

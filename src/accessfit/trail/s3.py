@@ -16,7 +16,13 @@ from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
 
-from accessfit.errors import SourceAccessError, SourceError, SourceLimitError, TransientSourceError
+from accessfit.errors import (
+    ObjectReadError,
+    SourceAccessError,
+    SourceError,
+    SourceLimitError,
+    TransientSourceError,
+)
 from accessfit.trail import Listed, SourceStats
 
 if TYPE_CHECKING:
@@ -36,6 +42,13 @@ _FATAL = {
     "KMS.AccessDeniedException": "access denied to the KMS key that encrypts the trail (needs kms:Decrypt)",
     "PermanentRedirect": "bucket {bucket} is in another region than the client's",
 }
+# Reasons a read fails for the object's own sake (metric labels): the object is recorded failed, the run goes on.
+ACCESS_DENIED = "access_denied"
+NOT_FOUND = "not_found"
+# On a GetObject these name that object (or the KMS key that encrypts it), not the bucket or the credentials: an
+# SSE-KMS object whose key the reader may not use answers AccessDenied or KMS.AccessDeniedException, one
+# encrypted with a disabled key KMS.DisabledException.
+_OBJECT_DENIED = {"AccessDenied", "KMS.AccessDeniedException", "KMS.DisabledException", "KMS.NotFoundException"}
 _TRANSIENT = {
     "SlowDown",
     "Throttling",
@@ -78,8 +91,6 @@ class S3Source:
                 return SourceAccessError(_FATAL[code].format(bucket=self.bucket, what=what))
             if code in _TRANSIENT or (isinstance(status, int) and status >= 500):
                 return TransientSourceError(f"S3 {code or status} on s3://{self.bucket}{what}")
-            if code in {"NoSuchKey", "404"}:
-                return SourceError(f"s3://{self.bucket}{what} disappeared before it was read")
             if status == 403:
                 return SourceAccessError(f"access denied ({code}) to s3://{self.bucket}{what}")
             return SourceError(f"S3 error {code}: {err.get('Message', '')} on s3://{self.bucket}{what}")
@@ -88,6 +99,19 @@ class S3Source:
         if isinstance(exc, BotoCoreError):
             return TransientSourceError(f"S3 client error: {exc}")
         return SourceError(str(exc))
+
+    def _read_error(self, exc: Exception, key: str) -> SourceError:
+        if isinstance(exc, ClientError):
+            err: dict[str, Any] = dict(exc.response.get("Error", {}))
+            code = str(err.get("Code", ""))
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            where = f"s3://{self.bucket}/{key}"
+            if code in _OBJECT_DENIED or (status == 403 and code not in _FATAL):
+                hint = "kms:Decrypt on its KMS key" if code.startswith("KMS.") else "s3:GetObject, and kms:Decrypt"
+                return ObjectReadError(ACCESS_DENIED, f"{code or status} on {where} (needs {hint})", key=key)
+            if code in {"NoSuchKey", "404"} or (status == 404 and code != "NoSuchBucket"):
+                return ObjectReadError(NOT_FOUND, f"{where} was listed but is gone", key=key)
+        return self._error(exc, f"/{key}")
 
     def list_prefixes(self, prefix: str) -> list[str]:
         self.stats.listed_prefixes.append((prefix, "/"))
@@ -125,6 +149,6 @@ class S3Source:
                 raise SourceLimitError("too_large", f"{length} bytes, limit {max_bytes}", key=key)
             data = resp["Body"].read()
         except (ClientError, BotoCoreError) as exc:
-            raise self._error(exc, f"/{key}") from exc
+            raise self._read_error(exc, key) from exc
         self.stats.bytes_read += len(data)
         return data

@@ -10,7 +10,13 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from accessfit.errors import DecodeError, SourceAccessError, SourceLimitError, TransientSourceError
+from accessfit.errors import (
+    DecodeError,
+    ObjectReadError,
+    SourceAccessError,
+    SourceLimitError,
+    TransientSourceError,
+)
 from accessfit.index import Batch, ObjectRow, UsageIndex
 from accessfit.jobs.ingest.fetch import Fetched, fetched
 from accessfit.jobs.ingest.options import IngestOptions
@@ -25,6 +31,7 @@ from accessfit.trail import Source
 log = structlog.get_logger("accessfit.jobs.ingest")  # the pass's logger, whichever module of it logs
 
 UNREADABLE = "unreadable"  # the reason of a failed read that names none
+ACCESS_DENIED = "access_denied"  # trail.s3's reason for an object (or its KMS key) the reader may not use
 
 
 class Run:
@@ -47,6 +54,11 @@ class Run:
         self.classifier = Classifier(self.window)  # the run's memory of identities and error codes
         self.principals: set[str] = set()
         self._last_progress = 0.0
+        # One denied object is that object's problem; every read denied is the reader's (no s3:GetObject, no
+        # kms:Decrypt). Until a read succeeds, denied objects are held: not recorded, their partition's cursor
+        # held before them, so that a reader without permission records nothing and stops the run.
+        self.read_ok = False
+        self.held: list[tuple[LogObject, ObjectReadError]] = []
 
     def process(self, fetched: Fetched) -> bool:
         """Add one object to the batch. False if it must be retried by a later poll."""
@@ -58,11 +70,20 @@ class Run:
             rep.errors.append(f"{obj.key}: {failure}")
             log.warning("object.retry", key=obj.key, error=str(failure))
             return False
+        if isinstance(failure, ObjectReadError) and failure.reason == ACCESS_DENIED and not self.read_ok:
+            self.held.append((obj, failure))
+            return False
         rep.objects_new += 1
+        if isinstance(failure, ObjectReadError):
+            self._failed(obj, failure.reason, failure.detail)
+            return True
         if failure is not None:
             reason = failure.reason if isinstance(failure, SourceLimitError) else UNREADABLE
             self._failed(obj, reason, str(failure))
             return True
+        if not self.read_ok:
+            self.read_ok = True
+            self._release_held()
         rep.bytes_read += len(fetched.data)
         try:
             decoded = decode(fetched.data, self.opts.max_json_bytes)
@@ -73,6 +94,24 @@ class Run:
         self.batch.objects.append(ObjectRow(obj, "done", None, usage))
         rep.add_done(usage)
         return True
+
+    def _release_held(self) -> None:
+        """Some read succeeded: the objects denied before it are their own failures."""
+        for obj, failure in self.held:
+            self.report.objects_new += 1
+            self._failed(obj, failure.reason, failure.detail)
+        self.held.clear()
+
+    def _all_denied(self) -> None:
+        """At the end of a pass in which no read succeeded: two or more denied objects mean the reader is denied
+        (raised, nothing recorded, so that they are read again once it is allowed); one is that object's own."""
+        if len(self.held) >= 2:
+            obj, failure = self.held[0]
+            raise SourceAccessError(
+                f"every read was denied ({len(self.held)} objects, the first {obj.key}: {failure.detail})",
+                key=obj.key,
+            )
+        self._release_held()
 
     def _failed(self, obj: LogObject, reason: str, detail: str) -> None:
         self.report.add_failed(obj.key, reason, detail)
@@ -130,6 +169,11 @@ class Run:
             self.partition(p)
             if self.report.interrupted:
                 break
+        if self.held and not self.report.interrupted:
+            try:
+                self._all_denied()
+            finally:
+                self.flush()
         self.flush()
         if not self.report.interrupted:
             kept = upkeep(self.index, self.now, self.opts.window_days, self.opts.resource_cap)
