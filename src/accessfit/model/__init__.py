@@ -21,12 +21,21 @@ from accessfit.model.params import (
 )
 from accessfit.model.resources import FieldValue, ResourceFields, ResourceRef, common_prefix
 from accessfit.model.stored import DayCoverage, PolicyDraft, PolicyVersion, PrincipalRow
-from accessfit.model.trail import ACCOUNT_ID, REGION_NAME, LogObject, Partition
+from accessfit.model.trail import (
+    ACCOUNT_ID,
+    PARTITION_NAME,
+    REGION_NAME,
+    LogObject,
+    Partition,
+    is_account_id,
+    is_partition,
+)
 
 __all__ = [
     "ACCOUNT_ID",
     "INSTANCES",
     "LIST",
+    "PARTITION_NAME",
     "PRESENCE",
     "PROFILE",
     "REGION_NAME",
@@ -54,5 +63,7 @@ __all__ = [
     "UsedCall",
     "Window",
     "common_prefix",
+    "is_account_id",
+    "is_partition",
     "partition_of",
 ]

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
-# The shapes of an AWS account id and a region name, as regular expressions: the settings and the trail's key
-# layout check the same ones.
-ACCOUNT_ID = r"\d{12}"
+# The shapes of an AWS account id, a partition and a region name, as regular expressions: the settings, the
+# trail's key layout and the identities of records check the same ones. ASCII only: `\d` would take any Unicode
+# digit ('١٢٣…'), and an account id becomes a path component of the policy files.
+ACCOUNT_ID = r"[0-9]{12}"
+# The partitions botocore knows (aws, aws-cn, aws-us-gov, aws-eusc, aws-iso, aws-iso-b/-e/-f) and later iso ones.
+PARTITION_NAME = r"aws(?:-cn|-us-gov|-eusc|-iso(?:-[a-z])?)?"
 REGION_NAME = r"[a-z0-9-]+"
+
+_ACCOUNT = re.compile(ACCOUNT_ID, re.ASCII)
+_PARTITION = re.compile(PARTITION_NAME, re.ASCII)
+
+
+def is_account_id(text: str) -> bool:
+    """Exactly 12 ASCII digits."""
+    return _ACCOUNT.fullmatch(text) is not None
+
+
+def is_partition(text: str) -> bool:
+    """An AWS partition name (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso-b`, …)."""
+    return _PARTITION.fullmatch(text) is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,15 +12,16 @@ import re
 
 import msgspec
 
-from accessfit.model import Principal
+from accessfit.model import Principal, is_account_id, is_partition
 from accessfit.records.decode import UserIdentity
 
 SSO_ROLE_PREFIX = "AWSReservedSSO_"
 _SERVICE_LINKED_PATH = "/aws-service-role/"
-# Account ids are 12 digits; recorded fixtures and redacted logs carry shorter placeholders, which are kept
-# as they are rather than dropped.
-_ASSUMED = re.compile(r"^arn:(?P<part>[\w-]+):sts::(?P<acct>\d+):assumed-role/(?P<role>[^/]+)(?:/|$)")
-_IAM_ARN = re.compile(r"^arn:[\w-]+:iam::(?P<acct>\d+):(?P<rest>.+)$")
+# The ARN's partition and account are checked apart (each is a reason of its own), strictly: the account becomes
+# a path component of the policy files, so anything but 12 ASCII digits (a redacted `000000000`, `../..`, '١٢٣')
+# is refused, never attributed.
+_ASSUMED = re.compile(r"^arn:(?P<part>[^:]*):sts::(?P<acct>[^:]*):assumed-role/(?P<role>[^/]+)(?:/|$)")
+_ARN = re.compile(r"^arn:(?P<part>[^:]*):(?P<service>iam|sts)::(?P<acct>[^:]*):(?P<rest>.+)$", re.DOTALL)
 
 # Bounded reasons (also metric labels).
 NO_IDENTITY = "no_identity"
@@ -32,6 +33,8 @@ IDENTITY_CENTER_USER = "identity_center_user"
 FEDERATION_CALL = "federation_call"
 UNSUPPORTED_IDENTITY = "unsupported_identity"
 NO_ARN = "no_arn"
+INVALID_ACCOUNT = "invalid_account"
+INVALID_PARTITION = "invalid_partition"
 
 
 def _role_kind(arn: str) -> str:
@@ -39,9 +42,22 @@ def _role_kind(arn: str) -> str:
     return "sso_role" if name.startswith(SSO_ROLE_PREFIX) else "role"
 
 
-def _account_of(arn: str) -> str | None:
-    m = _IAM_ARN.match(arn)
-    return m["acct"] if m else None
+def _account_of(arn: str, service: str = "iam") -> str | None:
+    """The account field of an IAM (or STS) ARN, unchecked; None when the text is not one."""
+    m = _ARN.match(arn)
+    return m["acct"] if m is not None and m["service"] == service else None
+
+
+def _invalid(p: Principal, uid: UserIdentity) -> str | None:
+    """Why a principal's partition or account is not a real one, if it is not."""
+    parts = p.arn.split(":", 5)
+    if not is_partition(parts[1]):
+        return INVALID_PARTITION
+    if not is_account_id(p.account) or parts[4] != p.account:
+        return INVALID_ACCOUNT
+    if uid.accountId is not None and not is_account_id(uid.accountId):
+        return INVALID_ACCOUNT
+    return None
 
 
 MALFORMED_IDENTITY = "malformed_identity"
@@ -88,9 +104,17 @@ class Identities(dict[bytes, Resolved]):
 
 
 def principal_of(uid: UserIdentity | None) -> Principal | str:
-    """The principal for a record's userIdentity, or a skip reason."""
+    """The principal for a record's userIdentity, or a skip reason: a principal's partition and account (in its
+    ARN and in `accountId`) are valid ones."""
     if uid is None:
         return NO_IDENTITY
+    found = _principal(uid)
+    if isinstance(found, Principal):
+        return _invalid(found, uid) or found
+    return found
+
+
+def _principal(uid: UserIdentity) -> Principal | str:
     kind = uid.type
     if kind == "AssumedRole":
         issuer = uid.sessionContext.sessionIssuer if uid.sessionContext else None
@@ -129,7 +153,12 @@ def principal_of(uid: UserIdentity | None) -> Principal | str:
         if issuer and issuer.arn and (account := _account_of(issuer.arn)):
             return Principal(arn=issuer.arn, kind="root" if issuer.arn.endswith(":root") else "user", account=account)
         if uid.arn and uid.accountId:
-            return Principal(arn=uid.arn, kind="federated_user", account=uid.accountId)
+            account = _account_of(uid.arn, "sts")
+            if account is None:
+                return NO_ARN
+            if account != uid.accountId:
+                return INVALID_ACCOUNT  # the session's ARN and its accountId disagree
+            return Principal(arn=uid.arn, kind="federated_user", account=account)
         return NO_ARN
     if kind == "AWSService":
         return AWS_SERVICE

@@ -18,7 +18,7 @@ def _name(prefix: str) -> str:
 
 def _number(prefix: str) -> int | None:
     name = _name(prefix)
-    return int(name) if name.isdigit() else None
+    return int(name) if name.isascii() and name.isdigit() else None  # isdigit alone takes '١٢'; int() reads it
 
 
 def discover(

@@ -18,12 +18,15 @@ from accessfit.model import ACCOUNT_ID, REGION_NAME, LogObject, Partition
 _ORG_ID = r"o-[a-z0-9]{10,32}"
 _KEY = re.compile(
     rf"^(?P<root>(?:.*/)?)AWSLogs/(?:(?P<org>{_ORG_ID})/)?(?P<account>{ACCOUNT_ID})/"
-    rf"(?P<folder>[^/]+)/(?P<region>{REGION_NAME})/(?P<y>\d{{4}})/(?P<m>\d{{2}})/(?P<d>\d{{2}})/(?P<file>[^/]+)$"
+    rf"(?P<folder>[^/]+)/(?P<region>{REGION_NAME})/(?P<y>\d{{4}})/(?P<m>\d{{2}})/(?P<d>\d{{2}})/(?P<file>[^/]+)$",
+    re.ASCII,  # `\d` is any Unicode digit otherwise
 )
 # AWS documents one example without the `_` before the unique string, so that underscore is optional.
-_FILE = re.compile(rf"^{ACCOUNT_ID}_CloudTrail_[A-Za-z0-9-]+_(?P<stamp>\d{{8}}T\d{{4}}Z)_?[A-Za-z0-9]*\.json(?:\.gz)?$")
+_FILE = re.compile(
+    rf"^{ACCOUNT_ID}_CloudTrail_[A-Za-z0-9-]+_(?P<stamp>\d{{8}}T\d{{4}}Z)_?[A-Za-z0-9]*\.json(?:\.gz)?$", re.ASCII
+)
 
-ACCOUNT = re.compile(rf"^{ACCOUNT_ID}$")
+ACCOUNT = re.compile(rf"^{ACCOUNT_ID}\Z")  # \Z: `$` also matches before a final newline
 ORG = re.compile(rf"^{_ORG_ID}$")
 REGION = re.compile(rf"^{REGION_NAME}$")
 
