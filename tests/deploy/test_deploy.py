@@ -106,13 +106,17 @@ def exported(registry: CollectorRegistry) -> set[str]:
         failed_objects=1,
         newest_event={account: 1.0},
         coverage_gaps={account: 1},
+        before_trail={account: 1},
         denied_calls={account: 1},
         resumed_calls={account: 1},
         unmapped_api_calls=1,
         unmapped_calls=1,
         granted_snapshots={account: 1.0},
     )
-    drift = DriftState({account: AccountDrift(*range(1, 8))}, (PrincipalUnused("arn:aws:iam::1:role/r", account, 1),))
+    drift = DriftState(
+        {account: AccountDrift(1, 2, 3, 4, 5, 6, 7, 8, 9, {"Write": 1})},
+        (PrincipalUnused("arn:aws:iam::1:role/r", account, 1, 1),),
+    )
     observation = Observation(state, True, 1.0, 0.1, drift)
     registry.register(StateCollector(lambda: observation, {"version": "x", "iam_data": "y"}, per_principal=True))
     return {sample.name for family in registry.collect() for sample in family.samples}
@@ -153,3 +157,12 @@ def test_accessfits_own_iam_policy_is_valid_and_allows_what_it_calls() -> None:
         needed |= {u.action for u in mapped.actions}
     assert needed == granted
     assert map_call("sts.amazonaws.com", "GetCallerIdentity", ResourceRef(), ctx, catalog()).status == "no_permission"
+
+
+def test_the_readme_names_every_metric(registry: CollectorRegistry) -> None:
+    """Issue 12 item 7: the README's metrics list had fallen behind what a scrape shows."""
+    readme = (REPO / "README.md").read_text()
+    samples = {n for n in exported(registry) if not n.endswith("_created")}  # the daemon turns those off
+    names = {re.sub(r"_(bucket|count|sum)$", "", n).removeprefix("accessfit_") for n in samples}
+    missing = sorted(n for n in names if not re.search(rf"`{n}(\{{[^`]*\}})?`", readme))
+    assert not missing, f"README's metrics list does not name {missing}"

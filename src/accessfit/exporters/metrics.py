@@ -18,6 +18,8 @@ from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from accessfit.exporters.observation import DORMANT_DAYS, DRIFT_FAMILY, DRIFT_KINDS, FAMILIES, Observation
+from accessfit.records import decode, identity, usage
+from accessfit.trail import layout
 
 log = structlog.get_logger(__name__)
 
@@ -46,6 +48,53 @@ class IngestCounts(Protocol):
     def events_skipped(self) -> Mapping[str, int]: ...
     @property
     def bytes_read(self) -> int: ...
+
+
+# The label values known in advance (a reason nobody listed here still gets its series, from its first event).
+OBJECT_FAILURE_REASONS = (
+    "access_denied",  # S3 or KMS refused the object
+    "corrupt_gzip",
+    "truncated_gzip",
+    "empty",
+    "invalid_json",
+    "not_a_log_file",
+    "no_records",
+    decode.TOO_DEEP,
+    decode.TOO_LARGE,
+    decode.UNDECODABLE,
+    "unreadable",  # a read that failed for good without naming a reason
+    "not_a_file",  # a local trail's FIFO, device or link out of the trail
+    "outside_trail",
+)
+KEY_SKIP_REASONS = (layout.SKIP_DIGEST, layout.SKIP_INSIGHT, layout.SKIP_OTHER_FOLDER, layout.SKIP_UNRECOGNIZED)
+EVENT_SKIP_REASONS = tuple(
+    sorted(
+        {
+            decode.MALFORMED_RECORD,
+            usage.MISSING_FIELD,
+            usage.BAD_EVENT_TIME,
+            usage.SERVICE_EVENT,
+            usage.INSIGHT_EVENT,
+            usage.AGGREGATED_EVENT,
+            usage.NETWORK_ACTIVITY,
+            usage.CROSS_ACCOUNT_COPY,
+            usage.OUTSIDE_WINDOW,
+            usage.FUTURE_EVENT,
+            usage.DUPLICATE_EVENT,
+            identity.NO_IDENTITY,
+            identity.NO_IDENTITY_TYPE,
+            identity.AWS_SERVICE,
+            identity.AWS_ACCOUNT,
+            identity.SERVICE_LINKED_ROLE,
+            identity.IDENTITY_CENTER_USER,
+            identity.FEDERATION_CALL,
+            identity.UNSUPPORTED_IDENTITY,
+            identity.NO_ARN,
+            identity.MALFORMED_IDENTITY,
+        }
+    )
+)
+JOBS = ("poll", "granted", "prune", "export")  # the daemon's scheduled jobs, and its export step
 
 
 class Telemetry:
@@ -83,12 +132,25 @@ class Telemetry:
         )
         self.bytes = Counter("accessfit_read_bytes", "Bytes of log objects read", registry=r)
         self.policies = Counter("accessfit_policies_regenerated", "New policy versions stored", registry=r)
+        self.policy_write_failures = Counter(
+            "accessfit_policy_write_failures", "Principals whose policy files could not be written", registry=r
+        )
         self.job_failures = Counter("accessfit_job_failures", "Scheduled jobs that raised", ["job"], registry=r)
         self.granted_failures = Counter(
             "accessfit_granted_refresh_failures",
             "Accounts whose IAM authorization details could not be fetched",
             registry=r,
         )
+        # Series that would otherwise appear only with their first event start at 0: an alert on their increase
+        # then fires on the first one, and a dashboard shows 0 rather than nothing.
+        for reason in OBJECT_FAILURE_REASONS:
+            self.objects_failed.labels(reason=reason)
+        for reason in KEY_SKIP_REASONS:
+            self.keys_skipped.labels(reason=reason)
+        for reason in EVENT_SKIP_REASONS:
+            self.events_skipped.labels(reason=reason)
+        for job in JOBS:
+            self.job_failures.labels(job=job)
 
     def record_ingest(self, report: IngestCounts) -> None:
         self.objects.inc(report.objects_done)

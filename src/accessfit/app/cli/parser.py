@@ -32,7 +32,8 @@ def build() -> argparse.ArgumentParser:
         description="Keeps AWS IAM permissions fitted to real use: ingests CloudTrail log files into a rolling "
         "per-principal index of API calls, generates least-privilege policies from it, compares them with what "
         "IAM grants, and runs as a daemon exporting Prometheus metrics. Exit codes: 0 done, 1 error, 66 not found, "
-        "69 trail unreadable, 74 index unusable, 75 retry later, 77 AWS refused, 78 bad setting.",
+        "69 trail unreadable, 73 policy files not written, 74 index unusable, 75 retry later, 77 AWS refused, "
+        "78 bad setting.",
     )
     p.add_argument("--version", action="version", version=f"accessfit {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -178,6 +179,18 @@ def build() -> argparse.ArgumentParser:
     demo.add_argument("--events", type=int, default=20_000, help="number of events (default 20000)")
     demo.add_argument("--days", type=int, default=7, help="days of history (default 7)")
     demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+
+    ale = sub.add_parser("alerts", help="Prometheus alert rules")
+    ale_sub = ale.add_subparsers(dest="alerts_command", required=True, metavar="ACTION")
+    ren = ale_sub.add_parser(
+        "render",
+        help="write the alert rules with the links of the settings",
+        description="Print (or write to --out) accessfit's Prometheus alert rules, each alert's runbook_url and "
+        "dashboard_url built from the settings `runbook_base_url` and `dashboard_url`.",
+    )
+    ren.add_argument("--config", metavar="PATH", help="TOML settings file (default: $ACCESSFIT_CONFIG)")
+    ren.add_argument("--out", metavar="FILE", help="the rules file to write (default: standard output)")
+    ren.set_defaults(handler="alerts:cmd_render")
     return p
 
 
