@@ -4,10 +4,10 @@ import gzip
 import hashlib
 import json
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from accessfit.demo import TrailSpec, generate
+from accessfit.demo import TrailSpec, generate, plan
 
 END = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -47,3 +47,18 @@ def test_the_trail_looks_like_a_real_one(tmp_path: Path) -> None:
             assert r["eventTime"] < f"{delivered:%Y-%m-%dT%H:%M:%SZ}", "an event is newer than its file"
     assert stats.digests > 0 and stats.insights == 1
     assert any("/o-" in k for k in stats.keys)
+
+
+def test_a_daily_trail_has_a_file_for_every_account_and_day_and_keeps_delivery_order() -> None:
+    end = datetime(2026, 11, 28, 3, 17, tzinfo=UTC)
+    sparse = TrailSpec(days=40, events=6000)
+    daily = TrailSpec(days=40, events=6000, daily=True)
+    days = {(end - timedelta(days=n)).date() for n in range(1, 40)}  # the whole days of the trail
+    per_account = {a: {f.delivered.date() for f in plan(end, sparse) if f.account == a} for a in sparse.accounts}
+    assert any(days - seen for seen in per_account.values())  # without `daily`, some accounts have idle days
+    files = plan(end, daily)
+    for account in daily.accounts:
+        assert days <= {f.delivered.date() for f in files if f.account == account}
+    assert [f.delivered for f in files] == sorted(f.delivered for f in files)
+    assert all(end - timedelta(days=40) <= f.delivered <= end for f in files)
+    assert set(plan(end, sparse)) < set(files)  # the planned files stay as they were; small ones are added

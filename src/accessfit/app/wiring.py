@@ -99,8 +99,9 @@ def granted_targets(s: Settings) -> list[IamTarget]:
     return own + [IamTarget(role, _iam_of(role)) for role in s.assume_roles]
 
 
-def plan(s: Settings, feeder: Callable[[datetime], None] | None = None) -> Plan:
-    """What the daemon runs; `feeder` adds the demo's new log files."""
+def plan(s: Settings, feeder: Callable[[datetime], None] | None = None, targets: list[IamTarget] | None = None) -> Plan:
+    """What the daemon runs; `feeder` adds the demo's new log files, `targets` (the demo's IAM) replace the
+    accounts of the settings."""
     from accessfit.app.daemon import Plan  # noqa: PLC0415 - the scheduler and Prometheus only for `run`
 
     url = s.require_source()
@@ -115,10 +116,12 @@ def plan(s: Settings, feeder: Callable[[datetime], None] | None = None) -> Plan:
         policy_dir=s.policy_dir,
         policy_git=s.policy_git,
         listen=s.listen_address(),
+        http_workers=s.http_workers,
+        http_timeout=s.http_timeout,
         poll_every=s.poll_interval,
         granted_every=s.granted_interval,
         prune_every=s.prune_interval,
-        granted_targets=granted_targets(s),
+        granted_targets=granted_targets(s) if targets is None else targets,
         per_principal_metrics=s.metrics_per_principal,
         principal_cap=s.metrics_principal_cap,
         feeder=feeder,

@@ -32,6 +32,9 @@ class TrailSpec:
     max_per_file: int = 400
     digests: bool = True
     cross_account_rate: float = 0.02
+    # At least one log file per account and day (a small one in its first region where the plan has none), as a
+    # trail with any activity delivers: an account's coverage then starts on the window's first day.
+    daily: bool = False
 
 
 @dataclass
@@ -116,7 +119,27 @@ def plan(end: datetime, spec: TrailSpec) -> list[PlannedFile]:
         out.append(PlannedFile(i, account, region, delivered, n))
         remaining -= n
         i += 1
+    if spec.daily:
+        out += _daily(out, start, end, spec, rng, i)
+        out.sort(key=lambda f: (f.delivered, f.index))
     return out
+
+
+def _daily(planned: list[PlannedFile], start: datetime, end: datetime, spec: TrailSpec, rng: random.Random, i: int
+           ) -> list[PlannedFile]:  # fmt: skip
+    """A small file for each (account, day) of the trail that `planned` leaves without one."""
+    have = {(f.account, f.delivered.date()) for f in planned}
+    extra = []
+    for n in range((end.date() - start.date()).days + 1):
+        day = datetime.combine(start.date() + timedelta(days=n), datetime.min.time(), UTC)
+        for account in spec.accounts:
+            if (account, day.date()) in have:
+                continue
+            delivered = min(end, max(start, day + timedelta(minutes=rng.randrange(24 * 60))))
+            if delivered.date() == day.date():
+                extra.append(PlannedFile(i, account, spec.regions[0], delivered, spec.min_per_file))
+                i += 1
+    return extra
 
 
 def _write_files(root: Path, spec: TrailSpec, items: list[PlannedFile], prefix: str) -> GenStats:

@@ -4,39 +4,32 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+
+import structlog
 
 from accessfit.app import config, wiring
 from accessfit.app.cli import EXIT_OK
-from accessfit.demo import TrailSpec, feeder, generate
+from accessfit.app.demo import prepare as prepare_demo
+from accessfit.demo import TrailSpec, generate
+
+log = structlog.get_logger(__name__)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from accessfit.app.daemon import Daemon
 
-    defaults, feed = _demo(Path(args.demo)) if args.demo else ({}, None)
+    demo = prepare_demo(Path(args.demo), datetime.now(UTC)) if args.demo else None
     # The demo's choices are defaults: flags and ACCESSFIT_* variables still win.
+    defaults = demo.defaults if demo else {}
     s = config.load(args.config, defaults=defaults, source=args.source or None, database=args.database or None)
     wiring.configure_logging(s, sys.stdout)
-    return Daemon(wiring.plan(s, feed)).run()
-
-
-def _demo(demo: Path) -> tuple[dict[str, Any], Callable[[datetime], None]]:
-    """Settings for a demo trail in `demo`, generated when missing, and the feeder that keeps adding to it."""
-    if not (demo / "trail").is_dir():
-        generate(demo / "trail", datetime.now(UTC), TrailSpec())
-    defaults = {
-        "source": str(demo / "trail"),
-        "database": str(demo / "index.sqlite3"),
-        "policy_dir": str(demo / "policies"),
-        "settle": "0s",
-        "poll_interval": "10s",
-        "read_own_account": False,
-    }
-    return defaults, feeder(demo / "trail")
+    if demo is None:
+        return Daemon(wiring.plan(s)).run()
+    daemon = Daemon(wiring.plan(s, demo.feeder, demo.targets()))
+    log.info("demo.config", path=str(demo.write_config(s)), use=f"export ACCESSFIT_CONFIG={demo.config}")
+    return daemon.run()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
