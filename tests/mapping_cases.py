@@ -388,7 +388,8 @@ CASES: list[Case] = [
         frozenset({"ec2:RunInstances", "iam:PassRole"}),
         "EC2 user guide, IAM roles for instances: launching with an instance profile needs iam:PassRole",
         params={"iamInstanceProfile": {"arn": f"arn:aws:iam::{A}:instance-profile/web"}},
-        arns={"iam:PassRole": (f"arn:aws:iam::{A}:role/*",)},
+        # The profile, never role/*: policy generation resolves its role from the authorization snapshot.
+        arns={"iam:PassRole": (f"arn:aws:iam::{A}:instance-profile/web",)},
     ),
     Case(
         "ec2",
@@ -439,7 +440,8 @@ CASES: list[Case] = [
         frozenset({"glue:CreateJob", "iam:PassRole"}),
         "Glue developer guide: the job role is passed (a name or an ARN)",
         params={"name": "j", "role": "GlueJobRole"},
-        arns={"iam:PassRole": (f"arn:aws:iam::{A}:role/GlueJobRole",)},
+        # A bare name: the role of that name in the caller's account, whatever its path (names are unique).
+        arns={"iam:PassRole": (f"arn:aws:iam::{A}:role/GlueJobRole", f"arn:aws:iam::{A}:role/*/GlueJobRole")},
     ),
     Case(
         "codebuild",
@@ -468,6 +470,146 @@ CASES: list[Case] = [
         frozenset({"eks:CreateNodegroup", "iam:PassRole"}),
         "EKS user guide: the node role is passed",
         params={"nodeRole": f"arn:aws:iam::{A}:role/node"},
+    ),
+    # iam:PassRole from a role nested in the request (paths generated from botocore's input shapes).
+    Case(
+        "ecs",
+        "RunTask",
+        frozenset({"ecs:RunTask", "iam:PassRole"}),
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html (overriding the task role "
+        "needs iam:PassRole); botocore ecs TaskOverride.taskRoleArn/executionRoleArn; SAR ecs RunTask lists "
+        "iam:PassRole",
+        params={
+            "cluster": "c",
+            "taskDefinition": "td:3",
+            "overrides": {
+                "containerOverrides": [{"name": "app"}],
+                "taskRoleArn": f"arn:aws:iam::{A}:role/task-override",
+                "executionRoleArn": f"arn:aws:iam::{A}:role/exec-override",
+            },
+        },
+        arns={"iam:PassRole": (f"arn:aws:iam::{A}:role/exec-override", f"arn:aws:iam::{A}:role/task-override")},
+    ),
+    Case(
+        "events",
+        "PutTargets",
+        frozenset({"events:PutTargets", "iam:PassRole"}),
+        "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-identity-based.html (a target's RoleArn "
+        "needs iam:PassRole); botocore events Target.RoleArn; SAR events PutTargets lists iam:PassRole",
+        params={
+            "rule": "nightly",
+            "targets": [
+                {
+                    "id": "1",
+                    "arn": f"arn:aws:states:us-east-1:{A}:stateMachine:sm",
+                    "roleArn": f"arn:aws:iam::{A}:role/ev",
+                },
+                {"id": "2", "arn": f"arn:aws:sqs:us-east-1:{A}:q"},
+            ],
+        },
+        arns={"iam:PassRole": (f"arn:aws:iam::{A}:role/ev",)},
+    ),
+    Case(
+        "codepipeline",
+        "CreatePipeline",
+        frozenset({"codepipeline:CreatePipeline", "iam:PassRole"}),
+        "https://docs.aws.amazon.com/codepipeline/latest/userguide/how-to-custom-role.html (the pipeline's and an "
+        "action's role are passed); botocore codepipeline PipelineDeclaration.roleArn, ActionDeclaration.roleArn",
+        params={
+            "pipeline": {
+                "name": "p",
+                "roleArn": f"arn:aws:iam::{A}:role/pipeline",
+                "stages": [
+                    {"name": "Source", "actions": [{"name": "s", "roleArn": f"arn:aws:iam::{A}:role/action"}]},
+                    {"name": "Build", "actions": [{"name": "b"}]},
+                ],
+            }
+        },
+        arns={"iam:PassRole": (f"arn:aws:iam::{A}:role/action", f"arn:aws:iam::{A}:role/pipeline")},
+    ),
+    Case(
+        "scheduler",
+        "CreateSchedule",
+        frozenset({"scheduler:CreateSchedule", "iam:PassRole"}),
+        "https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html (the execution role is passed); "
+        "botocore scheduler Target.RoleArn; SAR scheduler CreateSchedule lists iam:PassRole",
+        params={
+            "name": "s",
+            "target": {"arn": f"arn:aws:lambda:us-east-1:{A}:function:f", "roleArn": f"arn:aws:iam::{A}:role/sched"},
+        },
+        arns={"iam:PassRole": (f"arn:aws:iam::{A}:role/sched",)},
+    ),
+    Case(
+        "s3",
+        "CreateJob",
+        frozenset({"s3:CreateJob", "iam:PassRole"}),
+        "https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-iam-role-policies.html (creating a job "
+        "needs iam:PassRole on its role; the SAR row omits it); botocore s3control CreateJobRequest.RoleArn",
+        params={"CreateJobRequest": {"Priority": "10", "RoleArn": f"arn:aws:iam::{A}:role/batch-ops"}},
+        arns={"iam:PassRole": (f"arn:aws:iam::{A}:role/batch-ops",)},
+    ),
+    Case(
+        "rds",
+        "CreateDBInstance",
+        frozenset({"rds:CreateDBInstance", "iam:PassRole"}),
+        "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.Enabling.html (Enhanced "
+        "Monitoring's role is passed); botocore rds CreateDBInstanceMessage.MonitoringRoleArn",
+        params={"dBInstanceIdentifier": "db1", "monitoringRoleArn": f"arn:aws:iam::{A}:role/rds-monitoring-role"},
+        arns={"iam:PassRole": (f"arn:aws:iam::{A}:role/rds-monitoring-role",)},
+    ),
+    Case(
+        "datasync",
+        "CreateLocationS3",
+        frozenset({"datasync:CreateLocationS3", "iam:PassRole"}),
+        "https://docs.aws.amazon.com/datasync/latest/userguide/create-s3-location.html (the bucket access role "
+        "is passed); botocore datasync S3Config.BucketAccessRoleArn; SAR lists iam:PassRole",
+        params={"s3BucketArn": "arn:aws:s3:::b", "s3Config": {"bucketAccessRoleArn": f"arn:aws:iam::{A}:role/ds"}},
+        arns={"iam:PassRole": (f"arn:aws:iam::{A}:role/ds",)},
+    ),
+    Case(
+        "amplify",
+        "CreateApp",
+        frozenset({"amplify:CreateApp", "iam:PassRole"}),
+        "https://docs.aws.amazon.com/amplify/latest/userguide/amplify-SSR-compute-role.html (the compute role is "
+        "passed); botocore amplify CreateAppRequest.computeRoleArn; SAR amplify CreateApp lists iam:PassRole",
+        params={"name": "web", "computeRoleArn": f"arn:aws:iam::{A}:role/ssr"},
+        arns={"iam:PassRole": (f"arn:aws:iam::{A}:role/ssr",)},
+    ),
+    Case(
+        "access-analyzer",
+        "StartPolicyGeneration",
+        frozenset({"access-analyzer:StartPolicyGeneration", "iam:PassRole"}),
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-policy-generation.html (the service role "
+        "that reads the trail is passed; principalArn is the identity analysed, not passed); botocore "
+        "accessanalyzer CloudTrailDetails.accessRole; SAR lists iam:PassRole",
+        params={
+            "policyGenerationDetails": {"principalArn": f"arn:aws:iam::{A}:role/analysed"},
+            "cloudTrailDetails": {"accessRole": f"arn:aws:iam::{A}:role/service-role/aa-trail", "trails": []},
+        },
+        arns={"iam:PassRole": (f"arn:aws:iam::{A}:role/service-role/aa-trail",)},
+    ),
+    Case(
+        "access-analyzer",
+        "StartPolicyGeneration",
+        frozenset({"access-analyzer:StartPolicyGeneration"}),
+        "IAM user guide, Access Analyzer policy generation: policyGenerationDetails.principalArn names the identity "
+        "whose activity is analysed; nothing is passed without cloudTrailDetails",
+        params={"policyGenerationDetails": {"principalArn": f"arn:aws:iam::{A}:role/analysed"}},
+    ),
+    Case(
+        "iam",
+        "CreateRole",
+        frozenset({"iam:CreateRole"}),
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html: iam:CreateRole's RoleName "
+        "creates the role, it hands it to no service (IAM is excluded from the PassRole table)",
+        params={"roleName": "new-role", "assumeRolePolicyDocument": "{}"},
+    ),
+    Case(
+        "sts",
+        "AssumeRole",
+        frozenset({"sts:AssumeRole"}),
+        "STS API reference AssumeRole: the caller assumes RoleArn itself (sts:AssumeRole), it passes no role",
+        params={"roleArn": f"arn:aws:iam::{A}:role/target", "roleSessionName": "s"},
     ),
     # Resources.
     Case(

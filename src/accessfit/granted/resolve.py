@@ -210,3 +210,20 @@ def resolve(
     )
     wanted = None if only is None else only.lower()
     return [_grants(e, acct) for e in _entities(snapshot) if wanted is None or e.item["Arn"].lower() == wanted]
+
+
+def instance_profiles(snapshot: AuthorizationDetails) -> dict[str, tuple[str, ...]]:
+    """Instance-profile ARN -> the ARNs of its roles. GAAD lists each role's InstanceProfileList, each profile with
+    its roles (IAM API reference, GetAccountAuthorizationDetails: RoleDetail.InstanceProfileList); the role that
+    lists a profile is one of them."""
+    out: dict[str, set[str]] = {}
+    for role in snapshot.get("RoleDetailList", []):
+        for profile in role.get("InstanceProfileList", []):
+            arn = profile.get("Arn")
+            if not arn:
+                continue
+            roles = out.setdefault(arn, set())
+            roles.update(r["Arn"] for r in profile.get("Roles", []) if r.get("Arn"))
+            if role.get("Arn"):
+                roles.add(role["Arn"])
+    return {arn: tuple(sorted(roles)) for arn, roles in sorted(out.items())}

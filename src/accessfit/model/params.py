@@ -74,4 +74,8 @@ REQUEST_PARAMS: tuple[RequestParam, ...] = (
     RequestParam("restApiId", "restApiId", LIST),
     RequestParam("apiId", "apiId", LIST),
     RequestParam("modelId", "modelId", LIST, arn=True),
+    # Whether a create call sent tags: it then needs the service's tagging action too (accessfit.policy.required).
+    RequestParam("tagSpecificationSet", "tags", PRESENCE),  # EC2's TagSpecifications, as CloudTrail spells it
+    RequestParam("tags", "tags", PRESENCE),
+    RequestParam("Tags", "tags", PRESENCE),
 )

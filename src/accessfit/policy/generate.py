@@ -12,15 +12,18 @@ of letters and digits, so the same usage always gives byte-identical documents.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from accessfit.errors import PolicyError
 from accessfit.iam.catalog import Catalog
 from accessfit.iam.mapping import MAPPED, UNMAPPED, ActionUse, CallMap, Context
 from accessfit.model import AllowDocument, AllowStatement, Outcome, Principal, UsedCall, partition_of
 from accessfit.policy import scope
+from accessfit.policy.carried import CARRIED, Authorization, CarriedAction, carried_over, is_profile, roles_of
 from accessfit.policy.document import actions_of, fingerprint
+from accessfit.policy.required import needed
 from accessfit.policy.split import pack
 from accessfit.policy.validate import problems
 
@@ -32,6 +35,7 @@ class Limits:
     policies_per_principal: int = 10  # managed policies attached per role or user (20 with a quota increase)
     objects_per_bucket: int = 5
     resources_per_action: int = 20
+    carry_all_services: bool = False  # carry unobservable actions over in every service, not only those called
 
     def __post_init__(self) -> None:
         # Checked once where the limits are made: a bad mode is the setting's fault, not any principal's.
@@ -44,12 +48,15 @@ class Limits:
 
 
 class JustifyingCall(TypedDict):
-    """A raw call that justifies an action: how often the principal made it, and when last."""
+    """A raw call that justifies an action: how often the principal made it, and when last. An action carried over
+    because CloudTrail cannot show it has one row with no call, `carried` ("unobservable") and the reason."""
 
     eventSource: str
     eventName: str
     calls: int
     lastSeen: str
+    carried: NotRequired[str]
+    reason: NotRequired[str]
 
 
 Justification = dict[str, list[JustifyingCall]]  # action -> the calls that justify it
@@ -84,6 +91,9 @@ class PolicySet:
     unmapped: list[UnmappedCall]
     warnings: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # Actions the trail cannot show: carried over from the snapshot, or possibly needed when there is none.
+    carried: list[CarriedAction] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)  # instance profiles whose role no snapshot names
 
     @property
     def fingerprint(self) -> str:
@@ -113,11 +123,20 @@ def _sid_base(prefix: str) -> str:
 
 
 def build(
-    principal: Principal, calls: list[UsedCall], limits: Limits, cat: Catalog, mapped: CallMap | None = None
+    principal: Principal,
+    calls: list[UsedCall],
+    limits: Limits,
+    cat: Catalog,
+    mapped: CallMap | None = None,
+    auth: Authorization | None = None,
 ) -> PolicySet:
     """The principal's policy from its calls, with the IAM catalog that maps and validates them. `mapped` is the
-    run's memo of mapped calls (over `cat`), when the caller builds many principals' policies."""
+    run's memo of mapped calls (over `cat`), when the caller builds many principals' policies; `auth` what the
+    latest authorization snapshot says (instance profiles' roles, what is granted now), None when there is none."""
     mapped = CallMap(cat) if mapped is None else mapped
+    profiles = auth.profiles if auth is not None else {}
+    unresolved: set[str] = set()
+    services: set[str] = set()
     partition = partition_of(principal.arn)
     granted: dict[str, set[str]] = {}
     regions: dict[str, set[str]] = {}
@@ -136,7 +155,10 @@ def build(
             continue
         if m.status != MAPPED:
             continue
-        for use in m.actions:
+        for found in needed(m.actions, call.resource, ctx, cat):
+            use = found
+            if use.action == "iam:PassRole" and any(is_profile(r) for r in use.resources):
+                use = _profile_roles(use, profiles, unresolved)
             if call.outcome == Outcome.DENIED:
                 if not use.inferred:
                     tally = denied.get(use.action)
@@ -146,12 +168,17 @@ def build(
                     tally.resources.update(use.resources)
                 continue
             _grant(granted, regions, use)
+            services.add(use.action.split(":", 1)[0])
             by_call = why.setdefault(use.action, {})
             key = (call.event_source, call.event_name)
             tally = by_call.get(key)
             if tally is None:
                 tally = by_call[key] = _Tally()
             tally.add(call)
+    carried = carried_over(set(granted), services, auth, limits.carry_all_services)
+    for row in carried:
+        if row["carried"] == CARRIED:
+            granted.setdefault(row["action"], set()).update(row["resources"])
     statements = _statements(granted, regions, limits, cat, partition, principal.account)
     documents = pack(principal.arn, statements, limits.document_size) if statements else []
     warnings = []
@@ -160,22 +187,35 @@ def build(
             "an IAM Identity Center role: AWS manages it; apply the policy to its permission set (the role is "
             "recreated, with a new suffix, when assignments change)"
         )
+    warnings.extend(
+        f"iam:PassRole for instance profile {p}: its role is unresolved (no authorization snapshot lists the "
+        "profile); the policy names the profile, which grants no role: run `accessfit granted refresh`"
+        for p in sorted(unresolved)
+    )
     if len(documents) > limits.policies_per_principal:
         warnings.append(
             f"needs {len(documents)} managed policies; IAM attaches at most {limits.policies_per_principal} to a "
             "role or user by default (20 with a quota increase)"
         )
+    justification: Justification = {
+        action: [
+            JustifyingCall(eventSource=s, eventName=n, calls=t.calls, lastSeen=t.last_seen)
+            for (s, n), t in sorted(by_call.items())
+        ]
+        for action, by_call in why.items()
+    }
+    for row in carried:
+        if row["carried"] == CARRIED:
+            justification[row["action"]] = [
+                JustifyingCall(
+                    eventSource="", eventName="", calls=0, lastSeen="", carried=CARRIED, reason=row["reason"]
+                )
+            ]
     result = PolicySet(
         principal=principal.arn,
         mode=limits.mode,
         documents=documents,
-        justification={
-            action: [
-                JustifyingCall(eventSource=s, eventName=n, calls=t.calls, lastSeen=t.last_seen)
-                for (s, n), t in sorted(by_call.items())
-            ]
-            for action, by_call in sorted(why.items())
-        },
+        justification=dict(sorted(justification.items())),
         denied=[
             DeniedAction(action=a, calls=t.calls, lastSeen=t.last_seen, resources=sorted(t.resources))
             for a, t in sorted(denied.items())
@@ -185,9 +225,23 @@ def build(
             for (s, n), t in sorted(unmapped.items())
         ],
         warnings=warnings,
+        carried=carried,
+        unresolved=sorted(unresolved),
     )
     result.problems = problems(documents, cat, limits.document_size)
     return result
+
+
+def _profile_roles(use: ActionUse, profiles: Mapping[str, tuple[str, ...]], unresolved: set[str]) -> ActionUse:
+    """PassRole on the roles of the instance profiles the call named; a profile no snapshot lists stays named."""
+    resources: set[str] = set()
+    for arn in use.resources:
+        roles = roles_of(arn, profiles) if is_profile(arn) else (arn,)
+        if not roles:
+            unresolved.add(arn)
+            roles = (arn,)
+        resources.update(roles)
+    return ActionUse(use.action, tuple(sorted(resources)), use.rule, use.inferred)
 
 
 def _grant(granted: dict[str, set[str]], regions: dict[str, set[str]], use: ActionUse) -> None:

@@ -54,18 +54,19 @@ def passed_roles(prefix: str, operation: str, ref: ResourceRef, ctx: Context) ->
     for param in PASSED_ROLES.get((prefix, operation), ()):
         for value in ref.values(param):
             if param == "iamInstanceProfile":
-                # The event names the instance profile, not its role: the role is any in the profile.
+                # The event names the instance profile, not its role (EC2 API reference, RunInstances
+                # IamInstanceProfile: ARN or name). PassRole is on the profile's role, which only the authorization
+                # snapshot says: the use names the profile, and policy generation resolves it (never role/*).
                 arn = (
                     value
                     if value.startswith("arn:")
                     else f"arn:{ctx.partition}:iam::{ctx.account}:instance-profile/{value}"
                 )
-                account = arn.split(":")[4] or ctx.account
                 out.append(
                     ActionUse(
                         "iam:PassRole",
-                        (f"arn:{ctx.partition}:iam::{account}:role/*",),
-                        f"passrole-inferred ({param} {arn}: its role is not in the event)",
+                        (arn,),
+                        f"passrole-inferred ({param} {arn}: its role is resolved from the authorization snapshot)",
                         True,
                     )
                 )
