@@ -23,7 +23,7 @@ from pydantic_settings import (
 )
 
 from accessfit.errors import ConfigError
-from accessfit.model import ACCOUNT_ID, REGION_NAME
+from accessfit.model import ACCOUNT_ID, PARTITION_NAME, REGION_NAME
 
 ENV_PREFIX = "ACCESSFIT_"
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)?\s*$")
@@ -79,7 +79,8 @@ Duration = Annotated[timedelta, BeforeValidator(_duration), PlainSerializer(_sho
 StrList = Annotated[list[str], NoDecode, BeforeValidator(_list)]
 AccountIds = Annotated[StrList, _each(ACCOUNT_ID, "a 12-digit account id")]
 RegionNames = Annotated[StrList, _each(REGION_NAME, "a region name")]
-RoleArns = Annotated[StrList, _each(rf"arn:[\w-]+:iam::{ACCOUNT_ID}:role/[\w+=,.@/-]+", "an IAM role ARN")]
+_ROLE_ARN = rf"(?a)arn:{PARTITION_NAME}:iam::{ACCOUNT_ID}:role/[\w+=,.@/-]+"  # (?a): ASCII, as IAM's names are
+RoleArns = Annotated[StrList, _each(_ROLE_ARN, "an IAM role ARN")]
 
 
 class Settings(BaseSettings):
@@ -134,11 +135,26 @@ class Settings(BaseSettings):
         description="Statements whose Sid starts with this are never reported unused",
     )
     listen: str = Field(default="127.0.0.1:9847", description="host:port for /metrics, /healthz and /readyz")
+    http_workers: int = Field(default=4, ge=1, le=64, description="Threads answering HTTP requests")
+    http_timeout: Duration = Field(
+        default=timedelta(seconds=10),
+        description="An HTTP connection idle this long is closed; a request must be read and answered within it",
+    )
     poll_interval: Duration = Field(default=timedelta(minutes=5), description="How often the daemon polls the trail")
     granted_interval: Duration = Field(default=timedelta(hours=1), description="How often IAM is read again")
     prune_interval: Duration = Field(default=timedelta(days=1), description="How often old usage is pruned")
     metrics_per_principal: bool = Field(default=False, description="Export per-principal series (capped)")
     metrics_principal_cap: int = Field(default=50, ge=1, le=10000, description="Most per-principal series")
+    runbook_base_url: str = Field(
+        default="https://github.com/accessfit/accessfit/blob/main/docs/runbook.md",
+        pattern=r"^https?://[^\s\"\\]+$",
+        description="Where docs/runbook.md is published: each alert's runbook_url is its section there",
+    )
+    dashboard_url: str = Field(
+        default="http://127.0.0.1:3000/d/accessfit/accessfit",
+        pattern=r"^https?://[^\s\"\\]+$",
+        description="The Grafana dashboard (deploy/grafana/accessfit.json) every alert links to",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Log level")
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto: console on a terminal, JSON lines otherwise"
