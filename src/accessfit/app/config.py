@@ -121,6 +121,10 @@ class Settings(BaseSettings):
     resources_per_action: int = Field(
         default=20, ge=1, le=1000, description="Observed ARNs per action before they become a prefix"
     )
+    carry_unobservable_all_services: bool = Field(
+        default=False,
+        description="Carry granted actions CloudTrail cannot show over in every service, not only those called",
+    )
     assume_roles: RoleArns = Field(
         default_factory=list,
         description="Roles to assume to read IAM in other accounts (the own account is read directly)",
