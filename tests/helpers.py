@@ -163,6 +163,7 @@ def snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
             "coverage": "SELECT p.path, c.day, c.objects, c.failed, c.records, c.ingested, c.first_event, "
             "c.last_event FROM coverage c JOIN partitions p ON p.id = c.partition_id",
             "skipped": "SELECT day, reason, count FROM skipped",
+            "seen_events": "SELECT day, hash FROM seen_events",  # the events remembered against duplicates
         }
         return {name: sorted(conn.execute(sql).fetchall()) for name, sql in q.items()}
     finally:

@@ -164,6 +164,8 @@ DRAFT = PolicyDraft(1, "f", "observed", DAY, DAY, "[]", "{}", "[]", "[]", "[]")
 CALLS: dict[str, Callable[[UsageIndex], Any]] = {
     "high_water": lambda i: i.high_water("s", Partition("", None, A1, "us-east-1")),
     "ledger_keys": lambda i: i.ledger_keys("s", Partition("", None, A1, "us-east-1"), "x"),
+    "known_events": lambda i: i.known_events({(1, 2)}),
+    "retries": lambda i: i.retries("s", Partition("", None, A1, "us-east-1")),
     "commit": lambda i: i.commit("s", _batch(), NOW),
     "compact": lambda i: i.compact(2, NOW),
     "prune": lambda i: i.prune(DAY, NOW),
@@ -183,6 +185,7 @@ CALLS: dict[str, Callable[[UsageIndex], Any]] = {
     "all_principals": lambda i: i.all_principals(),
     "principal_lookup": lambda i: i.principal_lookup(),
     "versions": lambda i: i.versions(1),
+    "latest_versions": lambda i: i.latest_versions([1]),
     "record_versions": lambda i: i.record_versions([DRAFT], NOW, "g"),
     "save_snapshot": lambda i: i.save_snapshot(A1, no_grants(), NOW),
     "snapshots": lambda i: i.snapshots(),

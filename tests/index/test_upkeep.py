@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
-from accessfit.index import Batch, ObjectRow, UsageIndex
+from accessfit.index import Batch, ObjectRow, Retry, UsageIndex
 from accessfit.model import LogObject, Partition, PrincipalRow, ResourceRef
 from accessfit.records.usage import FileUsage
 from helpers import A1, NOW, use
@@ -38,9 +38,28 @@ def test_prune_deletes_the_days_before_the_window_and_marks_who_lost_usage(index
     use(batch, lost, "GetObject", old, resource=_bucket("b"))
     use(batch, lost, "GetObject", new)
     batch.objects.append(ObjectRow(LogObject("k", east, NOW - timedelta(days=100)), "done", None, FileUsage(1, 1)))
+    # The events remembered against duplicates and the objects waiting to be read again go with their days.
+    batch.events.update({(date.fromisoformat(old).toordinal(), 7), (date.fromisoformat(new).toordinal(), 7)})
+    batch.retries.append(Retry(LogObject("gone", east, NOW - timedelta(days=100)), "not_found"))
     index.commit("s", batch, NOW - timedelta(hours=1))
     counts = index.prune(new, NOW)
-    assert counts == {"usage": 1, "objects": 1, "coverage": 1, "skipped": 0, "resources": 1}
+    assert counts == {
+        "usage": 1,
+        "objects": 1,
+        "coverage": 1,
+        "skipped": 0,
+        "retries": 1,
+        "seen_events": 1,
+        "resources": 1,
+    }
     stamps = {r.arn: r.usage_changed for r in index.all_principals()}
     assert stamps == {kept: "2026-11-28T11:00:00Z", lost: "2026-11-28T12:00:00Z"}
-    assert index.prune(new, NOW) == {"usage": 0, "objects": 0, "coverage": 0, "skipped": 0}
+    assert index.known_events({(date.fromisoformat(new).toordinal(), 7)}) == {(date.fromisoformat(new).toordinal(), 7)}
+    assert index.prune(new, NOW) == {
+        "usage": 0,
+        "objects": 0,
+        "coverage": 0,
+        "skipped": 0,
+        "retries": 0,
+        "seen_events": 0,
+    }

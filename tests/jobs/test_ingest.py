@@ -340,3 +340,40 @@ def test_a_trail_copied_below_a_day_folder_is_not_read_as_this_partition(tmp_pat
     assert (rep.partitions, rep.objects_done, rep.events_ingested) == (1, 1, 1)
     assert rep.keys_skipped == {"unrecognized_key": 1}
     assert [k for k, *_ in snapshot(db)["objects"]] == [key]
+
+
+@pytest.mark.parametrize("batch", [1, 20])
+def test_an_event_delivered_again_in_another_file_is_counted_once(tmp_path: Path, batch: int) -> None:
+    # AWS: "you may receive log files that contain one or more duplicate events ... [they] will have the same
+    # eventID" (facts.md A3). In one batch, across batches and across passes, it is counted once.
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    opts = replace(OPTS, batch_objects=batch)
+    twice = rec(event_id="11111111-2222-4333-8444-555555555555")
+    write_log(root, T, [twice, rec()])
+    write_log(root, T + timedelta(minutes=5), [twice, rec("PutObject")])
+    first = run(root, db, opts=opts)
+    assert (first.events_ingested, first.events_skipped) == (3, {"duplicate_event": 1})
+    write_log(root, NOW + timedelta(minutes=1), [twice])
+    again = run(root, db, now=NOW + timedelta(minutes=5), opts=opts)
+    assert (again.objects_done, again.events_ingested, again.events_skipped) == (1, 0, {"duplicate_event": 1})
+    assert calls(db) == 3
+
+
+def test_the_same_event_id_in_two_accounts_copies_is_two_events(tmp_path: Path) -> None:
+    # The recipient tells the copies of one eventID apart: each account's own copy is counted in its account.
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    eid = "11111111-2222-4333-8444-666666666666"
+    write_log(root, T, [rec(event_id=eid)])
+    write_log(root, T, [rec(event_id=eid, uid=role_uid(account=A2), recipient=A2)], account=A2)
+    assert run(root, db).events_ingested == 2
+
+
+def test_remembered_events_leave_with_the_window(tmp_path: Path) -> None:
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    old = NOW - timedelta(days=10)
+    write_log(root, old, [rec(time=f"{old:%Y-%m-%dT%H:%M:%SZ}")])
+    write_log(root, T, [rec()])
+    opts = replace(OPTS, window_days=30)
+    run(root, db, opts=opts)
+    later = run(root, db, now=NOW + timedelta(days=25), opts=opts)
+    assert later.pruned["seen_events"] == 1

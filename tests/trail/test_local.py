@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from accessfit.errors import SourceError, SourceLimitError
+from accessfit.errors import ObjectReadError, SourceLimitError
 from accessfit.trail.local import LocalSource
 
 
@@ -33,10 +33,11 @@ def test_an_object_over_the_limit_is_refused_with_a_reason(tmp_path: Path) -> No
     assert source.read("big", 100) == b"x" * 100
 
 
-def test_a_missing_object_is_a_source_error(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match="disappeared before it was read") as exc:
+def test_a_missing_object_is_that_objects_not_found_error(tmp_path: Path) -> None:
+    # Listed, then gone: ingestion reads it again by later passes (jobs.ingest.run) before giving up on it.
+    with pytest.raises(ObjectReadError, match="gone was listed but is gone") as exc:
         LocalSource(str(tmp_path)).read("gone", 100)
-    assert type(exc.value) is SourceError and exc.value.key == "gone"
+    assert (exc.value.reason, exc.value.key) == ("not_found", "gone")
 
 
 def test_a_fifo_is_refused_at_once_without_waiting_for_a_writer(tmp_path: Path) -> None:

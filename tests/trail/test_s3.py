@@ -135,6 +135,44 @@ def test_every_read_denied_stops_the_run_and_records_nothing(
 
 
 @pytest.mark.slow
+def test_an_object_gone_between_listing_and_reading_is_read_again_by_later_passes(
+    trail: Put, faulty: tuple[S3Client, FaultProxy], tmp_path: Path
+) -> None:
+    client, proxy = faulty
+    db = tmp_path / "i.sqlite3"
+    gone = trail(T, [rec(), rec()])
+    trail(T + timedelta(minutes=1), [rec()])
+    fault = proxy.fail("NoSuchKey", 404, key=gone, times=2)
+    first = poll(client, db)
+    assert (first.objects_done, first.objects_failed, first.objects_retry) == (1, 0, 1)
+    assert "read again by the next pass (1 of 5)" in first.errors[0]
+    second = poll(client, db, now=NOW + timedelta(hours=3))
+    assert (second.objects_known, second.objects_failed, second.objects_retry) == (1, 0, 1)
+    # Past the lookback: the cursor moved on, and the object is read again from the retry list, not the listing.
+    third = poll(client, db, now=NOW + timedelta(hours=4))
+    assert (third.objects_listed, third.objects_done, third.events_ingested, third.objects_retry) == (0, 1, 2, 0)
+    assert fault.hits == 2
+    assert poll(client, db, now=NOW + timedelta(hours=5)).objects_new == 0
+    with UsageIndex(db) as index:
+        assert (index.totals().events, index.failures()) == (3, [])
+
+
+@pytest.mark.slow
+def test_an_object_that_stays_gone_is_given_up_on_with_a_reason(
+    trail: Put, faulty: tuple[S3Client, FaultProxy], tmp_path: Path
+) -> None:
+    client, proxy = faulty
+    db = tmp_path / "i.sqlite3"
+    gone = trail(T, [rec()])
+    proxy.fail("NoSuchKey", 404, key=gone)
+    reports = [poll(client, db, now=NOW + timedelta(minutes=5 * n)) for n in range(6)]
+    assert [r.objects_retry for r in reports] == [1, 1, 1, 1, 0, 0]
+    assert [(f.key, f.reason) for f in reports[4].failures] == [(gone, "not_found")]
+    assert "given up after 5 reads since" in reports[4].failures[0].detail
+    assert proxy.faults[0].hits == 5
+
+
+@pytest.mark.slow
 def test_the_client_uses_adaptive_retries(s3: S3Client) -> None:
     # botocore-stubs declare `retries` as an argument of Config, not as the attribute it sets.
     assert s3.meta.config.retries["mode"] == "adaptive"  # type: ignore[attr-defined]

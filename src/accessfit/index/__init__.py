@@ -21,7 +21,7 @@ from accessfit.index.snapshots import Snapshots
 from accessfit.index.state import State
 from accessfit.index.upkeep import Upkeep
 from accessfit.index.versions import Versions
-from accessfit.index.writes import Batch, ObjectRow, Writes
+from accessfit.index.writes import Batch, ObjectRow, Retry, RetryState, Writes
 
 
 class UsageIndex(Writes, Upkeep, Reads, Versions, Snapshots, State):
@@ -35,6 +35,8 @@ __all__ = [
     "LedgerTotals",
     "ObjectRow",
     "PrincipalUsage",
+    "Retry",
+    "RetryState",
     "SnapshotRow",
     "Totals",
     "UsageIndex",

@@ -133,4 +133,31 @@ MIGRATIONS += (
     """,
 )
 
+MIGRATIONS += (
+    """
+    -- Events already counted, so that one delivered again in another file is counted once: the event day
+    -- (date.toordinal) and a 63-bit hash of eventID and recipientAccountId (jobs.ingest.dedupe). Pruned with the
+    -- window, written in the transaction of the usage it stands for.
+    CREATE TABLE seen_events (
+        day INTEGER NOT NULL,
+        hash INTEGER NOT NULL,
+        PRIMARY KEY (day, hash)
+    ) WITHOUT ROWID;
+    -- Objects listed and then not found (404) when read: read again by later passes, until `attempts` reaches
+    -- the bound and the object is recorded failed. Not in the ledger while here.
+    CREATE TABLE retries (
+        partition_id INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        day TEXT NOT NULL,
+        delivered TEXT NOT NULL,
+        size INTEGER,
+        etag TEXT,
+        attempts INTEGER NOT NULL,
+        first_failed TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        PRIMARY KEY (partition_id, key)
+    ) WITHOUT ROWID;
+    """,
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)

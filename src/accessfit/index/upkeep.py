@@ -3,7 +3,7 @@ window. `jobs.upkeep` decides when; the collapsing rule itself is `records.resou
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from accessfit.index.db import operation
@@ -79,9 +79,14 @@ class Upkeep(Interning):
                 r[0] for r in self._conn.execute("SELECT DISTINCT principal_id FROM usage WHERE day < ?", (first_day,))
             ]
             mark_changed(self._conn, shrinking, iso(now))
-            for table in ("usage", "objects", "coverage", "skipped"):
+            for table in ("usage", "objects", "coverage", "skipped", "retries"):
                 cur = self._conn.execute(f"DELETE FROM {table} WHERE day < ?", (first_day,))  # noqa: S608
                 counts[table] = cur.rowcount
+            # The events remembered against duplicates are kept by day number (schema: seen_events).
+            cur = self._conn.execute(
+                "DELETE FROM seen_events WHERE day < ?", (date.fromisoformat(first_day).toordinal(),)
+            )
+            counts["seen_events"] = cur.rowcount
             if counts["usage"]:
                 cur = self._conn.execute(
                     "DELETE FROM resources WHERE id NOT IN (SELECT DISTINCT resource_id FROM usage)"

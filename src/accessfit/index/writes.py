@@ -28,6 +28,23 @@ class ObjectRow:
     usage: FileUsage = field(default_factory=FileUsage)
 
 
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """An object to read again by a later pass (it was listed, then not found), with the reason of this failure."""
+
+    obj: LogObject
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RetryState:
+    """An object waiting in the retry list: how many reads failed since when."""
+
+    obj: LogObject
+    attempts: int
+    first_failed: datetime
+
+
 @dataclass(slots=True)
 class Batch:
     """Everything one transaction writes."""
@@ -36,9 +53,11 @@ class Batch:
     objects: list[ObjectRow] = field(default_factory=list)
     cursors: dict[Partition, datetime] = field(default_factory=dict)
     listed: dict[Partition, list[str]] = field(default_factory=dict)  # day folders listed in full
+    events: set[tuple[int, int]] = field(default_factory=set)  # keys of the events counted (jobs.ingest.dedupe)
+    retries: list[Retry] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.objects or self.cursors or self.usage.rows or self.listed)
+        return bool(self.objects or self.cursors or self.usage.rows or self.listed or self.retries)
 
 
 def mark_changed(conn: sqlite3.Connection, principal_ids: Iterable[int], stamp: str) -> None:
@@ -159,6 +178,33 @@ class Writes(Interning):
         )
         return {r[0] for r in rows}
 
+    @operation("read the events already counted")
+    def known_events(self, keys: set[tuple[int, int]]) -> set[tuple[int, int]]:
+        """Those of `keys` (event day, hash) that the index already counted."""
+        by_day: dict[int, list[int]] = {}
+        for day, h in keys:
+            by_day.setdefault(day, []).append(h)
+        found: set[tuple[int, int]] = set()
+        for day, hashes in by_day.items():
+            for i in range(0, len(hashes), 900):
+                chunk = hashes[i : i + 900]
+                marks = ",".join("?" * len(chunk))
+                query = f"SELECT hash FROM seen_events WHERE day = ? AND hash IN ({marks})"  # noqa: S608
+                found.update((day, int(r[0])) for r in self._conn.execute(query, (day, *chunk)))
+        return found
+
+    @operation("read the retry list")
+    def retries(self, source: str, p: Partition) -> dict[str, RetryState]:
+        """The partition's objects waiting to be read again, by key."""
+        rows = self._conn.execute(
+            "SELECT key, delivered, size, etag, attempts, first_failed FROM retries WHERE partition_id = ?",
+            (self._partition_id(source, p),),
+        )
+        return {
+            key: RetryState(LogObject(key, p, parse(delivered), size, etag), int(attempts), parse(first))
+            for key, delivered, size, etag, attempts, first in rows
+        }
+
     @operation("write a batch")
     def commit(self, source: str, batch: Batch, now: datetime) -> None:
         """Write a batch in one transaction."""
@@ -174,6 +220,25 @@ class Writes(Interning):
                 )
             self._write_usage(batch.usage, stamp)
             self._write_objects(source, batch.objects, stamp)
+            self._conn.executemany("INSERT OR IGNORE INTO seen_events (day, hash) VALUES (?, ?)", sorted(batch.events))
+            self._conn.executemany(
+                "INSERT INTO retries (partition_id, key, day, delivered, size, etag, attempts, first_failed, reason) "
+                "VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT DO UPDATE SET attempts = attempts + 1, "
+                "reason = excluded.reason",
+                [
+                    (
+                        self._partition_id(source, r.obj.partition),
+                        r.obj.key,
+                        r.obj.day,
+                        iso(r.obj.delivered),
+                        r.obj.size,
+                        r.obj.etag,
+                        stamp,
+                        r.reason,
+                    )
+                    for r in batch.retries
+                ],
+            )
             for p, days in batch.listed.items():
                 pid = self._partition_id(source, p)
                 self._conn.executemany(
@@ -236,6 +301,8 @@ class Writes(Interning):
                     stamp,
                 ),
             )
+            # Read in the end (or given up on): no longer waiting to be read again.
+            self._conn.execute("DELETE FROM retries WHERE partition_id = ? AND key = ?", (pid, obj.key))
             failed = 1 if o.status == "failed" else 0
             self._conn.execute(
                 "INSERT INTO coverage (partition_id, day, objects, failed, records, ingested, first_event, "

@@ -150,13 +150,16 @@ class Classifier:
         return found
 
 
-def accumulate(records: list[Record], agg: Aggregate, classifier: Classifier) -> FileUsage:
-    """Count a file's records into `agg`; return the file's own figures."""
+def accumulate(
+    records: list[Record], agg: Aggregate, classifier: Classifier, seen: frozenset[str] = frozenset()
+) -> FileUsage:
+    """Count a file's records into `agg`; return the file's own figures. `seen` holds eventIDs already counted
+    from other files: those records are skipped as duplicates, as repeats inside the file are."""
     out = FileUsage(records=len(records))
     skipped = out.skipped
     rows = agg.rows
     principals = agg.principals
-    seen_ids: set[str] = set()
+    seen_ids: set[str] = set(seen)
     first: str | None = None
     last: str | None = None
     ingested = 0
@@ -199,10 +202,12 @@ def accumulate(records: list[Record], agg: Aggregate, classifier: Classifier) ->
     return out
 
 
-def count_file(decoded: Decoded, agg: Aggregate, classifier: Classifier) -> FileUsage:
+def count_file(
+    decoded: Decoded, agg: Aggregate, classifier: Classifier, seen: frozenset[str] = frozenset()
+) -> FileUsage:
     """`accumulate` over a decoded file, whose records decode could not read count as records of the file,
     skipped for their reason."""
-    usage = accumulate(decoded.records, agg, classifier)
+    usage = accumulate(decoded.records, agg, classifier, seen)
     for reason, n in decoded.reasons.items():
         usage.skipped[reason] = usage.skipped.get(reason, 0) + n
     usage.records += decoded.malformed

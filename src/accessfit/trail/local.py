@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from accessfit.errors import SourceAccessError, SourceError, SourceLimitError
+from accessfit.errors import ObjectReadError, SourceAccessError, SourceError, SourceLimitError
 from accessfit.trail import Listed, SourceStats
 
 # Reasons a local object is refused (bounded: also metric labels).
@@ -95,7 +95,7 @@ class LocalSource:
         try:
             fd = os.open(self._target(key), _OPEN_FLAGS)
         except FileNotFoundError as exc:
-            raise SourceError(f"{key} disappeared before it was read", key=key) from exc
+            raise ObjectReadError("not_found", f"{key} was listed but is gone", key=key) from exc
         except OSError as exc:
             if exc.errno == errno.ELOOP:  # swapped for a symlink since it was resolved
                 raise SourceLimitError(NOT_A_FILE, "a symlink", key=key) from exc

@@ -17,14 +17,16 @@ from accessfit.errors import (
     SourceLimitError,
     TransientSourceError,
 )
-from accessfit.index import Batch, ObjectRow, UsageIndex
+from accessfit.index import Batch, ObjectRow, Retry, RetryState, UsageIndex
+from accessfit.jobs.ingest.dedupe import event_keys
 from accessfit.jobs.ingest.fetch import Fetched, fetched
 from accessfit.jobs.ingest.options import IngestOptions
 from accessfit.jobs.ingest.plan import discover, plan, span_of
 from accessfit.jobs.ingest.report import IngestReport
 from accessfit.jobs.upkeep import upkeep
 from accessfit.model import LogObject, Partition, Window
-from accessfit.records.decode import decode
+from accessfit.model.times import iso
+from accessfit.records.decode import Record, decode
 from accessfit.records.usage import Classifier, collapse_groups, count_file
 from accessfit.trail import Source
 
@@ -32,6 +34,11 @@ log = structlog.get_logger("accessfit.jobs.ingest")  # the pass's logger, whiche
 
 UNREADABLE = "unreadable"  # the reason of a failed read that names none
 ACCESS_DENIED = "access_denied"  # trail.s3's reason for an object (or its KMS key) the reader may not use
+NOT_FOUND = "not_found"  # an object listed, then gone when read
+# A listed object that a read does not find is read again by later passes (a copy being replaced, a listing
+# ahead of a replica), and recorded failed at the RETRY_READS-th such read or RETRY_AGE after the first.
+RETRY_READS = 5
+RETRY_AGE = timedelta(days=1)
 
 
 class Run:
@@ -59,6 +66,7 @@ class Run:
         # held before them, so that a reader without permission records nothing and stops the run.
         self.read_ok = False
         self.held: list[tuple[LogObject, ObjectReadError]] = []
+        self.due: dict[str, RetryState] = {}  # the partition's objects waiting to be read again
 
     def process(self, fetched: Fetched) -> bool:
         """Add one object to the batch. False if it must be retried by a later poll."""
@@ -69,7 +77,11 @@ class Run:
             rep.objects_retry += 1
             rep.errors.append(f"{obj.key}: {failure}")
             log.warning("object.retry", key=obj.key, error=str(failure))
-            return False
+            return obj.key in self.due  # already on the retry list: it holds no cursor back
+        if isinstance(failure, ObjectReadError) and failure.reason == NOT_FOUND:
+            failure = self._retry_later(obj, failure)
+            if failure is None:
+                return True
         if isinstance(failure, ObjectReadError) and failure.reason == ACCESS_DENIED and not self.read_ok:
             self.held.append((obj, failure))
             return False
@@ -90,10 +102,40 @@ class Run:
         except DecodeError as exc:
             self._failed(obj, exc.reason, exc.detail)
             return True
-        usage = count_file(decoded, self.batch.usage, self.classifier)
+        usage = count_file(decoded, self.batch.usage, self.classifier, self._duplicates(decoded.records))
         self.batch.objects.append(ObjectRow(obj, "done", None, usage))
         rep.add_done(usage)
         return True
+
+    def _duplicates(self, records: list[Record]) -> frozenset[str]:
+        """The eventIDs of a file already counted from another file (in the index or this batch); the others are
+        remembered with the batch."""
+        keys = event_keys(records, self.window)
+        if not keys:
+            return frozenset()
+        wanted = set(keys.values())
+        pending = self.batch.events
+        dup = wanted & pending
+        dup |= self.index.known_events(wanted - dup)
+        pending.update(wanted - dup)
+        return frozenset(eid for eid, k in keys.items() if k in dup) if dup else frozenset()
+
+    def _retry_later(self, obj: LogObject, failure: ObjectReadError) -> ObjectReadError | None:
+        """Put a listed object that was not found on the retry list (None), or, past the bound, the failure to
+        record."""
+        prior = self.due.get(obj.key)
+        reads = (prior.attempts if prior else 0) + 1
+        first = prior.first_failed if prior else self.now
+        if reads < RETRY_READS and self.now - first < RETRY_AGE:
+            self.batch.retries.append(Retry(obj, failure.reason))
+            self.report.objects_retry += 1
+            self.report.errors.append(
+                f"{obj.key}: {failure.detail}; read again by the next pass ({reads} of {RETRY_READS})"
+            )
+            log.warning("object.retry", key=obj.key, error=failure.detail, reads=reads)
+            return None
+        detail = f"{failure.detail}; given up after {reads} reads since {iso(first)}"
+        return ObjectReadError(failure.reason, detail, key=obj.key)
 
     def _release_held(self) -> None:
         """Some read succeeded: the objects denied before it are their own failures."""
@@ -135,8 +177,11 @@ class Run:
     def partition(self, p: Partition) -> None:
         span = span_of(self.index.high_water(self.source.url, p), self.opts, self.now)
         planned = plan(self.source, self.index, p, span, self.report)
+        self.due = self.index.retries(self.source.url, p)
+        listed = {o.key for o in planned.todo}
+        todo = planned.todo + [r.obj for key, r in sorted(self.due.items()) if key not in listed]
         retry_from: datetime | None = None
-        objects = fetched(self.source, planned.todo, self.opts.max_object_bytes, self.opts.fetch_workers, self.stop)
+        objects = fetched(self.source, todo, self.opts.max_object_bytes, self.opts.fetch_workers, self.stop)
         for item in objects:
             if self.stop.is_set():
                 self.report.interrupted = True
