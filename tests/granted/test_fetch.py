@@ -8,6 +8,7 @@ from botocore.stub import Stubber
 
 from accessfit.errors import AwsAccessError
 from accessfit.granted.fetch import fetch
+from fakeiam import fake_iam
 
 ACCOUNT = "111122223333"
 _EMPTY = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": [], "IsTruncated": False}
@@ -37,3 +38,13 @@ def test_a_document_that_is_not_json_is_an_aws_access_error_naming_the_account()
         with pytest.raises(AwsAccessError, match=f"not JSON in account {ACCOUNT}") as raised:
             fetch(iam, ACCOUNT)
     assert (raised.value.account, raised.value.operation) == (ACCOUNT, "GetAccountAuthorizationDetails")
+
+
+def test_a_response_that_is_not_xml_is_an_aws_access_error_naming_the_account() -> None:
+    # botocore's ResponseParserError is not a BotoCoreError; it escaped as a traceback before.
+    with fake_iam(broken={ACCOUNT}) as url:
+        iam = boto3.client("iam", region_name="us-east-1", endpoint_url=url)
+        with pytest.raises(AwsAccessError, match=f"cannot be parsed in account {ACCOUNT}") as raised:
+            fetch(iam, ACCOUNT)
+    assert (raised.value.account, raised.value.operation) == (ACCOUNT, "GetAccountAuthorizationDetails")
+    assert "invalid XML" in str(raised.value) and "\n" not in str(raised.value)

@@ -11,6 +11,7 @@ from typing import Any, cast
 from urllib.parse import unquote
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from accessfit.errors import AwsAccessError
 from accessfit.model.authorization import AuthorizationDetails, InlinePolicy
@@ -66,6 +67,14 @@ def fetch(iam: Any, account: str) -> AuthorizationDetails:
             ) from exc
         raise AwsAccessError(
             f"IAM error {code} in account {account}: {exc}", operation="GetAccountAuthorizationDetails", account=account
+        ) from exc
+    except ResponseParserError as exc:  # not a BotoCoreError: broken XML from IAM or a proxy in between
+        detail = str(exc).splitlines()[0].split(". Further retries", 1)[0]  # without the body botocore quotes
+        raise AwsAccessError(
+            f"IAM answered GetAccountAuthorizationDetails with a response that cannot be parsed in account {account} "
+            f"({detail}); the next refresh tries again",
+            operation="GetAccountAuthorizationDetails",
+            account=account,
         ) from exc
     except BotoCoreError as exc:
         raise AwsAccessError(

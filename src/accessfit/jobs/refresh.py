@@ -33,17 +33,18 @@ class RefreshReport:
 
 
 def refresh(index: UsageIndex, targets: list[IamTarget], now: datetime) -> RefreshReport:
-    """Fetch each account's authorization details. One account's error is reported and does not stop the others."""
+    """Fetch and store each account's authorization details. One account's error (connecting, IAM, an answer that
+    cannot be parsed, storing it) is reported and does not stop the others."""
     report = RefreshReport()
     for target in targets:
         try:
             client, account = target.connect()
             snapshot = fetch(client, account)
+            index.save_snapshot(account, snapshot, now)
         except AccessfitError as exc:
             report.errors.append(str(exc))
             log.error("granted.refresh_failed", target=target.label, error=str(exc))  # noqa: TRY400 - expected, no trace
             continue
-        index.save_snapshot(account, snapshot, now)
         report.accounts.append(account)
         log.info(
             "granted.refreshed",
