@@ -64,9 +64,10 @@ def test_generate_then_history_and_diff(db: str, tmp_path: Path, capsys: pytest.
     out_dir = tmp_path / "policies"
     code, out = _run(capsys, "generate", "--db", db, "--out", str(out_dir))
     assert code == 0
-    assert out.splitlines()[-2:] == [
+    assert out.splitlines()[-3:] == [
         "principals  1 looked at: 1 new versions, 0 unchanged, 0 invalid",
-        f"files       1 written to {out_dir}",
+        f"files       1 written to {out_dir}, 0 repaired",
+        f"changed     {APP} v1 (new): +s3:GetObject",
     ]
     code, out = _run(capsys, "generate", "--db", db, "--resources", "wildcard", "--json")
     report: dict[str, Any] = json.loads(out)

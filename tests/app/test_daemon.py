@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -12,7 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,10 +26,12 @@ from accessfit.app.daemon import Daemon, Plan
 from accessfit.demo import TrailSpec, generate
 from accessfit.errors import AccessfitError, ListenError
 from accessfit.index import UsageIndex
+from accessfit.jobs.assess import drift_all
 from accessfit.jobs.ingest import IngestOptions
+from accessfit.jobs.refresh import IamTarget
 from accessfit.policy import Limits
 from accessfit.trail.local import LocalSource
-from helpers import NOW, rec, role_uid, snapshot, write_log
+from helpers import A1, NOW, rec, role_uid, snapshot, write_log
 from processes import objects_in, reaped, run_ingest, trail_and_clean_index
 from tools import require
 
@@ -289,7 +292,12 @@ def plan(tmp_path: Path, *, policy_git: bool = False) -> Plan:
 
 
 def policy_files(out: Path) -> list[Path]:
-    return sorted(p for p in out.rglob("*.json") if not p.name.endswith(".why.json") and ".git" not in p.parts)
+    return sorted(p for p in out.rglob("*.json") if wrapper(p.name) and ".git" not in p.parts)
+
+
+def wrapper(name: str) -> bool:
+    """A principal's policy file, not its sidecar nor one of its documents."""
+    return not name.endswith(".why.json") and not re.search(r"\.policy\d+\.json$", name)
 
 
 @pytest.mark.slow
@@ -319,7 +327,7 @@ def test_a_git_failure_fails_the_export_not_the_poll_nor_readiness(tmp_path: Pat
         daemon.poll()
         assert value("accessfit_job_failures_total", {"job": "export"}) == 1
         tracked = subprocess.run(["git", "-C", str(out), "ls-files"], capture_output=True, text=True, check=True)
-        assert len([f for f in tracked.stdout.splitlines() if not f.endswith(".why.json")]) == 4
+        assert len([f for f in tracked.stdout.splitlines() if wrapper(f)]) == 4
     finally:
         daemon.close()
 
@@ -371,3 +379,101 @@ def test_a_port_in_use_is_a_listen_error_and_closes_the_index(tmp_path: Path) ->
             Daemon(replace(plan(tmp_path), listen=("127.0.0.1", port)))
     with UsageIndex(tmp_path / "i.sqlite3") as again:  # the writer's lock was released
         assert again.totals().principals == 0
+
+
+# -- drift timing ----------------------------------------------------------------------------------------------
+
+
+class _Iam:
+    """An IAM client that answers GetAccountAuthorizationDetails with roles r0..r4, each granted S3 reads and
+    writes."""
+
+    def get_paginator(self, _operation: str) -> Any:
+        statement = {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "*"}
+        roles = [
+            {
+                "RoleName": f"r{n}",
+                "Path": "/",
+                "Arn": f"arn:aws:iam::{A1}:role/r{n}",
+                "CreateDate": "2025-01-01 00:00:00+00:00",
+                "RolePolicyList": [{"PolicyName": "s3", "PolicyDocument": {"Statement": [statement]}}],
+            }
+            for n in range(5)
+        ]
+        page = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": roles, "Policies": []}
+        return type("Pages", (), {"paginate": lambda self: iter([page])})()
+
+
+def iam_plan(tmp_path: Path) -> Plan:
+    return replace(plan(tmp_path), granted_targets=[IamTarget("test", lambda: (_Iam(), A1))])
+
+
+def drift_runs(logs: Sequence[Mapping[str, Any]]) -> int:
+    return sum(e["event"] == "drift.computed" for e in logs)
+
+
+def test_drift_follows_the_first_poll_and_every_change_of_usage(tmp_path: Path) -> None:
+    trail = tmp_path / "trail"
+    log_file(trail, range(2), NOW - timedelta(minutes=30))
+    now = [NOW]
+    daemon = Daemon(iam_plan(tmp_path), clock=lambda: now[0])
+
+    def used() -> float | None:
+        return daemon.registry.get_sample_value("accessfit_used_actions", {"account": A1})
+
+    try:
+        daemon.granted()  # at start, before the first poll: nothing is used yet
+        assert used() == 0
+        daemon.poll()  # the same minute: the first poll that ingests anything recomputes it
+        assert used() == 2 == sum(len(d.used) for d in drift_all(daemon.index, daemon.cat, NOW, 7, 0, "AccessfitKeep"))
+        write_log(trail, NOW - timedelta(minutes=20), [rec("PutObject", uid=role_uid(name="r0"))], tail="g" * 16)
+        now[0] = NOW + timedelta(minutes=1)
+        with capture_logs() as logs:
+            daemon.poll()  # new usage a minute later: recomputed again
+        assert used() == 3 and drift_runs(logs) == 1
+        now[0] = NOW + timedelta(minutes=2)
+        with capture_logs() as logs:
+            daemon.poll()  # nothing new: not recomputed
+        assert drift_runs(logs) == 0
+    finally:
+        daemon.close()
+
+
+def test_a_slow_drift_waits_for_its_share_of_time_and_then_catches_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from accessfit.app import daemon as module
+
+    trail = tmp_path / "trail"
+    log_file(trail, range(2), NOW - timedelta(minutes=30))
+    now = [NOW]
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        now[0] += timedelta(seconds=60)  # a drift that takes a minute
+        return drift_all(*args, **kwargs)
+
+    monkeypatch.setattr(module, "drift_all", slow)
+    daemon = Daemon(iam_plan(tmp_path), clock=lambda: now[0])
+
+    def used() -> float | None:
+        return daemon.registry.get_sample_value("accessfit_used_actions", {"account": A1})
+
+    try:
+        daemon.granted()
+        daemon.poll()  # the first poll with usage never waits
+        assert used() == 2
+        write_log(trail, NOW - timedelta(minutes=20), [rec("PutObject", uid=role_uid(name="r0"))], tail="g" * 16)
+        now[0] += timedelta(minutes=1)
+        with capture_logs() as logs:
+            daemon.poll()  # a minute after a one-minute drift: it may not take more than a tenth of the time
+        assert used() == 2 and drift_runs(logs) == 0
+        now[0] += timedelta(minutes=10)
+        with capture_logs() as logs:
+            daemon.poll()  # nothing new, but the drift is stale: this poll catches up
+        assert used() == 3 and drift_runs(logs) == 1
+        now[0] += timedelta(minutes=20)
+        with capture_logs() as logs:
+            daemon.poll()
+        assert drift_runs(logs) == 0  # and once caught up, it stays put
+    finally:
+        daemon.close()

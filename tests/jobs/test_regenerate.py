@@ -1,12 +1,20 @@
-"""The regeneration report as `accessfit generate --json` and the log print it."""
+"""Regeneration: the report as `accessfit generate --json` and the log print it, files written before versions
+are stored, a principal whose files fail reported and due again, and each change logged with its actions."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
+from structlog.testing import capture_logs
+
+from accessfit.errors import ExportError
+from accessfit.exporters.files import relative_path
 from accessfit.iam.catalog import catalog
 from accessfit.index import Batch, UsageIndex
-from accessfit.jobs.regenerate import GenerateReport, Invalid, regenerate
+from accessfit.jobs.regenerate import GenerateReport, Invalid, generator_id, regenerate
 from accessfit.model import ResourceRef
 from accessfit.policy import Limits
 from helpers import A1, NOW, use
@@ -23,10 +31,28 @@ def test_the_report_dict_keeps_its_keys_order_and_rounds_seconds() -> None:
         "unchanged": 1,
         "invalid": [{"principal": "arn:aws:iam::111122223333:role/x", "problems": ["too big"]}],
         "written": 1,
+        "repaired": 0,
+        "failed": [],
+        "temporaries_removed": 0,
         "committed": False,
+        "commit_error": "",
+        "lint": {},
         "seconds": 1.235,
     }
-    keys = ["checked", "new_versions", "unchanged", "invalid", "written", "committed", "seconds"]
+    keys = [
+        "checked",
+        "new_versions",
+        "unchanged",
+        "invalid",
+        "written",
+        "repaired",
+        "failed",
+        "temporaries_removed",
+        "committed",
+        "commit_error",
+        "lint",
+        "seconds",
+    ]
     assert list(report.as_dict()) == keys
 
 
@@ -43,3 +69,64 @@ def test_a_principal_whose_policy_cannot_be_made_is_reported_and_the_others_stil
     assert bad["principal"] == large and "cannot fit in 200 characters" in bad["problems"][0]
     stored = index.principal(small)
     assert stored is not None and [v.version for v in index.versions(stored.id)] == [1]
+
+
+def test_a_principal_whose_files_cannot_be_written_is_reported_counted_and_due_again(
+    index: UsageIndex, tmp_path: Path
+) -> None:
+    blocked, fine = f"arn:aws:iam::{A1}:role/team/blocked", f"arn:aws:iam::{A1}:role/zeta"
+    batch = Batch()
+    use(batch, blocked, "ListBuckets", DAY)
+    use(batch, fine, "ListBuckets", DAY)
+    index.commit("s", batch, NOW - timedelta(hours=1))
+    out = tmp_path / "out"
+    (out / A1 / "role").mkdir(parents=True)
+    (out / A1 / "role" / "team").write_text("a file where a folder goes")
+    report = GenerateReport()
+    with pytest.raises(ExportError, match=r"policy files of 1 of 2 principals could not be written .*team/blocked"):
+        regenerate(index, catalog(), Limits(), NOW, 90, out, report=report)
+    assert [f["principal"] for f in report.failed] == [blocked]
+    assert (report.new_versions, report.written) == (1, 1)
+    assert json.loads((out / relative_path(fine)).read_text())["version"] == 1
+    row = index.principal(blocked)
+    assert row is not None and index.versions(row.id) == []  # not stored: its version number is still free
+    assert [r.arn for r in index.principals_due(generator_id("observed", catalog()))] == [blocked]
+    (out / A1 / "role" / "team").unlink()
+    again = regenerate(index, catalog(), Limits(), NOW + timedelta(minutes=5), 90, out)
+    assert (again.checked, again.new_versions, again.failed) == (1, 1, [])
+    assert json.loads((out / relative_path(blocked)).read_text())["version"] == 1
+
+
+def test_an_unchanged_principal_whose_file_went_missing_gets_it_back(index: UsageIndex, tmp_path: Path) -> None:
+    arn = f"arn:aws:iam::{A1}:role/app"
+    batch = Batch()
+    use(batch, arn, "ListBuckets", DAY)
+    index.commit("s", batch, NOW - timedelta(hours=1))
+    regenerate(index, catalog(), Limits(), NOW, 90, tmp_path)
+    (tmp_path / relative_path(arn)).unlink()
+    batch = Batch()
+    use(batch, arn, "ListBuckets", DAY, count=2)  # usage changed, the policy did not
+    index.commit("s", batch, NOW + timedelta(minutes=1))
+    again = regenerate(index, catalog(), Limits(), NOW + timedelta(minutes=2), 90, tmp_path)
+    assert (again.checked, again.new_versions, again.unchanged, again.repaired) == (1, 0, 1, 1)
+    assert json.loads((tmp_path / relative_path(arn)).read_text())["version"] == 1
+
+
+def test_each_changed_principal_is_logged_with_its_actions(index: UsageIndex, tmp_path: Path) -> None:
+    arn = f"arn:aws:iam::{A1}:role/app"
+    batch = Batch()
+    use(batch, arn, "ListBuckets", DAY)
+    index.commit("s", batch, NOW - timedelta(hours=1))
+    with capture_logs() as first:
+        regenerate(index, catalog(), Limits(), NOW, 90)
+    batch = Batch()
+    use(batch, arn, "GetObject", DAY, resource=ResourceRef.encode({"bucketName": "b", "key": "k"}))
+    index.commit("s", batch, NOW + timedelta(minutes=1))
+    with capture_logs() as second:
+        report = regenerate(index, catalog(), Limits(), NOW + timedelta(minutes=2), 90)
+    changed = [e for e in first + second if e["event"] == "policy.changed"]
+    assert [(e["principal"], e["version"], e["added"], e["removed"]) for e in changed] == [
+        (arn, 1, ["s3:ListAllMyBuckets"], []),
+        (arn, 2, ["s3:GetObject"], []),
+    ]
+    assert [c.describe() for c in report.changes] == [f"{arn} v2: +s3:GetObject"]

@@ -46,9 +46,12 @@ from accessfit.trail import Source
 log = structlog.get_logger(__name__)
 
 DISCOVERY_TTL = 3600.0  # seconds between listings of the trail's accounts and regions
-# Drift moves slowly and costs milliseconds per principal (a "*" grant is 20,000 actions): after a poll it is
-# recomputed at most this often (seconds); a granted refresh always recomputes it.
-DRIFT_EVERY = 900.0
+# Drift is recomputed whenever what it reads changed: after a poll that ingested or pruned usage, and after each
+# granted refresh. It costs milliseconds per principal (a "*" grant is 20,000 actions), so on a large index it may
+# take at most this share of the daemon's time: after a long computation a poll's recomputation waits (the drift
+# stays stale, and a later poll catches up even when it ingests nothing). The first poll that ingests anything
+# never waits: the drift computed before it (at start, by the granted job) counted no usage.
+DRIFT_SHARE = 0.1
 
 
 def wall_clock() -> datetime:
@@ -77,6 +80,8 @@ class Plan:
     principal_cap: int = 50
     feeder: Callable[[datetime], None] | None = None  # the demo's new log files
     feed_every: timedelta = timedelta(seconds=5)
+    http_workers: int = 4
+    http_timeout: timedelta = timedelta(seconds=10)
 
 
 class Daemon:
@@ -94,11 +99,20 @@ class Daemon:
         self.heartbeat = time.monotonic()
         self.signalled = 0
         self._discovered: tuple[float, list[Partition]] | None = None
-        self._drift_at = float("-inf")
+        self._drift_stale = False  # usage changed since the drift was last computed
+        self._drift_due = float("-inf")  # (timestamp) when a poll may recompute the drift again
+        self._drift_counted_usage = False  # a drift was computed after a poll that ingested something
+        self._repaired = False  # the policy files are compared with the index once, at the first poll
         self.index = UsageIndex(plan.database)
         try:
             self.source = plan.source()
-            self.server = Server(plan.listen, self.registry, self.ready)
+            self.server = Server(
+                plan.listen,
+                self.registry,
+                self.ready,
+                workers=plan.http_workers,
+                timeout=plan.http_timeout.total_seconds(),
+            )
         except BaseException:
             self.index.close()
             raise
@@ -131,10 +145,13 @@ class Daemon:
                 if report.errors:
                     log.warning("poll.retry", objects=report.objects_retry)
                 changed = bool(report.events_ingested or report.pruned)
-                if changed and not self.stop.is_set():
+                if (changed or not self._repaired) and not self.stop.is_set():
                     self._regenerate(now)
-                    if time.monotonic() - self._drift_at > DRIFT_EVERY:
-                        drift = self._drift(now)
+                self._drift_stale |= changed
+                due = not self._drift_counted_usage or now.timestamp() >= self._drift_due
+                if self._drift_stale and due and not self.stop.is_set():
+                    drift = self._drift(now)
+                    self._drift_counted_usage = True
             except AccessfitError as exc:
                 t.poll_failures.inc()
                 log.error("poll.failed", error=str(exc))  # noqa: TRY400 - an expected failure, no traceback
@@ -150,15 +167,26 @@ class Daemon:
         step: its failure is logged and counted (job="export") and does not fail the poll, whose ingest is done."""
         plan = self.plan
         gen = GenerateReport()
+        repair = not self._repaired  # files a killed run left missing, stale or uncommitted
         try:
             regenerate(
-                self.index, self.cat, plan.limits, now, plan.window_days, plan.policy_dir, plan.policy_git, report=gen
+                self.index,
+                self.cat,
+                plan.limits,
+                now,
+                plan.window_days,
+                plan.policy_dir,
+                plan.policy_git,
+                report=gen,
+                repair=repair,
             )
+            self._repaired = True
         except ExportError as exc:
             self.telemetry.job_failures.labels(job="export").inc()
             log.error("export.failed", error=str(exc))  # noqa: TRY400 - an expected failure, no traceback
         finally:
             self.telemetry.policies.inc(gen.new_versions)  # stored in the index whether or not the export failed
+            self.telemetry.policy_write_failures.inc(len(gen.failed))
 
     def _partitions(self) -> list[Partition]:
         """Accounts and regions, listed again when older than DISCOVERY_TTL: new ones appear within the hour."""
@@ -186,6 +214,7 @@ class Daemon:
             try:
                 kept = upkeep(self.index, now, self.plan.window_days, self.plan.ingest.resource_cap)
                 log.info("prune.done", collapsed_groups=kept.collapsed_groups, **kept.pruned)
+                self._drift_stale |= bool(kept.pruned)  # the next poll recomputes it
             finally:
                 self._observe(now, None)
 
@@ -194,12 +223,17 @@ class Daemon:
             self.plan.feeder(self.clock())
 
     def _drift(self, now: datetime) -> DriftState | None:
-        """The drift aggregates, or None (keep the last ones) when no account has authorization details."""
-        self._drift_at = time.monotonic()
+        """The drift aggregates, or None (keep the last ones) when no account has authorization details. Timed on
+        the daemon's clock, which sets when a poll may compute them again (DRIFT_SHARE)."""
+        self._drift_stale = False
         if not self.index.has_snapshots():
             return None
         plan = self.plan
-        return drift_state(drift_all(self.index, self.cat, now, plan.window_days, plan.grace_days, plan.keep_marker))
+        results = drift_all(self.index, self.cat, now, plan.window_days, plan.grace_days, plan.keep_marker)
+        took = max(0.0, self.clock().timestamp() - now.timestamp())
+        self._drift_due = now.timestamp() + took / DRIFT_SHARE
+        log.info("drift.computed", principals=len(results), seconds=round(took, 3))
+        return drift_state(results)
 
     def _observe(self, now: datetime, drift: DriftState | None) -> None:
         self.observed = observe(self.index, self.cat, now, self.plan.window_days, self.observed, drift)

@@ -1,16 +1,30 @@
-"""Policy files: one JSON file per principal with its documents, and a sidecar with the calls that justify each
-action. Writes are atomic (`exporters.atomic`), so a reader never sees half a file."""
+"""Policy files. Per principal, at the path `exporters.names` gives it (`<stem>` below):
+
+- `<stem>.policy<n>.json`, one per IAM document, exactly the document (for `aws iam create-policy
+  --policy-document file://…`);
+- `<stem>.why.json`, per action the calls (or the override) that justify it;
+- `<stem>.json`, the wrapper: the documents with the denied and unmapped calls, the version and where it came from.
+
+All of them are rendered from a stored policy version alone, so the files can always be made to agree with the
+index again (`ensure` rewrites only what differs). The wrapper is written last: its `version` says the set is whole.
+Writes are atomic (`exporters.atomic`), and every path is checked to lie under the output directory before
+anything is written, whatever the names, symbolic links or a bug upstream say.
+"""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
+import errno
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 from typing import TypedDict
 
 from accessfit.errors import ExportError
-from accessfit.exporters.atomic import write_atomic
-from accessfit.model import AllowDocument
-from accessfit.policy import DeniedAction, Justification, UnmappedCall
+from accessfit.exporters.atomic import TEMPORARY_SUFFIX, write_atomic
+from accessfit.exporters.names import principal_path
+from accessfit.model import AllowDocument, PolicyVersion, Principal
+from accessfit.policy import DeniedAction, UnmappedCall
 from accessfit.policy.document import canonical
 
 
@@ -31,6 +45,7 @@ class PolicyFile(TypedDict):
     window: FileWindow
     generator: str
     documents: list[AllowDocument]
+    document_files: list[str]  # the documents again, one file each, beside this one
     denied: list[DeniedAction]
     unmapped: list[UnmappedCall]
     warnings: list[str]
@@ -38,20 +53,124 @@ class PolicyFile(TypedDict):
 
 def relative_path(arn: str) -> Path:
     """`arn:aws:iam::111122223333:role/service-role/etl` → `111122223333/role/service-role/etl.json`."""
-    parts = arn.split(":", 5)
-    account = parts[4] if len(parts) > 5 and parts[4] else "unknown"
-    rest = parts[5] if len(parts) > 5 else arn
-    safe = re.sub(r"[^A-Za-z0-9+=,.@_/-]", "_", rest).strip("/")
-    segments = [s for s in safe.split("/") if s not in {"", ".", ".."}]
-    return Path(account, *segments[:-1], f"{segments[-1] if segments else 'principal'}.json")
+    stem = principal_path(arn)
+    return Path(stem.with_name(stem.name + ".json"))
 
 
-def write_policy(out: Path, arn: str, policy: PolicyFile, justification: Justification) -> Path:
-    """Write the policy file and its `.why.json` sidecar; returns the policy file's path."""
-    path = out / relative_path(arn)
+def _names(stem: PurePosixPath, documents: int) -> tuple[list[PurePosixPath], PurePosixPath, PurePosixPath]:
+    """The document files, the sidecar and the wrapper of a stem."""
+    docs = [stem.with_name(f"{stem.name}.policy{n}.json") for n in range(1, documents + 1)]
+    return docs, stem.with_name(stem.name + ".why.json"), stem.with_name(stem.name + ".json")
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """Every file of a principal's version, relative to the output directory, in the order they are written (the
+    wrapper last)."""
+
+    files: dict[PurePosixPath, str]
+    documents: int
+    wrapper: PurePosixPath
+
+
+def render(principal: Principal, version: PolicyVersion) -> Rendered:
+    """The files of a principal's version, from the stored version alone."""
+    documents: list[AllowDocument] = json.loads(version.documents)
+    doc_names, why, wrapper = _names(principal_path(principal.arn), len(documents))
+    policy = PolicyFile(
+        principal=principal.arn,
+        kind=principal.kind,
+        account=principal.account,
+        version=version.version,
+        generated_at=version.created_at,
+        mode=version.mode,
+        window=FileWindow(start=version.window_start, end=version.window_end),
+        generator=version.generator,
+        documents=documents,
+        document_files=[n.name for n in doc_names],
+        denied=json.loads(version.denied),
+        unmapped=json.loads(version.unmapped),
+        warnings=json.loads(version.warnings),
+    )
+    files = {name: canonical(doc) for name, doc in zip(doc_names, documents, strict=True)}
+    files[why] = canonical(json.loads(version.justification))
+    files[wrapper] = canonical(policy)
+    return Rendered(files, len(documents), wrapper)
+
+
+@dataclass(frozen=True, slots=True)
+class Ensured:
+    """What `ensure` did to one principal's files."""
+
+    path: Path  # the wrapper
+    written: int  # files written (0: they already agreed)
+    removed: int  # document files of an earlier version that has more documents
+
+
+def inside(out: Path, path: Path) -> Path:
+    """`path`, resolved, when it lies under `out`; otherwise an ExportError and nothing is written."""
+    root = out.resolve()
+    resolved = path.resolve()
+    if resolved != root and not resolved.is_relative_to(root):
+        raise ExportError(f"refusing to write {path}: it resolves to {resolved}, outside the output directory {root}")
+    return resolved
+
+
+def _differs(path: Path, text: str) -> bool:
     try:
-        write_atomic(path, canonical(policy))
-        write_atomic(path.with_name(path.stem + ".why.json"), canonical(justification))
+        return path.read_bytes() != text.encode("utf-8")
+    except FileNotFoundError:
+        return True
+
+
+def ensure(out: Path, principal: Principal, version: PolicyVersion) -> Ensured:
+    """Make the principal's files those of `version`, writing only the files that differ. Raises ExportError
+    naming the file when one cannot be written."""
+    rendered = render(principal, version)
+    wrapper = out / rendered.wrapper
+    written = removed = 0
+    current = wrapper
+    try:
+        for name, text in rendered.files.items():
+            current = out / name
+            inside(out, current.parent)
+            if _differs(current, text):
+                current.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(inside(out, current), text)
+                written += 1
+        removed = _remove_extra_documents(out, wrapper, rendered.documents)
     except OSError as exc:
-        raise ExportError(f"cannot write the policy file {path}: {exc.strerror or exc}") from exc
-    return path
+        raise ExportError(f"cannot write the policy file {current}: {_reason(exc)}") from exc
+    return Ensured(wrapper, written, removed)
+
+
+def _remove_extra_documents(out: Path, wrapper: Path, kept: int) -> int:
+    """Delete the document files past `kept` that an earlier, larger version left, from the last down, so an
+    interrupted removal never leaves a gap in the numbering."""
+    stem = wrapper.name.removesuffix(".json")
+    extra = []
+    n = kept + 1
+    while (candidate := wrapper.with_name(f"{stem}.policy{n}.json")).exists():
+        extra.append(candidate)
+        n += 1
+    for path in reversed(extra):
+        inside(out, path).unlink()
+    return len(extra)
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "no space left on device"
+    return exc.strerror or str(exc)
+
+
+def remove_temporaries(out: Path) -> int:
+    """Delete the temporary files a killed write left under `out` (not inside `.git`); returns how many."""
+    removed = 0
+    for folder, dirs, names in os.walk(out):
+        dirs[:] = [d for d in dirs if d != ".git"]
+        for name in names:
+            if name.startswith(".") and name.endswith(TEMPORARY_SUFFIX):
+                Path(folder, name).unlink(missing_ok=True)
+                removed += 1
+    return removed

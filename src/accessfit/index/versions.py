@@ -71,6 +71,26 @@ class Versions(Db):
         rows = self._rows("SELECT * FROM policy_versions WHERE principal_id = ? ORDER BY version", [principal_id])
         return [PolicyVersion(**r) for r in rows]
 
+    @operation("read the latest policy versions")
+    def latest_versions(self, principal_ids: Sequence[int] | None = None) -> dict[int, PolicyVersion]:
+        """Each principal's latest version (of those given, or of all), by principal id; none for a principal
+        never stored. What the policy files must show."""
+        latest = (
+            "SELECT v.* FROM policy_versions v JOIN (SELECT principal_id, max(version) AS version "
+            "FROM policy_versions {where} GROUP BY principal_id) m "
+            "ON m.principal_id = v.principal_id AND m.version = v.version"
+        )
+        if principal_ids is None:
+            rows = self._rows(latest.format(where=""))
+        else:
+            rows = []
+            ids = list(principal_ids)
+            for start in range(0, len(ids), 500):  # well under SQLite's bound on parameters
+                part = ids[start : start + 500]
+                where = f"WHERE principal_id IN ({', '.join('?' * len(part))})"
+                rows.extend(self._rows(latest.format(where=where), part))
+        return {int(r["principal_id"]): PolicyVersion(**r) for r in rows}
+
     @operation("record policy versions")
     def record_versions(self, drafts: Sequence[PolicyDraft], now: datetime, generator: str) -> list[int | None]:
         """Store, in one transaction, a new version for each principal whose documents differ from its latest, and

@@ -1,8 +1,21 @@
-"""Regenerate the policies of principals whose usage changed: build, validate, store a version when the documents
-changed, and write the policy files. The same function serves `accessfit generate` and the daemon."""
+"""Regenerate the policies of principals whose usage changed: build, validate, write the files of each changed
+policy, then store its version, then commit the files to git. The same function serves `accessfit generate` and
+the daemon.
+
+The index, the files and git agree after any interruption:
+- a principal's files are written before its version is stored, and a principal whose files could not be written
+  (a full disk, a name the file system refuses) is not noted as checked, so it is due again next time; the others
+  go on, and the failure is reported and counted;
+- an unchanged principal's files are checked against its latest version and rewritten when they differ;
+- the repair pass (`repair`: `generate --all` and the daemon's first regeneration) does that for every principal
+  and removes the temporary files a killed write left;
+- with git, every regeneration commits whatever differs from HEAD, so files a killed run wrote are committed by
+  the next one; a git failure is an ExportError after the files are written, never a silent `committed: false`.
+"""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -12,16 +25,18 @@ from typing import Any, TypedDict
 import structlog
 
 from accessfit import __version__
-from accessfit.errors import NotFoundError, PolicyError
-from accessfit.exporters.files import FileWindow, PolicyFile, write_policy
-from accessfit.exporters.git import commit_policies
+from accessfit.errors import ExportError, NotFoundError, PolicyError, StoreError
+from accessfit.exporters.files import ensure, remove_temporaries
+from accessfit.exporters.git import MESSAGE_PRINCIPALS, PolicyChange, commit_policies
 from accessfit.iam.catalog import Catalog
 from accessfit.iam.mapping import CallMap
 from accessfit.index import UsageIndex
-from accessfit.model import PolicyDraft, Principal, Window
+from accessfit.jobs.authorized import Authorizations
+from accessfit.model import PolicyDraft, PolicyVersion, Principal, Window
 from accessfit.model.times import iso
 from accessfit.policy import Limits, PolicySet, build
-from accessfit.policy.document import compact
+from accessfit.policy.document import actions_of, compact
+from accessfit.policy.lint import with_findings
 
 log = structlog.get_logger(__name__)
 
@@ -33,18 +48,33 @@ class Invalid(TypedDict):
     problems: list[str]
 
 
+class WriteFailure(TypedDict):
+    """A principal whose files could not be written: its version is not stored, so it is due again."""
+
+    principal: str
+    error: str
+
+
 @dataclass
 class GenerateReport:
     checked: int = 0
     new_versions: int = 0
     unchanged: int = 0
     invalid: list[Invalid] = field(default_factory=list)
-    written: int = 0
+    written: int = 0  # principals whose files were written for a new version
+    repaired: int = 0  # principals whose files were rewritten to match their stored version
+    failed: list[WriteFailure] = field(default_factory=list)
+    temporaries_removed: int = 0
     committed: bool = False
+    commit_error: str = ""
+    lint: dict[str, int] = field(default_factory=dict)  # security lint findings of the policies built, per rule
     seconds: float = 0.0
+    changes: list[PolicyChange] = field(default_factory=list)  # logged and committed, not in as_dict
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "seconds": round(self.seconds, 3)}
+        out = asdict(self)
+        del out["changes"]
+        return {**out, "seconds": round(self.seconds, 3)}
 
 
 def generator_id(mode: str, cat: Catalog) -> str:
@@ -59,26 +89,8 @@ def policy_for(
     if row is None:
         raise NotFoundError(f"no principal {arn} in the index")
     calls = index.usage_of(row.id, window.first_day, window.last_day)
-    return row.principal, build(row.principal, calls, limits, cat)
-
-
-def policy_file(
-    ps: PolicySet, principal: Principal, version: int, created_at: str, window: Window, generator: str
-) -> PolicyFile:
-    return PolicyFile(
-        principal=principal.arn,
-        kind=principal.kind,
-        account=principal.account,
-        version=version,
-        generated_at=created_at,
-        mode=ps.mode,
-        window=FileWindow(start=window.first_day, end=window.last_day),
-        generator=generator,
-        documents=ps.documents,
-        denied=ps.denied,
-        unmapped=ps.unmapped,
-        warnings=ps.warnings,
-    )
+    auth = Authorizations(index, cat, window)(row.principal)
+    return row.principal, with_findings(build(row.principal, calls, limits, cat, auth=auth), cat)[0]
 
 
 def regenerate(
@@ -91,15 +103,21 @@ def regenerate(
     git: bool = False,
     everyone: bool = False,
     report: GenerateReport | None = None,
+    repair: bool | None = None,
 ) -> GenerateReport:
-    """Build, store and write the due policies, then commit the files written to git when `git`. `report` is
-    filled as it goes, so a caller that catches an ExportError (a failed write or commit) still has the counts."""
+    """Build, write and store the due policies (every principal with `everyone`), then commit to git when `git`.
+    `repair` (default: `everyone`) first makes every principal's files those of its latest version. `report` is
+    filled as it goes, so a caller that catches the ExportError raised at the end (files or a commit that failed)
+    still has the counts."""
     started = time.monotonic()
     report = GenerateReport() if report is None else report
     generator = generator_id(limits.mode, cat)
     window = Window.ending(now, window_days)
+    if out is not None and (everyone if repair is None else repair):
+        _repair(index, out, report)
     due = index.all_principals() if everyone else index.principals_due(generator)
     mapped = CallMap(cat)  # principals repeat the same calls: each is mapped once per run
+    authorized = Authorizations(index, cat, window)  # the latest snapshots: profiles' roles, what is granted now
     for start in range(0, len(due), _CHUNK):
         built = []
         for row in due[start : start + _CHUNK]:
@@ -107,38 +125,134 @@ def regenerate(
             principal = row.principal
             calls = index.usage_of(row.id, window.first_day, window.last_day)
             try:
-                ps = build(principal, calls, limits, cat, mapped)
+                ps, findings = with_findings(build(principal, calls, limits, cat, mapped, authorized(principal)), cat)
             except PolicyError as exc:  # one principal whose policy cannot be made does not stop the others
                 _invalid(report, principal.arn, exc.problems)
                 continue
             if ps.problems:
                 _invalid(report, principal.arn, ps.problems)
                 continue
+            for finding in findings:
+                report.lint[finding.rule] = report.lint.get(finding.rule, 0) + 1
             built.append((row.id, principal, ps))
-        drafts = [_draft(pid, ps, window) for pid, _principal, ps in built]
-        versions = index.record_versions(drafts, now, generator)
-        created = iso(now)
-        for (_pid, principal, ps), version in zip(built, versions, strict=True):
-            if version is None:
-                report.unchanged += 1
-                continue
-            report.new_versions += 1
-            if out is not None:
-                write_policy(
-                    out,
-                    principal.arn,
-                    policy_file(ps, principal, version, created, window, generator),
-                    ps.justification,
-                )
-                report.written += 1
-    if out is not None and git and report.written:
-        report.committed = commit_policies(out, report.written)
+        _store(index, built, window, now, generator, out, report)
+    if out is not None and git:
+        _commit(out, report)
     report.seconds = time.monotonic() - started
     log.info("generate.done", **report.as_dict())
+    _raise_failures(out, report)
     return report
 
 
 _CHUNK = 500  # principals per transaction
+
+
+def _store(
+    index: UsageIndex,
+    built: list[tuple[int, Principal, PolicySet]],
+    window: Window,
+    now: datetime,
+    generator: str,
+    out: Path | None,
+    report: GenerateReport,
+) -> None:
+    """Write the files of one chunk's changed policies, then store their versions and note every check."""
+    latest = index.latest_versions([pid for pid, _principal, _ps in built])
+    drafts: list[PolicyDraft] = []
+    expected: list[int | None] = []
+    changes: list[PolicyChange] = []
+    for pid, principal, ps in built:
+        draft = _draft(pid, ps, window)
+        before = latest.get(pid)
+        if before is not None and before.fingerprint == draft.fingerprint:
+            # Unchanged: its files must still be its latest version's (a file deleted, or an older accessfit's).
+            if out is not None and not _ensure(out, principal, before, report, repairing=True):
+                continue
+            drafts.append(draft)
+            expected.append(None)
+            continue
+        version = _version(draft, 1 if before is None else before.version + 1, iso(now), generator)
+        if out is not None and not _ensure(out, principal, version, report):
+            continue  # not noted as checked: due again, and its version number is still free
+        drafts.append(draft)
+        expected.append(version.version)
+        changes.append(_change(principal, before, version))
+    stored = index.record_versions(drafts, now, generator)
+    if stored != expected:  # the index's writer lock makes this impossible; say so rather than mislabel files
+        raise StoreError("policy versions were stored by another writer during this regeneration; run it again")
+    report.unchanged += len(stored) - len(changes)
+    for change in changes:
+        report.new_versions += 1
+        report.written += out is not None
+        report.changes.append(change)
+        if report.new_versions <= MESSAGE_PRINCIPALS:  # the rest are counted in generate.done
+            log.info(
+                "policy.changed",
+                principal=change.principal,
+                version=change.version,
+                added=change.added,
+                removed=change.removed,
+            )
+
+
+def _ensure(
+    out: Path, principal: Principal, version: PolicyVersion, report: GenerateReport, *, repairing: bool = False
+) -> bool:
+    """Make the principal's files `version`'s; False (reported, logged) when they cannot be written."""
+    try:
+        done = ensure(out, principal, version)
+    except ExportError as exc:
+        report.failed.append(WriteFailure(principal=principal.arn, error=str(exc)))
+        log.error("policy.write_failed", principal=principal.arn, error=str(exc))  # noqa: TRY400 - expected
+        return False
+    if repairing and (done.written or done.removed):
+        report.repaired += 1
+        log.warning("policy.files_repaired", principal=principal.arn, version=version.version, files=done.written)
+    return True
+
+
+def _repair(index: UsageIndex, out: Path, report: GenerateReport) -> None:
+    """Every principal's files made those of its latest stored version, and stray temporary files removed."""
+    latest = index.latest_versions()
+    for row in index.all_principals():
+        version = latest.get(row.id)
+        if version is not None:
+            _ensure(out, row.principal, version, report, repairing=True)
+    try:
+        report.temporaries_removed += remove_temporaries(out)
+    except OSError as exc:
+        report.failed.append(WriteFailure(principal="", error=f"cannot clean {out}: {exc.strerror or exc}"))
+
+
+def _commit(out: Path, report: GenerateReport) -> None:
+    try:
+        report.committed = commit_policies(out, report.changes, report.repaired)
+    except ExportError as exc:
+        report.commit_error = str(exc)
+        log.error("git.commit_failed", error=str(exc), committed=False)  # noqa: TRY400 - expected
+    else:
+        if report.changes and not report.committed:
+            log.warning("git.nothing_committed", reason="the files already matched the last commit")
+
+
+def _raise_failures(out: Path | None, report: GenerateReport) -> None:
+    problems = []
+    if report.failed:
+        looked = report.checked or len(report.failed)
+        problems.append(
+            f"the policy files of {len(report.failed)} of {looked} principals could not be written to {out} "
+            f"(first: {report.failed[0]['error']}); they are generated again by the next run"
+        )
+    if report.commit_error:
+        problems.append(f"not committed to git: {report.commit_error}")
+    if problems:
+        raise ExportError("; ".join(problems))
+
+
+def _change(principal: Principal, before: PolicyVersion | None, after: PolicyVersion) -> PolicyChange:
+    old = actions_of(json.loads(before.documents)) if before is not None else set()
+    new = actions_of(json.loads(after.documents))
+    return PolicyChange(principal.arn, after.version, sorted(new - old), sorted(old - new))
 
 
 def _invalid(report: GenerateReport, principal: str, problems: list[str]) -> None:
@@ -160,6 +274,10 @@ def _draft(principal_id: int, ps: PolicySet, window: Window) -> PolicyDraft:
         unmapped=compact(ps.unmapped).decode(),
         warnings=compact(ps.warnings).decode(),
     )
+
+
+def _version(draft: PolicyDraft, number: int, created_at: str, generator: str) -> PolicyVersion:
+    return PolicyVersion(**asdict(draft), version=number, created_at=created_at, generator=generator)
 
 
 def require_valid(ps: PolicySet) -> PolicySet:

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from typing import cast
 
 from accessfit.app.cli.parser import build
-from accessfit.errors import AccessfitError, ConfigError, NotFoundError, SourceAccessError, StoreError
+from accessfit.errors import AccessfitError, ConfigError, ExportError, NotFoundError, SourceAccessError, StoreError
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_NOT_FOUND = 66  # EX_NOINPUT: no such principal or version
 EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE: the trail cannot be read
+EXIT_CANTCREAT = 73  # EX_CANTCREAT: policy files could not be written or committed
 EXIT_STORE = 74  # EX_IOERR: the index cannot be used
 EXIT_RETRY = 75  # EX_TEMPFAIL: some objects must be read again by a later run
 EXIT_NOPERM = 77  # EX_NOPERM: AWS refused a call
@@ -40,6 +41,7 @@ EXITS: dict[type[BaseException], Exit] = {
     SourceAccessError: Exit(EXIT_UNAVAILABLE, "cannot read the trail: "),
     NotFoundError: Exit(EXIT_NOT_FOUND),
     StoreError: Exit(EXIT_STORE),
+    ExportError: Exit(EXIT_CANTCREAT),
     AccessfitError: Exit(EXIT_ERROR),
     KeyboardInterrupt: Exit(EXIT_INTERRUPTED, None),
 }
@@ -73,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 __all__ = [
     "EXITS",
+    "EXIT_CANTCREAT",
     "EXIT_CONFIG",
     "EXIT_ERROR",
     "EXIT_INTERRUPTED",

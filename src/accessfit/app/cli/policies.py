@@ -13,12 +13,15 @@ from accessfit.app import wiring
 from accessfit.app.cli import EXIT_ERROR, EXIT_OK
 from accessfit.app.cli.parser import settings
 from accessfit.app.cli.render import print_json
+from accessfit.errors import ExportError
+from accessfit.exporters.git import MESSAGE_PRINCIPALS
 from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
 from accessfit.jobs.history import Comparison, History, compare, history
 from accessfit.jobs.regenerate import GenerateReport, policy_for, regenerate, require_valid
 from accessfit.model import Principal, Window
 from accessfit.policy import PolicySet
+from accessfit.policy.lint import lint
 
 
 def cmd_policy(args: argparse.Namespace) -> int:
@@ -36,6 +39,9 @@ def cmd_policy(args: argparse.Namespace) -> int:
                 "denied": ps.denied,
                 "unmapped": ps.unmapped,
                 "warnings": ps.warnings,
+                "carried": ps.carried,
+                "unresolved": ps.unresolved,
+                "lint": [f.as_row() for f in lint(ps.documents, ps.justification, catalog())],
             }
         )
     else:
@@ -57,6 +63,9 @@ def _print_policy(principal: Principal, window: Window, ps: PolicySet) -> None:
         print(f"# denied   {d['action']} x{d['calls']} (last {d['lastSeen']}) on {', '.join(d['resources'])}")
     for u in ps.unmapped:
         print(f"# unmapped {u['eventSource']} {u['eventName']} x{u['calls']}: {u['reason']}")
+    for c in ps.carried:
+        where = f" on {', '.join(c['resources'])}" if c["resources"] else ""
+        print(f"# carried: {c['carried']}  {c['action']}{where}: {c['reason']}")
     for w in ps.warnings:
         print(f"# warning  {w}")
 
@@ -65,33 +74,57 @@ def cmd_generate(args: argparse.Namespace) -> int:
     s = settings(args)
     wiring.configure_logging(s, sys.stderr if args.json else sys.stdout)
     out = Path(args.out) if args.out else s.policy_dir
+    report = GenerateReport()
+    failure: ExportError | None = None
     with UsageIndex(s.database) as index:
-        report = regenerate(
-            index,
-            catalog(),
-            wiring.limits(s, args.resources),
-            datetime.now(UTC),
-            s.window_days,
-            out,
-            git=s.policy_git,
-            everyone=args.all,
-        )
+        try:
+            regenerate(
+                index,
+                catalog(),
+                wiring.limits(s, args.resources),
+                datetime.now(UTC),
+                s.window_days,
+                out,
+                git=s.policy_git,
+                everyone=args.all,
+                report=report,
+            )
+        except ExportError as exc:  # files or the commit failed: the report still says what was done
+            failure = exc
     if args.json:
         print_json(report.as_dict())
     else:
-        _print_generated(report, out)
+        _print_generated(report, out, s.policy_git)
+    if failure is not None:
+        raise failure  # one line and its exit code, from the table
     return EXIT_ERROR if report.invalid else EXIT_OK
 
 
-def _print_generated(report: GenerateReport, out: Path | None) -> None:
+def _print_generated(report: GenerateReport, out: Path | None, git: bool) -> None:
     print(
         f"principals  {report.checked} looked at: {report.new_versions} new versions, "
         f"{report.unchanged} unchanged, {len(report.invalid)} invalid"
     )
     if out is not None:
-        print(f"files       {report.written} written to {out}" + (", committed" if report.committed else ""))
+        line = f"files       {report.written} written to {out}, {report.repaired} repaired"
+        if report.failed:
+            line += f", {len(report.failed)} FAILED"
+        if git:
+            line += ", committed" if report.committed else ", NOT committed" if report.commit_error else ""
+        print(line)
+    if report.lint:
+        rules = ", ".join(f"{rule} {n}" for rule, n in sorted(report.lint.items()))
+        print(f"lint        {sum(report.lint.values())} findings ({rules}); `accessfit policy ARN` names them")
+    for change in report.changes[:MESSAGE_PRINCIPALS]:
+        print(f"changed     {change.describe()}")
+    if len(report.changes) > MESSAGE_PRINCIPALS:
+        print(f"changed     and {len(report.changes) - MESSAGE_PRINCIPALS} more principals")
     for bad in report.invalid:
         print(f"invalid     {bad['principal']}: {'; '.join(bad['problems'])}")
+    for failed in report.failed[:10]:
+        print(f"failed      {failed['principal'] or out}: {failed['error']}")
+    if len(report.failed) > 10:
+        print(f"failed      and {len(report.failed) - 10} more principals")
 
 
 def cmd_history(args: argparse.Namespace) -> int:

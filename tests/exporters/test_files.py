@@ -1,0 +1,190 @@
+"""Policy files: safe, unique, short and stable names under the output directory; every path checked to lie under
+it before anything is written; the documents as files of their own; rewritten only where they differ."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from accessfit.errors import ExportError
+from accessfit.exporters import files
+from accessfit.exporters.files import ensure, relative_path, remove_temporaries, render
+from accessfit.exporters.names import principal_path
+from accessfit.model import AllowDocument, PolicyVersion, Principal
+from accessfit.policy.document import compact
+from helpers import A1
+
+
+def doc(*actions: str) -> AllowDocument:
+    return AllowDocument(
+        Version="2012-10-17", Statement=[{"Sid": "S", "Effect": "Allow", "Action": list(actions), "Resource": "*"}]
+    )
+
+
+def version(documents: list[AllowDocument], number: int = 1, why: object = None) -> PolicyVersion:
+    return PolicyVersion(
+        principal_id=1,
+        fingerprint=f"f{number}",
+        mode="observed",
+        window_start="2026-09-01",
+        window_end="2026-11-28",
+        documents=compact(documents).decode(),
+        justification=compact(why or {}).decode(),
+        denied="[]",
+        unmapped="[]",
+        warnings="[]",
+        version=number,
+        created_at="2026-11-28T12:00:00Z",
+        generator="g",
+    )
+
+
+def principal(arn: str) -> Principal:
+    return Principal(arn, "role", A1)
+
+
+def every_file(root: Path) -> set[Path]:
+    return {p for p in root.rglob("*") if p.is_file()}
+
+
+def test_a_safe_arn_keeps_its_names() -> None:
+    assert relative_path(f"arn:aws:iam::{A1}:role/service-role/etl") == Path(A1, "role", "service-role", "etl.json")
+    assert relative_path(f"arn:aws:iam::{A1}:root") == Path(A1, "root.json")
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:sts::../../x:federated-user/a",
+        "arn:aws:sts::/tmp/evil:federated-user/a",
+        f"arn:aws:iam::{A1}:role/../../../x",
+        f"arn:aws:iam::{A1}:role/.git/hooks",
+        "../../x",
+        "/etc/passwd",
+    ],
+)
+def test_an_arn_that_would_climb_out_writes_under_the_output_directory(tmp_path: Path, arn: str) -> None:
+    out = tmp_path / "a" / "out"
+    out.mkdir(parents=True)
+    done = ensure(out, principal(arn), version([doc("s3:ListBucket")]))
+    written = every_file(tmp_path)
+    assert written and all(p.is_relative_to(out) for p in written)
+    assert done.path in written and done.written == 3
+    assert not (out / ".git").exists()
+    assert all(not part.startswith(".") for p in written for part in p.relative_to(out).parts)
+
+
+def test_the_check_holds_on_its_own_when_a_name_would_climb_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr(files, "principal_path", lambda arn: PurePosixPath("..", "..", "escaped"))
+    with pytest.raises(ExportError, match="outside the output directory"):
+        ensure(out, principal(f"arn:aws:iam::{A1}:role/app"), version([doc("s3:ListBucket")]))
+    assert every_file(tmp_path) == set()
+
+
+def test_the_check_holds_when_a_symbolic_link_leads_out(tmp_path: Path) -> None:
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (out / A1).symlink_to(elsewhere)
+    with pytest.raises(ExportError, match="outside the output directory"):
+        ensure(out, principal(f"arn:aws:iam::{A1}:role/app"), version([doc("s3:ListBucket")]))
+    assert list(elsewhere.rglob("*")) == []
+
+
+def test_a_300_character_path_segment_gets_a_short_stable_name(tmp_path: Path) -> None:
+    long = "p" * 300
+    arn = f"arn:aws:iam::{A1}:role/{long}/{'n' * 64}"
+    path = principal_path(arn)
+    assert path == principal_path(arn)  # stable
+    assert all(len(part.encode()) < 150 for part in path.parts)
+    assert (
+        path.parts[2].startswith("p" * 100 + "~")
+        and path.parts[2] != principal_path(arn.replace(long, long + "q")).parts[2]
+    )
+    done = ensure(tmp_path, principal(arn), version([doc("s3:ListBucket")]))
+    assert json.loads(done.path.read_text())["principal"] == arn
+
+
+def test_names_that_collide_today_get_files_of_their_own(tmp_path: Path) -> None:
+    arns = [
+        f"arn:aws:iam::{A1}:role/app",
+        f"arn:aws:iam::{A1}:role/app.why",  # would be role app's sidecar
+        f"arn:aws:iam::{A1}:role/app.policy1",  # would be role app's first document
+        f"arn:aws:iam::{A1}:role/a b",
+        f"arn:aws:iam::{A1}:role/a_b",
+        f"arn:aws:iam::{A1}:role/x",
+        f"arn:aws:iam::{A1}:role/x.json/y",  # a folder named like role x's file
+        "arn:aws-cn:iam::111122223333:role/app",  # the same account digits in another partition
+    ]
+    for n, arn in enumerate(arns, start=1):
+        ensure(tmp_path, principal(arn), version([doc("s3:ListBucket")], number=n))
+    texts = [json.loads(p.read_text()) for p in every_file(tmp_path)]
+    owners = sorted(t["principal"] for t in texts if "document_files" in t)
+    assert owners == sorted(arns)
+    assert len(every_file(tmp_path)) == 3 * len(arns)
+    assert principal_path(arns[3]).name.startswith("a_b~") and principal_path(arns[4]).name == "a_b"
+
+
+def test_each_document_is_a_file_of_its_own_and_a_shorter_version_removes_the_extra_ones(tmp_path: Path) -> None:
+    arn = f"arn:aws:iam::{A1}:role/app"
+    three = [doc("s3:GetObject"), doc("ec2:DescribeImages"), doc("sqs:SendMessage")]
+    done = ensure(tmp_path, principal(arn), version(three, why={"s3:GetObject": []}))
+    wrapper = json.loads(done.path.read_text())
+    assert wrapper["document_files"] == ["app.policy1.json", "app.policy2.json", "app.policy3.json"]
+    for name, document in zip(wrapper["document_files"], three, strict=True):
+        assert json.loads((done.path.parent / name).read_text()) == document  # the IAM document, nothing else
+    assert json.loads((done.path.parent / "app.why.json").read_text()) == {"s3:GetObject": []}
+    again = ensure(tmp_path, principal(arn), version([doc("s3:GetObject")], number=2))
+    assert (again.written, again.removed) == (2, 2)  # the changed wrapper and document 1; documents 2 and 3 gone
+    assert sorted(p.name for p in tmp_path.rglob("*.json")) == ["app.json", "app.policy1.json", "app.why.json"]
+
+
+def test_files_that_agree_are_not_written_again(tmp_path: Path) -> None:
+    arn = f"arn:aws:iam::{A1}:role/app"
+    stored = version([doc("s3:GetObject")])
+    first = ensure(tmp_path, principal(arn), stored)
+    before = first.path.stat().st_mtime_ns
+    assert ensure(tmp_path, principal(arn), stored).written == 0
+    assert first.path.stat().st_mtime_ns == before
+    (first.path.parent / "app.policy1.json").write_text("{}")
+    assert ensure(tmp_path, principal(arn), stored).written == 1
+    assert (
+        render(principal(arn), stored).files[PurePosixPath(A1, "role", "app.policy1.json")]
+        == (first.path.parent / "app.policy1.json").read_text()
+    )
+
+
+def test_temporary_files_a_killed_write_left_are_removed_outside_git(tmp_path: Path) -> None:
+    (tmp_path / A1 / "role").mkdir(parents=True)
+    (tmp_path / A1 / "role" / ".app.json.tmp").write_text("{")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / ".keep.tmp").write_text("git's own")
+    (tmp_path / A1 / "role" / "app.json").write_text("{}")
+    assert remove_temporaries(tmp_path) == 1
+    assert sorted(str(p.relative_to(tmp_path)) for p in every_file(tmp_path)) == [
+        ".git/.keep.tmp",
+        f"{A1}/role/app.json",
+    ]
+
+
+def test_a_file_that_cannot_be_written_is_an_export_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / A1).write_text("a file where the account's folder goes")
+    with pytest.raises(ExportError, match=rf"cannot write the policy file .*{A1}/role/app"):
+        ensure(tmp_path, principal(f"arn:aws:iam::{A1}:role/app"), version([doc("s3:GetObject")]))
+
+
+def test_a_full_disk_is_said_in_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_space(fd: int) -> None:
+        raise OSError(28, os.strerror(28))
+
+    monkeypatch.setattr(os, "fsync", no_space)
+    with pytest.raises(ExportError, match="no space left on device"):
+        ensure(tmp_path, principal(f"arn:aws:iam::{A1}:role/app"), version([doc("s3:GetObject")]))
+    assert every_file(tmp_path) == set()
