@@ -41,6 +41,9 @@ _REGIONLESS = frozenset({"s3.amazonaws.com", "iam.amazonaws.com", "sts.amazonaws
 _IGNORED_TYPES = frozenset({"AWS::IAM::AccessKey"})
 
 _encode = ResourceRef.ENCODE
+# The identifier field of the roles a request hands to a service below its top level (accessfit.records.roles);
+# a role at the top level is stored under its own field (REQUEST_PARAMS), as it always was.
+PASSED_ROLES = "passedRoles"
 
 
 def _cut(value: str) -> str:
@@ -131,6 +134,8 @@ def resource_of(record: Record) -> str:
     out: dict[str, Any] = {}
     if params is not None:
         _from_params(params, out)
+    if record.passedRoles:
+        out[PASSED_ROLES] = sorted({_cut(r) for r in record.passedRoles})
     if record.resources and not (out.get("bucketName") and record.eventSource == "s3.amazonaws.com"):
         arns = set()
         for r in resources_of(record.resources):

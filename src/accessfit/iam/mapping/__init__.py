@@ -14,7 +14,8 @@ result names the rule that produced it:
 4. `identity`: `<prefix>:<operation>` after stripping API-version suffixes (`GetFunction20150331v2`).
 
 Every action is checked against the IAM catalog; anything that does not resolve is unmapped, never guessed.
-`iam:PassRole`, which CloudTrail never logs, is inferred where a request names a role a service will assume.
+`iam:PassRole`, which CloudTrail never logs, is inferred where a request names a role a service will assume, at
+any depth of the request (passrole.py), and for the instance profile an EC2 call names (rules.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from accessfit.iam.catalog import Catalog
 from accessfit.iam.mapping.arns import ARN_FIELDS, VARIABLE_FIELDS, ArnValues, Context, arns_for
 from accessfit.iam.mapping.names import host_of, operation_of, prefix_of
+from accessfit.iam.mapping.passrole import request_roles
 from accessfit.iam.mapping.rules import ActionUse, context_rules, passed_roles
 from accessfit.iam.mapping.tables import NO_PERMISSION_CALLS, PASSED_ROLES, event_sources, exceptions
 from accessfit.model import ResourceRef
@@ -87,6 +89,7 @@ def map_call(event_source: str, event_name: str, resource: ResourceRef, ctx: Con
         resources = use.resources or arns_for(canonical, names, cat)
         resolved.append(ActionUse(canonical, resources, use.rule, use.inferred))
     resolved.extend(passed_roles(prefix, operation, resource, ctx))
+    resolved.extend(request_roles(host, event_name, operation, resource, ctx))
     return Mapping(MAPPED, tuple(resolved))
 
 

@@ -54,45 +54,23 @@ NO_PERMISSION_CALLS: dict[tuple[str, str], str] = {
     ("sso-oauth", "CreateToken"): "IAM Identity Center OIDC token calls are authorized by the client, not IAM",
 }
 
-# Request parameters naming a role that the service will assume: the caller needs iam:PassRole on it
-# (IAM user guide, "Grant a user permissions to pass a role to an AWS service").
+# The instance profile an EC2 call names, whose role the caller passes (EC2 user guide, "IAM roles for Amazon EC2":
+# launching with a profile needs iam:PassRole on its role). Every other role a request passes is in the generated
+# table (passed_role_paths).
 PASSED_ROLES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("lambda", "CreateFunction"): ("role",),
-    ("lambda", "UpdateFunctionConfiguration"): ("role",),
     ("ec2", "RunInstances"): ("iamInstanceProfile",),
     ("ec2", "AssociateIamInstanceProfile"): ("iamInstanceProfile",),
     ("ec2", "ReplaceIamInstanceProfileAssociation"): ("iamInstanceProfile",),
-    ("ecs", "RegisterTaskDefinition"): ("taskRoleArn", "executionRoleArn"),
-    ("cloudformation", "CreateStack"): ("roleArn",),
-    ("cloudformation", "UpdateStack"): ("roleArn",),
-    ("cloudformation", "CreateChangeSet"): ("roleArn",),
-    ("cloudformation", "DeleteStack"): ("roleArn",),
-    ("glue", "CreateJob"): ("role",),
-    ("glue", "UpdateJob"): ("role",),
-    ("glue", "CreateCrawler"): ("role",),
-    ("glue", "UpdateCrawler"): ("role",),
-    ("glue", "CreateDevEndpoint"): ("roleArn",),
-    ("sagemaker", "CreateTrainingJob"): ("roleArn",),
-    ("sagemaker", "CreateProcessingJob"): ("roleArn",),
-    ("sagemaker", "CreateModel"): ("executionRoleArn",),
-    ("sagemaker", "CreateNotebookInstance"): ("roleArn",),
-    ("sagemaker", "CreateDomain"): ("executionRoleArn",),
-    ("states", "CreateStateMachine"): ("roleArn",),
-    ("states", "UpdateStateMachine"): ("roleArn",),
-    ("codebuild", "CreateProject"): ("serviceRole",),
-    ("codebuild", "UpdateProject"): ("serviceRole",),
-    ("eks", "CreateCluster"): ("roleArn",),
-    ("eks", "CreateNodegroup"): ("nodeRole",),
-    ("batch", "CreateComputeEnvironment"): ("serviceRole",),
-    ("elasticmapreduce", "RunJobFlow"): ("serviceRole",),
-    ("events", "PutRule"): ("roleArn",),
-    ("scheduler", "CreateSchedule"): ("roleArn",),
-    ("firehose", "CreateDeliveryStream"): ("roleArn",),
-    ("datasync", "CreateLocationS3"): ("roleArn",),
-    ("iot", "CreateTopicRule"): ("roleArn",),
-    ("rds", "CreateDBInstance"): ("roleArn",),
-    ("s3", "PutBucketReplication"): ("role",),
 }
+
+
+@cache
+def passed_role_paths() -> dict[tuple[str, str], tuple[str, ...]]:
+    """(eventSource host, operation) → the request paths of the roles it hands to a service (generated from
+    botocore by scripts/gen_mapping_data.py; see accessfit.iam.mapping.passrole)."""
+    table: dict[str, dict[str, list[str]]] = json.loads(_data("passed_roles.json"))
+    return {(host, op): tuple(paths) for host, ops in table.items() for op, paths in ops.items()}
+
 
 # S3 object operations and the action that authorizes them on a specific version (SAR Amazon S3).
 VERSIONED: dict[str, str] = {
