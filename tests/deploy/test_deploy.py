@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, generate_latest
 
 from accessfit.exporters.metrics import StateCollector, Telemetry
 from accessfit.exporters.observation import AccountDrift, DriftState, IndexState, Observation, PrincipalUnused
@@ -112,6 +112,7 @@ def exported(registry: CollectorRegistry) -> set[str]:
         unmapped_api_calls=1,
         unmapped_calls=1,
         granted_snapshots={account: 1.0},
+        lint_findings={"passrole_wildcard": 1},
     )
     drift = DriftState(
         {account: AccountDrift(1, 2, 3, 4, 5, 6, 7, 8, 9, {"Write": 1})},
@@ -166,3 +167,13 @@ def test_the_readme_names_every_metric(registry: CollectorRegistry) -> None:
     names = {re.sub(r"_(bucket|count|sum)$", "", n).removeprefix("accessfit_") for n in samples}
     missing = sorted(n for n in names if not re.search(rf"`{n}(\{{[^`]*\}})?`", readme))
     assert not missing, f"README's metrics list does not name {missing}"
+
+
+@pytest.mark.slow
+def test_the_exposition_of_every_family_passes_promtools_lint(registry: CollectorRegistry) -> None:
+    promtool = require("promtool")
+    exported(registry)
+    checked = subprocess.run(
+        [promtool, "check", "metrics"], input=generate_latest(registry), capture_output=True, timeout=60
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -70,7 +70,7 @@ def test_one_reading_of_the_index_gives_every_state_metric(tmp_path: Path, regis
     covered = DAYS - 1  # of those, the trail's (today is not proven yet)
     # The days before the trail's first day are not holes: a trail younger than the window is not a fault.
     assert value("accessfit_coverage_gaps", {"account": A1}) == 0
-    assert value("accessfit_coverage_before_trail_days", {"account": A1}) == (proven - covered) * len(REGIONS)
+    assert value("accessfit_coverage_before_trail", {"account": A1}) == (proven - covered) * len(REGIONS)
     assert value("accessfit_denied_calls", {"account": A1}) == DAYS * len(REGIONS)
     assert value("accessfit_unmapped_api_calls") == 2  # nosuch:DoThing and s3:NoSuchOperation
     assert value("accessfit_unmapped_calls") == DAYS * len(REGIONS) + 1
@@ -92,7 +92,7 @@ def test_backfilling_the_window_closes_the_coverage_gaps(tmp_path: Path, registr
         obs = observe(index, catalog(), NOW, WINDOW, Observation())
     value = scrape(obs, registry)
     assert value("accessfit_coverage_gaps", {"account": A1}) == 0
-    assert value("accessfit_coverage_before_trail_days", {"account": A1}) == 0
+    assert value("accessfit_coverage_before_trail", {"account": A1}) == 0
     assert value("accessfit_denied_calls", {"account": A1}) == (WINDOW + 1) * len(REGIONS)
 
 
@@ -107,7 +107,7 @@ def test_a_day_missing_after_the_trails_start_is_a_hole(tmp_path: Path, registry
         obs = observe(index, catalog(), NOW, WINDOW, Observation())
     value = scrape(obs, registry)
     assert value("accessfit_coverage_gaps", {"account": A1}) == len(REGIONS)
-    assert value("accessfit_coverage_before_trail_days", {"account": A1}) == 0
+    assert value("accessfit_coverage_before_trail", {"account": A1}) == 0
 
 
 def _sql(path: Path, statement: str, *params: str) -> None:

@@ -288,7 +288,7 @@ class StateCollector(Collector):
                 "coverage",
             ),
             _Gauge(
-                "accessfit_coverage_before_trail_days",
+                "accessfit_coverage_before_trail",
                 "Region-days of the window before the trail's first day (a trail younger than the window), per account",
                 ("account",),
                 _per_account(lambda: s.before_trail),
@@ -321,6 +321,13 @@ class StateCollector(Collector):
                 ("account",),
                 _per_account(lambda: s.resumed_calls),
                 "resumed_calls",
+            ),
+            _Gauge(
+                "accessfit_policy_lint_findings",
+                "Security lint findings in the principals' latest policies, per rule (see `accessfit policy ARN`)",
+                ("rule",),
+                lambda: sorted(((rule,), n) for rule, n in s.lint_findings.items()),
+                "lint",
             ),
             _Gauge(
                 "accessfit_granted_snapshot_timestamp_seconds",

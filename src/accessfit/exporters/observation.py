@@ -10,7 +10,16 @@ DORMANT_DAYS = 30  # a permission unused this long and then used again is worth 
 
 # The parts of one reading of the index, each read on its own so that one bad stored value costs only its part
 # (the `family` label of accessfit_collector_errors). "totals" is read first: when it fails the index is down.
-READ_FAMILIES = ("totals", "newest_event", "coverage", "denied_calls", "resumed_calls", "unmapped", "granted")
+READ_FAMILIES = (
+    "totals",
+    "newest_event",
+    "coverage",
+    "denied_calls",
+    "resumed_calls",
+    "unmapped",
+    "granted",
+    "lint",
+)
 DRIFT_FAMILY = "drift"  # the drift aggregates, computed by their own job
 FAMILIES = (*READ_FAMILIES, DRIFT_FAMILY)
 
@@ -29,6 +38,7 @@ class IndexState:
     unmapped_api_calls: int = 0  # distinct API calls that map to no IAM action
     unmapped_calls: int = 0  # calls of those
     granted_snapshots: Mapping[str, float] = field(default_factory=dict)  # epoch seconds, fetched
+    lint_findings: Mapping[str, int] = field(default_factory=dict)  # rule -> findings in the latest policies
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """The state the metrics export, computed once after each poll, granted refresh, prune and drift rather than at
-every scrape: one reading of the index (counts, coverage, denied, resumed and unmapped calls, snapshot times) and
-the aggregates of the last drift.
+every scrape: one reading of the index (counts, coverage, denied, resumed and unmapped calls, snapshot times, the
+lint findings of the latest policies) and the aggregates of the last drift.
 
 Each family of the reading is read on its own: a stored value that cannot be read (an event time that does not
 parse, say) costs its family, which keeps its last good values and counts the failure, never the others. The index
@@ -8,6 +8,7 @@ is down (`index_up` 0) only when it cannot be read at all."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -31,6 +32,7 @@ from accessfit.index import UsageIndex
 from accessfit.jobs.unmapped import unmapped
 from accessfit.model import Window
 from accessfit.model.times import parse
+from accessfit.policy.lint import counts, lint
 
 log = structlog.get_logger(__name__)
 
@@ -54,6 +56,14 @@ def coverage_counts(
         short = shortfall(cov, span.first, span.last)
         holes[account], before[account] = short.holes, short.before_trail
     return holes, before
+
+
+def lint_counts(index: UsageIndex, cat: Catalog) -> dict[str, int]:
+    """Per lint rule, the findings in every principal's latest policy version."""
+    found = []
+    for version in index.latest_versions().values():
+        found += lint(json.loads(version.documents), json.loads(version.justification), cat)
+    return counts(found)
 
 
 def _families(index: UsageIndex, cat: Catalog, now: datetime, window_days: int) -> dict[str, Read]:
@@ -86,7 +96,10 @@ def _families(index: UsageIndex, cat: Catalog, now: datetime, window_days: int) 
     def granted(s: IndexState) -> IndexState:
         return replace(s, granted_snapshots={a: _epoch(t) for a, t in index.snapshot_times().items()})
 
-    reads = [totals, newest, coverage, denied, resumed, unmapped_calls, granted]
+    def linted(s: IndexState) -> IndexState:
+        return replace(s, lint_findings=lint_counts(index, cat))
+
+    reads = [totals, newest, coverage, denied, resumed, unmapped_calls, granted, linted]
     return dict(zip(READ_FAMILIES, reads, strict=True))
 
 
