@@ -5,8 +5,10 @@ Loaded by the CLI; `app.wiring` alone turns them into the plain values the rest 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+import socket
 import tomllib
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -30,14 +32,30 @@ _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)?\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+_LONGEST = timedelta(days=36500)  # past this a duration is a typo, and near timedelta's limit an overflow
+
+
 def _duration(value: Any) -> timedelta:
     if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    if isinstance(value, str) and (m := _DURATION.match(value)):
-        return timedelta(seconds=int(m[1]) * _UNITS[m[2] or "s"])
-    raise ValueError("expected a duration such as 90s, 5m, 1h or 2d")
+        seconds = value.total_seconds()
+    elif isinstance(value, int) and not isinstance(value, bool):
+        seconds = value
+    elif isinstance(value, str) and (m := _DURATION.match(value)):
+        seconds = int(m[1]) * _UNITS[m[2] or "s"]
+    else:
+        raise ValueError("expected a duration such as 90s, 5m, 1h or 2d")
+    if seconds < 0:
+        raise ValueError("must not be negative")
+    if seconds > _LONGEST.total_seconds():
+        raise ValueError(f"must be at most {_LONGEST.days}d")
+    return timedelta(seconds=seconds)
+
+
+def _number(value: Any) -> Any:
+    # pydantic takes true for 1; in a settings file that is a mistake, not a count.
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not true or false")  # noqa: TRY004 - pydantic reports ValueError only
+    return value
 
 
 def _show_duration(value: timedelta) -> str:
@@ -71,11 +89,23 @@ def _each(pattern: str, what: str) -> AfterValidator:
 def _host_port(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError("expected host:port, e.g. 127.0.0.1:9847")
-    return host.strip("[]"), int(port)
+        raise ValueError("expected host:port, e.g. 127.0.0.1:9847 or [::1]:9847")
+    bracketed = host.startswith("[") and host.endswith("]")
+    if bracketed:
+        host = host[1:-1]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError(f"{host!r} in brackets is not an IPv6 address") from None
+    elif ":" in host:
+        raise ValueError(f"write an IPv6 address in brackets: [{host}]:{port}")
+    if not host or any(c.isspace() or c in "[]/" for c in host):
+        raise ValueError("expected host:port, e.g. 127.0.0.1:9847 or [::1]:9847")
+    return host, int(port)
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration), PlainSerializer(_show_duration)]
+Count = Annotated[int, BeforeValidator(_number)]
 StrList = Annotated[list[str], NoDecode, BeforeValidator(_list)]
 AccountIds = Annotated[StrList, _each(ACCOUNT_ID, "a 12-digit account id")]
 RegionNames = Annotated[StrList, _each(REGION_NAME, "a region name")]
@@ -91,17 +121,17 @@ class Settings(BaseSettings):
         description="Trail to read: a directory laid out like the bucket, file://…, or s3://bucket[/prefix]",
     )
     database: Path = Field(default=Path("accessfit.sqlite3"), description="The SQLite index file")
-    window_days: int = Field(default=90, ge=1, le=36500, description="Days of usage the index keeps")
+    window_days: Count = Field(default=90, ge=1, le=36500, description="Days of usage the index keeps")
     since: date | None = Field(default=None, description="Start of the first backfill (default: the window)")
     accounts: AccountIds = Field(default_factory=list, description="Only these account ids (empty: all)")
     regions: RegionNames = Field(default_factory=list, description="Only these regions (empty: all)")
     lookback: Duration = Field(default=timedelta(hours=1), description="How far behind its cursor a poll looks")
     settle: Duration = Field(default=timedelta(minutes=2), description="Newest files left for the next poll")
-    fetch_workers: int = Field(default=4, ge=1, le=64, description="Parallel object reads")
-    batch_objects: int = Field(default=20, ge=1, le=10000, description="Objects per index transaction")
-    max_object_mb: int = Field(default=128, ge=1, le=4096, description="Largest object read, compressed")
-    max_json_mb: int = Field(default=1024, ge=1, le=16384, description="Largest log file, inflated")
-    resource_cap: int = Field(
+    fetch_workers: Count = Field(default=4, ge=1, le=64, description="Parallel object reads")
+    batch_objects: Count = Field(default=20, ge=1, le=10000, description="Objects per index transaction")
+    max_object_mb: Count = Field(default=128, ge=1, le=4096, description="Largest object read, compressed")
+    max_json_mb: Count = Field(default=1024, ge=1, le=16384, description="Largest log file, inflated")
+    resource_cap: Count = Field(
         default=100, ge=1, le=100000, description="Distinct resources kept per principal, call and day"
     )
     resources: Literal["observed", "placeholder", "wildcard"] = Field(
@@ -109,16 +139,16 @@ class Settings(BaseSettings):
     )
     policy_dir: Path | None = Field(default=None, description="Where `generate` writes policy files")
     policy_git: bool = Field(default=False, description="Commit the policy directory after each regeneration")
-    policy_size_limit: int = Field(
+    policy_size_limit: Count = Field(
         default=6144, ge=512, le=10240, description="Characters per policy document, whitespace not counted"
     )
-    policies_per_principal: int = Field(
+    policies_per_principal: Count = Field(
         default=10, ge=1, le=20, description="Managed policies IAM lets you attach to a role or user"
     )
-    objects_per_bucket: int = Field(
+    objects_per_bucket: Count = Field(
         default=5, ge=1, le=1000, description="Observed S3 objects per bucket before they become a prefix"
     )
-    resources_per_action: int = Field(
+    resources_per_action: Count = Field(
         default=20, ge=1, le=1000, description="Observed ARNs per action before they become a prefix"
     )
     carry_unobservable_all_services: bool = Field(
@@ -130,7 +160,7 @@ class Settings(BaseSettings):
         description="Roles to assume to read IAM in other accounts (the own account is read directly)",
     )
     read_own_account: bool = Field(default=True, description="Read IAM of the account of accessfit's credentials")
-    grace_days: int = Field(
+    grace_days: Count = Field(
         default=14, ge=0, le=3650, description="Principals younger than this have no unused permissions, only unknown"
     )
     keep_marker: str = Field(
@@ -139,7 +169,7 @@ class Settings(BaseSettings):
         description="Statements whose Sid starts with this are never reported unused",
     )
     listen: str = Field(default="127.0.0.1:9847", description="host:port for /metrics, /healthz and /readyz")
-    http_workers: int = Field(default=4, ge=1, le=64, description="Threads answering HTTP requests")
+    http_workers: Count = Field(default=4, ge=1, le=64, description="Threads answering HTTP requests")
     http_timeout: Duration = Field(
         default=timedelta(seconds=10),
         description="An HTTP connection idle this long is closed; a request must be read and answered within it",
@@ -148,7 +178,7 @@ class Settings(BaseSettings):
     granted_interval: Duration = Field(default=timedelta(hours=1), description="How often IAM is read again")
     prune_interval: Duration = Field(default=timedelta(days=1), description="How often old usage is pruned")
     metrics_per_principal: bool = Field(default=False, description="Export per-principal series (capped)")
-    metrics_principal_cap: int = Field(default=50, ge=1, le=10000, description="Most per-principal series")
+    metrics_principal_cap: Count = Field(default=50, ge=1, le=10000, description="Most per-principal series")
     runbook_base_url: str = Field(
         default="https://github.com/accessfit/accessfit/blob/main/docs/runbook.md",
         pattern=r"^https?://[^\s\"\\]+$",
@@ -170,8 +200,29 @@ class Settings(BaseSettings):
         _host_port(v)
         return v
 
+    @field_validator("poll_interval", "granted_interval", "prune_interval", "http_timeout")
+    @classmethod
+    def _at_least_a_second(cls, v: timedelta) -> timedelta:
+        if v < timedelta(seconds=1):
+            raise ValueError("must be at least 1s")
+        return v
+
+    @field_validator("database", "policy_dir", mode="before")
+    @classmethod
+    def _path(cls, v: Any) -> Any:
+        if isinstance(v, str) and not v.strip():
+            raise ValueError("is empty")  # Path("") would be the working directory
+        return v
+
     def listen_address(self) -> tuple[str, int]:
-        return _host_port(self.listen)
+        """The numeric address to bind, a host name resolved; a ConfigError when it does not resolve."""
+        host, port = _host_port(self.listen)
+        try:
+            found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            reason = exc.strerror if isinstance(exc, socket.gaierror) else str(exc)
+            raise ConfigError(f"invalid setting listen ({self.listen!r}): cannot resolve {host!r}: {reason}") from exc
+        return str(found[0][4][0]), port
 
     @field_validator("source")
     @classmethod

@@ -53,6 +53,14 @@ def writable(path: Path) -> bool:
     return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
+def _unwritable_folder(path: Path) -> Path | None:
+    """The nearest existing directory above `path`, when this process cannot create files in it."""
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return None if os.access(folder, os.W_OK | os.X_OK) else folder
+
+
 class Db:
     """An open index. `writer=True` holds the index's lock (one writer per file) and migrates the schema; a
     reader migrates an older schema only when it can write the file and no writer is running."""
@@ -66,6 +74,12 @@ class Db:
             self._unlock()
             if isinstance(exc, sqlite3.Error | OSError):
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+                folder = _unwritable_folder(self.path)
+                if folder is not None:
+                    raise StoreError(
+                        f"index {self.path}: cannot open: the directory {folder} is not writable by this user, and "
+                        f"SQLite creates the index's -wal and -shm files (and accessfit its .lock) beside it ({reason})"
+                    ) from exc
                 raise StoreError(f"index {self.path}: cannot open: {reason}") from exc
             raise
 

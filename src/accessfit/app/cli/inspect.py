@@ -87,7 +87,9 @@ def _print_explanation(e: Explanation) -> None:
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
-    values = describe(settings(args))
+    s = settings(args)
+    s.listen_address()  # a host name that does not resolve fails here, not when the daemon starts
+    values = describe(s)
     if args.json:
         print_json(values)
     else:

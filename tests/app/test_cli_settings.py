@@ -1,0 +1,123 @@
+"""Settings that used to pass `config check` or end in a traceback: each is one line naming it, and exit 78."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from accessfit.app import config
+from accessfit.app.cli import main
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('settle = "99999999999d"', "invalid setting settle ({cfg}): must be at most 36500d"),
+        ("settle = 99999999999999999", "invalid setting settle ({cfg}): must be at most 36500d"),
+        ("window_days = true", "invalid setting window_days ({cfg}): expected a number, not true or false"),
+        ("fetch_workers = false", "invalid setting fetch_workers ({cfg}): expected a number"),
+        ("lookback = -5", "invalid setting lookback ({cfg}): must not be negative"),
+        ('poll_interval = "0s"', "invalid setting poll_interval ({cfg}): must be at least 1s"),
+        ("granted_interval = 0", "invalid setting granted_interval ({cfg}): must be at least 1s"),
+        ('http_timeout = "0m"', "invalid setting http_timeout ({cfg}): must be at least 1s"),
+        ('database = ""', "invalid setting database ({cfg}): is empty"),
+        ('policy_dir = "  "', "invalid setting policy_dir ({cfg}): is empty"),
+        ('listen = "::1:9847"', "invalid setting listen ({cfg}): write an IPv6 address in brackets: [::1]:9847"),
+        ('listen = "[nope]:9847"', "invalid setting listen ({cfg}): 'nope' in brackets is not an IPv6 address"),
+        ('listen = "127.0.0.1:0"', "invalid setting listen ({cfg}): expected host:port"),
+    ],
+)
+def test_a_bad_value_is_one_line_and_exit_78(
+    toml: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(toml + "\n")
+    assert main(["config", "check", "--config", str(cfg)]) == 78
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("accessfit: ")
+    assert message.format(cfg=cfg) in err
+
+
+def test_an_environment_value_too_long_for_a_duration_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ACCESSFIT_SETTLE", "99999999999d")
+    assert main(["config", "check"]) == 78
+    assert "invalid setting settle (ACCESSFIT_SETTLE='99999999999d'): must be at most 36500d" in capsys.readouterr().err
+
+
+def test_an_unresolvable_listen_host_fails_config_check_and_the_daemon_with_78(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = socket.getaddrinfo
+
+    def resolve(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "metrics.example.invalid":  # answered here: no test reaches a name server
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setenv("ACCESSFIT_LISTEN", "metrics.example.invalid:9847")
+    assert main(["config", "check"]) == 78
+    assert "invalid setting listen ('metrics.example.invalid:9847'): cannot resolve" in capsys.readouterr().err
+    (tmp_path / "trail").mkdir()
+    args = ["run", "--source", str(tmp_path / "trail"), "--db", str(tmp_path / "i.sqlite3")]
+    assert main(args) == 78
+    assert "cannot resolve 'metrics.example.invalid'" in capsys.readouterr().err
+
+
+def test_a_bracketed_ipv6_listen_address_passes_and_resolves() -> None:
+    s = config.load(None, listen="[::1]:9847")
+    assert s.listen_address() == ("::1", 9847)
+    assert config.load(None, listen="localhost:9847").listen_address()[1] == 9847
+
+
+def _as_unprivileged() -> list[str]:
+    """A prefix that runs a command without root's power to write where permissions forbid it."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv")
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search,-fowner"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("command", "exists"),
+    [("ingest", False), ("ingest", True), ("run", False), ("run", True), ("principals", True)],
+)
+def test_an_index_in_a_read_only_directory_is_one_line_and_exit_74(exists: bool, command: str, tmp_path: Path) -> None:
+    trail, ro = tmp_path / "trail", tmp_path / "ro"
+    trail.mkdir()
+    ro.mkdir()
+    db = ro / "index.sqlite3"
+    if exists:
+        assert main(["ingest", "--source", str(trail), "--db", str(db)]) == 0
+        for extra in ro.iterdir():
+            if extra != db:
+                extra.unlink()
+    ro.chmod(0o555)
+    env = {**os.environ, "ACCESSFIT_READ_OWN_ACCOUNT": "false", "ACCESSFIT_LISTEN": "127.0.0.1:1"}
+    argv = [command, "--db", str(db)] + (["--source", str(trail)] if command != "principals" else [])
+    try:
+        done = subprocess.run(
+            [*_as_unprivileged(), sys.executable, "-m", "accessfit", *argv],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        ro.chmod(0o755)
+    assert done.returncode == 74, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"accessfit: index {db}: ") and f"directory {ro} is not writable" in line
