@@ -7,8 +7,9 @@ Rules:
 - `sensitive_on_any_resource`: `iam:*`, `kms:*` or `sts:AssumeRole` (or `*`) on `*`.
 - `privileged_from_one_call`: a permissions-management or write action granted from a single call in the window: a
   one-off (a migration, a person's experiment, a probe) that a standing policy may not need.
-- `write_on_any_resource`: a write or permissions-management action on `*` although it supports resource-level
-  permissions: the calls did not say which resource, so every one is granted.
+- `write_on_any_resource`: a write or permissions-management action on `*` although the catalog gives it resource
+  types (it can be scoped): the calls did not say which resource, so every one is granted. Required or not: S3's
+  object actions mark none required (an object or an access point's object will do).
 """
 
 from __future__ import annotations
