@@ -14,6 +14,7 @@ import pytest
 
 from accessfit.app import config
 from accessfit.app.cli import main
+from accessfit.index import UsageIndex
 
 
 @pytest.mark.parametrize(
@@ -100,7 +101,7 @@ def test_an_index_in_a_read_only_directory_is_one_line_and_exit_74(exists: bool,
     ro.mkdir()
     db = ro / "index.sqlite3"
     if exists:
-        assert main(["ingest", "--source", str(trail), "--db", str(db)]) == 0
+        UsageIndex(db).close()  # an index with its schema
         for extra in ro.iterdir():
             if extra != db:
                 extra.unlink()
@@ -121,3 +122,57 @@ def test_an_index_in_a_read_only_directory_is_one_line_and_exit_74(exists: bool,
     assert "Traceback" not in done.stdout + done.stderr
     [line] = done.stderr.splitlines()
     assert line.startswith(f"accessfit: index {db}: ") and f"directory {ro} is not writable" in line
+
+
+@pytest.mark.parametrize(
+    ("variable", "message"),
+    [
+        (
+            "ACCESSFIT_POLL_INTERVALL",
+            "unknown environment variable ACCESSFIT_POLL_INTERVALL; did you mean ACCESSFIT_POLL_INTERVAL?",
+        ),
+        ("accessfit_windowdays", "unknown environment variable accessfit_windowdays; did you mean ACCESSFIT_WINDOW_DAYS?"),
+        ("ACCESSFIT_FROBNICATE", "unknown environment variable ACCESSFIT_FROBNICATE; each setting NAME is"),
+    ],
+)
+def test_an_unknown_accessfit_variable_is_refused_like_an_unknown_key(
+    variable: str, message: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(variable, "5m")
+    assert main(["config", "check"]) == 78
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+
+
+def test_the_config_variable_and_every_setting_variable_are_known(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("window_days = 30\n")
+    monkeypatch.setenv("ACCESSFIT_CONFIG", str(cfg))
+    monkeypatch.setenv("ACCESSFIT_POLL_INTERVAL", "5m")
+    monkeypatch.setenv("accessfit_lookback", "2h")  # read case-insensitively, as pydantic-settings does
+    s = config.load(None)
+    assert (s.window_days, s.poll_interval.total_seconds(), s.lookback.total_seconds()) == (30, 300, 7200)
+
+
+def test_an_unknown_key_in_the_file_suggests_the_close_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('poll_intervall = "5m"\n')
+    assert main(["config", "check", "--config", str(cfg)]) == 78
+    assert f"unknown setting 'poll_intervall' in {cfg}; did you mean poll_interval?" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_misspelt_variable_stops_the_daemon_with_78(tmp_path: Path) -> None:
+    (tmp_path / "trail").mkdir()
+    env = {**os.environ, "ACCESSFIT_SOURCE": str(tmp_path / "trail"), "ACCESSFIT_POLL_INTERVALL": "5m"}
+    done = subprocess.run(
+        [sys.executable, "-m", "accessfit", "run", "--db", str(tmp_path / "i.sqlite3")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 78
+    assert "did you mean ACCESSFIT_POLL_INTERVAL?" in done.stderr and "Traceback" not in done.stderr

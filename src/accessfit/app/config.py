@@ -5,6 +5,7 @@ Loaded by the CLI; `app.wiring` alone turns them into the plain values the rest 
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import re
@@ -15,7 +16,17 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -28,6 +39,7 @@ from accessfit.errors import ConfigError
 from accessfit.model import ACCOUNT_ID, PARTITION_NAME, REGION_NAME
 
 ENV_PREFIX = "ACCESSFIT_"
+CONFIG_VARIABLE = f"{ENV_PREFIX}CONFIG"  # the file's path; every other ACCESSFIT_* variable is a setting
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)?\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -113,6 +125,28 @@ _ROLE_ARN = rf"(?a)arn:{PARTITION_NAME}:iam::{ACCOUNT_ID}:role/[\w+=,.@/-]+"  # 
 RoleArns = Annotated[StrList, _each(_ROLE_ARN, "an IAM role ARN")]
 
 
+class OverrideSetting(BaseModel):
+    """One `[[overrides]]` table: actions added to, or removed from, the policies of the principals matching
+    `principals` (a glob on the ARN), on every regeneration. Turned into a policy.overrides.Override by wiring."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Shown in the justification and output")
+    principals: str = Field(pattern=r"^[ -~]+$", description="Glob (* and ?) on the principal ARN")
+    add: list[Annotated[str, Field(pattern=r"^[a-z0-9-]+:[A-Za-z0-9]+$")]] = Field(default_factory=list)
+    resources: list[Annotated[str, Field(pattern=r"^(\*|arn:[ -~]+)$")]] = Field(default_factory=lambda: ["*"])
+    remove: list[Annotated[str, Field(pattern=r"^[a-z0-9*?-]+:[A-Za-z0-9*?]+$")]] = Field(default_factory=list)
+    reason: str = Field(default="", max_length=200)
+
+    @model_validator(mode="after")
+    def _does_something(self) -> OverrideSetting:
+        if not self.add and not self.remove:
+            raise ValueError(f"override {self.name!r} neither adds nor removes an action")
+        if not self.resources:
+            raise ValueError(f"override {self.name!r}: resources is empty (leave it out for *)")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", validate_default=True)
 
@@ -139,6 +173,9 @@ class Settings(BaseSettings):
     )
     policy_dir: Path | None = Field(default=None, description="Where `generate` writes policy files")
     policy_git: bool = Field(default=False, description="Commit the policy directory after each regeneration")
+    overrides: list[OverrideSetting] = Field(
+        default_factory=list, description="Actions added to or removed from matching principals' policies"
+    )
     policy_size_limit: Count = Field(
         default=6144, ge=512, le=10240, description="Characters per policy document, whitespace not counted"
     )
@@ -242,6 +279,26 @@ class Settings(BaseSettings):
         return self.source
 
 
+def _did_you_mean(name: str, known: list[str], prefix: str = "") -> str:
+    # Compared without the prefix they all share, which would make anything look close.
+    close = difflib.get_close_matches(name.removeprefix(prefix), [k.removeprefix(prefix) for k in known], n=1)
+    return f"; did you mean {prefix}{close[0]}?" if close else ""
+
+
+def _check_environment() -> None:
+    """An ACCESSFIT_* variable that names no setting is refused like an unknown key in the file: a misspelt
+    ACCESSFIT_POLL_INTERVALL would otherwise leave the default in force without a word."""
+    known = sorted({f"{ENV_PREFIX}{n.upper()}" for n in Settings.model_fields} | {CONFIG_VARIABLE})
+    for variable in sorted(os.environ):
+        name = variable.upper()  # pydantic-settings reads them case-insensitively
+        if name.startswith(ENV_PREFIX) and name not in known:
+            hint = _did_you_mean(name, known, ENV_PREFIX) or (
+                f"; each setting NAME is {ENV_PREFIX}NAME (`accessfit config check` lists them), "
+                f"and {CONFIG_VARIABLE} names the settings file"
+            )
+            raise ConfigError(f"unknown environment variable {variable}{hint}")
+
+
 def _origin(name: str, path: Path | None, overrides: dict[str, Any]) -> str:
     if name in overrides:
         return f"--{name.replace('_', '-')}"
@@ -255,7 +312,8 @@ def load(config: str | Path | None = None, *, defaults: Mapping[str, Any] | None
     """Settings from every layer. `defaults` (the demo's) win over the file but yield to the environment and to
     `overrides` (the flags; None is not given). Raises ConfigError naming the first bad setting and where it came
     from."""
-    path_text = config if config is not None else os.environ.get(f"{ENV_PREFIX}CONFIG")
+    _check_environment()
+    path_text = config if config is not None else os.environ.get(CONFIG_VARIABLE)
     path = Path(path_text) if path_text else None
     if path is not None:
         if not path.is_file():
@@ -289,7 +347,8 @@ def load(config: str | Path | None = None, *, defaults: Mapping[str, Any] | None
         loc = [str(p) for p in err["loc"]]
         name = loc[0] if loc else "?"
         if err["type"] == "extra_forbidden":
-            raise ConfigError(f"unknown setting {name!r} in {_origin(name, path, given)}") from exc
+            hint = _did_you_mean(name, list(Settings.model_fields))
+            raise ConfigError(f"unknown setting {name!r} in {_origin(name, path, given)}{hint}") from exc
         msg = err["msg"].removeprefix("Value error, ")
         raise ConfigError(f"invalid setting {name} ({_origin(name, path, given)}): {msg}") from exc
     return Settings.model_construct(**{k: getattr(layered, k) for k in Settings.model_fields})
