@@ -131,7 +131,10 @@ def test_an_index_in_a_read_only_directory_is_one_line_and_exit_74(exists: bool,
             "ACCESSFIT_POLL_INTERVALL",
             "unknown environment variable ACCESSFIT_POLL_INTERVALL; did you mean ACCESSFIT_POLL_INTERVAL?",
         ),
-        ("accessfit_windowdays", "unknown environment variable accessfit_windowdays; did you mean ACCESSFIT_WINDOW_DAYS?"),
+        (
+            "accessfit_windowdays",
+            "unknown environment variable accessfit_windowdays; did you mean ACCESSFIT_WINDOW_DAYS?",
+        ),
         ("ACCESSFIT_FROBNICATE", "unknown environment variable ACCESSFIT_FROBNICATE; each setting NAME is"),
     ],
 )
