@@ -20,6 +20,7 @@ from accessfit.jobs.ingest import IngestOptions
 from accessfit.policy import Limits
 from accessfit.trail.local import LocalSource
 from accessfit.trail.s3 import S3Source
+from helpers import NOW
 
 
 def test_ingest_options_from_the_settings() -> None:
@@ -154,3 +155,30 @@ def test_the_settings_defaults_are_the_dataclasses_defaults() -> None:
     plan = wiring.plan(s)
     defaults = {f.name: f.default for f in fields(Plan) if f.default is not MISSING and f.name != "feeder"}
     assert {name: getattr(plan, name) for name in defaults} == defaults
+
+
+def test_the_demo_writes_the_settings_it_runs_with_and_brings_its_iam(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from accessfit.app import demo as app_demo
+    from accessfit.demo import TrailSpec
+
+    (tmp_path / "d" / "trail").mkdir(parents=True)  # an existing demo: not generated again
+    monkeypatch.chdir(tmp_path)
+    d = app_demo.prepare(Path("d"), NOW)
+    monkeypatch.setenv("ACCESSFIT_POLL_INTERVAL", "3s")  # the environment wins, and the file says what won
+    s = config.load(None, defaults=d.defaults)
+    written = d.write_config(s)
+    assert written == tmp_path / "d" / "accessfit.toml"
+    monkeypatch.delenv("ACCESSFIT_POLL_INTERVAL")
+    monkeypatch.chdir("/")  # absolute paths: the file is read from any directory
+    again = config.load(written)
+    assert again.database == tmp_path / "d" / "index.sqlite3" and again.source == str(tmp_path / "d" / "trail")
+    assert again.poll_interval == timedelta(seconds=3) and again.read_own_account is False
+    targets = d.targets()
+    assert [t.label for t in targets] == [f"demo {a}" for a in TrailSpec().accounts]
+    client, account = targets[0].connect()
+    assert account == TrailSpec().accounts[0] and targets[0].connect()[0] is client  # its revisions go on
+    plan = wiring.plan(s, d.feeder, targets)
+    assert plan.granted_targets == targets and plan.feeder is d.feeder
+    assert wiring.plan(s).granted_targets == []  # read_own_account is off in the demo, and no assume_roles
