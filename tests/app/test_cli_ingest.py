@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from accessfit.app.cli.ingest import Progress, print_report
@@ -64,3 +68,24 @@ def test_the_progress_line_is_rewritten_and_cleared(capsys: pytest.CaptureFixtur
     progress(IngestReport(source="x", objects_done=3, objects_failed=1, events_ingested=12_345, bytes_read=7_400_000))
     progress.done()
     assert capsys.readouterr().err == "\r4 objects, 12,345 events, 7 MB\r\033[K"
+
+
+@pytest.mark.slow
+def test_ingest_of_a_wrong_source_exits_66_saying_what_it_found(tmp_path: Path) -> None:
+    from helpers import NOW, rec, write_log
+
+    bucket = tmp_path / "bucket"
+    write_log(bucket, NOW, [rec()], prefix="cloudtrail/")
+    done = subprocess.run(
+        [sys.executable, "-m", "accessfit", "ingest", "--source", str(bucket), "--db", str(tmp_path / "i.sqlite3")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 66
+    assert done.stderr.splitlines()[-1] == (
+        f"accessfit: no AWSLogs/<account>/CloudTrail/ under file://{bucket}; saw cloudtrail: the trail is under "
+        f"cloudtrail/; use --source {bucket}/cloudtrail"
+    )
+    assert "(0 partitions" in done.stdout

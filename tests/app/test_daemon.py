@@ -369,6 +369,25 @@ def test_the_state_metrics_change_at_a_poll_not_at_a_scrape(tmp_path: Path) -> N
         daemon.close()
 
 
+def test_the_poll_exports_the_partitions_it_found_and_0_for_a_wrong_source(tmp_path: Path) -> None:
+    log_file(tmp_path / "elsewhere" / "trail", range(1), NOW - timedelta(minutes=30))
+    (tmp_path / "trail").mkdir()
+    daemon = Daemon(plan(tmp_path), clock=lambda: NOW)
+    try:
+        daemon.poll()
+        # The alert on `accessfit_trail_partitions == 0` catches a source that lists fine and holds no trail.
+        assert daemon.registry.get_sample_value("accessfit_trail_partitions") == 0
+    finally:
+        daemon.close()
+    log_file(tmp_path / "trail", range(1), NOW - timedelta(minutes=30))
+    daemon = Daemon(plan(tmp_path), clock=lambda: NOW)
+    try:
+        daemon.poll()
+        assert daemon.registry.get_sample_value("accessfit_trail_partitions") == 1
+    finally:
+        daemon.close()
+
+
 def test_a_port_in_use_is_a_listen_error_and_closes_the_index(tmp_path: Path) -> None:
     (tmp_path / "trail").mkdir()
     with socket.socket() as taken:

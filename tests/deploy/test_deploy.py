@@ -92,6 +92,7 @@ class _Ingested:
     events_ingested: int = 10
     events_skipped: dict[str, int] = field(default_factory=lambda: {"insight": 1})
     bytes_read: int = 100
+    partitions: int = 2
 
 
 def exported(registry: CollectorRegistry) -> set[str]:

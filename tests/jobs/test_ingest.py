@@ -291,6 +291,8 @@ def test_the_json_report_keeps_its_keys_order_and_figures(tmp_path: Path) -> Non
         "errors": [f"{slow}: S3 SlowDown"],
         "pruned": {},
         "collapsed_groups": 0,
+        "partitions_failed": 0,
+        "diagnosis": None,
     }
     assert list(run(root, db).as_dict()) == [
         "source",
@@ -305,6 +307,8 @@ def test_the_json_report_keeps_its_keys_order_and_figures(tmp_path: Path) -> Non
         "errors",
         "pruned",
         "collapsed_groups",
+        "partitions_failed",
+        "diagnosis",
     ]
     objects, events = out["objects"], out["events"]
     assert isinstance(objects, dict) and isinstance(events, dict)
@@ -377,3 +381,66 @@ def test_remembered_events_leave_with_the_window(tmp_path: Path) -> None:
     run(root, db, opts=opts)
     later = run(root, db, now=NOW + timedelta(days=25), opts=opts)
     assert later.pruned["seen_events"] == 1
+
+
+def _diagnosis(source: Path, tmp_path: Path) -> str:
+    rep = run(source, tmp_path / "diag.sqlite3", source=LocalSource(str(source)))
+    assert rep.partitions == 0 and rep.diagnosis is not None
+    return rep.diagnosis
+
+
+def test_a_wrong_source_path_says_what_it_found_and_which_source_to_use(tmp_path: Path) -> None:
+    bucket = tmp_path / "bucket"
+    write_log(bucket, T, [rec()], prefix="logs/")
+    write_log(bucket, T, [rec()], prefix="logs/", org="o-a1b2c3d4e5", account=A2)
+    (bucket / "other").mkdir()
+    assert _diagnosis(bucket, tmp_path) == (
+        f"no AWSLogs/<account>/CloudTrail/ under file://{bucket}; saw logs, other: the trail is under logs/; "
+        f"use --source {bucket}/logs"
+    )
+    logs = bucket / "logs" / "AWSLogs"
+    assert _diagnosis(logs, tmp_path) == (
+        f"no AWSLogs/<account>/CloudTrail/ under file://{logs}; saw {A1}, o-a1b2c3d4e5: this is the AWSLogs/ "
+        f"folder itself; use --source {bucket}/logs"
+    )
+    assert _diagnosis(logs / A1, tmp_path).endswith(
+        f"saw CloudTrail: this is an account's folder (AWSLogs/[<org>/]<account>/); use --source {bucket}/logs"
+    )
+    assert _diagnosis(logs / "o-a1b2c3d4e5" / A2, tmp_path).endswith(f"use --source {bucket}/logs")
+    assert _diagnosis(logs / "o-a1b2c3d4e5", tmp_path).endswith(
+        f"this is an organization's folder itself; use --source {bucket}/logs"
+    )
+    assert _diagnosis(logs / A1 / "CloudTrail", tmp_path).endswith(
+        f"saw us-east-1: this is a CloudTrail/ folder; use --source {bucket}/logs"
+    )
+
+
+def test_a_flat_folder_of_log_files_says_the_layout_is_needed(tmp_path: Path) -> None:
+    trail, flat = tmp_path / "trail", tmp_path / "flat"
+    key = write_log(trail, T, [rec()])
+    flat.mkdir()
+    (flat / Path(key).name).write_bytes((trail / key).read_bytes())
+    assert _diagnosis(flat, tmp_path) == (
+        f"no AWSLogs/<account>/CloudTrail/ under file://{flat}; saw log files directly in it ({Path(key).name}): "
+        "accessfit reads the trail bucket's layout, AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<file>; copy "
+        "the files with it (aws s3 sync of the bucket keeps it)"
+    )
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert _diagnosis(empty, tmp_path).endswith("saw an empty folder")
+
+
+def test_allow_lists_that_match_nothing_name_what_is_there(tmp_path: Path) -> None:
+    root = tmp_path / "trail"
+    write_log(root, T, [rec()])
+    rep = run(root, tmp_path / "i.sqlite3", opts=replace(OPTS, accounts=frozenset({A2})))
+    assert rep.diagnosis == (
+        f"no partition under file://{root}/AWSLogs/ is among the accounts ['{A2}'] and regions any of the "
+        f"settings; saw {A1}"
+    )
+
+
+def test_a_trail_with_partitions_has_no_diagnosis(tmp_path: Path) -> None:
+    root = tmp_path / "trail"
+    write_log(root, T, [rec()])
+    assert run(root, tmp_path / "i.sqlite3").diagnosis is None

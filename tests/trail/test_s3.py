@@ -172,6 +172,77 @@ def test_an_object_that_stays_gone_is_given_up_on_with_a_reason(
     assert proxy.faults[0].hits == 5
 
 
+def _ingest_cli(db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """`accessfit ingest --json` in this process (its client retrying twice, not for a minute), its exit code and
+    stderr."""
+    import signal
+
+    import accessfit.app.aws
+    from accessfit.app.cli import main
+
+    monkeypatch.setattr(accessfit.app.aws, "_RETRIES", Config(retries={"mode": "standard", "max_attempts": 2}))
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        code = main(["ingest", "--source", f"s3://{BUCKET}", "--db", str(db), "--json"])
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_listing_that_keeps_failing_exits_75_and_the_other_partitions_go_on(
+    trail: Put,
+    faulty: tuple[S3Client, FaultProxy],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from datetime import UTC, datetime
+
+    _client, proxy = faulty
+    db = tmp_path / "cli.sqlite3"
+    now = datetime.now(UTC)
+    stamp = f"{now:%Y-%m-%dT%H:%M:%SZ}"
+    trail(now - timedelta(minutes=30), [rec(time=stamp)])
+    trail(now - timedelta(minutes=30), [rec(time=stamp, uid=role_uid(account=A2), recipient=A2)], account=A2)
+    # Discovery itself keeps failing: try again later.
+    everything = proxy.fail("InternalError", 500)
+    code, err = _ingest_cli(db, monkeypatch, capsys)
+    assert (code, err.splitlines()[-1].split(": ")[1]) == (75, "cannot list the trail now, try again later")
+    assert everything.hits >= 2  # retried by the client, then given up
+    proxy.clear()
+    # One partition's day folder keeps failing: the other is ingested, and the next run lists it again.
+    proxy.fail("SlowDown", 503, prefix=f"AWSLogs/{A2}/CloudTrail/us-east-1/{now:%Y}/")
+    code, _ = _ingest_cli(db, monkeypatch, capsys)
+    assert code == 75
+    with UsageIndex(db) as index:
+        assert {p.account for p in index.principals()} == {A1}
+    proxy.clear()
+    assert _ingest_cli(db, monkeypatch, capsys)[0] == 0
+    with UsageIndex(db) as index:
+        assert {p.account for p in index.principals()} == {A1, A2}
+
+
+@pytest.mark.slow
+def test_a_wrong_source_path_in_a_bucket_says_which_source_to_use(s3: S3Client, trail: Put, tmp_path: Path) -> None:
+    db = tmp_path / "i.sqlite3"
+    trail(T, [rec()], prefix="cloudtrail/")
+    root = poll(s3, db)
+    assert (root.partitions, root.diagnosis) == (
+        0,
+        f"no AWSLogs/<account>/CloudTrail/ under s3://{BUCKET}; saw cloudtrail: the trail is under cloudtrail/; "
+        f"use --source s3://{BUCKET}/cloudtrail",
+    )
+    account = poll(s3, db, url=f"s3://{BUCKET}/cloudtrail/AWSLogs/{A1}")
+    assert account.diagnosis == (
+        f"no AWSLogs/<account>/CloudTrail/ under s3://{BUCKET}/cloudtrail/AWSLogs/{A1}; saw CloudTrail: this is an "
+        f"account's folder (AWSLogs/[<org>/]<account>/); use --source s3://{BUCKET}/cloudtrail"
+    )
+    right = poll(s3, db, url=f"s3://{BUCKET}/cloudtrail/AWSLogs")  # AWSLogs/ itself is understood in a URL
+    assert (right.partitions, right.events_ingested, right.diagnosis) == (1, 1, None)
+
+
 @pytest.mark.slow
 def test_the_client_uses_adaptive_retries(s3: S3Client) -> None:
     # botocore-stubs declare `retries` as an argument of Config, not as the attribute it sets.

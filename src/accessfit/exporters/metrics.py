@@ -48,6 +48,8 @@ class IngestCounts(Protocol):
     def events_skipped(self) -> Mapping[str, int]: ...
     @property
     def bytes_read(self) -> int: ...
+    @property
+    def partitions(self) -> int: ...
 
 
 # The label values known in advance (a reason nobody listed here still gets its series, from its first event).
@@ -63,6 +65,7 @@ OBJECT_FAILURE_REASONS = (
     decode.TOO_LARGE,
     decode.UNDECODABLE,
     "unreadable",  # a read that failed for good without naming a reason
+    "not_found",  # listed, then gone at every read of the retry list
     "not_a_file",  # a local trail's FIFO, device or link out of the trail
     "outside_trail",
 )
@@ -141,6 +144,11 @@ class Telemetry:
             "Accounts whose IAM authorization details could not be fetched",
             registry=r,
         )
+        self.trail_partitions = Gauge(
+            "accessfit_trail_partitions",
+            "The (account, region) partitions the last poll found in the source; 0: it holds no trail (a wrong path)",
+            registry=r,
+        )
         # Series that would otherwise appear only with their first event start at 0: an alert on their increase
         # then fires on the first one, and a dashboard shows 0 rather than nothing.
         for reason in OBJECT_FAILURE_REASONS:
@@ -163,6 +171,7 @@ class Telemetry:
         for reason, n in report.events_skipped.items():
             self.events_skipped.labels(reason=reason).inc(n)
         self.bytes.inc(report.bytes_read)
+        self.trail_partitions.set(report.partitions)
 
 
 Samples = Iterable[tuple[Sequence[str], float]]

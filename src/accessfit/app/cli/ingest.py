@@ -9,11 +9,14 @@ import threading
 from datetime import UTC, datetime
 
 from accessfit.app import wiring
-from accessfit.app.cli import EXIT_OK, EXIT_RETRY
+from accessfit.app.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_RETRY
 from accessfit.app.cli.parser import settings
 from accessfit.app.cli.render import print_json
+from accessfit.errors import TransientSourceError
 from accessfit.index import UsageIndex
 from accessfit.jobs.ingest import IngestReport, ingest
+
+EXIT_NO_TRAIL = EXIT_NOT_FOUND  # 66, EX_NOINPUT: the source holds no AWSLogs/<account>/CloudTrail/<region>/ folder
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -28,6 +31,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     with UsageIndex(s.database) as index:
         try:
             report = ingest(source, index, opts, datetime.now(UTC), stop, progress)
+        except TransientSourceError as exc:
+            # Discovering the trail's accounts and regions kept failing (throttling, 5xx, network): try later.
+            print(f"accessfit: cannot list the trail now, try again later: {exc}", file=sys.stderr)
+            return EXIT_RETRY
         finally:
             if progress:
                 progress.done()
@@ -35,7 +42,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print_json(report.as_dict())
     else:
         print_report(report)
-    return EXIT_RETRY if report.objects_retry else EXIT_OK
+    if report.diagnosis is not None:
+        # No partition at all is a wrong source far more often than an idle trail: not a silent success.
+        print(f"accessfit: {report.diagnosis}", file=sys.stderr)
+        return EXIT_NO_TRAIL
+    return EXIT_RETRY if report.must_retry else EXIT_OK
 
 
 def _stop_on_signals() -> threading.Event:

@@ -12,6 +12,7 @@ from accessfit.jobs.ingest.report import IngestReport
 from accessfit.model import LogObject, Partition, Window
 from accessfit.trail import Source
 from accessfit.trail.discover import day_folders
+from accessfit.trail.discover import diagnose as diagnose_layout
 from accessfit.trail.discover import discover as discover_partitions
 from accessfit.trail.layout import SKIP_UNRECOGNIZED, classify, day_prefix, start_after_key
 
@@ -21,6 +22,11 @@ _SHORT_RANGE_DAYS = 7
 def discover(source: Source, opts: IngestOptions) -> list[Partition]:
     """The partitions of the source that `opts` selects (its root, accounts and regions)."""
     return discover_partitions(source, opts.root, opts.accounts, opts.regions)
+
+
+def diagnose(source: Source, opts: IngestOptions) -> str:
+    """What the source holds instead of the partitions `discover` did not find."""
+    return diagnose_layout(source, opts.root, opts.accounts, opts.regions)
 
 
 def _minute(t: datetime) -> datetime:

@@ -43,6 +43,13 @@ class IngestReport:
     errors: list[str] = field(default_factory=list)  # transient errors, retried next poll
     pruned: dict[str, int] = field(default_factory=dict)
     collapsed_groups: int = 0
+    partitions_failed: int = 0  # listings that kept failing; listed again by a later poll
+    diagnosis: str | None = None  # with no partition: what the source holds instead (trail.discover.diagnose)
+
+    @property
+    def must_retry(self) -> bool:
+        """Something this pass could not read must be read by a later one."""
+        return bool(self.objects_retry or self.partitions_failed)
 
     def skip_key(self, reason: str) -> None:
         _add(self.keys_skipped, reason)
@@ -86,4 +93,6 @@ class IngestReport:
             "errors": self.errors,
             "pruned": self.pruned,
             "collapsed_groups": self.collapsed_groups,
+            "partitions_failed": self.partitions_failed,
+            "diagnosis": self.diagnosis,
         }

@@ -21,7 +21,7 @@ from accessfit.index import Batch, ObjectRow, Retry, RetryState, UsageIndex
 from accessfit.jobs.ingest.dedupe import event_keys
 from accessfit.jobs.ingest.fetch import Fetched, fetched
 from accessfit.jobs.ingest.options import IngestOptions
-from accessfit.jobs.ingest.plan import discover, plan, span_of
+from accessfit.jobs.ingest.plan import diagnose, discover, plan, span_of
 from accessfit.jobs.ingest.report import IngestReport
 from accessfit.jobs.upkeep import upkeep
 from accessfit.model import LogObject, Partition, Window
@@ -176,7 +176,15 @@ class Run:
 
     def partition(self, p: Partition) -> None:
         span = span_of(self.index.high_water(self.source.url, p), self.opts, self.now)
-        planned = plan(self.source, self.index, p, span, self.report)
+        try:
+            planned = plan(self.source, self.index, p, span, self.report)
+        except TransientSourceError as exc:
+            # This partition's listing kept failing after the client's retries: the others go on, its cursor
+            # stays, and the next pass lists it again (the pass exits 75).
+            self.report.partitions_failed += 1
+            self.report.errors.append(f"listing {p.path}: {exc}")
+            log.warning("partition.retry", partition=p.path, error=str(exc))
+            return
         self.due = self.index.retries(self.source.url, p)
         listed = {o.key for o in planned.todo}
         todo = planned.todo + [r.obj for key, r in sorted(self.due.items()) if key not in listed]
@@ -207,6 +215,10 @@ class Run:
         if partitions is None:
             partitions = discover(self.source, self.opts)
         self.report.partitions = len(partitions)
+        if not partitions:
+            # A wrong source looks like an idle one: say what is there instead.
+            self.report.diagnosis = diagnose(self.source, self.opts)
+            log.warning("trail.empty", source=self.source.url, diagnosis=self.report.diagnosis)
         for p in partitions:
             if self.stop.is_set():
                 self.report.interrupted = True
