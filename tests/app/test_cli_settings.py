@@ -179,3 +179,79 @@ def test_a_misspelt_variable_stops_the_daemon_with_78(tmp_path: Path) -> None:
     )
     assert done.returncode == 78
     assert "did you mean ACCESSFIT_POLL_INTERVAL?" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("unreadable", ["file", "directory"])
+def test_a_config_file_this_user_cannot_read_is_one_line_and_exit_78(unreadable: str, tmp_path: Path) -> None:
+    # `install -m 0640` under systemd's DynamicUser: a PermissionError was a traceback and exit 1, a restart loop.
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    cfg = folder / "accessfit.toml"
+    cfg.write_text("window_days = 30\n")
+    locked = cfg if unreadable == "file" else folder
+    locked.chmod(0o000)
+    try:
+        done = subprocess.run(
+            [*_as_unprivileged(), sys.executable, "-m", "accessfit", "run", "--config", str(cfg)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        locked.chmod(0o755)
+    assert done.returncode == 78, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"accessfit: config file {cfg} cannot be read: Permission denied for uid ")
+    assert "readable by the user accessfit runs as" in line
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo", "not_utf8"])
+def test_every_other_unreadable_config_is_one_line_and_exit_78(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "accessfit.toml"
+    if kind == "directory":
+        cfg.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(cfg)  # reading it would block for ever
+    else:
+        cfg.write_bytes(b"window_days = 3 # \xff\n")
+    assert main(["config", "check", "--config", str(cfg)]) == 78
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"config file {cfg} is not " in err
+
+
+@pytest.mark.parametrize("where", ["file", "directory"])
+def test_a_config_any_user_can_change_is_refused_with_the_fix(
+    where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    cfg = folder / "accessfit.toml"
+    cfg.write_text("window_days = 30\n")
+    (cfg if where == "file" else folder).chmod(0o666 if where == "file" else 0o777)
+    assert main(["config", "check", "--config", str(cfg)]) == 78
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    fix = f"chmod o-w {cfg}" if where == "file" else f"chmod o-w {folder}"
+    assert "every user" in err and fix in err
+    folder.chmod(0o1777)  # sticky, as /tmp: others cannot replace a file they do not own
+    cfg.chmod(0o644)
+    assert main(["config", "check", "--config", str(cfg)]) == 0
+
+
+def test_an_index_any_user_can_change_is_refused_with_the_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "i.sqlite3"
+    UsageIndex(db).close()
+    db.chmod(0o666)
+    for argv in (["principals", "--db", str(db)], ["config", "check", "--db", str(db)]):
+        assert main(argv) == 78
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"index {db} is writable by every user (mode 0666)" in err
+        assert f"chmod o-w {db}" in err
+    db.chmod(0o644)
+    assert main(["principals", "--db", str(db)]) == 0

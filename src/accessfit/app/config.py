@@ -35,6 +35,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from accessfit.app.files import check_index, read_settings_file
 from accessfit.errors import ConfigError
 from accessfit.model import ACCOUNT_ID, PARTITION_NAME, REGION_NAME
 
@@ -316,11 +317,9 @@ def load(config: str | Path | None = None, *, defaults: Mapping[str, Any] | None
     path_text = config if config is not None else os.environ.get(CONFIG_VARIABLE)
     path = Path(path_text) if path_text else None
     if path is not None:
-        if not path.is_file():
-            raise ConfigError(f"config file {path} does not exist")
         try:
-            tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            tomllib.loads(read_settings_file(path))
+        except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
     given = {k: v for k, v in (defaults or {}).items() if f"{ENV_PREFIX}{k.upper()}" not in os.environ}
     given.update({k: v for k, v in overrides.items() if v is not None})
@@ -351,7 +350,9 @@ def load(config: str | Path | None = None, *, defaults: Mapping[str, Any] | None
             raise ConfigError(f"unknown setting {name!r} in {_origin(name, path, given)}{hint}") from exc
         msg = err["msg"].removeprefix("Value error, ")
         raise ConfigError(f"invalid setting {name} ({_origin(name, path, given)}): {msg}") from exc
-    return Settings.model_construct(**{k: getattr(layered, k) for k in Settings.model_fields})
+    settings = Settings.model_construct(**{k: getattr(layered, k) for k in Settings.model_fields})
+    check_index(settings.database)
+    return settings
 
 
 def describe(settings: Settings) -> dict[str, Any]:
