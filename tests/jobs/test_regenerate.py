@@ -17,6 +17,7 @@ from accessfit.index import Batch, UsageIndex
 from accessfit.jobs.regenerate import GenerateReport, Invalid, generator_id, regenerate
 from accessfit.model import ResourceRef
 from accessfit.policy import Limits
+from accessfit.policy.overrides import Override
 from helpers import A1, NOW, use
 
 DAY = f"{NOW:%Y-%m-%d}"
@@ -130,3 +131,39 @@ def test_each_changed_principal_is_logged_with_its_actions(index: UsageIndex, tm
         (arn, 2, ["s3:GetObject"], []),
     ]
     assert [c.describe() for c in report.changes] == [f"{arn} v2: +s3:GetObject"]
+
+
+def test_overrides_survive_every_regeneration_and_show_in_the_justification_file(
+    index: UsageIndex, tmp_path: Path
+) -> None:
+    arn = f"arn:aws:iam::{A1}:role/etl/loader"
+    batch = Batch()
+    use(batch, arn, "ListBuckets", DAY)
+    use(batch, arn, "DeleteObject", DAY, resource=ResourceRef.encode({"bucketName": "b", "key": "k"}))
+    index.commit("s", batch, NOW - timedelta(hours=1))
+    archive = Override(
+        name="archive", principals=f"arn:aws:iam::{A1}:role/etl/*", add=("s3:GetObject",), remove=("s3:Delete*",)
+    )
+    first = regenerate(index, catalog(), Limits(), NOW, 90, tmp_path, overrides=[archive])
+    assert first.new_versions == 1
+    actions = {
+        a
+        for d in json.loads((tmp_path / relative_path(arn)).read_text())["documents"]
+        for s in d["Statement"]
+        for a in s["Action"]
+    }
+    assert actions == {"s3:GetObject", "s3:ListAllMyBuckets"}
+    why = json.loads((tmp_path / relative_path(arn)).with_name("loader.why.json").read_text())
+    assert [r.get("override") for r in why["s3:GetObject"]] == ["added"]
+    assert [r.get("override") for r in why["s3:DeleteObject"]] == [None, "removed"]
+    # New usage: regenerated, and the override still applies.
+    batch = Batch()
+    use(batch, arn, "PutObject", DAY, resource=ResourceRef.encode({"bucketName": "b", "key": "k"}))
+    index.commit("s", batch, NOW + timedelta(minutes=1))
+    again = regenerate(index, catalog(), Limits(), NOW + timedelta(minutes=2), 90, tmp_path, overrides=[archive])
+    assert again.new_versions == 1
+    assert again.changes[0].added == ["s3:PutObject"] and again.changes[0].removed == []
+    # Without the override the policy is what usage alone says; a changed override makes every principal due.
+    plain = regenerate(index, catalog(), Limits(), NOW + timedelta(minutes=3), 90, tmp_path)
+    assert plain.checked == 1 and plain.changes[0].added == ["s3:DeleteObject"]
+    assert plain.changes[0].removed == ["s3:GetObject"]

@@ -41,6 +41,7 @@ from accessfit.jobs.regenerate import GenerateReport, regenerate
 from accessfit.jobs.upkeep import upkeep
 from accessfit.model import Partition
 from accessfit.policy import Limits
+from accessfit.policy.overrides import Override
 from accessfit.trail import Source
 
 log = structlog.get_logger(__name__)
@@ -82,6 +83,7 @@ class Plan:
     feed_every: timedelta = timedelta(seconds=5)
     http_workers: int = 4
     http_timeout: timedelta = timedelta(seconds=10)
+    overrides: tuple[Override, ...] = ()  # applied to the policies on every regeneration
 
 
 class Daemon:
@@ -179,6 +181,7 @@ class Daemon:
                 plan.policy_git,
                 report=gen,
                 repair=repair,
+                overrides=plan.overrides,
             )
             self._repaired = True
         except ExportError as exc:
@@ -212,7 +215,13 @@ class Daemon:
         with self.lock:
             now = self.clock()
             try:
-                kept = upkeep(self.index, now, self.plan.window_days, self.plan.ingest.resource_cap)
+                kept = upkeep(
+                    self.index,
+                    now,
+                    self.plan.window_days,
+                    self.plan.ingest.resource_cap,
+                    prune_to_window=self.plan.ingest.prune_to_window,
+                )
                 log.info("prune.done", collapsed_groups=kept.collapsed_groups, **kept.pruned)
                 self._drift_stale |= bool(kept.pruned)  # the next poll recomputes it
             finally:

@@ -13,6 +13,7 @@ from accessfit.app.config import Settings
 from accessfit.errors import AwsAccessError
 from accessfit.jobs.ingest import IngestOptions
 from accessfit.policy import Limits
+from accessfit.policy.overrides import Override
 from accessfit.trail import Source
 from accessfit.trail.layout import normalize_root
 
@@ -53,6 +54,7 @@ def ingest_options(s: Settings, url: str, *, rescan: bool = False) -> IngestOpti
     return IngestOptions(
         root=root_of(url),
         window_days=s.window_days,
+        prune_to_window=s.prune_to_window,
         since=s.since_datetime(),
         rescan=rescan,
         lookback=s.lookback,
@@ -75,6 +77,22 @@ def limits(s: Settings, mode: str | None = None) -> Limits:
         policies_per_principal=s.policies_per_principal,
         objects_per_bucket=s.objects_per_bucket,
         resources_per_action=s.resources_per_action,
+        carry_all_services=s.carry_unobservable_all_services,
+    )
+
+
+def overrides(s: Settings) -> tuple[Override, ...]:
+    """The settings' overrides as the policy jobs take them, in the settings' order (their statements' Sids)."""
+    return tuple(
+        Override(
+            name=o.name,
+            principals=o.principals,
+            add=tuple(o.add),
+            resources=tuple(o.resources),
+            remove=tuple(o.remove),
+            reason=o.reason,
+        )
+        for o in s.overrides
     )
 
 
@@ -115,6 +133,7 @@ def plan(s: Settings, feeder: Callable[[datetime], None] | None = None, targets:
         keep_marker=s.keep_marker,
         policy_dir=s.policy_dir,
         policy_git=s.policy_git,
+        overrides=overrides(s),
         listen=s.listen_address(),
         http_workers=s.http_workers,
         http_timeout=s.http_timeout,

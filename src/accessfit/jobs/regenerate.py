@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +38,8 @@ from accessfit.model.times import iso
 from accessfit.policy import Limits, PolicySet, build
 from accessfit.policy.document import actions_of, compact
 from accessfit.policy.lint import with_findings
+from accessfit.policy.overrides import Override, apply, check
+from accessfit.policy.overrides import fingerprint as overrides_fingerprint
 
 log = structlog.get_logger(__name__)
 
@@ -77,20 +80,30 @@ class GenerateReport:
         return {**out, "seconds": round(self.seconds, 3)}
 
 
-def generator_id(mode: str, cat: Catalog) -> str:
-    """What produced a version: a different accessfit, IAM catalog or mode regenerates every principal."""
-    return f"accessfit {__version__}; iam catalog {cat.data_version}; mode {mode}"
+def generator_id(mode: str, cat: Catalog, overrides: Sequence[Override] = ()) -> str:
+    """What produced a version: a different accessfit, IAM catalog, mode or overrides regenerates every
+    principal."""
+    made = f"accessfit {__version__}; iam catalog {cat.data_version}; mode {mode}"
+    return f"{made}; overrides {overrides_fingerprint(overrides)}" if overrides else made
 
 
 def policy_for(
-    index: UsageIndex, cat: Catalog, arn: str, window: Window, limits: Limits
+    index: UsageIndex,
+    cat: Catalog,
+    arn: str,
+    window: Window,
+    limits: Limits,
+    overrides: Sequence[Override] = (),
 ) -> tuple[Principal, PolicySet]:
+    """One principal's policy now, overrides applied, as `regenerate` makes it."""
+    check(overrides, cat)
     row = index.principal(arn)
     if row is None:
         raise NotFoundError(f"no principal {arn} in the index")
     calls = index.usage_of(row.id, window.first_day, window.last_day)
     auth = Authorizations(index, cat, window)(row.principal)
-    return row.principal, with_findings(build(row.principal, calls, limits, cat, auth=auth), cat)[0]
+    built = apply(build(row.principal, calls, limits, cat, auth=auth), overrides, cat, limits.document_size)
+    return row.principal, with_findings(built, cat)[0]
 
 
 def regenerate(
@@ -104,14 +117,16 @@ def regenerate(
     everyone: bool = False,
     report: GenerateReport | None = None,
     repair: bool | None = None,
+    overrides: Sequence[Override] = (),
 ) -> GenerateReport:
     """Build, write and store the due policies (every principal with `everyone`), then commit to git when `git`.
     `repair` (default: `everyone`) first makes every principal's files those of its latest version. `report` is
     filled as it goes, so a caller that catches the ExportError raised at the end (files or a commit that failed)
-    still has the counts."""
+    still has the counts. `overrides` are applied to every policy they match."""
     started = time.monotonic()
     report = GenerateReport() if report is None else report
-    generator = generator_id(limits.mode, cat)
+    check(overrides, cat)  # a wrong override is the settings' fault: it stops the run, once
+    generator = generator_id(limits.mode, cat, overrides)
     window = Window.ending(now, window_days)
     if out is not None and (everyone if repair is None else repair):
         _repair(index, out, report)
@@ -125,7 +140,8 @@ def regenerate(
             principal = row.principal
             calls = index.usage_of(row.id, window.first_day, window.last_day)
             try:
-                ps, findings = with_findings(build(principal, calls, limits, cat, mapped, authorized(principal)), cat)
+                made = build(principal, calls, limits, cat, mapped, authorized(principal))
+                ps, findings = with_findings(apply(made, overrides, cat, limits.document_size), cat)
             except PolicyError as exc:  # one principal whose policy cannot be made does not stop the others
                 _invalid(report, principal.arn, exc.problems)
                 continue

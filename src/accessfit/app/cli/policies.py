@@ -22,6 +22,7 @@ from accessfit.jobs.regenerate import GenerateReport, policy_for, regenerate, re
 from accessfit.model import Principal, Window
 from accessfit.policy import PolicySet
 from accessfit.policy.lint import lint
+from accessfit.policy.overrides import overridden
 
 
 def cmd_policy(args: argparse.Namespace) -> int:
@@ -29,7 +30,9 @@ def cmd_policy(args: argparse.Namespace) -> int:
     until = datetime.combine(args.until, datetime.min.time(), UTC) if args.until else None
     window = Window.ending(datetime.now(UTC), s.window_days, s.since_datetime(), until)
     with UsageIndex(s.database, writer=False) as index:
-        principal, ps = policy_for(index, catalog(), args.arn, window, wiring.limits(s, args.resources))
+        principal, ps = policy_for(
+            index, catalog(), args.arn, window, wiring.limits(s, args.resources), wiring.overrides(s)
+        )
     require_valid(ps)
     if args.json:
         print_json(
@@ -41,6 +44,9 @@ def cmd_policy(args: argparse.Namespace) -> int:
                 "warnings": ps.warnings,
                 "carried": ps.carried,
                 "unresolved": ps.unresolved,
+                "overrides": [
+                    {"action": a, "override": r["override"], "reason": r["reason"]} for a, r in overridden(ps)
+                ],
                 "lint": [f.as_row() for f in lint(ps.documents, ps.justification, catalog())],
             }
         )
@@ -60,12 +66,16 @@ def _print_policy(principal: Principal, window: Window, ps: PolicySet) -> None:
     if not ps.documents:
         print("# no permissions used in the window")
     for d in ps.denied:
-        print(f"# denied   {d['action']} x{d['calls']} (last {d['lastSeen']}) on {', '.join(d['resources'])}")
+        # A call that failed before authorization was proven (unauthenticated, throttled, …) is listed, not granted.
+        kind = f"not granted ({d['outcome']})" if "outcome" in d else "denied  "
+        print(f"# {kind} {d['action']} x{d['calls']} (last {d['lastSeen']}) on {', '.join(d['resources'])}")
     for u in ps.unmapped:
         print(f"# unmapped {u['eventSource']} {u['eventName']} x{u['calls']}: {u['reason']}")
     for c in ps.carried:
         where = f" on {', '.join(c['resources'])}" if c["resources"] else ""
         print(f"# carried: {c['carried']}  {c['action']}{where}: {c['reason']}")
+    for action, row in overridden(ps):
+        print(f"# override {row['override']}  {action}: {row['reason']}")
     for w in ps.warnings:
         print(f"# warning  {w}")
 
@@ -88,6 +98,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 git=s.policy_git,
                 everyone=args.all,
                 report=report,
+                overrides=wiring.overrides(s),
             )
         except ExportError as exc:  # files or the commit failed: the report still says what was done
             failure = exc
