@@ -7,8 +7,8 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from app.test_daemon import log_file, plan, policy_files
 from accessfit.app.daemon import Daemon
+from app.test_daemon import log_file, plan, policy_files
 from helpers import NOW
 
 
