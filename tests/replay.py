@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from accessfit.iam.catalog import catalog
 from accessfit.iam.mapping import MAPPED, Context, map_call
-from accessfit.model import AllowDocument, Outcome, Principal, UsedCall
+from accessfit.model import GRANTING, AllowDocument, Principal, UsedCall
 from accessfit.model.authorization import AuthorizationDetails
 from iam_eval import denied_resources, request_resources
 
@@ -59,7 +59,7 @@ def replay(
 ) -> None:
     partition = principal.arn.split(":")[1]
     for c in calls:
-        if c.outcome == Outcome.DENIED:
+        if c.outcome not in GRANTING:  # denied, or failed before authorization was proven: never granted
             continue
         text = c.resource.text
         region = json.loads(text).get("region", "") if text.startswith("{") else ""

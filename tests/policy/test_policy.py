@@ -16,7 +16,7 @@ from accessfit.iam.mapping import MAPPED, Context, map_call
 from accessfit.index import UsageIndex
 from accessfit.jobs.ingest import IngestOptions, ingest
 from accessfit.jobs.regenerate import regenerate
-from accessfit.model import AllowDocument, Outcome, Principal, ResourceRef, UsedCall, Window
+from accessfit.model import GRANTING, AllowDocument, Outcome, Principal, ResourceRef, UsedCall, Window
 from accessfit.policy import Limits, build
 from accessfit.policy.diff import Changes, Grant, diff
 from accessfit.policy.document import canonical, size
@@ -55,7 +55,7 @@ def check_against_usage(principal: Principal, calls: list[UsedCall], documents: 
     used: set[str] = set()
     for c in calls:
         m = map_call(c.event_source, c.event_name, c.resource, Context(partition, "", principal.account), CAT)
-        if m.status != MAPPED or c.outcome == Outcome.DENIED:
+        if m.status != MAPPED or c.outcome not in GRANTING:
             continue
         for use in m.actions:
             used.add(use.action.lower())

@@ -28,9 +28,12 @@ def run(records: list[dict[str, object]]) -> tuple[Aggregate, FileUsage]:
         ("UnauthorizedOperation", Outcome.DENIED),
         ("AuthorizationError", Outcome.DENIED),
         ("VpceAccessDenied", Outcome.DENIED),
-        ("ThrottlingException", Outcome.FAILED),
         ("NoSuchKey", Outcome.FAILED),
         ("Client.InvalidParameterValue", Outcome.FAILED),
+        # Failures that do not prove authorization (data/error_codes.tsv): they grant nothing.
+        ("ThrottlingException", Outcome.THROTTLED),
+        ("InvalidClientTokenId", Outcome.UNAUTHENTICATED),
+        ("SomethingNobodyDocumented", Outcome.UNKNOWN_ERROR),
     ],
 )
 def test_outcomes(code: str | None, outcome: Outcome) -> None:
@@ -109,7 +112,7 @@ def test_every_record_not_counted_has_a_reason() -> None:
 def test_a_classifier_remembers_error_codes_within_its_bound() -> None:
     classifier = Classifier(WINDOW)
     for n in range(Classifier.CODES_MAX + 50):
-        assert classifier.outcome(f"Code{n}") == Outcome.FAILED
+        assert classifier.outcome(f"Code{n}") == Outcome.UNKNOWN_ERROR
         assert len(classifier.outcomes) <= Classifier.CODES_MAX
     assert classifier.outcome("AccessDenied") == Outcome.DENIED
 

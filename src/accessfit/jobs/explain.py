@@ -31,7 +31,7 @@ class Explanation:
     event_source: str | None
     event_name: str | None
     principal: str | None
-    outcome: str  # allowed | denied | failed | ignored
+    outcome: str  # allowed | denied | failed | ignored, or a failure that grants nothing (Outcome: unauthenticated, …)
     why: str  # the reason for ignored, the error code for denied or failed, the reason a call is unmapped
     status: str  # mapped | no_permission | unmapped | ignored
     actions: tuple[dict[str, Any], ...]

@@ -6,7 +6,7 @@ resource identifier), `params` (the request parameters that name resources), `st
 documents, as read and as generated).
 """
 
-from accessfit.model.calls import Outcome, Principal, UsedCall, Window, partition_of
+from accessfit.model.calls import GRANTING, Outcome, Principal, UsedCall, Window, partition_of
 from accessfit.model.documents import AllowDocument, AllowStatement, PolicyDocument, Statement, StringOrList
 from accessfit.model.params import (
     INSTANCES,
@@ -33,6 +33,7 @@ from accessfit.model.trail import (
 
 __all__ = [
     "ACCOUNT_ID",
+    "GRANTING",
     "INSTANCES",
     "LIST",
     "PARTITION_NAME",

@@ -14,13 +14,22 @@ class Outcome(IntEnum):
 
     ALLOWED = 0
     DENIED = 1
-    # Failed with an error that is not an authorization failure (throttling, validation, not found).
-    # Kept apart: such a call usually passed authorization, but not always.
+    # Failed after authorization passed: not found, validation, conflict, limit, state, … (accessfit's
+    # data/error_codes.tsv says which codes prove it). Rows ingested before that table may hold other errors.
     FAILED = 2
+    # Failed before authorization could be proven: these never grant (accessfit.model.GRANTING).
+    UNAUTHENTICATED = 3  # invalid or expired credentials, bad signature, request expired
+    THROTTLED = 4
+    BLOCKED = 5  # opt-in or subscription required, an account or Region block
+    UNKNOWN_ERROR = 6  # a code not known to prove authorization (server errors too)
 
     @property
     def label(self) -> str:
         return self.name.lower()
+
+
+# The outcomes whose calls grant their actions: they passed IAM authorization.
+GRANTING = frozenset({Outcome.ALLOWED, Outcome.FAILED})
 
 
 @dataclass(frozen=True, slots=True)

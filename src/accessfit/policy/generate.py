@@ -19,7 +19,7 @@ from typing import NotRequired, TypedDict
 from accessfit.errors import PolicyError
 from accessfit.iam.catalog import Catalog
 from accessfit.iam.mapping import MAPPED, UNMAPPED, ActionUse, CallMap, Context
-from accessfit.model import AllowDocument, AllowStatement, Outcome, Principal, UsedCall, partition_of
+from accessfit.model import GRANTING, AllowDocument, AllowStatement, Outcome, Principal, UsedCall, partition_of
 from accessfit.policy import scope
 from accessfit.policy.carried import CARRIED, Authorization, CarriedAction, carried_over, is_profile, roles_of
 from accessfit.policy.document import actions_of, fingerprint
@@ -56,6 +56,8 @@ class JustifyingCall(TypedDict):
     calls: int
     lastSeen: str
     carried: NotRequired[str]
+    override: NotRequired[str]  # "added" or "removed" by an override of the settings (policy.overrides)
+    lint: NotRequired[str]  # a security lint finding's rule on this action (policy.lint), not a call
     reason: NotRequired[str]
 
 
@@ -63,12 +65,15 @@ Justification = dict[str, list[JustifyingCall]]  # action -> the calls that just
 
 
 class DeniedAction(TypedDict):
-    """An action the principal was denied: listed beside the policy, never granted."""
+    """An action the principal was denied, or whose calls failed before authorization was proven (`outcome`:
+    unauthenticated, throttled, blocked, unknown_error; absent for denied): listed beside the policy, never
+    granted."""
 
     action: str
     calls: int
     lastSeen: str
     resources: list[str]
+    outcome: NotRequired[str]
 
 
 class UnmappedCall(TypedDict):
@@ -141,7 +146,7 @@ def build(
     granted: dict[str, set[str]] = {}
     regions: dict[str, set[str]] = {}
     why: dict[str, dict[tuple[str, str], _Tally]] = {}
-    denied: dict[str, _Tally] = {}
+    denied: dict[tuple[str, int], _Tally] = {}  # (action, outcome) -> its calls
     unmapped: dict[tuple[str, str], _Tally] = {}
     for call in calls:
         ctx = Context(partition=partition, region=call.resource.region, account=principal.account)
@@ -159,11 +164,11 @@ def build(
             use = found
             if use.action == "iam:PassRole" and any(is_profile(r) for r in use.resources):
                 use = _profile_roles(use, profiles, unresolved)
-            if call.outcome == Outcome.DENIED:
+            if call.outcome not in GRANTING:
                 if not use.inferred:
-                    tally = denied.get(use.action)
+                    tally = denied.get((use.action, call.outcome))
                     if tally is None:
-                        tally = denied[use.action] = _Tally()
+                        tally = denied[(use.action, call.outcome)] = _Tally()
                     tally.add(call)
                     tally.resources.update(use.resources)
                 continue
@@ -216,10 +221,7 @@ def build(
         mode=limits.mode,
         documents=documents,
         justification=dict(sorted(justification.items())),
-        denied=[
-            DeniedAction(action=a, calls=t.calls, lastSeen=t.last_seen, resources=sorted(t.resources))
-            for a, t in sorted(denied.items())
-        ],
+        denied=[_denied(a, outcome, t) for (a, outcome), t in sorted(denied.items())],
         unmapped=[
             UnmappedCall(eventSource=s, eventName=n, calls=t.calls, lastSeen=t.last_seen, reason=t.reason)
             for (s, n), t in sorted(unmapped.items())
@@ -230,6 +232,13 @@ def build(
     )
     result.problems = problems(documents, cat, limits.document_size)
     return result
+
+
+def _denied(action: str, outcome: int, tally: _Tally) -> DeniedAction:
+    row = DeniedAction(action=action, calls=tally.calls, lastSeen=tally.last_seen, resources=sorted(tally.resources))
+    if outcome != Outcome.DENIED:
+        row["outcome"] = Outcome(outcome).label
+    return row
 
 
 def _profile_roles(use: ActionUse, profiles: Mapping[str, tuple[str, ...]], unresolved: set[str]) -> ActionUse:

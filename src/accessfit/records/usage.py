@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from accessfit.model import Outcome, Principal, Window
+from accessfit.model import Principal, Window
 from accessfit.model.times import event_stamp
 from accessfit.records.decode import Decoded, Record
 from accessfit.records.identity import Identities
+from accessfit.records.outcomes import outcome_of as outcome_of  # noqa: PLC0414 - its callers import it here
 from accessfit.records.resources import collapse, resource_of
 
 # Bounded reasons a record is not counted (also metric labels).
@@ -38,34 +39,8 @@ _SKIPPED_CATEGORIES = {
     "Aggregated": AGGREGATED_EVENT,
     "NetworkActivity": NETWORK_ACTIVITY,
 }
-_DENIED_CODES = frozenset(
-    {
-        "unauthorizedoperation",
-        "unauthorizedaccess",
-        "authorizationerror",
-        "authorizationerrorexception",
-        "forbidden",
-        "forbiddenexception",
-        "notauthorized",
-    }
-)
-
 # (principal ARN, eventSource, eventName, resource, day, outcome)
 Key = tuple[str, str, str, str, str, int]
-
-
-def outcome_of(error_code: str | None) -> Outcome:
-    """Authorized, denied by IAM, or failed for another reason. EC2's DryRunOperation proves authorization."""
-    if not error_code:
-        return Outcome.ALLOWED
-    code = error_code.lower()
-    if code.startswith("client."):
-        code = code[len("client.") :]
-    if code == "dryrunoperation":
-        return Outcome.ALLOWED
-    if code.startswith("accessdenied") or code.endswith("accessdenied") or code in _DENIED_CODES:
-        return Outcome.DENIED
-    return Outcome.FAILED
 
 
 @dataclass(slots=True)
@@ -131,10 +106,11 @@ def attribute(rec: Record, window: Window, seen_ids: set[str]) -> tuple[Principa
 
 class Classifier:
     """`attribute` for the records of one ingest run, which remembers what repeats across its files: identities
-    (Identities, at most 16 MiB) and error codes → outcomes (at most CODES_MAX; a few dozen exist). One per
-    run, so nothing outlives it."""
+    (Identities, at most 16 MiB) and error codes → outcomes (at most CODES_MAX of at most CODE_MAX_CHARS; a few
+    dozen exist). One per run, so nothing outlives it."""
 
     CODES_MAX = 1024
+    CODE_MAX_CHARS = 128  # a longer errorCode (none is real) is classified every time: bytes stay bounded too
 
     def __init__(self, window: Window, identities: Identities | None = None) -> None:
         self.window = window
@@ -144,6 +120,8 @@ class Classifier:
     def outcome(self, code: str) -> int:
         found = self.outcomes.get(code)
         if found is None:
+            if len(code) > self.CODE_MAX_CHARS:
+                return int(outcome_of(code))
             if len(self.outcomes) >= self.CODES_MAX:
                 self.outcomes.clear()
             found = self.outcomes[code] = int(outcome_of(code))
