@@ -58,6 +58,11 @@ def test_generate_counts_them_writes_them_in_the_file_and_the_metric_shows_them(
     assert "lint        1 findings (privileged_from_one_call 1); `accessfit policy ARN` names them" in printed
     wrapper = json.loads((out / A1 / "role" / "app.json").read_text())
     assert any(w.startswith(ONE_WRITE) for w in wrapper["warnings"])
+    why = json.loads((out / A1 / "role" / "app.why.json").read_text())
+    marks = [row for row in why["s3:PutObject"] if "lint" in row]
+    assert [(m["lint"], m["calls"]) for m in marks] == [("privileged_from_one_call", 0)]
+    assert marks[0]["reason"].startswith("s3:PutObject (Write) is granted from a single call")
+    assert all("lint" not in row for row in why["s3:GetObject"])
     with UsageIndex(db, writer=False) as index:
         obs = observe(index, catalog(), NOW, 90, Observation())
     registry.register(StateCollector(lambda: obs, {"version": "x", "iam_data": "y"}))

@@ -7,7 +7,7 @@ from accessfit.iam.catalog import catalog
 from accessfit.model import AllowDocument, Principal, ResourceRef, UsedCall
 from accessfit.model.documents import AllowStatement
 from accessfit.policy import JustifyingCall, Limits, build
-from accessfit.policy.lint import Rule, counts, lint
+from accessfit.policy.lint import Rule, counts, lint, with_findings
 
 ROLE = "arn:aws:iam::111122223333:role/app"
 
@@ -89,3 +89,14 @@ def test_a_policy_built_from_one_write_call_is_flagged() -> None:
     ps = build(principal, calls, Limits(), catalog())
     found = lint(ps.documents, ps.justification, catalog())
     assert [(f.rule, f.action) for f in found] == [(Rule.PRIVILEGED_FROM_ONE_CALL, "s3:PutObject")]
+
+
+def test_with_findings_marks_the_warnings_and_the_justification_and_lints_the_same_again() -> None:
+    principal = Principal(ROLE, "role", "111122223333")
+    calls = [UsedCall("s3.amazonaws.com", "PutObject", ResourceRef('{"bucketName":"b","key":"k"}'), 0, 1, "", "")]
+    ps, found = with_findings(build(principal, calls, Limits(), catalog()), catalog())
+    assert [f.rule for f in found] == [Rule.PRIVILEGED_FROM_ONE_CALL]
+    assert ps.warnings[-1] == found[0].warning
+    assert [r.get("lint") for r in ps.justification["s3:PutObject"]] == [None, "privileged_from_one_call"]
+    # What the index stores lints to the same findings (observe re-lints stored versions for the metric).
+    assert lint(ps.documents, ps.justification, catalog()) == found

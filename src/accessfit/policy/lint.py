@@ -21,7 +21,7 @@ from typing import TypedDict
 
 from accessfit.iam.catalog import PRIVILEGED, Catalog
 from accessfit.model import AllowDocument
-from accessfit.policy.generate import Justification, PolicySet
+from accessfit.policy.generate import Justification, JustifyingCall, PolicySet
 
 
 class Rule(StrEnum):
@@ -140,7 +140,13 @@ def counts(findings: Iterable[Finding]) -> dict[str, int]:
 
 
 def with_findings(ps: PolicySet, cat: Catalog) -> tuple[PolicySet, list[Finding]]:
-    """`ps` with its findings added to its warnings (so they are stored with its version and written in its files),
-    and the findings."""
+    """`ps` with its findings added to its warnings and, as a row with no call (`lint`, the rule, and `reason`),
+    to the justification of the action each names: so they are stored with its version and written in its policy
+    file and its `.why.json`. And the findings."""
     found = lint(ps.documents, ps.justification, cat)
-    return replace(ps, warnings=[*ps.warnings, *(f.warning for f in found)]), found
+    why = {action: list(rows) for action, rows in ps.justification.items()}
+    for f in found:
+        row = JustifyingCall(eventSource="", eventName="", calls=0, lastSeen="", lint=f.rule.value, reason=f.message)
+        why.setdefault(f.action, []).append(row)
+    warnings = [*ps.warnings, *(f.warning for f in found)]
+    return replace(ps, warnings=warnings, justification=dict(sorted(why.items()))), found
