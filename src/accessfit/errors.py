@@ -60,6 +60,10 @@ class StoreError(AccessfitError):
     """The SQLite index cannot be opened, migrated or written."""
 
 
+class IndexBusyError(StoreError):
+    """Another accessfit process holds the index's writer lock (the daemon, an ingest): try again later."""
+
+
 class PolicyError(AccessfitError):
     """A policy cannot be generated (unknown mode, a statement too large for any document), or a generated one
     failed validation; nothing was written. `principal` is "" where the failing step does not know it."""

@@ -17,6 +17,7 @@ CODES: list[tuple[BaseException, int, str | None]] = [
     (errors.SourceAccessError("no bucket"), 69, "cannot read the trail: "),
     (errors.NotFoundError("no such"), 66, ""),
     (errors.StoreError("locked"), 74, ""),
+    (errors.IndexBusyError("another accessfit process is writing"), 75, ""),
     (errors.AccessfitError("plain"), 1, ""),
     (errors.SourceError("listing"), 1, ""),
     (errors.TransientSourceError("throttled"), 1, ""),

@@ -21,7 +21,7 @@ from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 import sqlite_utils
 
-from accessfit.errors import StoreError
+from accessfit.errors import IndexBusyError, StoreError
 from accessfit.index.schema import MIGRATIONS, SCHEMA_VERSION
 
 _P = ParamSpec("_P")
@@ -124,8 +124,8 @@ class Db:
             raise StoreError(f"{older}, and this process cannot write to it; {run} as a user who can, to migrate it")
         try:
             self._lock_fd = self._lock()
-        except StoreError:
-            raise StoreError(
+        except IndexBusyError:
+            raise IndexBusyError(
                 f"{older}, and another accessfit process is writing to it; stop that process, then {run}"
             ) from None
         try:
@@ -142,7 +142,10 @@ class Db:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             os.close(fd)
-            raise StoreError(f"another accessfit process is writing to {self.path}") from exc
+            raise IndexBusyError(
+                f"another accessfit process is writing to {self.path} (the daemon, or an ingest or generate); "
+                "try again when it has finished, or stop it"
+            ) from exc
         return fd
 
     def _unlock(self) -> None:

@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import TextIO, cast
 
 from accessfit.app.cli.parser import build
-from accessfit.errors import AccessfitError, ConfigError, ExportError, NotFoundError, SourceAccessError, StoreError
+from accessfit.app.terminal import Guarded, escape
+from accessfit.errors import (
+    AccessfitError,
+    ConfigError,
+    ExportError,
+    IndexBusyError,
+    NotFoundError,
+    SourceAccessError,
+    StoreError,
+)
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -23,10 +33,11 @@ EXIT_NOT_FOUND = 66  # EX_NOINPUT: no such principal or version
 EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE: the trail cannot be read
 EXIT_CANTCREAT = 73  # EX_CANTCREAT: policy files could not be written or committed
 EXIT_STORE = 74  # EX_IOERR: the index cannot be used
-EXIT_RETRY = 75  # EX_TEMPFAIL: some objects must be read again by a later run
+EXIT_RETRY = 75  # EX_TEMPFAIL: try again later (objects to read again; the index is another process's to write)
 EXIT_NOPERM = 77  # EX_NOPERM: AWS refused a call
 EXIT_CONFIG = 78  # EX_CONFIG: systemd's RestartPreventExitStatus stops a restart loop on it
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a process stopped by Ctrl-C
+EXIT_INTERRUPTED = 130  # 128 + SIGINT: stopped by Ctrl-C or SIGTERM before the end (an ingest: the rest is next)
+EXIT_PIPE = 141  # 128 + SIGPIPE: the reader of the output left (`| head`); nothing is printed
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +51,7 @@ EXITS: dict[type[BaseException], Exit] = {
     ConfigError: Exit(EXIT_CONFIG),
     SourceAccessError: Exit(EXIT_UNAVAILABLE, "cannot read the trail: "),
     NotFoundError: Exit(EXIT_NOT_FOUND),
+    IndexBusyError: Exit(EXIT_RETRY),
     StoreError: Exit(EXIT_STORE),
     ExportError: Exit(EXIT_CANTCREAT),
     AccessfitError: Exit(EXIT_ERROR),
@@ -64,13 +76,34 @@ def _handler(name: str) -> Handler:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build().parse_args(argv)
+    stdout = sys.stdout
+    sys.stdout = Guarded(stdout)  # no record-derived text reaches the terminal with its escape sequences
     try:
-        return _handler(args.handler)(args)
+        code = _handler(args.handler)(args)
+        sys.stdout.flush()
     except (AccessfitError, KeyboardInterrupt) as exc:
         outcome = exit_for(exc)
         if outcome.prefix is not None:
-            print(f"accessfit: {outcome.prefix}{exc}", file=sys.stderr)
+            print(f"accessfit: {outcome.prefix}{escape(str(exc))}", file=sys.stderr)
         return outcome.code
+    except BrokenPipeError:
+        # The reader left (`accessfit principals | head`): stop quietly, and let nothing flush into the closed
+        # pipe at exit, which would print "Exception ignored ... BrokenPipeError".
+        _silence(stdout)
+        return EXIT_PIPE
+    finally:
+        sys.stdout = stdout
+    return code
+
+
+def _silence(stream: TextIO) -> None:
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):
+        return  # not a file (a test's capture)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 __all__ = [
@@ -82,6 +115,7 @@ __all__ = [
     "EXIT_NOPERM",
     "EXIT_NOT_FOUND",
     "EXIT_OK",
+    "EXIT_PIPE",
     "EXIT_RETRY",
     "EXIT_STORE",
     "EXIT_UNAVAILABLE",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from accessfit.app.cli import EXIT_OK
 from accessfit.app.cli.parser import settings
-from accessfit.app.cli.render import print_json, print_table
+from accessfit.app.cli.render import print_json, print_table, shown
 from accessfit.app.config import describe
 from accessfit.errors import DecodeError, InputError
 from accessfit.iam.catalog import catalog
@@ -51,9 +51,10 @@ def _print_unmapped(found: Unmapped) -> None:
         print(f"every one of the {found.api_calls} API calls in the index maps to IAM actions or needs none")
     for r in found.rows:
         print(
-            f"{r.event_source}  {r.event_name}  calls {r.calls:,}  principals {r.principals}  "
-            f"last seen {r.last_seen}\n    {r.reason}"
+            f"{shown(r.event_source)}  {shown(r.event_name)}  calls {r.calls:,}  principals {r.principals}  "
+            f"last seen {shown(r.last_seen)}"
         )
+        print(f"    {shown(r.reason)}")
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -76,14 +77,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _print_explanation(e: Explanation) -> None:
-    print(f"{e.event_time}  {e.event_source}  {e.event_name}  ({e.event_id})")
-    print(f"  principal  {e.principal or '-'}")
-    print(f"  outcome    {e.outcome}" + (f" ({e.why})" if e.why else ""))
+    print(f"{shown(e.event_time)}  {shown(e.event_source)}  {shown(e.event_name)}  ({shown(e.event_id)})")
+    print(f"  principal  {shown(e.principal or '-')}")
+    print(f"  outcome    {e.outcome}" + (f" ({shown(e.why)})" if e.why else ""))
     if e.status == "unmapped":
         print("  unmapped   no IAM action is known for this call")
     for a in e.actions:
-        print(f"  {a['action']}  {', '.join(a['resources'])}")
-        print(f"      rule: {a['rule']}")
+        print(f"  {shown(a['action'])}  {shown(', '.join(a['resources']))}")
+        print(f"      rule: {shown(a['rule'])}")
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
