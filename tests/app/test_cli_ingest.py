@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,13 +15,17 @@ from accessfit.jobs.ingest import IngestReport
 from accessfit.jobs.ingest.report import Failure
 
 
-def test_a_quiet_pass_prints_the_four_lines(capsys: pytest.CaptureFixture[str]) -> None:
-    print_report(IngestReport(source="file:///trail", partitions=2, objects_known=5))
+def test_a_quiet_pass_prints_the_five_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    report = IngestReport(
+        source="file:///trail", partitions=2, objects_known=5, window_days=90, window_start="2026-08-31"
+    )
+    print_report(report)
     assert capsys.readouterr().out.splitlines() == [
         "source      file:///trail (2 partitions, 0.0 s)",
         "objects     0 new: 0 ingested, 0 failed; 5 already ingested, 0 settling, 0 to retry",
         "events      0 ingested, 0 skipped",
         "principals  0 with new usage",
+        "window      90 days from 2026-08-31; nothing pruned",
     ]
 
 
@@ -45,6 +51,11 @@ def test_every_part_of_a_busy_pass(capsys: pytest.CaptureFixture[str]) -> None:
             Failure("b.json.gz", "empty", ""),
         ],
         errors=["c.json.gz: throttled"],
+        window_days=30,
+        window_start="2026-10-30",
+        pruned_days=2,
+        pruned_events=1234,
+        pruned_principals=1,
     )
     print_report(report)
     assert capsys.readouterr().out.splitlines() == [
@@ -53,6 +64,7 @@ def test_every_part_of_a_busy_pass(capsys: pytest.CaptureFixture[str]) -> None:
         "keys        skipped: other_folder 30, digest 7, insight 7",
         "events      240,000 ingested, 10,000 skipped (aws_service 9,000, service_event 1,000)",
         "principals  31 with new usage",
+        "window      30 days from 2026-10-30; pruned 2 days before it: 1,234 calls, 1 principals left with none",
         "rate        20,000 events/s, 45.6 MB read",
         "failed      a.json.gz: corrupt_gzip (invalid block)",
         "failed      b.json.gz: empty",
@@ -89,3 +101,36 @@ def test_ingest_of_a_wrong_source_exits_66_saying_what_it_found(tmp_path: Path) 
         f"cloudtrail/; use --source {bucket}/cloudtrail"
     )
     assert "(0 partitions" in done.stdout
+
+
+def _ingest(trail: Path, db: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "accessfit", "ingest", "--source", str(trail), "--db", str(db), *flags],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "ACCESSFIT_SETTLE": "0s"},
+    )
+
+
+@pytest.mark.slow
+def test_a_default_ingest_after_a_wider_backfill_is_refused_unless_asked(tmp_path: Path) -> None:
+    from helpers import rec, role_uid, write_log
+
+    trail, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    now = datetime.now(UTC)
+    old, recent = now - timedelta(days=200), now - timedelta(hours=2)
+    write_log(trail, old, [rec(time=f"{old:%Y-%m-%dT%H:%M:%SZ}", uid=role_uid(name=f"r{n}")) for n in range(3)])
+    write_log(trail, recent, [rec(time=f"{recent:%Y-%m-%dT%H:%M:%SZ}")])
+    assert _ingest(trail, db, "--window-days", "365").returncode == 0
+    refused = _ingest(trail, db)
+    assert refused.returncode == 78
+    assert refused.stderr.splitlines()[-1].startswith(
+        "accessfit: window_days = 90 would prune the 1 days of usage before "
+    )
+    assert "3 calls, and 3 of 4 principals would be left with none" in refused.stderr
+    asked = _ingest(trail, db, "--prune-to-window")
+    assert asked.returncode == 0, asked.stderr
+    assert "window      90 days from " in asked.stdout
+    assert "pruned 1 days before it: 3 calls, 3 principals left with none" in asked.stdout

@@ -169,6 +169,8 @@ CALLS: dict[str, Callable[[UsageIndex], Any]] = {
     "commit": lambda i: i.commit("s", _batch(), NOW),
     "compact": lambda i: i.compact(2, NOW),
     "prune": lambda i: i.prune(DAY, NOW),
+    "kept_window": lambda i: i.kept_window(),
+    "prune_impact": lambda i: i.prune_impact(DAY),
     "principals": lambda i: i.principals(),
     "api_calls": lambda i: i.api_calls(),
     "totals": lambda i: i.totals(),

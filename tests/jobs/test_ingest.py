@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from accessfit.errors import SourceAccessError, SourceError, StoreError, TransientSourceError
+from accessfit.errors import ConfigError, SourceAccessError, SourceError, StoreError, TransientSourceError
 from accessfit.index import UsageIndex
 from accessfit.jobs.ingest import IngestOptions, IngestReport, ingest
 from accessfit.trail import Source
@@ -293,6 +293,8 @@ def test_the_json_report_keeps_its_keys_order_and_figures(tmp_path: Path) -> Non
         "collapsed_groups": 0,
         "partitions_failed": 0,
         "diagnosis": None,
+        "window": {"days": 90, "start": (NOW - timedelta(days=90)).date().isoformat()},
+        "pruned_usage": {"days": 0, "events": 0, "principals": 0},
     }
     assert list(run(root, db).as_dict()) == [
         "source",
@@ -309,6 +311,8 @@ def test_the_json_report_keeps_its_keys_order_and_figures(tmp_path: Path) -> Non
         "collapsed_groups",
         "partitions_failed",
         "diagnosis",
+        "window",
+        "pruned_usage",
     ]
     objects, events = out["objects"], out["events"]
     assert isinstance(objects, dict) and isinstance(events, dict)
@@ -444,3 +448,45 @@ def test_a_trail_with_partitions_has_no_diagnosis(tmp_path: Path) -> None:
     root = tmp_path / "trail"
     write_log(root, T, [rec()])
     assert run(root, tmp_path / "i.sqlite3").diagnosis is None
+
+
+def test_a_smaller_window_is_refused_saying_what_it_would_drop_unless_asked(tmp_path: Path) -> None:
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    old = NOW - timedelta(days=200)
+    write_log(root, old, [rec(time=f"{old:%Y-%m-%dT%H:%M:%SZ}", uid=role_uid(name="yearly")) for _ in range(3)])
+    write_log(root, T, [rec()])
+    wide = run(root, db, opts=replace(OPTS, window_days=365))
+    assert (wide.events_ingested, wide.pruned_days, wide.window_start) == (
+        4,
+        0,
+        f"{NOW - timedelta(days=365):%Y-%m-%d}",
+    )
+    before = snapshot(db)
+    write_log(root, NOW - timedelta(minutes=30), [rec()])
+    with pytest.raises(ConfigError) as refused:
+        run(root, db, now=NOW + timedelta(minutes=5))  # the default window, 90 days
+    start = NOW + timedelta(minutes=5) - timedelta(days=90)
+    assert str(refused.value) == (
+        f"window_days = 90 would prune the 1 days of usage before {start:%Y-%m-%d} "
+        "that the index keeps under window_days = 365: 3 calls, and 1 of 2 principals would be left with none. "
+        "Set window_days = 365 to keep them, or pass --prune-to-window (setting prune_to_window = true) to drop them"
+    )
+    assert snapshot(db) == before  # refused before anything was read
+    asked = run(root, db, now=NOW + timedelta(minutes=5), opts=replace(OPTS, prune_to_window=True))
+    assert (asked.objects_done, asked.pruned_days, asked.pruned_events, asked.pruned_principals) == (1, 1, 3, 1)
+    # The index is now kept with 90 days: later passes prune as days pass, without being asked.
+    later = run(root, db, now=NOW + timedelta(days=1))
+    assert later.pruned_days == 0 and calls(db) == 2
+
+
+def test_a_window_that_moves_on_prunes_without_asking_and_says_so(tmp_path: Path) -> None:
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    old = NOW - timedelta(days=10)
+    write_log(root, old, [rec(time=f"{old:%Y-%m-%dT%H:%M:%SZ}", uid=role_uid(name="gone"))])
+    write_log(root, T, [rec()])
+    opts = replace(OPTS, window_days=30)
+    run(root, db, opts=opts)
+    later = run(root, db, now=NOW + timedelta(days=25), opts=opts)
+    assert (later.pruned_days, later.pruned_events, later.pruned_principals) == (1, 1, 1)
+    # A wider window drops nothing and is kept from then on.
+    assert run(root, db, now=NOW + timedelta(days=25), opts=replace(OPTS, window_days=60)).pruned_days == 0

@@ -157,6 +157,10 @@ class Settings(BaseSettings):
     )
     database: Path = Field(default=Path("accessfit.sqlite3"), description="The SQLite index file")
     window_days: Count = Field(default=90, ge=1, le=36500, description="Days of usage the index keeps")
+    prune_to_window: bool = Field(
+        default=False,
+        description="Let a smaller window_days than the index was kept with prune the usage before it",
+    )
     since: date | None = Field(default=None, description="Start of the first backfill (default: the window)")
     accounts: AccountIds = Field(default_factory=list, description="Only these account ids (empty: all)")
     regions: RegionNames = Field(default_factory=list, description="Only these regions (empty: all)")

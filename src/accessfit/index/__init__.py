@@ -19,7 +19,7 @@ from accessfit.index.rows import (
 )
 from accessfit.index.snapshots import Snapshots
 from accessfit.index.state import State
-from accessfit.index.upkeep import Upkeep
+from accessfit.index.upkeep import PruneImpact, Upkeep
 from accessfit.index.versions import Versions
 from accessfit.index.writes import Batch, ObjectRow, Retry, RetryState, Writes
 
@@ -35,6 +35,7 @@ __all__ = [
     "LedgerTotals",
     "ObjectRow",
     "PrincipalUsage",
+    "PruneImpact",
     "Retry",
     "RetryState",
     "SnapshotRow",

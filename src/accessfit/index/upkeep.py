@@ -3,6 +3,7 @@ window. `jobs.upkeep` decides when; the collapsing rule itself is `records.resou
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -13,7 +14,38 @@ from accessfit.records.resources import collapse
 from accessfit.records.usage import merge
 
 
+@dataclass(frozen=True, slots=True)
+class PruneImpact:
+    """What pruning before a day would drop of the usage: its days, the calls counted on them, and the principals
+    it would leave with no usage at all (of `principals`, all those with usage)."""
+
+    days: int
+    events: int
+    principals: int
+    total_principals: int
+
+
 class Upkeep(Interning):
+    @operation("read the window the index keeps")
+    def kept_window(self) -> int | None:
+        """The window (days) of the last prune, which the index's data spans; None before the first."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'window_days'").fetchone()
+        return int(row[0]) if row is not None else None
+
+    @operation("measure a prune")
+    def prune_impact(self, first_day: str) -> PruneImpact:
+        """What `prune(first_day)` would drop of the usage."""
+        days, events = self._conn.execute(
+            "SELECT COUNT(DISTINCT day), coalesce(SUM(count), 0) FROM usage WHERE day < ?", (first_day,)
+        ).fetchone()
+        emptied = self._conn.execute(
+            "SELECT COUNT(*) FROM (SELECT DISTINCT principal_id FROM usage WHERE day < ?) o WHERE NOT EXISTS "
+            "(SELECT 1 FROM usage u WHERE u.principal_id = o.principal_id AND u.day >= ?)",
+            (first_day, first_day),
+        ).fetchone()[0]
+        total = self._conn.execute("SELECT COUNT(DISTINCT principal_id) FROM usage").fetchone()[0]
+        return PruneImpact(int(days), int(events), int(emptied), int(total))
+
     @operation("compact usage")
     def compact(self, cap: int, now: datetime) -> int:
         """Bound the resources kept per (principal, call, day): collapse the groups that exceed `cap`.
@@ -70,11 +102,17 @@ class Upkeep(Interning):
         return collapsed
 
     @operation("prune old days")
-    def prune(self, first_day: str, now: datetime) -> dict[str, int]:
+    def prune(self, first_day: str, now: datetime, window_days: int | None = None) -> dict[str, int]:
         """Delete everything about days before `first_day` (the window's start); the principals that lose usage
-        rows are marked changed at `now`."""
+        rows are marked changed at `now`. `window_days`, the window that starts there, is remembered (`kept_window`)."""
         counts: dict[str, int] = {}
         with self._transaction():
+            if window_days is not None:
+                self._conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('window_days', ?) ON CONFLICT DO UPDATE SET value = "
+                    "excluded.value",
+                    (str(window_days),),
+                )
             shrinking = [
                 r[0] for r in self._conn.execute("SELECT DISTINCT principal_id FROM usage WHERE day < ?", (first_day,))
             ]

@@ -9,7 +9,7 @@ import threading
 from datetime import UTC, datetime
 
 from accessfit.app import wiring
-from accessfit.app.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_RETRY
+from accessfit.app.cli import EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, EXIT_RETRY
 from accessfit.app.cli.parser import settings
 from accessfit.app.cli.render import print_json
 from accessfit.errors import TransientSourceError
@@ -46,6 +46,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         # No partition at all is a wrong source far more often than an idle trail: not a silent success.
         print(f"accessfit: {report.diagnosis}", file=sys.stderr)
         return EXIT_NO_TRAIL
+    if report.interrupted:
+        return EXIT_INTERRUPTED  # what was read is committed; not a complete pass, whatever else it says
     return EXIT_RETRY if report.must_retry else EXIT_OK
 
 
@@ -94,6 +96,13 @@ def print_report(r: IngestReport) -> None:
         + (f" ({_reasons(r.events_skipped)})" if skipped_events else "")
     )
     print(f"principals  {r.principals:,} with new usage")
+    pruned = (
+        f"pruned {r.pruned_days:,} days before it: {r.pruned_events:,} calls, {r.pruned_principals:,} principals "
+        "left with none"
+        if r.pruned_days
+        else "nothing pruned"
+    )
+    print(f"window      {r.window_days} days from {r.window_start}; {pruned}")
     if r.seconds > 0 and r.records:
         print(f"rate        {r.records / r.seconds:,.0f} events/s, {r.bytes_read / 1e6:,.1f} MB read")
     for f in r.failures:

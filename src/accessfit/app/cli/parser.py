@@ -32,8 +32,9 @@ def build() -> argparse.ArgumentParser:
         description="Keeps AWS IAM permissions fitted to real use: ingests CloudTrail log files into a rolling "
         "per-principal index of API calls, generates least-privilege policies from it, compares them with what "
         "IAM grants, and runs as a daemon exporting Prometheus metrics. Exit codes: 0 done, 1 error, 66 not found, "
-        "69 trail unreadable, 73 policy files not written, 74 index unusable, 75 retry later, 77 AWS refused, "
-        "78 bad setting.",
+        "69 trail unreadable, 73 policy files not written, 74 index unusable, 75 try again later (also: another "
+        "accessfit process is writing the index), 77 AWS refused, 78 bad setting, 130 interrupted, 141 the reader "
+        "of the output went away.",
     )
     p.add_argument("--version", action="version", version=f"accessfit {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -43,8 +44,10 @@ def build() -> argparse.ArgumentParser:
         parents=[common],
         help="one ingestion pass over the trail",
         description="Read the log files delivered since the last pass (or since --since on the first) and add "
-        "them to the index. Exit 0 when done, 75 when some objects hit transient errors and will be read again, "
-        "69 when the trail cannot be read, 78 on a bad setting.",
+        "them to the index. Exit 0 when done, 75 when some objects or listings hit transient errors and will be "
+        "read again, 66 when the source holds no trail (it says what it found), 69 when the trail cannot be read, "
+        "78 on a bad setting or a smaller window that would prune usage (see --prune-to-window), 130 when "
+        "stopped by SIGTERM or Ctrl-C (what was read is committed; the next run reads the rest).",
     )
     ing.set_defaults(handler="ingest:cmd_ingest")
     ing.add_argument("--source", help="directory, file://… or s3://bucket[/prefix] (setting `source`)")
@@ -56,6 +59,13 @@ def build() -> argparse.ArgumentParser:
         "this day, which fills gaps without counting anything twice",
     )
     ing.add_argument("--window-days", type=int, metavar="N", help="days of usage kept (setting `window_days`)")
+    ing.add_argument(
+        "--prune-to-window",
+        action="store_true",
+        default=None,
+        help="let a smaller window than the index was kept with prune the usage before it (setting "
+        "`prune_to_window`; without it such a shrink is refused, exit 78, saying how much it would drop)",
+    )
 
     sub.add_parser(
         "principals",
@@ -204,4 +214,5 @@ def settings(args: argparse.Namespace) -> Settings:
         database=getattr(args, "database", None),
         since=getattr(args, "since", None),
         window_days=getattr(args, "window_days", None),
+        prune_to_window=getattr(args, "prune_to_window", None),
     )

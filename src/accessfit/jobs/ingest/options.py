@@ -22,3 +22,4 @@ class IngestOptions:
     max_json_bytes: int = 1024 * 1024 * 1024  # inflated
     fetch_workers: int = 4
     resource_cap: int = 100
+    prune_to_window: bool = False  # let a smaller window_days than the index was kept with drop its older usage

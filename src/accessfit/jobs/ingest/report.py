@@ -45,6 +45,11 @@ class IngestReport:
     collapsed_groups: int = 0
     partitions_failed: int = 0  # listings that kept failing; listed again by a later poll
     diagnosis: str | None = None  # with no partition: what the source holds instead (trail.discover.diagnose)
+    window_days: int = 0
+    window_start: str = ""  # the first day of the window: older usage is pruned, older files are not read
+    pruned_days: int = 0  # days of usage pruned, the calls counted on them, the principals left with none
+    pruned_events: int = 0
+    pruned_principals: int = 0
 
     @property
     def must_retry(self) -> bool:
@@ -95,4 +100,10 @@ class IngestReport:
             "collapsed_groups": self.collapsed_groups,
             "partitions_failed": self.partitions_failed,
             "diagnosis": self.diagnosis,
+            "window": {"days": self.window_days, "start": self.window_start},
+            "pruned_usage": {
+                "days": self.pruned_days,
+                "events": self.pruned_events,
+                "principals": self.pruned_principals,
+            },
         }

@@ -23,7 +23,7 @@ from accessfit.jobs.ingest.fetch import Fetched, fetched
 from accessfit.jobs.ingest.options import IngestOptions
 from accessfit.jobs.ingest.plan import diagnose, discover, plan, span_of
 from accessfit.jobs.ingest.report import IngestReport
-from accessfit.jobs.upkeep import upkeep
+from accessfit.jobs.upkeep import check_window, upkeep
 from accessfit.model import LogObject, Partition, Window
 from accessfit.model.times import iso
 from accessfit.records.decode import Record, decode
@@ -54,7 +54,9 @@ class Run:
         self.source, self.index, self.opts, self.now = source, index, opts, now
         self.stop = stop or threading.Event()
         self.progress = progress
-        self.report = IngestReport(source=source.url)
+        self.report = IngestReport(
+            source=source.url, window_days=opts.window_days, window_start=Window.ending(now, opts.window_days).first_day
+        )
         self.batch = Batch()
         # Events dated after tomorrow are clock errors, not usage.
         self.window = Window.ending(now, opts.window_days, until=now + timedelta(days=1))
@@ -212,6 +214,8 @@ class Run:
 
     def run(self, partitions: list[Partition] | None = None) -> IngestReport:
         started = time.monotonic()
+        # A shrink of the window that would drop usage is refused before anything is listed.
+        check_window(self.index, self.now, self.opts.window_days, self.opts.prune_to_window)
         if partitions is None:
             partitions = discover(self.source, self.opts)
         self.report.partitions = len(partitions)
@@ -233,8 +237,17 @@ class Run:
                 self.flush()
         self.flush()
         if not self.report.interrupted:
-            kept = upkeep(self.index, self.now, self.opts.window_days, self.opts.resource_cap)
+            kept = upkeep(
+                self.index,
+                self.now,
+                self.opts.window_days,
+                self.opts.resource_cap,
+                prune_to_window=self.opts.prune_to_window,
+            )
             self.report.collapsed_groups, self.report.pruned = kept.collapsed_groups, kept.pruned
+            impact = kept.impact
+            self.report.pruned_days, self.report.pruned_events = impact.days, impact.events
+            self.report.pruned_principals = impact.principals
         self.report.principals = len(self.principals)
         self.report.seconds = time.monotonic() - started
         r = self.report
