@@ -78,6 +78,7 @@ def test_explain_reads_standard_input(monkeypatch: pytest.MonkeyPatch, capsys: p
         "2026-11-27T10:00:02Z  s3.amazonaws.com  GetObject  (e3)",
         f"  principal  arn:aws:iam::{A1}:role/app",
         "  outcome    ignored (service_event)",
+        "  not counted: an AWS service's own event, not an API call",
     ]
 
 
@@ -102,3 +103,26 @@ def test_config_check_as_text(capsys: pytest.CaptureFixture[str], monkeypatch: p
     assert lines[:3] == ["source = null", 'database = "/var/lib/accessfit/i.sqlite3"', "window_days = 90"]
     assert 'regions = ["us-east-1", "eu-west-1"]' in lines and 'lookback = "1h"' in lines
     assert all(json.loads(line.split(" = ", 1)[1]) is not Ellipsis for line in lines)
+
+
+def test_explain_shows_the_actions_of_a_record_it_does_not_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The other account's copy of a cross-account call: not counted, but what it needs is still shown.
+    other = "444455556666"
+    copy = rec("GetObject", event_id="x1", params={"bucketName": "b", "key": "k"}, recipient=other)
+    path = tmp_path / "r.json"
+    path.write_bytes(doc([copy]))
+    assert main(["explain", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2:] == [
+        "  outcome    ignored (cross_account_copy)",
+        "  not counted: the copy of a cross-account call delivered to the other account; the copy in the caller's "
+        "own account is the one counted, so the call is never counted twice; the call needs:",
+        "  s3:GetObject  arn:aws:s3:::b/k",
+        "      rule: identity",
+    ]
+    assert main(["explain", "--json", str(path)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["counted"], shown["why"], shown["status"]) == (False, "cross_account_copy", "ignored")
+    assert [a["action"] for a in shown["actions"]] == ["s3:GetObject"]

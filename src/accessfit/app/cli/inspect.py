@@ -80,6 +80,8 @@ def _print_explanation(e: Explanation) -> None:
     print(f"{shown(e.event_time)}  {shown(e.event_source)}  {shown(e.event_name)}  ({shown(e.event_id)})")
     print(f"  principal  {shown(e.principal or '-')}")
     print(f"  outcome    {e.outcome}" + (f" ({shown(e.why)})" if e.why else ""))
+    if not e.counted and e.note:
+        print(f"  not counted: {e.note}" + ("; the call needs:" if e.actions else ""))
     if e.status == "unmapped":
         print("  unmapped   no IAM action is known for this call")
     for a in e.actions:
