@@ -73,6 +73,18 @@ def test_every_part_of_a_busy_pass(capsys: pytest.CaptureFixture[str]) -> None:
     ]
 
 
+def test_files_before_the_window_are_named_with_the_setting_to_raise(capsys: pytest.CaptureFixture[str]) -> None:
+    report = IngestReport(source="file:///trail", partitions=1, window_days=90, window_start="2026-08-30")
+    report.add_before_window(["2026-07-21", "2026-08-10"], "2026-07-20", 131)
+    report.add_before_window(["2026-07-20"], "2026-07-20", 131)
+    print_report(report)
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "not read    --since 2026-07-20 reaches before the window start 2026-08-30: the files of 3 day folders "
+        "(2026-07-20 to 2026-08-10) in 2 partitions are not read; raise window_days (flag --window-days, setting "
+        "window_days) to 131 to read them"
+    )
+
+
 def test_the_progress_line_is_rewritten_and_cleared(capsys: pytest.CaptureFixture[str]) -> None:
     progress = Progress()
     progress.done()

@@ -295,6 +295,7 @@ def test_the_json_report_keeps_its_keys_order_and_figures(tmp_path: Path) -> Non
         "diagnosis": None,
         "window": {"days": 90, "start": (NOW - timedelta(days=90)).date().isoformat()},
         "pruned_usage": {"days": 0, "events": 0, "principals": 0},
+        "before_window": None,
     }
     assert list(run(root, db).as_dict()) == [
         "source",
@@ -313,6 +314,7 @@ def test_the_json_report_keeps_its_keys_order_and_figures(tmp_path: Path) -> Non
         "diagnosis",
         "window",
         "pruned_usage",
+        "before_window",
     ]
     objects, events = out["objects"], out["events"]
     assert isinstance(objects, dict) and isinstance(events, dict)
@@ -490,3 +492,34 @@ def test_a_window_that_moves_on_prunes_without_asking_and_says_so(tmp_path: Path
     assert (later.pruned_days, later.pruned_events, later.pruned_principals) == (1, 1, 1)
     # A wider window drops nothing and is kept from then on.
     assert run(root, db, now=NOW + timedelta(days=25), opts=replace(OPTS, window_days=60)).pruned_days == 0
+
+
+def test_since_before_the_window_says_which_files_it_leaves_out_and_the_setting_to_raise(tmp_path: Path) -> None:
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    for days in (120, 100, 95):
+        old = NOW - timedelta(days=days)
+        write_log(root, old, [rec(time=f"{old:%Y-%m-%dT%H:%M:%SZ}")])
+    write_log(root, T, [rec()])
+    since = NOW - timedelta(days=130)
+    rep = run(root, db, opts=replace(OPTS, since=since))
+    assert rep.events_ingested == 1
+    assert rep.before_window == (
+        f"--since {since:%Y-%m-%d} reaches before the window start {NOW - timedelta(days=90):%Y-%m-%d}: the files "
+        f"of 3 day folders ({NOW - timedelta(days=120):%Y-%m-%d} to {NOW - timedelta(days=95):%Y-%m-%d}) in 1 "
+        "partitions are not read; raise window_days (flag --window-days, setting window_days) to 130 to read them"
+    )
+    # The setting it names reads them, once.
+    wider = run(root, db, opts=replace(OPTS, since=since, rescan=True, window_days=130))
+    assert (wider.objects_done, wider.events_ingested, wider.before_window) == (3, 3, None)
+    assert calls(db) == 4
+
+
+def test_since_inside_the_window_or_a_later_poll_says_nothing(tmp_path: Path) -> None:
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    old = NOW - timedelta(days=100)
+    write_log(root, old, [rec(time=f"{old:%Y-%m-%dT%H:%M:%SZ}")])
+    write_log(root, T, [rec()])
+    assert run(root, db, opts=replace(OPTS, since=NOW - timedelta(days=30))).before_window is None
+    # A later poll (no rescan) does not list from --since again, so it has nothing to say.
+    later = run(root, db, now=NOW + timedelta(minutes=5), opts=replace(OPTS, since=NOW - timedelta(days=130)))
+    assert later.before_window is None

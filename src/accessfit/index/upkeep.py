@@ -17,7 +17,7 @@ from accessfit.records.usage import merge
 @dataclass(frozen=True, slots=True)
 class PruneImpact:
     """What pruning before a day would drop of the usage: its days, the calls counted on them, and the principals
-    it would leave with no usage at all (of `principals`, all those with usage)."""
+    it would leave with no usage at all (of `total_principals`, all those with usage; 0 when nothing is dropped)."""
 
     days: int
     events: int
@@ -38,6 +38,8 @@ class Upkeep(Interning):
         days, events = self._conn.execute(
             "SELECT COUNT(DISTINCT day), coalesce(SUM(count), 0) FROM usage WHERE day < ?", (first_day,)
         ).fetchone()
+        if not days:  # the common case, at every poll: only the old days' rows were looked at (index usage_day)
+            return PruneImpact(0, 0, 0, 0)
         emptied = self._conn.execute(
             "SELECT COUNT(*) FROM (SELECT DISTINCT principal_id FROM usage WHERE day < ?) o WHERE NOT EXISTS "
             "(SELECT 1 FROM usage u WHERE u.principal_id = o.principal_id AND u.day >= ?)",

@@ -103,6 +103,8 @@ def print_report(r: IngestReport) -> None:
         else "nothing pruned"
     )
     print(f"window      {r.window_days} days from {r.window_start}; {pruned}")
+    if r.before_window:
+        print(f"not read    {r.before_window}")
     if r.seconds > 0 and r.records:
         print(f"rate        {r.records / r.seconds:,.0f} events/s, {r.bytes_read / 1e6:,.1f} MB read")
     for f in r.failures:

@@ -61,6 +61,15 @@ def span_of(high_water: datetime | None, opts: IngestOptions, now: datetime) -> 
     return Span(start=_minute(start), cutoff=cutoff, first_poll=high_water is None)
 
 
+def before_window(source: Source, p: Partition, span: Span, opts: IngestOptions, now: datetime) -> list[date]:
+    """The day folders of `p` that an explicit `since` asks for and the window leaves out (they are not read):
+    found through the year and month folders, so saying so costs a few listings."""
+    first = Window.ending(now, opts.window_days).first
+    if opts.since is None or opts.since.date() >= first or not (span.first_poll or opts.rescan):
+        return []
+    return day_folders(source, p, opts.since.date(), first - timedelta(days=1))
+
+
 @dataclass(frozen=True, slots=True)
 class PartitionPlan:
     span: Span

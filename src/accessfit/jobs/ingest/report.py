@@ -50,6 +50,33 @@ class IngestReport:
     pruned_days: int = 0  # days of usage pruned, the calls counted on them, the principals left with none
     pruned_events: int = 0
     pruned_principals: int = 0
+    # Day folders that --since asked for but that lie before the window start: not read (see `before_window`).
+    before_window_days: int = 0
+    before_window_partitions: int = 0
+    before_window_first: str = ""
+    before_window_last: str = ""
+    since: str = ""  # the --since asked for, when it reached before the window
+    window_days_needed: int = 0  # the smallest window_days that reaches back to `since`
+
+    def add_before_window(self, days: list[str], since: str, needed: int) -> None:
+        """Count one partition's day folders older than the window start that --since asked for."""
+        self.before_window_days += len(days)
+        self.before_window_partitions += 1
+        self.before_window_first = min(filter(None, [self.before_window_first, days[0]]))
+        self.before_window_last = max(self.before_window_last, days[-1])
+        self.since, self.window_days_needed = since, needed
+
+    @property
+    def before_window(self) -> str | None:
+        """What --since asked for that the window leaves out, and the setting that reaches it."""
+        if not self.before_window_days:
+            return None
+        return (
+            f"--since {self.since} reaches before the window start {self.window_start}: the files of "
+            f"{self.before_window_days:,} day folders ({self.before_window_first} to {self.before_window_last}) "
+            f"in {self.before_window_partitions:,} partitions are not read; raise window_days (flag --window-days, "
+            f"setting window_days) to {self.window_days_needed} to read them"
+        )
 
     @property
     def must_retry(self) -> bool:
@@ -106,4 +133,5 @@ class IngestReport:
                 "events": self.pruned_events,
                 "principals": self.pruned_principals,
             },
+            "before_window": self.before_window,
         }

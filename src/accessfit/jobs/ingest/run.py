@@ -21,7 +21,7 @@ from accessfit.index import Batch, ObjectRow, Retry, RetryState, UsageIndex
 from accessfit.jobs.ingest.dedupe import event_keys
 from accessfit.jobs.ingest.fetch import Fetched, fetched
 from accessfit.jobs.ingest.options import IngestOptions
-from accessfit.jobs.ingest.plan import diagnose, discover, plan, span_of
+from accessfit.jobs.ingest.plan import before_window, diagnose, discover, plan, span_of
 from accessfit.jobs.ingest.report import IngestReport
 from accessfit.jobs.upkeep import check_window, upkeep
 from accessfit.model import LogObject, Partition, Window
@@ -178,6 +178,11 @@ class Run:
 
     def partition(self, p: Partition) -> None:
         span = span_of(self.index.high_water(self.source.url, p), self.opts, self.now)
+        older = before_window(self.source, p, span, self.opts, self.now)
+        if older and self.opts.since is not None:
+            since = self.opts.since.date()
+            needed = (self.now.date() - since).days
+            self.report.add_before_window([d.isoformat() for d in older], since.isoformat(), needed)
         try:
             planned = plan(self.source, self.index, p, span, self.report)
         except TransientSourceError as exc:
@@ -249,6 +254,8 @@ class Run:
             self.report.pruned_days, self.report.pruned_events = impact.days, impact.events
             self.report.pruned_principals = impact.principals
         self.report.principals = len(self.principals)
+        if self.report.before_window:
+            log.warning("ingest.before_window", note=self.report.before_window)
         self.report.seconds = time.monotonic() - started
         r = self.report
         log.info(
