@@ -27,23 +27,32 @@ _EVENT_TIME = re.compile(
     r"(?P<zone>Z|[+-][0-9]{2}:?[0-9]{2})?",
     re.ASCII,
 )
-_STAMPS: dict[str, str | None] = {}  # event time text -> its stamp: one file's records share a few hundred
-_STAMPS_MAX = 1 << 16  # ~ 8 MiB at most: only texts of the canonical length are remembered
-_NO_STAMP = "-"
+# The form CloudTrail writes, checked by one match; the date part by a memo of the few days a trail holds.
+_CANONICAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z", re.ASCII)
+_DAYS: dict[str, bool] = {}
+_DAYS_MAX = 4096  # entries of ten characters: a few hundred KiB at most
 
 
 def event_stamp(text: str) -> str | None:
     """The canonical UTC text (`iso`) of an event time, or None when it is not a real time (`T99:99:99`, a 13th
     month, 30 February, Unicode digits, anything after the zone)."""
-    found = _STAMPS.get(text, _NO_STAMP)
-    if found is not _NO_STAMP:
-        return found
-    stamp = _stamp(text)
-    if len(text) == 20:
-        if len(_STAMPS) >= _STAMPS_MAX:
-            _STAMPS.clear()
-        _STAMPS[text] = stamp
-    return stamp
+    if len(text) == 20 and _CANONICAL.fullmatch(text) is not None:
+        day = text[:10]
+        valid = _DAYS.get(day)
+        if valid is None:
+            if len(_DAYS) >= _DAYS_MAX:
+                _DAYS.clear()
+            valid = _DAYS[day] = _real_day(day)
+        return text if valid else None
+    return _stamp(text)
+
+
+def _real_day(day: str) -> bool:
+    try:
+        datetime.strptime(day, "%Y-%m-%d")
+    except ValueError:
+        return False
+    return True
 
 
 def _stamp(text: str) -> str | None:

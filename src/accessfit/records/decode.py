@@ -1,34 +1,32 @@
 """Log file bytes → CloudTrail records, reading only the fields accessfit uses.
 
-gzip is recognised by its magic bytes, not by the name or Content-Encoding (some S3 clients inflate behind
-your back); plain JSON is accepted. Decompression is bounded so a huge object cannot exhaust memory. Records
-decode into typed msgspec structs that skip every other field without allocating it; when a file holds a
-record of the wrong shape, the file is decoded again record by record so that one bad record costs only
-itself.
+The bytes are inflated by accessfit.records.inflate (gzip or plain, every gzip member, bounded). Records decode
+into typed msgspec structs that skip every other field without allocating it; when a file holds a record of the
+wrong shape, the file is decoded again record by record so that one bad record costs only itself. A file whose
+text is small (one member, at most SMALL_TEXT_BYTES) is decoded in one call; a larger one, or one of several gzip
+members, a bounded run of records at a time (accessfit.records.stream), so memory does not grow with the file.
 """
 
 from __future__ import annotations
 
-import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from itertools import chain
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from accessfit.errors import DecodeError
 from accessfit.model import REQUEST_PARAMS
+from accessfit.records.inflate import GZIP_MAGIC, Piece, inflate, pieces
+from accessfit.records.roles import NAMES as ROLE_NAMES
+from accessfit.records.roles import role_paths, roles_of_record
+from accessfit.records.stream import RUN_BYTES, documents
 
-_decompressobj: Any = zlib.decompressobj
-_INFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error,)
-try:  # ISA-L inflate is ~1.8x zlib; zlib is the fallback where the wheel is missing.
-    from isal import isal_zlib
+__all__ = ["GZIP_MAGIC", "inflate"]  # re-exported: the one inflater lives in records.inflate
 
-    _decompressobj = isal_zlib.decompressobj
-    _INFLATE_ERRORS = (zlib.error, cast("type[Exception]", isal_zlib.error))
-except ImportError:  # pragma: no cover - exercised only without isal installed
-    pass
-
-GZIP_MAGIC = b"\x1f\x8b"
+SMALL_TEXT_BYTES = RUN_BYTES
 
 # Reasons a record inside a good file is skipped (bounded: also a metric label).
 MALFORMED_RECORD = "malformed_record"
@@ -99,14 +97,11 @@ class Record(msgspec.Struct, gc=False):
     # Kept raw and read only when the request parameters do not already name the resource (S3 data events
     # carry both; they are a large share of all events).
     resources: msgspec.Raw = msgspec.Raw()  # empty when absent
-    # Kept raw, decoded when read: resource extraction reads the few parameters REQUEST_PARAMS names (a struct of
-    # a few dozen fields is fast to fill; one of hundreds is not), and the whole request only for the calls that
-    # pass a role somewhere inside it (accessfit.records.roles). A value that is not an object reads as None.
-    parameters: msgspec.Raw = msgspec.field(default=msgspec.Raw(), name="requestParameters")
-
-    @property
-    def requestParameters(self) -> Params | None:  # noqa: N802 - CloudTrail's field name
-        return params_of(self.parameters)
+    requestParameters: Params | None = None  # noqa: N815
+    # The roles the request passes below its top level, filled after the typed pass for the few calls whose
+    # operation passes one (accessfit.records.roles): the typed pass reads only the parameters REQUEST_PARAMS
+    # names, since a struct of a few dozen fields is fast to fill and one of hundreds is not. Never in a log file.
+    passedRoles: tuple[str, ...] = msgspec.field(default=(), name="accessfit passedRoles")  # noqa: N815
 
 
 class _LogFile(msgspec.Struct, gc=False):
@@ -142,45 +137,90 @@ class Decoded:
     reasons: dict[str, int] = field(default_factory=dict)
 
 
-def inflate(data: bytes, max_bytes: int) -> bytes:
-    """The JSON text of a log object: gunzipped when it starts with the gzip magic, else as is."""
-    if not data:
-        raise DecodeError("empty", "the object has no bytes")
-    if data[:2] != GZIP_MAGIC:
-        if len(data) > max_bytes:
-            raise DecodeError(TOO_LARGE, f"more than {max_bytes} bytes")
-        return data
-    d = _decompressobj(31)  # 31: gzip header and trailer
-    try:
-        out = d.decompress(data, max_bytes + 1)
-    except _INFLATE_ERRORS as exc:
-        raise DecodeError("corrupt_gzip", str(exc)) from exc
-    if len(out) > max_bytes:
-        raise DecodeError(TOO_LARGE, f"inflates to more than {max_bytes} bytes")
-    if not d.eof:
-        raise DecodeError("truncated_gzip", "the gzip stream ends early")
-    return bytes(out)
-
-
 def decode(data: bytes, max_bytes: int) -> Decoded:
-    """Records of one CloudTrail log file. Raises DecodeError when the object is not one, and nothing else: a file
-    no decoder can read is a failed object, never the end of its batch."""
-    try:
-        return _decode(data, max_bytes)
-    except DecodeError:
-        raise
-    except RecursionError as exc:  # nesting deeper than the decoder's stack (a crafted 100,000-deep array)
-        raise DecodeError(TOO_DEEP, "JSON nested deeper than the decoder reads") from exc
-    except MemoryError as exc:
-        raise DecodeError(TOO_LARGE, "out of memory while decoding") from exc
-    except Exception as exc:  # any other decoder failure is this object's, not the run's
-        raise DecodeError(UNDECODABLE, f"{type(exc).__name__}: {exc}"[:200]) from exc
+    """Records of one CloudTrail log file, all at once (`chunks` keeps memory bounded). Raises DecodeError when the
+    object is not one, and nothing else."""
+    out: Decoded | None = None
+    for part in chunks(data, max_bytes):
+        if out is None:
+            out = part
+            continue
+        out.records.extend(part.records)
+        out.malformed += part.malformed
+        out.text_bytes += part.text_bytes
+        for reason, n in part.reasons.items():
+            out.reasons[reason] = out.reasons.get(reason, 0) + n
+    return out if out is not None else Decoded(records=[])
 
 
-def _decode(data: bytes, max_bytes: int) -> Decoded:
-    text = inflate(data, max_bytes)
+def chunks(data: bytes, max_bytes: int) -> Iterator[Decoded]:
+    """Records of one CloudTrail log file, in order, a bounded run at a time (one for a small file). Raises
+    DecodeError when the object is not one, and nothing else: a file no decoder can read is a failed object, never
+    the end of its batch. Records already handed out do not count then: the file is failed as a whole."""
+    it = _chunks(data, max_bytes)
+    while True:
+        try:
+            part = next(it)
+        except StopIteration:
+            return
+        except DecodeError:
+            raise
+        except RecursionError as exc:  # nesting deeper than the decoder's stack (a crafted 100,000-deep array)
+            raise DecodeError(TOO_DEEP, "JSON nested deeper than the decoder reads") from exc
+        except MemoryError as exc:
+            raise DecodeError(TOO_LARGE, "out of memory while decoding") from exc
+        except Exception as exc:  # any other decoder failure is this object's, not the run's
+            raise DecodeError(UNDECODABLE, f"{type(exc).__name__}: {exc}"[:200]) from exc
+        yield part
+
+
+def _chunks(data: bytes, max_bytes: int) -> Iterator[Decoded]:
+    text = pieces(data, max_bytes)
+    head: list[Piece] = []
+    size = 0
+    for piece in text:
+        if head and piece.member:  # a second gzip member: it may hold a document of its own
+            head.append(piece)
+            break
+        head.append(piece)
+        size += len(piece.text)
+        if size > SMALL_TEXT_BYTES:
+            break
+    else:
+        whole = head[0].text if len(head) == 1 else b"".join(p.text for p in head)
+        yield _decode_text(bytes(whole) if isinstance(whole, memoryview) else whole)
+        return
+    yield from documents(chain(head, text), _parse_run)
+
+
+_RUN_DECODER = msgspec.json.Decoder(list[Record])
+_RAW_RUN_DECODER = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+def _parse_run(text: bytes) -> Decoded | None:
+    """The records of `[` a run `]`; None when that text is not valid JSON (the cut was not between records)."""
     try:
-        return Decoded(records=_FILE_DECODER.decode(text).Records, text_bytes=len(text))
+        records = _RUN_DECODER.decode(text)
+        _fill_roles(records, lambda: _RAW_RUN_DECODER.decode(text))
+        return Decoded(records=records, text_bytes=len(text) - 2)
+    except msgspec.ValidationError:
+        pass  # one of the records is off: find out which below
+    except msgspec.DecodeError:
+        return None
+    try:
+        raw = _RAW_RUN_DECODER.decode(text)
+    except msgspec.DecodeError:  # the typed pass can stop at a wrong type before a syntax error further on
+        return None
+    out = records_of(raw)
+    out.text_bytes = len(text) - 2
+    return out
+
+
+def _decode_text(text: bytes) -> Decoded:
+    try:
+        records = _FILE_DECODER.decode(text).Records
+        _fill_roles(records, lambda: _RAW_FILE_DECODER.decode(text).Records)
+        return Decoded(records=records, text_bytes=len(text))
     except msgspec.ValidationError:
         pass  # the file's shape or one of its records is off: find out which below
     except msgspec.DecodeError as exc:
@@ -209,20 +249,54 @@ def records_of(items: list[msgspec.Raw]) -> Decoded:
         try:
             out.records.append(_RECORD_DECODER.decode(item))
         except msgspec.ValidationError:
-            # The request parameters are raw, so only a field of the record itself can be of the wrong shape.
-            out.malformed += 1
-            out.reasons[MALFORMED_RECORD] = out.reasons.get(MALFORMED_RECORD, 0) + 1
+            rec = _lenient(item)
+            if rec is None:
+                out.malformed += 1
+                out.reasons[MALFORMED_RECORD] = out.reasons.get(MALFORMED_RECORD, 0) + 1
+                continue
+            out.records.append(rec)
+        rec = out.records[-1]
+        if paths := role_paths(rec.eventSource or "", rec.eventName or ""):
+            rec.passedRoles = roles_of_record(item, paths)
     return out
 
 
+def _fill_roles(records: list[Record], raw_records: Callable[[], list[msgspec.Raw]]) -> None:
+    """The roles passed below the top level of the requests that pass one, read from the raw records (a second,
+    shallow pass over the text, only for a text that holds such a call)."""
+    # Only the names of operations that pass a role (or that carry an API version, `CreateFunction20150331`) are
+    # looked at further: most records (data events, reads) are none of them.
+    names = ROLE_NAMES
+    hits = [i for i, name in enumerate(map(_NAME, records)) if name in names or (name and name[-1].isdigit())]
+    raws: list[msgspec.Raw] | None = None
+    for i in hits:
+        rec = records[i]
+        if rec.requestParameters is not None and (paths := role_paths(rec.eventSource or "", rec.eventName or "")):
+            if raws is None:
+                raws = raw_records()
+            rec.passedRoles = roles_of_record(raws[i], paths)
+
+
+_NAME = attrgetter("eventName")
+
+
+class _LenientRecord(Record, gc=False):
+    requestParameters: msgspec.Raw = msgspec.Raw()  # type: ignore[assignment]  # noqa: N815
+
+
+_LENIENT_DECODER = msgspec.json.Decoder(_LenientRecord)
 _PARAMS_DECODER = msgspec.json.Decoder(Params | None)
 
 
-def params_of(raw: msgspec.Raw) -> Params | None:
-    """The request parameters that name a resource, from their raw JSON; None when absent or not an object."""
-    if not raw:
-        return None
+def _lenient(item: msgspec.Raw) -> Record | None:
+    """A record whose request parameters have an unexpected shape keeps everything else."""
     try:
-        return _PARAMS_DECODER.decode(raw)
+        loose = _LENIENT_DECODER.decode(item)
     except msgspec.DecodeError:
         return None
+    try:
+        params = _PARAMS_DECODER.decode(loose.requestParameters) if loose.requestParameters else None
+    except msgspec.DecodeError:
+        params = None
+    fields = {f: getattr(loose, f) for f in Record.__struct_fields__ if f != "requestParameters"}
+    return Record(**fields, requestParameters=params)

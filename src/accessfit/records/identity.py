@@ -9,6 +9,7 @@ Center users, SAML and web-identity callers of AssumeRoleWith*) are skipped with
 from __future__ import annotations
 
 import re
+from sys import getsizeof
 
 import msgspec
 
@@ -81,11 +82,13 @@ def identity_of(raw: msgspec.Raw) -> Resolved:
 
 class Identities(dict[bytes, Resolved]):
     """`identity_of`, remembered per distinct raw value (`identities[bytes(raw)]`): every call of one session carries
-    identical bytes. One per ingest run. Bounded: it holds at most `max_bytes` (default 16 MiB), counting each
-    identity as its raw length plus ENTRY_OVERHEAD; when full it starts over (a trail holds a few hundred to a few
-    thousand sessions a day, of 150 to 700 bytes each)."""
+    identical bytes. One per ingest run. Bounded by bytes, not entries: it holds at most `max_bytes` (default
+    16 MiB), counting each identity as its raw length, the principal's strings and ENTRY_OVERHEAD; when full it
+    starts over (a trail holds a few hundred to a few thousand sessions a day, of 150 to 700 bytes each). An
+    identity larger than MAX_ENTRY_BYTES is resolved every time, never kept: it cannot push the sessions out."""
 
-    ENTRY_OVERHEAD = 256  # the dict slot, the bytes and tuple objects, the Principal and its strings
+    ENTRY_OVERHEAD = 200  # the dict slot, the tuple and the Principal object
+    MAX_ENTRY_BYTES = 64 << 10
 
     def __init__(self, max_bytes: int = 16 << 20) -> None:
         super().__init__()
@@ -94,7 +97,13 @@ class Identities(dict[bytes, Resolved]):
 
     def __missing__(self, key: bytes) -> Resolved:
         found = identity_of(msgspec.Raw(key))
-        size = len(key) + self.ENTRY_OVERHEAD
+        principal, account = found
+        # getsizeof, not len: one character outside Latin-1 makes a whole string 2 or 4 bytes a character.
+        size = getsizeof(key) + self.ENTRY_OVERHEAD + (getsizeof(account) if account else 0)
+        if isinstance(principal, Principal):
+            size += getsizeof(principal.arn) + getsizeof(principal.account)
+        if size > self.MAX_ENTRY_BYTES:
+            return found
         if self._bytes + size > self.max_bytes:
             self.clear()
             self._bytes = 0

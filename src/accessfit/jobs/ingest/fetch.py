@@ -29,28 +29,47 @@ def fetch(source: Source, obj: LogObject, max_bytes: int) -> Fetched:
         return Fetched(obj, failure=exc)
 
 
+# Compressed bytes read ahead at most (besides the object in the loop's hands): eight 128 MiB objects in flight
+# would be 1 GiB, half the unit's MemoryMax, before any is decoded.
+READ_AHEAD_BYTES = 256 << 20
+
+
 def fetched(
-    source: Source, objects: list[LogObject], max_bytes: int, workers: int, stop: threading.Event
+    source: Source,
+    objects: list[LogObject],
+    max_bytes: int,
+    workers: int,
+    stop: threading.Event,
+    ahead_bytes: int = READ_AHEAD_BYTES,
 ) -> Iterator[Fetched]:
-    """The objects read, in order; with more than one worker, reads run up to two per worker ahead. Once `stop`
-    is set no new read starts."""
+    """The objects read, in order; with more than one worker, reads run up to two per worker ahead, and no more than
+    `ahead_bytes` of them by their listed sizes (always at least one). Once `stop` is set no new read starts."""
     if workers <= 1:
         for obj in objects:
             yield fetch(source, obj, max_bytes)
         return
     ahead = workers * 2
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
-        pending: list[Future[Fetched]] = []
+        pending: list[tuple[Future[Fetched], int]] = []
+        in_flight = 0
         it = iter(objects)
-        for obj in it:
-            pending.append(pool.submit(fetch, source, obj, max_bytes))
-            if len(pending) >= ahead:
-                break
-        while pending:
-            fut = pending.pop(0)
-            if not stop.is_set():
+        nxt = next(it, None)
+
+        def start_reads() -> None:
+            nonlocal nxt, in_flight
+            while nxt is not None and len(pending) < ahead and not stop.is_set():
+                size = nxt.size if nxt.size is not None else max_bytes
+                if pending and in_flight + size > ahead_bytes:
+                    return
+                pending.append((pool.submit(fetch, source, nxt, max_bytes), size))
+                in_flight += size
                 nxt = next(it, None)
-                if nxt is not None:
-                    pending.append(pool.submit(fetch, source, nxt, max_bytes))
-            yield fut.result()
-        # Futures not yet yielded (after a stop) are simply dropped; nothing was recorded for them.
+
+        start_reads()
+        while pending:
+            fut, size = pending.pop(0)
+            done = fut.result()
+            in_flight -= size
+            start_reads()  # before handing it over, so reads go on while the loop works
+            yield done
+        # Objects not yet read (after a stop) are simply dropped; nothing was recorded for them.

@@ -1,0 +1,58 @@
+"""The caches one ingest run keeps across its files are bounded by bytes, not by entries: large distinct identities
+or error codes cannot make them grow past their bound."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+
+from accessfit.model import Outcome, Window
+from accessfit.records.identity import Identities
+from accessfit.records.usage import Classifier, outcome_of
+from helpers import NOW
+
+MB = 1 << 20
+
+
+def _identity(i: int, pad: int) -> bytes:
+    arn = f"arn:aws:iam::111122223333:role/{'p' * pad}{i}" + ("\U0001f600" if i % 2 else "")  # a 4-byte char
+    uid = {
+        "type": "AssumedRole",
+        "arn": f"arn:aws:sts::111122223333:assumed-role/r{i}/s",
+        "accountId": "111122223333",
+        "sessionContext": {"sessionIssuer": {"arn": arn}},
+        "padding": "x" * pad,
+    }
+    return json.dumps(uid, ensure_ascii=False).encode()
+
+
+def test_identities_hold_at_most_their_bytes_however_large_the_identities() -> None:
+    keys = [_identity(i, 3000) for i in range(3000)]  # ~ 9 MB of identities, ~ 40 MB as principals in memory
+    tracemalloc.start()
+    try:
+        ids = Identities(max_bytes=4 * MB)
+        base = tracemalloc.get_traced_memory()[0]
+        peak = 0
+        for key in keys:
+            ids[key]
+            peak = max(peak, tracemalloc.get_traced_memory()[0] - base)
+    finally:
+        tracemalloc.stop()
+    assert 0 < len(ids) < 3000
+    assert peak <= 4.5 * MB
+
+
+def test_an_identity_larger_than_an_entry_is_resolved_but_not_kept() -> None:
+    ids = Identities()
+    huge = _identity(1, 100_000)
+    principal, _account = ids[huge]
+    assert not isinstance(principal, str)
+    assert huge not in ids and len(ids) == 0
+
+
+def test_error_codes_are_remembered_only_when_short() -> None:
+    classifier = Classifier(Window.ending(NOW, 90))
+    long = "AccessDenied" + "x" * 1_000_000
+    assert classifier.outcome(long) == outcome_of(long) == Outcome.DENIED
+    assert classifier.outcome("NoSuchKey") == outcome_of("NoSuchKey")
+    assert list(classifier.outcomes) == ["NoSuchKey"]
