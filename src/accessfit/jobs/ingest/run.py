@@ -26,8 +26,9 @@ from accessfit.jobs.ingest.report import IngestReport
 from accessfit.jobs.upkeep import check_window, upkeep
 from accessfit.model import LogObject, Partition, Window
 from accessfit.model.times import iso
-from accessfit.records.decode import Record, decode
-from accessfit.records.usage import Classifier, collapse_groups, count_file
+from accessfit.records.decode import Record
+from accessfit.records.logfile import count_object
+from accessfit.records.usage import Classifier, collapse_groups
 from accessfit.trail import Source
 
 log = structlog.get_logger("accessfit.jobs.ingest")  # the pass's logger, whichever module of it logs
@@ -100,11 +101,18 @@ class Run:
             self._release_held()
         rep.bytes_read += len(fetched.data)
         try:
-            decoded = decode(fetched.data, self.opts.max_json_bytes)
+            usage = count_object(
+                fetched.data,
+                self.opts.max_json_bytes,
+                self.batch.usage,
+                self.classifier,
+                seen=self._duplicates,
+                resource_cap=self.opts.resource_cap,
+                rows_before_collapse=self.opts.batch_rows,
+            )
         except DecodeError as exc:
             self._failed(obj, exc.reason, exc.detail)
             return True
-        usage = count_file(decoded, self.batch.usage, self.classifier, self._duplicates(decoded.records))
         self.batch.objects.append(ObjectRow(obj, "done", None, usage))
         rep.add_done(usage)
         return True
