@@ -94,7 +94,8 @@ def test_drift_table_one_principal_and_json(db: str, capsys: pytest.CaptureFixtu
 
     assert main(["drift", f"arn:aws:iam::{A1}:role/none", "--db", db]) == 66
     assert (
-        capsys.readouterr().err == f"accessfit: arn:aws:iam::{A1}:role/none is not in the IAM authorization snapshots\n"
+        capsys.readouterr().err
+        == f"accessfit: no principal arn:aws:iam::{A1}:role/none in the IAM authorization snapshots\n"
     )
 
 

@@ -15,6 +15,7 @@ from accessfit.errors import NotFoundError
 from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
 from accessfit.jobs.assess import drift_all
+from accessfit.jobs.lookup import in_snapshots
 from accessfit.jobs.refresh import refresh
 
 
@@ -39,11 +40,10 @@ def cmd_drift(args: argparse.Namespace) -> int:
     with UsageIndex(s.database, writer=False) as index:
         if not index.has_snapshots():
             raise NotFoundError("no IAM authorization snapshot in the index; run `accessfit granted refresh`")
-        results = drift_all(
-            index, catalog(), datetime.now(UTC), s.window_days, s.grace_days, s.keep_marker, only=args.arn
-        )
-    if args.arn and not results:
-        raise NotFoundError(f"{args.arn} is not in the IAM authorization snapshots")
+        only = in_snapshots(index, args.arn) if args.arn else None  # a name, a path-less or session ARN
+        results = drift_all(index, catalog(), datetime.now(UTC), s.window_days, s.grace_days, s.keep_marker, only=only)
+    if only and not results:
+        raise NotFoundError(f"{only} is not in the IAM authorization snapshots")
     if args.json:
         print_json([d.as_dict() for d in results])
     elif args.arn:

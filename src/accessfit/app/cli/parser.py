@@ -13,6 +13,12 @@ if TYPE_CHECKING:
     from accessfit.app.config import Settings
 
 
+PRINCIPAL_HELP = (
+    "the principal: its ARN (with or without its path), an assumed-role session ARN "
+    "(arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION), or a role or user name (role/NAME, user/NAME to say which)"
+)
+
+
 def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -114,7 +120,7 @@ def build() -> argparse.ArgumentParser:
         "print its documents, the calls denied to it and the calls that map to no known action.",
     )
     pol.set_defaults(handler="policies:cmd_policy")
-    pol.add_argument("arn", metavar="ARN", help="the principal's ARN (a role with its path, a user, root)")
+    pol.add_argument("arn", metavar="ARN", help=PRINCIPAL_HELP)
     pol.add_argument("--since", type=_date, metavar="DATE", help="first day of usage (default: window start)")
     pol.add_argument("--until", type=_date, metavar="DATE", help="last day of usage (default: today)")
 
@@ -132,7 +138,7 @@ def build() -> argparse.ArgumentParser:
 
     his = sub.add_parser("history", parents=[common], help="the policy versions of a principal")
     his.set_defaults(handler="policies:cmd_history")
-    his.add_argument("arn", metavar="ARN")
+    his.add_argument("arn", metavar="ARN", help=PRINCIPAL_HELP)
 
     dif = sub.add_parser(
         "diff",
@@ -141,7 +147,7 @@ def build() -> argparse.ArgumentParser:
         description="Compare two policy versions of a principal (default: the last two).",
     )
     dif.set_defaults(handler="policies:cmd_diff")
-    dif.add_argument("arn", metavar="ARN")
+    dif.add_argument("arn", metavar="ARN", help=PRINCIPAL_HELP)
     dif.add_argument("old", nargs="?", type=int, metavar="FROM", help="older version (default: the one before TO)")
     dif.add_argument("new", nargs="?", type=int, metavar="TO", help="newer version (default: the latest)")
 
@@ -153,7 +159,7 @@ def build() -> argparse.ArgumentParser:
         "used, unused, unobservable and denied actions, and whether the index's coverage can prove non-use.",
     )
     dri.set_defaults(handler="granted:cmd_drift")
-    dri.add_argument("arn", nargs="?", metavar="ARN", help="one principal (default: all)")
+    dri.add_argument("arn", nargs="?", metavar="ARN", help=f"one principal (default: all): {PRINCIPAL_HELP}")
 
     gra = sub.add_parser("granted", help="granted permissions")
     gra_sub = gra.add_subparsers(dest="granted_command", required=True, metavar="ACTION")

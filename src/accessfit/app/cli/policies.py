@@ -18,6 +18,7 @@ from accessfit.exporters.git import MESSAGE_PRINCIPALS
 from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
 from accessfit.jobs.history import Comparison, History, compare, history
+from accessfit.jobs.lookup import in_index
 from accessfit.jobs.regenerate import GenerateReport, policy_for, regenerate, require_valid
 from accessfit.model import Principal, Window
 from accessfit.policy import PolicySet
@@ -31,7 +32,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
     window = Window.ending(datetime.now(UTC), s.window_days, s.since_datetime(), until)
     with UsageIndex(s.database, writer=False) as index:
         principal, ps = policy_for(
-            index, catalog(), args.arn, window, wiring.limits(s, args.resources), wiring.overrides(s)
+            index, catalog(), in_index(index, args.arn), window, wiring.limits(s, args.resources), wiring.overrides(s)
         )
     require_valid(ps)
     if args.json:
@@ -141,7 +142,7 @@ def _print_generated(report: GenerateReport, out: Path | None, git: bool) -> Non
 def cmd_history(args: argparse.Namespace) -> int:
     s = settings(args)
     with UsageIndex(s.database, writer=False) as index:
-        found = history(index, args.arn)
+        found = history(index, in_index(index, args.arn))
     if args.json:
         print_json([v.as_dict() for v in found.versions])
     else:
@@ -162,7 +163,7 @@ def _print_history(found: History) -> None:
 def cmd_diff(args: argparse.Namespace) -> int:
     s = settings(args)
     with UsageIndex(s.database, writer=False) as index:
-        c = compare(index, args.arn, args.old, args.new)
+        c = compare(index, in_index(index, args.arn), args.old, args.new)
     if args.json:
         print_json(
             {
