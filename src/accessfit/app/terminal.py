@@ -19,8 +19,8 @@ def _shown(c: str) -> str:
 
 def escape(text: str, keep: str = "") -> str:
     """`text` with every control or format character written as its escape, but those in `keep`."""
-    if text.isprintable():
-        return text
+    if text.isprintable() or (keep and text.translate(dict.fromkeys(map(ord, keep))).isprintable()):
+        return text  # the common case, at C speed: a large JSON document is mostly newlines apart
     return "".join(_shown(c) if c not in keep and unicodedata.category(c) in _ESCAPED else c for c in text)
 
 
