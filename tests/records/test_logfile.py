@@ -131,3 +131,19 @@ def test_ingesting_large_files_in_runs_gives_the_index_of_whole_decodes(
     for snap in (runs, whole):  # the failed object's reason is the same; its detail says where each reader stopped
         snap["objects"] = [(*row[:3], row[3] and row[3].split(":")[0], *row[4:]) for row in snap["objects"]]
     assert runs == whole
+
+
+def test_the_events_of_a_file_that_failed_half_way_are_not_taken_for_duplicates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, db = tmp_path / "trail", tmp_path / "index.sqlite3"
+    shared = [rec("GetObject", event_id=f"shared-{i}") for i in range(40)]
+    text = doc([*shared, *_records(200)])
+    cut = len(text) * 3 // 4
+    write_log(root, NOW - timedelta(hours=3), data=gz(text[:cut] + b"\x00" + text[cut:]))  # fails after its runs
+    write_log(root, NOW - timedelta(hours=2), shared)  # the same events, in a good file of the same batch
+    _tiny_runs(monkeypatch, 3000)
+    with UsageIndex(db) as index:
+        report = ingest(LocalSource(str(root)), index, IngestOptions(fetch_workers=1), NOW)
+    assert report.objects_failed == 1 and report.objects_done == 1
+    assert report.events_ingested == 40 and "duplicate_event" not in report.events_skipped

@@ -18,7 +18,7 @@ from accessfit.errors import (
     TransientSourceError,
 )
 from accessfit.index import Batch, ObjectRow, Retry, RetryState, UsageIndex
-from accessfit.jobs.ingest.dedupe import event_keys
+from accessfit.jobs.ingest.dedupe import EventKey, event_keys
 from accessfit.jobs.ingest.fetch import Fetched, fetched
 from accessfit.jobs.ingest.options import IngestOptions
 from accessfit.jobs.ingest.plan import before_window, diagnose, discover, plan, span_of
@@ -63,6 +63,9 @@ class Run:
         self.window = Window.ending(now, opts.window_days, until=now + timedelta(days=1))
         self.classifier = Classifier(self.window)  # the run's memory of identities and error codes
         self.principals: set[str] = set()
+        # The events the object in hand added to the batch's pending set: forgotten again if it fails half-way
+        # (a large file is counted a run at a time), so another file's copy of them still counts.
+        self._added: set[EventKey] = set()
         self._last_progress = 0.0
         # One denied object is that object's problem; every read denied is the reader's (no s3:GetObject, no
         # kms:Decrypt). Until a read succeeds, denied objects are held: not recorded, their partition's cursor
@@ -100,6 +103,7 @@ class Run:
             self.read_ok = True
             self._release_held()
         rep.bytes_read += len(fetched.data)
+        self._added = set()
         try:
             usage = count_object(
                 fetched.data,
@@ -111,6 +115,7 @@ class Run:
                 rows_before_collapse=self.opts.batch_rows,
             )
         except DecodeError as exc:
+            self.batch.events -= self._added
             self._failed(obj, exc.reason, exc.detail)
             return True
         self.batch.objects.append(ObjectRow(obj, "done", None, usage))
@@ -127,7 +132,9 @@ class Run:
         pending = self.batch.events
         dup = wanted & pending
         dup |= self.index.known_events(wanted - dup)
-        pending.update(wanted - dup)
+        new = wanted - dup
+        pending.update(new)
+        self._added.update(new)
         return frozenset(eid for eid, k in keys.items() if k in dup) if dup else frozenset()
 
     def _retry_later(self, obj: LogObject, failure: ObjectReadError) -> ObjectReadError | None:
