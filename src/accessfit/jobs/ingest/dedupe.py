@@ -26,49 +26,60 @@ _LOW = (1 << _HASH_BITS) - 1
 
 
 def _hash(event_id: str, recipient: str | None) -> int:
-    # CloudTrail's eventIDs are random (version 4) UUIDs: their last 52 bits are a hash already, and reading them
-    # costs a third of hashing the text. Anything else is hashed.
-    if len(event_id) == 36 and event_id[23] == "-" and recipient is not None and recipient.isdigit():
-        try:
-            return int(event_id[22] + event_id[24:], 16) ^ int(recipient)  # 52 bits: 4 + 48
-        except ValueError:
-            pass
     digest = blake2b(f"{event_id}\0{recipient or ''}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") & _LOW
 
 
-def _minute(clock: str) -> int | None:
-    """Minute of the day of "HH:MM"; None when it is not one."""
-    if len(clock) == 5 and clock[2] == ":" and clock[:2].isdigit() and clock[3:].isdigit():
-        minute = int(clock[:2]) * 60 + int(clock[3:])
-        return minute if minute < 1440 else None
-    return None
+def _slot(stamp: str, first: str, last: str) -> tuple[int, int] | None:
+    """(day ordinal, minute of the day) of "YYYY-MM-DDTHH:MM", or None outside [first, last] or not a time."""
+    day, clock = stamp[:10], stamp[11:16]
+    if not first <= day <= last or len(clock) != 5 or clock[2] != ":":
+        return None
+    try:
+        ordinal = date.fromisoformat(day).toordinal()
+        hour, minute = int(clock[:2]), int(clock[3:])
+    except ValueError:
+        return None
+    return (ordinal, (hour * 60 + minute) << _HASH_BITS) if hour < 24 and minute < 60 else None
+
+
+def _account(recipient: str | None) -> int | None:
+    return int(recipient) if recipient is not None and recipient.isascii() and recipient.isdigit() else None
+
+
+_NO_SLOT = (-1, -1)  # a time not yet looked up
 
 
 def event_keys(records: Sequence[Record], window: Window) -> dict[str, EventKey]:
     """eventID → key of each record of a file that has an eventID and an event time inside `window` (outside it
-    the record is not counted, so nothing is remembered)."""
-    days: dict[str, int | None] = {}
-    minutes: dict[str, int | None] = {}
+    the record is not counted, so nothing is remembered). One loop without calls on the common path: it runs
+    for every event."""
+    slots: dict[str, tuple[int, int] | None] = {}
+    recipients: dict[str | None, int | None] = {}
     out: dict[str, EventKey] = {}
     first, last = window.first_day, window.last_day
     for rec in records:
         eid, when = rec.eventID, rec.eventTime
         if not eid or not when:
             continue
-        day = when[:10]
-        ordinal = days.get(day, -1)
-        if ordinal == -1:
-            try:
-                ordinal = days[day] = date.fromisoformat(day).toordinal() if first <= day <= last else None
-            except ValueError:
-                ordinal = days[day] = None
-        if ordinal is None:
+        stamp = when[:16]
+        slot = slots.get(stamp, _NO_SLOT)
+        if slot is _NO_SLOT:
+            slot = slots[stamp] = _slot(stamp, first, last)
+        if slot is None:
             continue
-        clock = when[11:16]
-        minute = minutes.get(clock, -1)
-        if minute == -1:
-            minute = minutes[clock] = _minute(clock)
-        if minute is not None:
-            out[eid] = (ordinal, minute << _HASH_BITS | _hash(eid, rec.recipientAccountId))
+        recipient = rec.recipientAccountId
+        number = recipients.get(recipient, -1)
+        if number == -1:
+            number = recipients[recipient] = _account(recipient)
+        # CloudTrail's eventIDs are random (version 4) UUIDs: their last 52 bits are a hash already, and reading
+        # them costs a third of hashing the text. Anything else is hashed.
+        if number is not None and len(eid) == 36 and eid[8] == "-" and eid[23] == "-":
+            try:
+                h = int(eid[22] + eid[24:], 16) ^ number
+            except ValueError:
+                h = _hash(eid, recipient)
+        else:
+            h = _hash(eid, recipient)
+        out[eid] = (slot[0], slot[1] | h)
     return out
