@@ -185,6 +185,9 @@ class Daemon:
             )
             self._repaired = True
         except ExportError as exc:
+            # Files that failed are looked at again by the next full repair, until none fails (a git failure
+            # alone is retried by every regeneration anyway).
+            self._repaired = not gen.failed
             self.telemetry.job_failures.labels(job="export").inc()
             log.error("export.failed", error=str(exc))  # noqa: TRY400 - an expected failure, no traceback
         finally:

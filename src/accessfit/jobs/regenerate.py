@@ -254,9 +254,10 @@ def _commit(out: Path, report: GenerateReport) -> None:
 def _raise_failures(out: Path | None, report: GenerateReport) -> None:
     problems = []
     if report.failed:
-        looked = report.checked or len(report.failed)
+        failed = len({f["principal"] for f in report.failed})  # the repair and the regeneration may both try one
+        looked = max(report.checked, failed)
         problems.append(
-            f"the policy files of {len(report.failed)} of {looked} principals could not be written to {out} "
+            f"the policy files of {failed} of {looked} principals could not be written to {out} "
             f"(first: {report.failed[0]['error']}); they are generated again by the next run"
         )
     if report.commit_error:
