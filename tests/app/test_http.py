@@ -185,3 +185,15 @@ def test_the_daemon_holds_2000_idle_sockets_with_a_bounded_thread_count(tmp_path
         assert get(port, "/healthz")[0] == 200
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
+
+
+def test_close_does_not_wait_for_a_slow_client() -> None:
+    srv = Server(("127.0.0.1", 0), CollectorRegistry(), lambda: True, workers=1, timeout=30.0)
+    srv.start()
+    with socket.socket() as s:
+        s.connect(("127.0.0.1", srv.port))
+        s.sendall(b"GET /metrics HTTP/1.0\r\n")  # and nothing more: a worker waits on it
+        time.sleep(0.2)
+        started = time.monotonic()
+        srv.close()
+        assert time.monotonic() - started < 2

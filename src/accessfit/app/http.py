@@ -71,6 +71,7 @@ class Server:
         self._selector = selectors.DefaultSelector()
         self._waiting: dict[socket.socket, float] = {}  # accept order is deadline order: the oldest first
         self._busy = 0  # requests handed to the pool and not finished
+        self._answering: set[socket.socket] = set()  # the connections workers hold, cut short by close()
         self._busy_lock = threading.Lock()
         self._wake_r, self._wake_w = socket.socketpair()
         self._thread = threading.Thread(target=self._serve, name="http", daemon=True)
@@ -86,7 +87,11 @@ class Server:
         if self._thread.is_alive():
             self._wake_w.send(b"x")
             self._thread.join()
-        self._pool.shutdown(wait=True, cancel_futures=True)  # a worker ends within `timeout`
+        with self._busy_lock:
+            for conn in self._answering:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)  # a worker waiting on a slow client returns now
+        self._pool.shutdown(wait=True, cancel_futures=True)
         for conn in list(self._waiting):
             self._drop(conn)
         self._selector.close()
@@ -152,6 +157,7 @@ class Server:
             full = self._busy >= self._workers * (1 + MAX_QUEUED_PER_WORKER)
             if not full:
                 self._busy += 1
+                self._answering.add(conn)
         if full:
             with contextlib.suppress(OSError):
                 conn.recv(65536)  # what the client sent: closing with it unread would reset the connection
@@ -176,6 +182,7 @@ class Server:
         finally:
             with self._busy_lock:
                 self._busy -= 1
+                self._answering.discard(conn)
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
             conn.close()
