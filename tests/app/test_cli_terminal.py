@@ -111,3 +111,11 @@ def test_output_piped_into_a_reader_that_leaves_ends_quietly(json_output: bool, 
     reader.wait(timeout=10)
     assert err == ""
     assert proc.returncode == 141
+
+
+def test_ingest_names_a_folder_of_the_source_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    trail = tmp_path / "trail"
+    (trail / "AWSLogs" / "x\x1b[2J" / "CloudTrail").mkdir(parents=True)
+    assert main(["ingest", "--source", str(trail), "--db", str(tmp_path / "i.sqlite3")]) == 66
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "x\\x1b[2J" in err

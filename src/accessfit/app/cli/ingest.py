@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from accessfit.app import wiring
 from accessfit.app.cli import EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, EXIT_RETRY
 from accessfit.app.cli.parser import settings
-from accessfit.app.cli.render import print_json
+from accessfit.app.cli.render import print_json, shown
 from accessfit.errors import TransientSourceError
 from accessfit.index import UsageIndex
 from accessfit.jobs.ingest import IngestReport, ingest
@@ -33,7 +33,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             report = ingest(source, index, opts, datetime.now(UTC), stop, progress)
         except TransientSourceError as exc:
             # Discovering the trail's accounts and regions kept failing (throttling, 5xx, network): try later.
-            print(f"accessfit: cannot list the trail now, try again later: {exc}", file=sys.stderr)
+            print(f"accessfit: cannot list the trail now, try again later: {shown(exc)}", file=sys.stderr)
             return EXIT_RETRY
         finally:
             if progress:
@@ -44,7 +44,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print_report(report)
     if report.diagnosis is not None:
         # No partition at all is a wrong source far more often than an idle trail: not a silent success.
-        print(f"accessfit: {report.diagnosis}", file=sys.stderr)
+        print(f"accessfit: {shown(report.diagnosis)}", file=sys.stderr)  # it names folders the source holds
         return EXIT_NO_TRAIL
     if report.interrupted:
         return EXIT_INTERRUPTED  # what was read is committed; not a complete pass, whatever else it says
