@@ -388,6 +388,34 @@ def test_the_poll_exports_the_partitions_it_found_and_0_for_a_wrong_source(tmp_p
         daemon.close()
 
 
+def test_a_smaller_window_fails_the_polls_and_the_prune_until_the_setting_asks_for_it(tmp_path: Path) -> None:
+    from accessfit.errors import ConfigError
+    from accessfit.jobs.ingest import ingest
+
+    old = NOW - timedelta(days=20)
+    write_log(tmp_path / "trail", old, [rec(time=f"{old:%Y-%m-%dT%H:%M:%SZ}", uid=role_uid(name="then"))])
+    log_file(tmp_path / "trail", range(1), NOW - timedelta(minutes=30))
+    with UsageIndex(tmp_path / "i.sqlite3") as index:  # a backfill kept with a 30-day window
+        ingest(LocalSource(str(tmp_path / "trail")), index, IngestOptions(window_days=30, fetch_workers=1), NOW)
+    daemon = Daemon(plan(tmp_path), clock=lambda: NOW)  # window_days = 7
+    try:
+        daemon.poll()
+        assert daemon.registry.get_sample_value("accessfit_poll_failures_total") == 1
+        with pytest.raises(ConfigError, match=r"^window_days = 7 would prune the 1 days of usage before"):
+            daemon.prune()
+        assert daemon.index.totals().principals == 2
+    finally:
+        daemon.close()
+    asked = plan(tmp_path)
+    daemon = Daemon(replace(asked, ingest=replace(asked.ingest, prune_to_window=True)), clock=lambda: NOW)
+    try:
+        daemon.poll()
+        assert daemon.registry.get_sample_value("accessfit_poll_failures_total") == 0
+        assert daemon.index.totals().principals == 1
+    finally:
+        daemon.close()
+
+
 def test_a_port_in_use_is_a_listen_error_and_closes_the_index(tmp_path: Path) -> None:
     (tmp_path / "trail").mkdir()
     with socket.socket() as taken:
