@@ -3,8 +3,12 @@ trail files, how many map to catalog actions that AWS's operation → action ref
 how many are classified as needing no permission, and which are unmapped or disagree.
 
     python scripts/mapping_coverage.py [TRAIL_DIR] [REFERENCE_TSV]
+    python scripts/mapping_coverage.py --all-operations [REFERENCE_TSV]
 
 Defaults: ../shared/data/cloudtrail and ../shared/data/reference/aws_operation_actions.tsv beside the repository.
+`--all-operations` measures every operation the reference lists instead, each mapped as a call that names no
+resource (the request-reading rules then use what they do when the request was not logged), and lists the
+disagreements: how the Glue and API Gateway rows that differ from the reference were found.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import sys
 from pathlib import Path
 
 from accessfit.iam.catalog import catalog
-from accessfit.iam.mapping import MAPPED, NO_PERMISSION, Context, map_call, operation_of, prefix_of
+from accessfit.iam.mapping import MAPPED, NO_PERMISSION, Context, event_sources, map_call, operation_of, prefix_of
 from accessfit.jobs.explain import explain
 from accessfit.model import Principal, ResourceRef
 from accessfit.records.decode import Record, decode
@@ -30,6 +34,7 @@ _NOT_API_CALLS = {
     "insight_event",
     "aggregated_event",
     "network_activity",
+    "console_sign_in",
 }
 ROOT = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -42,7 +47,42 @@ def reference(path: Path) -> dict[tuple[str, str], set[str]]:
         }
 
 
+def all_operations(ref_path: Path) -> int:
+    """Every (prefix, operation) of the reference, mapped as a call without request parameters."""
+    ref = reference(ref_path)
+    cat = catalog()
+    hosts = event_sources()
+    host_of = {p: h for h, p in sorted(hosts.items(), reverse=True)}
+    consistent = no_permission = unmapped = 0
+    disagree = []
+    for (prefix, operation), listed in sorted(ref.items()):
+        host = prefix if hosts.get(prefix, prefix) == prefix else host_of.get(prefix, prefix)
+        m = map_call(f"{host}.amazonaws.com", operation, ResourceRef(""), Context("aws", "us-east-1", "1" * 12), cat)
+        if m.status == NO_PERMISSION:
+            no_permission += 1
+        elif m.status != MAPPED:
+            unmapped += 1
+        elif {u.action.lower() for u in m.actions if not u.inferred} <= listed:
+            consistent += 1
+        else:
+            actions = sorted({u.action for u in m.actions if not u.inferred})
+            disagree.append(f"{prefix} {operation} -> {actions}; reference: {sorted(listed)}")
+    total = len(ref)
+    good = consistent + no_permission
+    print(f"operations in the reference: {total}")
+    print(f"  mapped, consistent with the reference: {consistent}; no permission: {no_permission}")
+    print(f"  mapped, disagreeing: {len(disagree)}; unmapped (no catalog action of that name): {unmapped}")
+    print(f"consistent over the mapped: {good}/{total - unmapped} = {100 * good / max(1, total - unmapped):.2f}%")
+    for row in disagree:
+        print(f"  {row}")
+    print(json.dumps({"operations": total, "consistent": good, "disagree": len(disagree), "unmapped": unmapped}))
+    return 0
+
+
 def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--all-operations":
+        path = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "reference" / "aws_operation_actions.tsv"
+        return all_operations(path)
     trails = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "cloudtrail"
     ref_path = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "reference" / "aws_operation_actions.tsv"
     if not trails.is_dir() or not ref_path.is_file():

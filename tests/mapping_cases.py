@@ -210,8 +210,7 @@ CASES: list[Case] = [
         "PutBucketMetricsConfiguration=PutMetricsConfiguration "
         "GetBucketIntelligentTieringConfiguration=GetIntelligentTieringConfiguration "
         "GetObjectLockConfiguration=GetBucketObjectLockConfiguration "
-        "PutObjectLockConfiguration=PutBucketObjectLockConfiguration "
-        "GetObjectAttributes=GetObject",
+        "PutObjectLockConfiguration=PutBucketObjectLockConfiguration",
     ),
     *renamed("lambda", "AWS Lambda", "Invoke=InvokeFunction InvokeWithResponseStream=InvokeFunction"),
     *renamed(
@@ -689,6 +688,128 @@ CASES: list[Case] = [
         "SAR IAM: role ARN",
         params={"roleName": "web"},
         arns={"iam:GetRole": (f"arn:aws:iam::{A}:role/web",)},
+    ),
+    # Operations whose action depends on the request body.
+    Case(
+        "dynamodb",
+        "ExecuteStatement",
+        frozenset({"dynamodb:PartiQLSelect"}),
+        "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-iam.html: a SELECT statement is "
+        "authorized by dynamodb:PartiQLSelect on the table it names",
+        params={"statement": 'SELECT * FROM "orders" WHERE pk = ?'},
+        arns={"dynamodb:PartiQLSelect": (f"arn:aws:dynamodb:us-east-1:{A}:table/orders",)},
+    ),
+    Case(
+        "dynamodb",
+        "ExecuteStatement",
+        frozenset({"dynamodb:PartiQLSelect"}),
+        'DynamoDB developer guide, PartiQL select statements: a SELECT on an index ("table"."index") is '
+        "authorized on the index",
+        params={"statement": 'select id from "orders"."by-customer" where customer = \'c1\''},
+        arns={"dynamodb:PartiQLSelect": (f"arn:aws:dynamodb:us-east-1:{A}:table/orders/index/by-customer",)},
+    ),
+    Case(
+        "dynamodb",
+        "ExecuteStatement",
+        frozenset({"dynamodb:PartiQLUpdate"}),
+        "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-iam.html: UPDATE needs "
+        "dynamodb:PartiQLUpdate (a quoted name keeps its case and doubled quotes)",
+        params={"statement": 'UPDATE "Order""s" SET status = \'shipped\' WHERE pk = 1'},
+        arns={"dynamodb:PartiQLUpdate": (f'arn:aws:dynamodb:us-east-1:{A}:table/Order"s',)},
+    ),
+    Case(
+        "dynamodb",
+        "BatchExecuteStatement",
+        frozenset({"dynamodb:PartiQLInsert", "dynamodb:PartiQLDelete"}),
+        "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-iam.html: each statement of a batch "
+        "is authorized by its own verb's action on its table",
+        params={
+            "statements": [
+                {"statement": "INSERT INTO audit VALUE {'pk': ?}"},
+                {"statement": 'DELETE FROM "sessions" WHERE pk = ?'},
+            ]
+        },
+        arns={
+            "dynamodb:PartiQLInsert": (f"arn:aws:dynamodb:us-east-1:{A}:table/audit",),
+            "dynamodb:PartiQLDelete": (f"arn:aws:dynamodb:us-east-1:{A}:table/sessions",),
+        },
+    ),
+    Case(
+        "dynamodb",
+        "ExecuteTransaction",
+        frozenset({"dynamodb:PartiQLSelect", "dynamodb:PartiQLUpdate"}),
+        "DynamoDB developer guide, PartiQL transactions: EXISTS(SELECT …) is a condition check read with "
+        "PartiQLSelect; the UPDATE needs PartiQLUpdate",
+        params={
+            "transactStatements": [
+                {"statement": 'EXISTS(SELECT * FROM "stock" WHERE sku = ? AND qty > 0)'},
+                {"statement": 'UPDATE "stock" SET qty = qty - 1 WHERE sku = ?'},
+            ]
+        },
+        arns={
+            "dynamodb:PartiQLSelect": (f"arn:aws:dynamodb:us-east-1:{A}:table/stock",),
+            "dynamodb:PartiQLUpdate": (f"arn:aws:dynamodb:us-east-1:{A}:table/stock",),
+        },
+    ),
+    Case(
+        "dynamodb",
+        "ExecuteStatement",
+        frozenset(
+            {"dynamodb:PartiQLSelect", "dynamodb:PartiQLInsert", "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete"}
+        ),
+        "SAR Amazon DynamoDB: ExecuteStatement is authorized by the four PartiQL actions; without the statement "
+        "any of them is possible",
+    ),
+    Case(
+        "s3",
+        "GetObjectAttributes",
+        frozenset({"s3:GetObject", "s3:GetObjectAttributes"}),
+        "https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributes.html, Permissions: "
+        "s3:GetObject and s3:GetObjectAttributes when the bucket is not versioned",
+        params={"bucketName": "b", "key": "k"},
+        arns={"s3:GetObjectAttributes": ("arn:aws:s3:::b/k",), "s3:GetObject": ("arn:aws:s3:::b/k",)},
+    ),
+    Case(
+        "s3",
+        "GetObjectAttributes",
+        frozenset({"s3:GetObjectVersion", "s3:GetObjectVersionAttributes"}),
+        "https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributes.html, Permissions: "
+        "s3:GetObjectVersion and s3:GetObjectVersionAttributes for a version",
+        params={"bucketName": "b", "key": "k", "versionId": "3HL4kqt"},
+    ),
+    *identity("signin", "AWS Sign-In", "CreateOAuth2Token AuthorizeOAuth2Access GetResourcePolicy"),
+    *renamed(
+        "signin",
+        "AWS Sign-In",
+        "CreateOAuth2TokenWithIAM=CreateOAuth2Token IntrospectOAuth2TokenWithIAM=IntrospectOAuth2Token "
+        "RevokeOAuth2TokenWithIAM=RevokeOAuth2Token",
+    ),
+    Case(
+        "signin",
+        "GetSigninToken",
+        frozenset(),
+        "IAM user guide, custom identity broker console access: the federation endpoint's getSigninToken needs "
+        "no IAM action",
+        status="no_permission",
+    ),
+    *identity(
+        "apigateway",
+        "Amazon API Gateway Management",
+        "CreatePortal GetPortal ListPortals DeletePortal PublishPortal CreatePortalProduct UpdatePortalProduct "
+        "CreateProductPage CreateRoutingRule GetRoutingRule DeleteRoutingRule ListRoutingRules",
+    ),
+    *renamed(
+        "apigateway",
+        "Amazon API Gateway Management",
+        "PutRoutingRule=UpdateRoutingRule RejectDomainNameAccessAssociation=RejectAccessAssociation",
+    ),
+    *renamed(
+        "glue",
+        "AWS Glue",
+        "GetColumnStatisticsForTable=GetTable UpdateColumnStatisticsForTable=UpdateTable "
+        "DeleteColumnStatisticsForTable=UpdateTable GetColumnStatisticsForPartition=GetPartition "
+        "UpdateColumnStatisticsForPartition=UpdatePartition DeleteColumnStatisticsForPartition=UpdatePartition "
+        "CreatePartitionIndex=UpdateTable DeletePartitionIndex=UpdateTable",
     ),
     # No permission needed.
     Case(

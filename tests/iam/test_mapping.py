@@ -21,7 +21,13 @@ REFERENCE = REPO.parent / "shared" / "data" / "reference" / "aws_operation_actio
 CTX = Context(partition="aws", region="us-east-1", account=A1)
 # Where the S3 API reference states a permission that AWS's operation list leaves out: HeadObject of a specific
 # version needs s3:GetObjectVersion ("You need the relevant read object (or version) permission").
-REFERENCE_GAPS = {("s3", "HeadObject", "s3:getobjectversion")}
+# GetObjectAttributes needs s3:GetObjectAttributes (s3:GetObjectVersionAttributes for a version) beside
+# s3:GetObject ("Permissions" in its API reference), which the operation list leaves out.
+REFERENCE_GAPS = {
+    ("s3", "HeadObject", "s3:getobjectversion"),
+    ("s3", "GetObjectAttributes", "s3:getobjectattributes"),
+    ("s3", "GetObjectAttributes", "s3:getobjectversionattributes"),
+}
 
 
 def _map(case: Case) -> Mapping:

@@ -12,6 +12,7 @@ from accessfit.iam.mapping import ARN_FIELDS, PASSED_ROLES, VARIABLE_FIELDS, Arn
 from accessfit.model import (
     INSTANCES,
     LIST,
+    PARTIQL,
     PRESENCE,
     PROFILE,
     REQUEST_ITEMS,
@@ -33,6 +34,7 @@ SAMPLES: dict[str, tuple[Any, Any]] = {  # read kind -> (a request's value, what
     REQUEST_ITEMS: ({"t": {}}, ["t"]),
     TRANSACT_ITEMS: ([{"put": {"tableName": "t"}}], ["put:t"]),
     PRESENCE: ("3HL4kqt", "*"),
+    PARTIQL: ([{"statement": 'UPDATE "t" SET a = 1 WHERE k = 2'}], ["update:t"]),
 }
 STORED = {p.stored for p in REQUEST_PARAMS}
 

@@ -75,6 +75,7 @@ EVENT_SKIP_REASONS = tuple(
             usage.INSIGHT_EVENT,
             usage.AGGREGATED_EVENT,
             usage.NETWORK_ACTIVITY,
+            usage.CONSOLE_SIGN_IN,
             usage.CROSS_ACCOUNT_COPY,
             usage.OUTSIDE_WINDOW,
             usage.FUTURE_EVENT,

@@ -11,6 +11,7 @@ from accessfit.model.documents import AllowDocument, AllowStatement, PolicyDocum
 from accessfit.model.params import (
     INSTANCES,
     LIST,
+    PARTIQL,
     PRESENCE,
     PROFILE,
     REQUEST_ITEMS,
@@ -36,6 +37,7 @@ __all__ = [
     "GRANTING",
     "INSTANCES",
     "LIST",
+    "PARTIQL",
     "PARTITION_NAME",
     "PRESENCE",
     "PROFILE",

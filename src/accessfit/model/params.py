@@ -13,6 +13,7 @@ INSTANCES = "instancesSet"  # EC2's {"items": [{"instanceId": …}, …]}: the i
 REQUEST_ITEMS = "requestItems"  # DynamoDB batches, {table: …}: the table names
 TRANSACT_ITEMS = "transactItems"  # DynamoDB transactions: `operation:table` per item (the action differs per item)
 PRESENCE = "presence"  # only whether the request set it, stored as "*"
+PARTIQL = "partiql"  # DynamoDB PartiQL statement(s): `verb:table` each, never the statement (records.partiql)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,11 @@ REQUEST_PARAMS: tuple[RequestParam, ...] = (
     RequestParam("restApiId", "restApiId", LIST),
     RequestParam("apiId", "apiId", LIST),
     RequestParam("modelId", "modelId", LIST, arn=True),
+    # DynamoDB PartiQL: ExecuteStatement's statement, BatchExecuteStatement's and ExecuteTransaction's lists of
+    # {statement}: the action is the statement's verb, on the table it names.
+    RequestParam("statement", "partiql", PARTIQL),
+    RequestParam("statements", "partiql", PARTIQL),
+    RequestParam("transactStatements", "partiql", PARTIQL),
     # Whether a create call sent tags: it then needs the service's tagging action too (accessfit.policy.required).
     RequestParam("tagSpecificationSet", "tags", PRESENCE),  # EC2's TagSpecifications, as CloudTrail spells it
     RequestParam("tags", "tags", PRESENCE),

@@ -18,6 +18,7 @@ import msgspec
 from accessfit.model import (
     INSTANCES,
     LIST,
+    PARTIQL,
     PRESENCE,
     PROFILE,
     REQUEST_ITEMS,
@@ -29,6 +30,7 @@ from accessfit.model import (
     common_prefix,
 )
 from accessfit.records.decode import Params, Record, resources_of
+from accessfit.records.partiql import statement_target
 
 VALUE_MAX = 256
 LIST_MAX = 8
@@ -98,7 +100,21 @@ def _transact(value: Any) -> list[str]:
     return _texts(items)
 
 
-_SHAPED = {PROFILE: _profile, INSTANCES: _instance_ids, REQUEST_ITEMS: _tables, TRANSACT_ITEMS: _transact}
+def _partiql(value: Any) -> list[str]:
+    """PartiQL statements as `verb:table` (`select:orders`): the statement itself, which holds data, is not kept;
+    `?` for a statement that is none of the four forms."""
+    items = value if isinstance(value, list) else [value]
+    statements = [i.get("statement") if isinstance(i, dict) else i for i in items]
+    return _texts([statement_target(s) or "?" for s in statements if isinstance(s, str)])
+
+
+_SHAPED = {
+    PROFILE: _profile,
+    INSTANCES: _instance_ids,
+    REQUEST_ITEMS: _tables,
+    TRANSACT_ITEMS: _transact,
+    PARTIQL: _partiql,
+}
 
 
 def _from_params(p: Params, out: dict[str, Any]) -> None:

@@ -23,6 +23,7 @@ SERVICE_EVENT = "service_event"
 INSIGHT_EVENT = "insight_event"
 AGGREGATED_EVENT = "aggregated_event"
 NETWORK_ACTIVITY = "network_activity"
+CONSOLE_SIGN_IN = "console_sign_in"
 CROSS_ACCOUNT_COPY = "cross_account_copy"
 OUTSIDE_WINDOW = "outside_window"
 FUTURE_EVENT = "future_event"
@@ -33,6 +34,9 @@ _SKIPPED_TYPES = {
     "AwsCloudTrailInsight": INSIGHT_EVENT,
     "AwsAggregatedEvent": AGGREGATED_EVENT,
     "AwsVpceEvents": NETWORK_ACTIVITY,
+    # Console sign-in (ConsoleLogin, SwitchRole, CheckMfa, …, whatever the host): not an IAM-authorized API call
+    # (CloudTrail user guide, "AWS Management Console sign-in events"); the Sign-In API's calls are AwsApiCall.
+    "AwsConsoleSignIn": CONSOLE_SIGN_IN,
 }
 _SKIPPED_CATEGORIES = {
     "Insight": INSIGHT_EVENT,

@@ -4,9 +4,12 @@ Pure: takes the raw call as the index stores it (eventSource, eventName, resourc
 (partition, region, account) and the IAM catalog, returns values. Rules are applied in this order, and each
 result names the rule that produced it:
 
-1. `no-permission`: calls that need no IAM permission (sts:GetCallerIdentity, console sign-in, access-portal
-   calls made with a bearer token).
-2. `context`: rules that read the request (rules.py): S3 `versionId` → the `*Version` action,
+1. `no-permission`: calls that need no IAM permission (sts:GetCallerIdentity, the console sign-in events of old
+   records that lack an eventType (ingestion skips `AwsConsoleSignIn` events), access-portal calls made with a
+   bearer token).
+2. `context`: rules that read the request (operations.py: DynamoDB PartiQL statements → PartiQLSelect/Insert/
+   Update/Delete on the table named, S3 GetObjectAttributes, API Gateway's named actions; rules.py: S3
+   `versionId` → the `*Version` action,
    CopyObject/UploadPartCopy → GetObject on the source and PutObject on the target, DynamoDB transactions per
    item, KMS ReEncrypt → From on the source key and To on the destination key, API Gateway → the HTTP verb on
    the route's path.
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from accessfit.iam.catalog import Catalog
 from accessfit.iam.mapping.arns import ARN_FIELDS, VARIABLE_FIELDS, ArnValues, Context, arns_for
 from accessfit.iam.mapping.names import host_of, operation_of, prefix_of
+from accessfit.iam.mapping.operations import operation_rules
 from accessfit.iam.mapping.passrole import request_roles
 from accessfit.iam.mapping.rules import ActionUse, context_rules, passed_roles
 from accessfit.iam.mapping.tables import NO_PERMISSION_CALLS, PASSED_ROLES, event_sources, exceptions
@@ -73,7 +77,9 @@ def map_call(event_source: str, event_name: str, resource: ResourceRef, ctx: Con
     if prefix is None:
         return Mapping(UNMAPPED, reason=f"no IAM service is known for event source {event_source}")
     names = ArnValues(ctx, resource)
-    uses = context_rules(prefix, operation, resource, names, ctx, cat)
+    uses = operation_rules(prefix, operation, resource, names, ctx, cat)
+    if uses is None:
+        uses = context_rules(prefix, operation, resource, names, ctx, cat)
     if uses is None:
         row = exceptions().get((prefix, operation))
         if row is not None:

@@ -43,7 +43,30 @@ def apigateway_routes() -> dict[str, dict[str, list[str]]]:
 # Calls that need no IAM permission, by (prefix or host, operation); "*" for every operation of a host.
 NO_PERMISSION_CALLS: dict[tuple[str, str], str] = {
     ("sts", "GetCallerIdentity"): "sts:GetCallerIdentity needs no permission (STS API reference)",
-    ("signin", "*"): "console sign-in events are not IAM-authorized API calls (CloudTrail sign-in events)",
+    # Console sign-in is recognised by its eventType (AwsConsoleSignIn) at ingestion; these rows are for records
+    # without one (before eventVersion 1.02), by the names CloudTrail gives sign-in events ("AWS Management
+    # Console sign-in events", CloudTrail user guide). The Sign-In API's own calls (signin:CreateOAuth2Token, …)
+    # are IAM-authorized and map like any other.
+    **{
+        ("signin", name): "console sign-in events are not IAM-authorized API calls (CloudTrail sign-in events)"
+        for name in (
+            "ConsoleLogin",
+            "SwitchRole",
+            "ExitRole",
+            "RenewRole",
+            "CheckMfa",
+            "CredentialChallenge",
+            "CredentialVerification",
+            "PasswordUpdated",
+            "ExternalIdPDirectoryLogin",
+            "UserAuthentication",
+            "AssumeRole",
+        )
+    },
+    ("signin", "GetSigninToken"): (
+        "the federation endpoint trades session credentials for a console sign-in token; no IAM action "
+        "authorizes it (IAM user guide, custom identity broker console access)"
+    ),
     ("portal.sso", "*"): "AWS access portal calls are authorized by the portal's bearer token, not IAM",
     ("sso", "Authenticate"): "AWS access portal sign-in is authorized by the portal, not IAM",
     ("sso", "Federate"): "AWS access portal sign-in is authorized by the portal, not IAM",
