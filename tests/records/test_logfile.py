@@ -147,3 +147,13 @@ def test_the_events_of_a_file_that_failed_half_way_are_not_taken_for_duplicates(
         report = ingest(LocalSource(str(root)), index, IngestOptions(fetch_workers=1), NOW)
     assert report.objects_failed == 1 and report.objects_done == 1
     assert report.events_ingested == 40 and "duplicate_event" not in report.events_skipped
+
+
+def test_a_file_of_more_distinct_calls_than_the_bound_fails_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    _tiny_runs(monkeypatch, 2000)
+    records = [rec("GetObject", uid=role_uid(name=f"r{i}"), params={"bucketName": "b", "key": "k"}) for i in range(300)]
+    agg = Aggregate()
+    with pytest.raises(DecodeError) as exc:
+        count_object(gz(doc(records)), MB, agg, Classifier(WINDOW), rows_before_collapse=50, max_rows=100)
+    assert exc.value.reason == "too_many_rows"
+    assert not agg.rows

@@ -11,8 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from itertools import chain
 
+from accessfit.errors import DecodeError
 from accessfit.records.decode import Decoded, Record, chunks
 from accessfit.records.usage import Aggregate, Classifier, FileUsage, collapse_groups, count_file, merge
+
+# The usage rows one file may hold before it commits, at about 1 KB each in memory: what bounds a file's memory
+# (the text is read in runs). A million distinct (principal, call, resource, day) in one file is no real trail's.
+MAX_FILE_ROWS = 1_000_000
+TOO_MANY_ROWS = "too_many_rows"  # the reason (bounded: also a metric label)
 
 # Given one run's records, the eventIDs among them already counted (from another file, or earlier in this one).
 Seen = Callable[[list[Record]], frozenset[str]]
@@ -27,9 +33,10 @@ def count_object(
     seen: Seen | None = None,
     resource_cap: int = 100,
     rows_before_collapse: int = 50_000,
+    max_rows: int = MAX_FILE_ROWS,
 ) -> FileUsage:
     """Count a log object's records into `agg`; its own figures. Raises DecodeError (and leaves `agg` as it was)
-    when the object is not a log file."""
+    when the object is not a log file, or when its usage holds more than `max_rows` rows even collapsed."""
     parts = chunks(data, max_bytes)
     first = next(parts, None)
     if first is None:  # a document with an empty Records list, read in runs
@@ -51,6 +58,8 @@ def count_object(
         if len(own.rows) > threshold:
             collapse_groups(own, resource_cap)
             threshold = max(rows_before_collapse, 2 * len(own.rows))  # what no collapse can shrink is not redone
+            if len(own.rows) > max_rows:
+                raise DecodeError(TOO_MANY_ROWS, f"more than {max_rows} distinct calls even collapsed")
     _merge(agg, own)
     return usage
 
