@@ -180,7 +180,9 @@ def build(
             if tally is None:
                 tally = by_call[key] = _Tally()
             tally.add(call)
-    carried = carried_over(set(granted), services, auth, limits.carry_all_services)
+    # Actions the trail showed, allowed or not, are observable: only the others are carried or listed.
+    seen = set(granted) | {action for action, _outcome in denied}
+    carried = carried_over(seen, services, auth, limits.carry_all_services)
     for row in carried:
         if row["carried"] == CARRIED:
             granted.setdefault(row["action"], set()).update(row["resources"])

@@ -72,9 +72,12 @@ def _print_policy(principal: Principal, window: Window, ps: PolicySet) -> None:
         print(f"# {kind} {d['action']} x{d['calls']} (last {d['lastSeen']}) on {', '.join(d['resources'])}")
     for u in ps.unmapped:
         print(f"# unmapped {u['eventSource']} {u['eventName']} x{u['calls']}: {u['reason']}")
+    possibly = [c["action"] for c in ps.carried if not c["resources"]]
     for c in ps.carried:
-        where = f" on {', '.join(c['resources'])}" if c["resources"] else ""
-        print(f"# carried: {c['carried']}  {c['action']}{where}: {c['reason']}")
+        if c["resources"]:
+            print(f"# carried: {c['carried']}  {c['action']} on {', '.join(c['resources'])}: {c['reason']}")
+    if possibly:  # no snapshot says what is granted: one line, the reasons are in --json
+        print(f"# possibly needed, not observable (no authorization snapshot): {', '.join(possibly)}")
     for action, row in overridden(ps):
         print(f"# override {row['override']}  {action}: {row['reason']}")
     for w in ps.warnings:
