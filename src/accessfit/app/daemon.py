@@ -26,7 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from prometheus_client import CollectorRegistry, disable_created_metrics
 
 from accessfit import __version__
-from accessfit.app.http import Server
+from accessfit.app.http import Server, address_text
 from accessfit.app.systemd import sd_notify, watchdog_seconds
 from accessfit.errors import AccessfitError, ExportError
 from accessfit.exporters.metrics import StateCollector, Telemetry
@@ -314,7 +314,7 @@ class Daemon:
         scheduler.start()
         log.info(
             "daemon.started",
-            listen=f"{self.plan.listen[0]}:{self.server.port}",
+            listen=address_text(self.plan.listen[0], self.server.port),
             source=self.source.url,
             database=str(self.plan.database),
         )
