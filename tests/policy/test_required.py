@@ -229,3 +229,16 @@ def test_tags_sent_with_a_create_call_reach_the_policy_from_the_trail(tmp_path: 
         ps = build(row.principal, index.usage_of(row.id, "0000", "9999"), Limits(), CAT)
     assert "lambda:TagResource" in ps.actions and "ec2:CreateTags" in ps.actions
     assert "sqs:TagQueue" not in ps.actions  # CreateQueue sent no tags
+
+
+def test_a_create_that_names_nothing_tags_only_its_own_type_in_its_account_and_region() -> None:
+    # EC2 user guide, "Grant permission to tag resources during creation" (CreateVolume with TagSpecifications);
+    # KMS API reference, CreateKey: "To use the Tags parameter, you must have kms:TagResource permission".
+    ps = build(
+        ROLE, [call("ec2", "CreateVolume", {"tags": "*"}), call("kms", "CreateKey", {"tags": "*"})], Limits(), CAT
+    )
+    assert allows(ps.documents, "ec2:CreateTags", f"arn:aws:ec2:us-east-1:{A1}:volume/vol-1")
+    assert not allows(ps.documents, "ec2:CreateTags", f"arn:aws:ec2:us-east-1:{A1}:instance/i-1")
+    assert not allows(ps.documents, "ec2:CreateTags", f"arn:aws:ec2:eu-west-1:{A1}:volume/vol-1")
+    assert allows(ps.documents, "kms:TagResource", f"arn:aws:kms:us-east-1:{A1}:key/1234")
+    assert not allows(ps.documents, "kms:TagResource", "arn:aws:kms:us-east-1:444455556666:key/1234")

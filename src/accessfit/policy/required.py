@@ -201,7 +201,11 @@ def tag_use(use: ActionUse, ref: ResourceRef, ctx: Context, cat: Catalog) -> Act
         chosen = [rt for rt in types if rt.name in created]
         resources = tuple(sorted(set(_templates(chosen, (), ctx, cat, tagger))))
     elif "*" in use.resources:
-        resources = ("*",)
+        # The call named nothing: what it creates is of the create action's required types (CreateVolume's
+        # volume), or else of the tagging action's (CreateKey has none, TagResource's is key), ids as `*`.
+        made = {rt.name for rt in cat.resource_types(use.action) if rt.required}
+        chosen = [rt for rt in types if rt.name in made] or [rt for rt in types if rt.required]
+        resources = tuple(sorted(set(_templates(chosen, (), ctx, cat, tagger)))) or ("*",)
     else:
         resources = tuple(a for a in use.resources if any(_matches(rt, a, ctx.partition) for rt in types))
     if not resources:
