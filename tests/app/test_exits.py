@@ -11,6 +11,7 @@ import pytest
 from accessfit import errors
 from accessfit.app import cli
 from accessfit.app.cli import EXITS, exit_for, main
+from accessfit.app.cli.parser import build
 
 CODES: list[tuple[BaseException, int, str | None]] = [
     (errors.ConfigError("bad"), 78, ""),
@@ -57,6 +58,10 @@ def test_the_codes_are_the_documented_ones() -> None:
     # The parser's description lists them; systemd units and scripts rely on them.
     assert (cli.EXIT_NOT_FOUND, cli.EXIT_UNAVAILABLE, cli.EXIT_STORE, cli.EXIT_RETRY) == (66, 69, 74, 75)
     assert (cli.EXIT_NOPERM, cli.EXIT_CONFIG, cli.EXIT_OK, cli.EXIT_ERROR) == (77, 78, 0, 1)
+    assert (cli.EXIT_INTERRUPTED, cli.EXIT_PIPE) == (130, 141)
+    described = build().description or ""
+    for code in (66, 69, 73, 74, 75, 77, 78, 130, 141):
+        assert f" {code} " in described, code
 
 
 def _raising(monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> None:
