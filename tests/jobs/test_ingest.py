@@ -523,3 +523,31 @@ def test_since_inside_the_window_or_a_later_poll_says_nothing(tmp_path: Path) ->
     # A later poll (no rescan) does not list from --since again, so it has nothing to say.
     later = run(root, db, now=NOW + timedelta(minutes=5), opts=replace(OPTS, since=NOW - timedelta(days=130)))
     assert later.before_window is None
+
+
+class ListingFails(LocalSource):
+    """A source whose listings of one partition's folders keep failing."""
+
+    def __init__(self, root: str, under: str) -> None:
+        super().__init__(root)
+        self.under = under
+
+    def list_prefixes(self, prefix: str) -> list[str]:
+        if prefix.startswith(self.under):
+            raise TransientSourceError("S3 SlowDown")
+        return super().list_prefixes(prefix)
+
+
+def test_a_partition_whose_listing_keeps_failing_is_left_for_the_next_pass_and_the_others_go_on(
+    tmp_path: Path,
+) -> None:
+    root, db = tmp_path / "trail", tmp_path / "i.sqlite3"
+    write_log(root, T, [rec()])
+    write_log(root, T, [rec()], region="eu-west-1")
+    flaky = ListingFails(str(root), f"AWSLogs/{A1}/CloudTrail/eu-west-1/")
+    # A --since before the window walks the year folders first: that failing is the same partition's failure.
+    rep = run(root, db, opts=replace(OPTS, since=NOW - timedelta(days=200)), source=flaky)
+    assert (rep.partitions, rep.partitions_failed, rep.objects_done, rep.must_retry) == (2, 1, 1, True)
+    assert rep.errors == [f"listing AWSLogs/{A1}/CloudTrail/eu-west-1/: S3 SlowDown"]
+    again = run(root, db)
+    assert (again.partitions_failed, again.objects_done, calls(db)) == (0, 1, 2)

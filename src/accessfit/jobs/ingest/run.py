@@ -193,12 +193,8 @@ class Run:
 
     def partition(self, p: Partition) -> None:
         span = span_of(self.index.high_water(self.source.url, p), self.opts, self.now)
-        older = before_window(self.source, p, span, self.opts, self.now)
-        if older and self.opts.since is not None:
-            since = self.opts.since.date()
-            needed = (self.now.date() - since).days
-            self.report.add_before_window([d.isoformat() for d in older], since.isoformat(), needed)
         try:
+            older = before_window(self.source, p, span, self.opts, self.now)
             planned = plan(self.source, self.index, p, span, self.report)
         except TransientSourceError as exc:
             # This partition's listing kept failing after the client's retries: the others go on, its cursor
@@ -207,6 +203,10 @@ class Run:
             self.report.errors.append(f"listing {p.path}: {exc}")
             log.warning("partition.retry", partition=p.path, error=str(exc))
             return
+        if older and self.opts.since is not None:
+            since = self.opts.since.date()
+            needed = (self.now.date() - since).days
+            self.report.add_before_window([d.isoformat() for d in older], since.isoformat(), needed)
         self.due = self.index.retries(self.source.url, p)
         listed = {o.key for o in planned.todo}
         todo = planned.todo + [r.obj for key, r in sorted(self.due.items()) if key not in listed]
