@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import types
+from pathlib import Path
 
 import pytest
 
@@ -101,3 +103,10 @@ def test_usage_errors_stay_argparse_exit_2(capsys: pytest.CaptureFixture[str]) -
         main(["frobnicate"])
     assert stopped.value.code == 2
     assert "invalid choice: 'frobnicate'" in capsys.readouterr().err
+
+
+def test_the_readme_table_lists_every_exit_code() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    listed = {int(m) for m in re.findall(r"^\| (\d+) \|", readme, re.MULTILINE)}
+    codes = {getattr(cli, name) for name in cli.__all__ if name.startswith("EXIT_")}
+    assert listed == codes
