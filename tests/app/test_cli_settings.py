@@ -77,7 +77,7 @@ def test_an_unresolvable_listen_host_fails_config_check_and_the_daemon_with_78(
 def test_a_bracketed_ipv6_listen_address_passes_and_resolves() -> None:
     s = config.load(None, listen="[::1]:9847")
     assert s.listen_address() == ("::1", 9847)
-    assert config.load(None, listen="localhost:9847").listen_address()[1] == 9847
+    assert config.load(None, listen="localhost:9847").listen_address() == ("127.0.0.1", 9847)  # IPv4 first
 
 
 def _as_unprivileged() -> list[str]:

@@ -264,6 +264,8 @@ class Settings(BaseSettings):
         except (socket.gaierror, UnicodeError) as exc:
             reason = exc.strerror if isinstance(exc, socket.gaierror) else str(exc)
             raise ConfigError(f"invalid setting listen ({self.listen!r}): cannot resolve {host!r}: {reason}") from exc
+        # IPv4 first when a name has both (localhost): what scrapers of 127.0.0.1 and earlier releases expect.
+        found.sort(key=lambda info: info[0] != socket.AF_INET)
         return str(found[0][4][0]), port
 
     @field_validator("source")
