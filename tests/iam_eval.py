@@ -70,8 +70,8 @@ def _template_regex(template: str, partition: str) -> re.Pattern[str]:
     return re.compile("".join(".+" if p.startswith("${") else re.escape(p) for p in parts))
 
 
-def _concrete(template: str, partition: str, region: str, account: str) -> str:
-    values = {"Partition": partition, "Region": region, "Account": account}
+def _concrete(template: str, partition: str, region: str, account: str, named: Mapping[str, str] | None = None) -> str:
+    values = {**(named or {}), "Partition": partition, "Region": region, "Account": account}
     return _VARIABLE.sub(lambda m: values.get(m[1], MADE_UP_ID), template)
 
 
@@ -79,10 +79,17 @@ _ONE_OF = re.compile(r"^(Tag|Untag|ListTags|AddTags|RemoveTags|GetTags)")
 
 
 def request_resources(
-    action: str, named: Sequence[str], cat: Catalog, partition: str, region: str, account: str
+    action: str,
+    named: Sequence[str],
+    cat: Catalog,
+    partition: str,
+    region: str,
+    account: str,
+    values: Mapping[str, str] | None = None,
 ) -> list[str]:
     """The resources a request for `action` holds (see the module docstring). `named`: the ARNs the call named
-    (`*` when it named none)."""
+    (`*` when it named none); `values`: ARN template variables the request named (a table's name), which a
+    resource of a type it did not name as an ARN has."""
     arns = [a for a in named if a != "*"]
     types = cat.resource_types(action)
     required = [rt for rt in types if rt.required]
@@ -100,7 +107,7 @@ def request_resources(
             continue
         if all(set(_VARIABLE.findall(t)) <= {"Partition", "Region", "Account"} for t in rt.arns):
             continue  # a fixed resource (one per account): in the request only when the call targets it
-        out.append(_concrete(rt.arns[0], partition, region or "us-east-1", account))
+        out.append(_concrete(rt.arns[0], partition, region or "us-east-1", account, values))
     if one_of and not arns:
         out.append(_concrete(required[0].arns[0], partition, region or "us-east-1", account))
     return out

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from accessfit.iam.catalog import catalog
-from accessfit.iam.mapping import MAPPED, Context, map_call
+from accessfit.iam.mapping import MAPPED, ArnValues, Context, map_call
 from accessfit.model import GRANTING, AllowDocument, Principal, UsedCall
 from accessfit.model.authorization import AuthorizationDetails
 from iam_eval import denied_resources, request_resources
@@ -84,7 +84,9 @@ def replay(
                 named = resolved
                 if not named:
                     continue
-            held = request_resources(use.action, named, CAT, partition, region, principal.account)
+            ctx = Context(partition, region, principal.account)
+            values = {k: v[0] for k, v in ArnValues(ctx, c.resource).values.items() if len(v) == 1}
+            held = request_resources(use.action, named, CAT, partition, region, principal.account, values)
             out.checked += len(held)
             for r in denied_resources(documents, use.action, held):
                 out.denied.append(f"{use.action} | {c.event_source} {c.event_name} {principal.arn} {r}")

@@ -242,3 +242,12 @@ def test_a_create_that_names_nothing_tags_only_its_own_type_in_its_account_and_r
     assert not allows(ps.documents, "ec2:CreateTags", f"arn:aws:ec2:eu-west-1:{A1}:volume/vol-1")
     assert allows(ps.documents, "kms:TagResource", f"arn:aws:kms:us-east-1:{A1}:key/1234")
     assert not allows(ps.documents, "kms:TagResource", "arn:aws:kms:us-east-1:444455556666:key/1234")
+
+
+def test_a_value_the_request_named_fills_the_types_added() -> None:
+    # SAR AWS Glue, GetPartition: catalog*, database*, table*. The call names the table, not its database, and the
+    # mapping can fill only the root catalog: the table keeps its name, the database is any.
+    ps = build(ROLE, [call("glue", "GetPartition", {"tableName": "events"})], Limits(), CAT)
+    assert allows(ps.documents, "glue:GetPartition", f"arn:aws:glue:us-east-1:{A1}:table/logs/events")
+    assert allows(ps.documents, "glue:GetPartition", f"arn:aws:glue:us-east-1:{A1}:database/logs")
+    assert not allows(ps.documents, "glue:GetPartition", f"arn:aws:glue:us-east-1:{A1}:table/logs/other")

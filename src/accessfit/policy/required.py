@@ -36,11 +36,12 @@ import re
 from functools import lru_cache
 
 from accessfit.iam.catalog import Catalog, ResourceType
-from accessfit.iam.mapping import ActionUse, Context
+from accessfit.iam.mapping import ActionUse, ArnValues, Context
 from accessfit.iam.patterns import template_regex
 from accessfit.model import ResourceRef
 
 _VARIABLE = re.compile(r"\$\{(\w+)\}")
+_NO_REF = ResourceRef()
 _PLACE = frozenset({"Partition", "Region", "Account"})
 BEDROCK_INVOKE = frozenset({"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"})
 # Cross-Region inference profile prefix -> the Regions (as an IAM pattern) it routes to (see the docstring).
@@ -107,8 +108,11 @@ def fixed(rt: ResourceType) -> bool:
 
 
 @lru_cache(maxsize=65536)  # principals repeat the same actions on the same resources; bounded, keyed by catalog
-def complete(action: str, resources: tuple[str, ...], ctx: Context, cat: Catalog) -> tuple[str, ...]:
-    """The resources plus one of each required type of the action they lack; `*` stays `*`."""
+def complete(
+    action: str, resources: tuple[str, ...], ctx: Context, cat: Catalog, ref: ResourceRef = _NO_REF
+) -> tuple[str, ...]:
+    """The resources plus one of each required type of the action they lack; `*` stays `*`. A value the request
+    named (`ref`: the table of a Glue partition call) fills its variable in the types added."""
     if "*" in resources or not resources:
         return resources
     name = action.partition(":")[2]
@@ -118,11 +122,20 @@ def complete(action: str, resources: tuple[str, ...], ctx: Context, cat: Catalog
     missing = [rt for rt in required if not any(_matches(rt, a, ctx.partition) for a in resources)]
     if not missing:
         return resources
-    return tuple(sorted({*resources, *_templates(missing, resources, ctx, cat, action)}))
+    named = {k: v[0] for k, v in ArnValues(ctx, ref).values.items() if len(v) == 1 and "*" not in v[0]}
+    return tuple(sorted({*resources, *_templates(missing, resources, ctx, cat, action, named)}))
 
 
-def _templates(types: list[ResourceType], named: tuple[str, ...], ctx: Context, cat: Catalog, action: str) -> list[str]:
-    """The types' ARNs filled from the call's place and the values of the named ARNs, ids as `*`."""
+def _templates(
+    types: list[ResourceType],
+    named: tuple[str, ...],
+    ctx: Context,
+    cat: Catalog,
+    action: str,
+    known: dict[str, str] | None = None,
+) -> list[str]:
+    """The types' ARNs filled from the call's place, the values of the named ARNs and those the request named
+    (`known`), ids as `*`."""
     values: dict[str, str] = {}
     for rt in cat.resource_types(action):
         for template in rt.arns:
@@ -132,6 +145,8 @@ def _templates(types: list[ResourceType], named: tuple[str, ...], ctx: Context, 
                     for k, v in m.groupdict().items():
                         if v and "*" not in v:
                             values.setdefault(k, v)
+    for k, v in (known or {}).items():
+        values.setdefault(k, v)
     values.setdefault("Region", ctx.region or "*")
     values.setdefault("Account", ctx.account or "*")
     values["Partition"] = ctx.partition
@@ -226,7 +241,7 @@ def needed(uses: tuple[ActionUse, ...], ref: ResourceRef, ctx: Context, cat: Cat
         resources = use.resources
         if use.action in BEDROCK_INVOKE and (models := ref.values("modelId")):
             resources = bedrock_models(models, ctx)
-        resources = complete(use.action, resources, ctx, cat)
+        resources = complete(use.action, resources, ctx, cat, ref)
         done = ActionUse(use.action, resources, use.rule, use.inferred) if resources != use.resources else use
         out.append(done)
         tag = tag_use(done, ref, ctx, cat) if tags else None
