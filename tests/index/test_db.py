@@ -7,6 +7,7 @@ import fcntl
 import inspect
 import os
 import sqlite3
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -251,3 +252,13 @@ def test_drift_on_an_older_index_exits_74_when_it_cannot_be_migrated_and_runs_wh
     assert f"run `accessfit ingest --db {db}` as a user who can" in capsys.readouterr().err
     assert main(["drift", "--db", str(db)]) == 66  # migrated; no snapshot to compare with yet
     assert "no IAM authorization snapshot" in capsys.readouterr().err
+
+
+def test_the_folder_made_for_a_new_index_is_not_writable_by_others(tmp_path: Path) -> None:
+    old = os.umask(0)
+    try:
+        UsageIndex(tmp_path / "new" / "i.sqlite3").close()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o755
+    assert not (tmp_path / "new" / "i.sqlite3").stat().st_mode & stat.S_IWOTH

@@ -85,7 +85,8 @@ class Db:
 
     def _open(self, writer: bool) -> None:
         if writer:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Not writable by others whatever the umask: an index any user could change is refused (app.files).
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
             self._lock_fd = self._lock()
         elif not self.path.exists():
             raise StoreError(f"index {self.path} does not exist; run `accessfit ingest` first")
