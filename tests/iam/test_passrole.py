@@ -10,9 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from accessfit.iam.catalog import catalog
 from accessfit.iam.mapping import Context
 from accessfit.iam.mapping.passrole import role_resources
 from accessfit.iam.mapping.tables import passed_role_paths
+from accessfit.model import AllowDocument
+from accessfit.model.documents import AllowStatement
+from accessfit.policy.lint import lint
 
 REPO = Path(__file__).resolve().parents[2]
 CTX = Context(partition="aws-cn", region="cn-north-1", account="111122223333")
@@ -64,3 +68,16 @@ def test_passrole_coverage_is_at_least_90_percent() -> None:
     )
     figures = json.loads(out.stdout.splitlines()[-1])
     assert figures["yield_passrole"] / figures["operations"] >= 0.9, out.stdout
+
+
+def test_the_bare_name_form_is_not_a_role_wildcard_to_the_lint() -> None:
+    """`role/*/NAME` is one role (names are unique in an account); `role/*` and `role/*/app-*` stay flagged."""
+
+    def flagged(resources: list[str]) -> list[str]:
+        statement = AllowStatement(Sid="S", Effect="Allow", Action=["iam:PassRole"], Resource=resources)
+        document = AllowDocument(Version="2012-10-17", Statement=[statement])
+        return [f.resource for f in lint([document], {}, catalog())]
+
+    assert flagged(list(role_resources("GlueJobRole", CTX))) == []
+    assert flagged(["arn:aws-cn:iam::111122223333:role/*"]) == ["arn:aws-cn:iam::111122223333:role/*"]
+    assert flagged(["arn:aws-cn:iam::111122223333:role/*/app-*"]) == ["arn:aws-cn:iam::111122223333:role/*/app-*"]

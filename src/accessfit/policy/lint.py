@@ -14,6 +14,7 @@ Rules:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -65,6 +66,11 @@ def _resources(value: str | Sequence[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
+# `role/*/NAME` (beside `role/NAME`) is how the mapping grants a role a request named by its bare name: role names
+# are unique in an account whatever their path, so it matches that one role (accessfit.iam.mapping.passrole).
+_ONE_ROLE_ANY_PATH = re.compile(r"^arn:[\w-]+:iam::\d{12}:role/\*/[\w+=,.@-]+$")
+
+
 def _wild(text: str) -> bool:
     return "*" in text or "?" in text
 
@@ -86,7 +92,7 @@ def _grant(action: str, resources: list[str], cat: Catalog) -> Iterator[Finding]
     covered = cat.expand(action) if _wild(action) else frozenset({cat.canonical(action) or action})
     if "iam:PassRole" in covered:
         for resource in resources:
-            if _wild(resource):
+            if _wild(resource) and not _ONE_ROLE_ANY_PATH.match(resource):
                 yield Finding(
                     Rule.PASSROLE_WILDCARD,
                     action,
