@@ -20,8 +20,7 @@ import msgspec
 from accessfit.errors import DecodeError
 from accessfit.model import REQUEST_PARAMS
 from accessfit.records.inflate import GZIP_MAGIC, Piece, inflate, pieces
-from accessfit.records.roles import NAMES as ROLE_NAMES
-from accessfit.records.roles import role_paths, roles_of_record
+from accessfit.records.roles import may_pass, role_paths, roles_of_record
 from accessfit.records.stream import RUN_BYTES, documents
 
 __all__ = ["GZIP_MAGIC", "inflate"]  # re-exported: the one inflater lives in records.inflate
@@ -264,10 +263,12 @@ def records_of(items: list[msgspec.Raw]) -> Decoded:
 def _fill_roles(records: list[Record], raw_records: Callable[[], list[msgspec.Raw]]) -> None:
     """The roles passed below the top level of the requests that pass one, read from the raw records (a second,
     shallow pass over the text, only for a text that holds such a call)."""
-    # Only the names of operations that pass a role (or that carry an API version, `CreateFunction20150331`) are
-    # looked at further: most records (data events, reads) are none of them.
-    names = ROLE_NAMES
-    hits = [i for i, name in enumerate(map(_NAME, records)) if name in names or (name and name[-1].isdigit())]
+    # Only the names of operations that pass a role are looked at further, tested once per distinct name (a file
+    # repeats a few dozen): most files hold none of them.
+    wanted = {n for n in set(map(_NAME, records)) if may_pass(n)}
+    if not wanted:
+        return
+    hits = [i for i, name in enumerate(map(_NAME, records)) if name in wanted]
     raws: list[msgspec.Raw] | None = None
     for i in hits:
         rec = records[i]

@@ -47,6 +47,15 @@ TABLE = _load()
 NAMES = frozenset(op for ops in TABLE.values() for op in ops)  # for a first, cheap test of each record
 
 
+def may_pass(event_name: str | None) -> bool:
+    """Whether an operation of this name passes a role below the top level on some host (a first, cheap test)."""
+    if not event_name:
+        return False
+    if event_name in NAMES:
+        return True
+    return event_name[-1].isdigit() and _VERSION_SUFFIX.sub("", event_name) in NAMES
+
+
 def role_paths(event_source: str, event_name: str) -> tuple[tuple[str, ...], ...]:
     """The paths of the roles this call may pass below the top level; () for the calls that pass none (nearly all)."""
     ops = TABLE.get(event_source)
