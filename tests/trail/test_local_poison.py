@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import gzip
 import os
+import signal
+import socket
 import sqlite3
 import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -61,3 +65,50 @@ def test_fifo_dev_zero_and_deep_json_fail_alone_and_the_good_files_of_their_batc
     for key, reason in poison.items():
         assert rows[key].startswith(f"failed {reason}: "), rows[key]
     assert sum(1 for v in rows.values() if v.startswith("done")) == 9
+
+
+def _failed_reasons(db: Path) -> dict[str, str]:
+    if not db.exists():
+        return {}
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+    try:
+        return dict(conn.execute("SELECT key, reason FROM objects WHERE status = 'failed'").fetchall())
+    except sqlite3.OperationalError:
+        return {}  # the schema is not there yet
+    finally:
+        conn.close()
+
+
+def test_the_daemon_polls_past_a_fifo_and_stops_on_sigterm(tmp_path: Path) -> None:
+    trail, db = tmp_path / "trail", tmp_path / "index.sqlite3"
+    delivered = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=20)
+    write_log(trail, delivered, [rec(time=f"{delivered - timedelta(minutes=5):%Y-%m-%dT%H:%M:%SZ}")])
+    key = log_key(A1, "us-east-1", delivered + timedelta(minutes=1), suffix("fifo"), None, "")
+    (trail / key).parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(trail / key)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "ACCESSFIT_SOURCE": str(trail),
+        "ACCESSFIT_DATABASE": str(db),
+        "ACCESSFIT_LISTEN": f"127.0.0.1:{port}",
+        "ACCESSFIT_POLL_INTERVAL": "2s",
+        "ACCESSFIT_SETTLE": "0s",
+        "ACCESSFIT_READ_OWN_ACCOUNT": "false",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "accessfit", "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    with reaped(proc):
+        deadline = time.monotonic() + 60
+        while key not in _failed_reasons(db) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _failed_reasons(db).get(key, "").startswith("not_a_file: "), "the poll did not get past the FIFO"
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the daemon ignored SIGTERM")
+        assert proc.returncode == 0
