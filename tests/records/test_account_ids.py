@@ -10,7 +10,9 @@ import pytest
 
 from accessfit.app import config
 from accessfit.errors import ConfigError
-from accessfit.model import Principal, Window, is_account_id, is_partition
+from accessfit.iam.mapping.arns import ArnValues, Context
+from accessfit.iam.mapping.passrole import role_resources
+from accessfit.model import Principal, ResourceRef, Window, is_account_id, is_partition
 from accessfit.records.decode import decode
 from accessfit.records.identity import identity_of
 from accessfit.records.usage import Aggregate, Classifier, count_file
@@ -119,3 +121,16 @@ def test_settings_refuse_unicode_digit_accounts(setting: str, value: object) -> 
 def test_settings_take_role_arns_of_every_partition() -> None:
     roles = [f"arn:aws-us-gov:iam::{A1}:role/x", f"arn:aws-cn:iam::{A1}:role/path/y"]
     assert config.load(None, assume_roles=roles).assume_roles == roles
+
+
+def test_a_passed_role_arn_with_unicode_digits_is_no_role() -> None:
+    assert role_resources(f"arn:aws:iam::{A1}:role/app", Context()) == (f"arn:aws:iam::{A1}:role/app",)
+    assert role_resources(f"arn:aws-cn:iam::{A1}:role/app", Context()) == (f"arn:aws-cn:iam::{A1}:role/app",)
+    assert role_resources(f"arn:aws:iam::{ARABIC}:role/app", Context()) == ()
+    assert role_resources(f"arn:aws-evil:iam::{A1}:role/app", Context()) == ()
+
+
+@pytest.mark.parametrize(("account", "expected"), [(A1, A1), (ARABIC, "999988887777")])
+def test_a_queue_url_names_its_account_only_in_ascii_digits(account: str, expected: str) -> None:
+    ref = ResourceRef.of({"queueUrl": [f"https://sqs.us-east-1.amazonaws.com/{account}/q"]})
+    assert ArnValues(Context(account="999988887777"), ref).account == expected

@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import TypedDict
 
 from accessfit.iam.catalog import PRIVILEGED, Catalog
-from accessfit.model import AllowDocument
+from accessfit.model import ACCOUNT_ID, PARTITION_NAME, AllowDocument
 from accessfit.policy.generate import Justification, JustifyingCall, PolicySet
 
 
@@ -68,7 +68,7 @@ def _resources(value: str | Sequence[str]) -> list[str]:
 
 # `role/*/NAME` (beside `role/NAME`) is how the mapping grants a role a request named by its bare name: role names
 # are unique in an account whatever their path, so it matches that one role (accessfit.iam.mapping.passrole).
-_ONE_ROLE_ANY_PATH = re.compile(r"^arn:[\w-]+:iam::\d{12}:role/\*/[\w+=,.@-]+$")
+_ONE_ROLE_ANY_PATH = re.compile(rf"^arn:{PARTITION_NAME}:iam::{ACCOUNT_ID}:role/\*/[\w+=,.@-]+$", re.ASCII)
 
 
 def _wild(text: str) -> bool:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from accessfit.iam.catalog import Catalog, ResourceType
 from accessfit.iam.patterns import template_regex
-from accessfit.model import REQUEST_PARAMS, ResourceRef
+from accessfit.model import REQUEST_PARAMS, ResourceRef, is_account_id
 
 # Derived from accessfit.model.REQUEST_PARAMS: the fields that may hold full ARNs (`arns` holds those of the
 # record's resources[]), and the template variable each field's other values fill.
@@ -83,7 +83,7 @@ class ArnValues:
             parts = url.rstrip("/").split("/")
             if len(parts) >= 2:
                 self.values.setdefault("QueueName", []).append(parts[-1])
-                if parts[-2].isdigit():
+                if is_account_id(parts[-2]):
                     self.account = parts[-2]
                 host = parts[2] if len(parts) > 2 else ""
                 if host.startswith("sqs.") and host.count(".") >= 3:

@@ -20,10 +20,10 @@ import re
 from accessfit.iam.mapping.arns import Context
 from accessfit.iam.mapping.rules import ActionUse
 from accessfit.iam.mapping.tables import passed_role_paths
-from accessfit.model import REQUEST_PARAMS, ResourceRef
+from accessfit.model import ACCOUNT_ID, PARTITION_NAME, REQUEST_PARAMS, ResourceRef
 
 PASSED_ROLES_FIELD = "passedRoles"  # accessfit.records.resources.PASSED_ROLES
-_ROLE_ARN = re.compile(r"^arn:[\w-]+:iam::\d{12}:role/[\w+=,.@/-]+$")
+_ROLE_ARN = re.compile(rf"^arn:{PARTITION_NAME}:iam::{ACCOUNT_ID}:role/[\w+=,.@/-]+$", re.ASCII)  # as the settings
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]+(?:/[\w+=,.@-]+)*$")
 # A top-level request parameter that REQUEST_PARAMS stores → the field it is stored under.
 _STORED = {p.cloudtrail: p.stored for p in REQUEST_PARAMS}
