@@ -23,7 +23,7 @@ CODES: list[tuple[BaseException, int, str | None]] = [
     (errors.IndexBusyError("another accessfit process is writing"), 75, ""),
     (errors.AccessfitError("plain"), 1, ""),
     (errors.SourceError("listing"), 1, ""),
-    (errors.TransientSourceError("throttled"), 1, ""),
+    (errors.TransientSourceError("throttled"), 75, "the trail cannot be read now, try later: "),
     (errors.SourceLimitError("too_large", "big"), 1, ""),
     (errors.ObjectReadError("access_denied", "denied"), 1, ""),
     (errors.DecodeError("invalid_json"), 1, ""),

@@ -25,6 +25,7 @@ from accessfit.errors import (
     NotFoundError,
     SourceAccessError,
     StoreError,
+    TransientSourceError,
 )
 
 EXIT_OK = 0
@@ -50,6 +51,7 @@ class Exit:
 EXITS: dict[type[BaseException], Exit] = {
     ConfigError: Exit(EXIT_CONFIG),
     SourceAccessError: Exit(EXIT_UNAVAILABLE, "cannot read the trail: "),
+    TransientSourceError: Exit(EXIT_RETRY, "the trail cannot be read now, try later: "),
     NotFoundError: Exit(EXIT_NOT_FOUND),
     IndexBusyError: Exit(EXIT_RETRY),
     StoreError: Exit(EXIT_STORE),
