@@ -388,7 +388,7 @@ def test_the_poll_exports_the_partitions_it_found_and_0_for_a_wrong_source(tmp_p
         daemon.close()
 
 
-def test_a_smaller_window_fails_the_polls_and_the_prune_until_the_setting_asks_for_it(tmp_path: Path) -> None:
+def test_a_smaller_window_stops_the_daemon_at_start_until_the_setting_asks_for_it(tmp_path: Path) -> None:
     from accessfit.errors import ConfigError
     from accessfit.jobs.ingest import ingest
 
@@ -397,15 +397,10 @@ def test_a_smaller_window_fails_the_polls_and_the_prune_until_the_setting_asks_f
     log_file(tmp_path / "trail", range(1), NOW - timedelta(minutes=30))
     with UsageIndex(tmp_path / "i.sqlite3") as index:  # a backfill kept with a 30-day window
         ingest(LocalSource(str(tmp_path / "trail")), index, IngestOptions(window_days=30, fetch_workers=1), NOW)
-    daemon = Daemon(plan(tmp_path), clock=lambda: NOW)  # window_days = 7
-    try:
-        daemon.poll()
-        assert daemon.registry.get_sample_value("accessfit_poll_failures_total") == 1
-        with pytest.raises(ConfigError, match=r"^window_days = 7 would prune the 1 days of usage before"):
-            daemon.prune()
-        assert daemon.index.totals().principals == 2
-    finally:
-        daemon.close()
+    with pytest.raises(ConfigError, match=r"^window_days = 7 would prune the 1 days of usage before"):
+        Daemon(plan(tmp_path), clock=lambda: NOW)  # window_days = 7
+    with UsageIndex(tmp_path / "i.sqlite3") as again:  # refused before anything changed; the lock was released
+        assert again.totals().principals == 2
     asked = plan(tmp_path)
     daemon = Daemon(replace(asked, ingest=replace(asked.ingest, prune_to_window=True)), clock=lambda: NOW)
     try:

@@ -38,7 +38,7 @@ from accessfit.jobs.ingest import IngestOptions, discover, ingest
 from accessfit.jobs.observe import drift_state, observe
 from accessfit.jobs.refresh import IamTarget, refresh
 from accessfit.jobs.regenerate import GenerateReport, regenerate
-from accessfit.jobs.upkeep import upkeep
+from accessfit.jobs.upkeep import check_window, upkeep
 from accessfit.model import Partition
 from accessfit.policy import Limits
 from accessfit.policy.overrides import Override
@@ -107,6 +107,9 @@ class Daemon:
         self._repaired = False  # the policy files are compared with the index once, at the first poll
         self.index = UsageIndex(plan.database)
         try:
+            # A shrink of the window that would drop usage stops the daemon at start (exit 78, no restart loop)
+            # instead of failing every poll and prune until someone reads the logs.
+            check_window(self.index, clock(), plan.window_days, plan.ingest.prune_to_window)
             self.source = plan.source()
             self.server = Server(
                 plan.listen,
