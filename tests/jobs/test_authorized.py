@@ -97,3 +97,21 @@ def test_without_a_snapshot_the_role_is_unresolved_and_unobservable_actions_only
     assert not allows(ps.documents, "iam:PassRole", SERVER)
     assert "s3:GetObject" not in ps.actions
     assert {c["action"]: c["carried"] for c in ps.carried}["s3:GetObject"] == POSSIBLY
+
+
+def test_a_changed_snapshot_makes_its_accounts_principals_due_and_the_same_one_again_does_not(tmp_path: Path) -> None:
+    from accessfit.jobs.regenerate import generator_id, regenerate
+
+    generator = generator_id(Limits().mode, CAT)
+    with _index(tmp_path) as index:
+        regenerate(index, CAT, Limits(), NOW, 90)  # without a snapshot: s3:GetObject only listed
+        assert index.principals_due(generator) == []
+        index.save_snapshot(A1, _snapshot(), NOW + timedelta(minutes=5))
+        assert [p.arn for p in index.principals_due(generator)] == [APP]
+        report = regenerate(index, CAT, Limits(), NOW + timedelta(minutes=6), 90)
+        assert report.new_versions == 1  # it now passes the profile's role and carries s3:GetObject over
+        index.save_snapshot(A1, _snapshot(), NOW + timedelta(minutes=10))  # a refresh that found nothing new
+        assert index.principals_due(generator) == []
+        app = index.principal(APP)
+        assert app is not None
+        assert "s3:GetObject" in index.versions(app.id)[-1].documents

@@ -160,4 +160,13 @@ MIGRATIONS += (
     """,
 )
 
+MIGRATIONS += (
+    """
+    -- When each snapshot's content last changed (a refresh that fetched the same details leaves it): a change
+    -- makes the account's principals due for regeneration, since what they are granted shapes their policies.
+    ALTER TABLE authorization_snapshots ADD COLUMN changed_at TEXT;
+    UPDATE authorization_snapshots SET changed_at = fetched_at;
+    """,
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -20,9 +20,11 @@ class Snapshots(Db):
         data = json.dumps(details, default=str)  # CreateDate comes from botocore as a datetime
         with self._transaction():
             self._conn.execute(
-                "INSERT INTO authorization_snapshots (account, fetched_at, data) VALUES (?, ?, ?) "
-                "ON CONFLICT DO UPDATE SET fetched_at = excluded.fetched_at, data = excluded.data",
-                (account, iso(now), data),
+                "INSERT INTO authorization_snapshots (account, fetched_at, data, changed_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO UPDATE SET fetched_at = excluded.fetched_at, "
+                "changed_at = CASE WHEN data = excluded.data THEN changed_at ELSE excluded.changed_at END, "
+                "data = excluded.data",
+                (account, iso(now), data, iso(now)),
             )
 
     @operation("read the authorization snapshots")
