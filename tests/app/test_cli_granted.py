@@ -73,11 +73,11 @@ def test_drift_table_one_principal_and_json(db: str, capsys: pytest.CaptureFixtu
     _snapshot(db)
     assert main(["drift", "--db", db]) == 0
     lines = capsys.readouterr().out.splitlines()
-    header = f"{'PRINCIPAL':{len(OPS)}}  GRANTED  USED  UNUSED  UNKNOWN  UNOBSERVABLE  DENIED  COVERAGE"
+    header = f"{'PRINCIPAL':{len(OPS)}}  GRANTED  USED  UNUSED  PRIVILEGED  UNKNOWN  UNOBSERVABLE  DENIED  COVERAGE"
     assert lines[0] == header
     assert [line.split() for line in lines[1:]] == [
-        [APP, "2", "1", "0", "1", "0", "0", "unknown"],
-        [OPS, "1", "0", "0", "0", "1", "0", "unknown"],  # SendMessage is a data event, not logged by default
+        [APP, "2", "1", "0", "0", "1", "0", "0", "unknown"],
+        [OPS, "1", "0", "0", "0", "0", "1", "0", "unknown"],  # SendMessage is a data event, not logged by default
     ]
     # Numbers right-aligned under their headings; the principal and the coverage left-aligned, padded.
     assert {len(line) for line in lines} == {len(header)}
@@ -107,6 +107,8 @@ def test_one_principals_drift_lists_at_most_50_of_each(capsys: pytest.CaptureFix
         account=A1,
         status="known",
         unused=unused,
+        unused_privileged=["s3:Action00"],
+        unused_by_level={"List": 1, "Write": 1, "Read": 49},
         used=["s3:GetObject"],
         denied=["s3:PutObject"],
         used_not_granted=["sqs:SendMessage"],
@@ -117,6 +119,8 @@ def test_one_principals_drift_lists_at_most_50_of_each(capsys: pytest.CaptureFix
     _print_drift(d)
     assert capsys.readouterr().out.splitlines() == [
         f"{APP} (role): coverage known",
+        "unused by access level: List 1, Write 1, Read 49",
+        "unused privileged (permissions management, write) (1): s3:Action00",
         f"unused (51): {', '.join(unused[:50])} ...",
         "used (1): s3:GetObject",
         "denied (1): s3:PutObject",

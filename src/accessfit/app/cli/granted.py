@@ -49,19 +49,32 @@ def cmd_drift(args: argparse.Namespace) -> int:
     elif args.arn:
         _print_drift(results[0])
     else:
-        header = ("PRINCIPAL", "GRANTED", "USED", "UNUSED", "UNKNOWN", "UNOBSERVABLE", "DENIED", "COVERAGE")
-        print_table(header, [_drift_row(d) for d in results], "lrrrrrrl")
+        header = (
+            "PRINCIPAL",
+            "GRANTED",
+            "USED",
+            "UNUSED",
+            "PRIVILEGED",
+            "UNKNOWN",
+            "UNOBSERVABLE",
+            "DENIED",
+            "COVERAGE",
+        )
+        print_table(header, [_drift_row(d) for d in results], "lrrrrrrrl")
     return EXIT_OK
 
 
 def _drift_row(d: Drift) -> tuple[str, ...]:
-    counts = (d.granted, d.used, d.unused, d.unknown, d.unobservable, d.denied)
+    counts = (d.granted, d.used, d.unused, d.unused_privileged, d.unknown, d.unobservable, d.denied)
     return (d.principal, *(str(len(x)) for x in counts), d.status)
 
 
 def _print_drift(d: Drift) -> None:
     print(f"{d.principal} ({d.kind}): coverage {d.status}" + (f" ({'; '.join(d.reasons)})" if d.reasons else ""))
+    if d.unused_by_level:  # what an unused grant could do, the privileged levels first in what follows
+        print("unused by access level: " + ", ".join(f"{level} {n}" for level, n in d.unused_by_level.items()))
     for title, items in (
+        ("unused privileged (permissions management, write)", d.unused_privileged),
         ("unused", d.unused),
         ("unknown", d.unknown),
         ("used", d.used),
