@@ -20,7 +20,7 @@ import pytest
 
 from accessfit.app import config
 from accessfit.errors import ConfigError
-from tools import require
+from tools import require, unavailable
 
 REPO = Path(__file__).resolve().parents[2]
 BLOCK = re.compile(r"(?:<!-- (?P<note>[^>]*) -->\n)?```sh\n(?P<body>.*?)```", re.S)
@@ -94,7 +94,7 @@ def test_the_documented_install_steps_work_on_a_fresh_host(scratch: Path) -> Non
     require("systemd-sysusers")
     analyze = require("systemd-analyze")
     if os.geteuid() != 0:
-        pytest.skip("the install steps set owners and the service user is simulated by changing uid: root only")
+        unavailable("the install steps set owners and the service user is simulated by changing uid: root only")
     run_steps(scratch)
     # The unit as installed, with the venv where the first steps would have made it.
     exe = scratch / "opt" / "accessfit" / "bin" / "accessfit"

@@ -8,6 +8,8 @@ import inspect
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from accessfit.index.schema import MIGRATIONS, SCHEMA_VERSION
 from accessfit.model import LogObject, Partition, PolicyDraft
 from accessfit.records.usage import FileUsage
 from helpers import A1, NOW, no_grants, use
+from tools import without_dac_override
 
 ROLE = f"arn:aws:iam::{A1}:role/app"
 DAY = NOW.date().isoformat()
@@ -81,16 +84,29 @@ def test_a_directory_where_the_file_should_be_is_a_store_error(tmp_path: Path) -
         UsageIndex(tmp_path / "index.sqlite3")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only directories")
+@pytest.mark.slow
 def test_a_writer_in_a_read_only_directory_is_a_store_error(tmp_path: Path) -> None:
     folder = tmp_path / "ro"
     folder.mkdir()
     folder.chmod(0o555)
+    # Root writes to read-only directories: it opens the index in a child without that power (CI runs as root).
+    opens = (
+        "import sys\nfrom pathlib import Path\n"
+        "from accessfit.errors import StoreError\nfrom accessfit.index import UsageIndex\n"
+        "try:\n    UsageIndex(Path(sys.argv[1]))\nexcept StoreError as exc:\n    sys.exit(str(exc))\n"
+    )
     try:
-        with pytest.raises(StoreError, match=r"cannot open: Permission denied"):
-            UsageIndex(folder / "index.sqlite3")
+        done = subprocess.run(
+            [*without_dac_override(), sys.executable, "-c", opens, str(folder / "index.sqlite3")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         folder.chmod(0o755)
+    assert done.returncode == 1, done.stderr
+    assert f"cannot open: the directory {folder} is not writable by this user" in done.stderr
+    assert done.stderr.rstrip().endswith("(Permission denied)")
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
