@@ -34,8 +34,8 @@ def _cannot(path: Path, exc: OSError) -> ConfigError:
     reason = exc.strerror or str(exc)
     if isinstance(exc, PermissionError):
         reason += (
-            f" for uid {os.geteuid()}; make it readable by the user accessfit runs as (it holds no secrets: "
-            f"`chmod 0644 {path}` and a readable directory suit systemd's DynamicUser)"
+            f" for uid {os.geteuid()}; make it readable by the user accessfit runs as (systemd/README.md installs "
+            f"it root:accessfit 0640 for the service's user accessfit; it holds no secrets, so 0644 will do too)"
         )
     return ConfigError(f"config file {path} cannot be read: {reason}")
 
