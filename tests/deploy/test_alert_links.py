@@ -1,6 +1,6 @@
-"""Every alert links its runbook section and the dashboard, with the links of the settings; the rules in deploy/ are
-the template rendered with the defaults; the dashboard's panels say what they show; series that would exist only
-after a first event start at 0."""
+"""Every alert links its runbook section (by default the page the daemon serves, at external_url) and the dashboard,
+with the links of the settings; the rules in deploy/ are the template rendered with the defaults; the dashboard's
+panels say what they show; series that would exist only after a first event start at 0."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from accessfit.app import config
 from accessfit.app.cli import EXIT_CONFIG, EXIT_OK, main
 from accessfit.exporters.alert_rules import alert_names, render, runbook_anchor, template
 from accessfit.exporters.metrics import EVENT_SKIP_REASONS, JOBS, KEY_SKIP_REASONS, OBJECT_FAILURE_REASONS, Telemetry
+from accessfit.exporters.runbook_html import packaged
 
 REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "deploy" / "prometheus" / "accessfit.rules.yml"
-RUNBOOK = REPO / "docs" / "runbook.md"
+RUNBOOK = REPO / "src" / "accessfit" / "data" / "runbook.md"
 
 
 def notes_of(rules: str) -> dict[str, dict[str, str]]:
@@ -42,6 +43,7 @@ def test_every_alert_links_its_runbook_section_and_the_dashboard() -> None:
     defaults = config.Settings()
     notes = notes_of(RULES.read_text())
     assert list(notes) == alert_names(RULES.read_text()) and len(notes) >= 14
+    assert packaged() == RUNBOOK.read_text()  # the runbook the daemon serves is the package's
     headings = re.findall(r"^## (\w+)\n\n(.*?)(?=^## |\Z)", RUNBOOK.read_text(), re.MULTILINE | re.DOTALL)
     sections = dict(headings)
     assert list(sections) == list(notes), "one runbook section per alert, in the rules' order"
@@ -66,6 +68,43 @@ def test_alerts_render_takes_the_links_from_the_settings(tmp_path: Path, capsys:
     assert "${" not in out.read_text()
     assert main(["alerts", "render", "--config", str(settings)]) == EXIT_OK
     assert capsys.readouterr().out == out.read_text()
+
+
+def test_by_default_the_links_point_at_the_daemon_itself(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert config.Settings().runbook_base_url == "http://127.0.0.1:9847/runbook"
+    assert config.Settings(listen="[::1]:9000").runbook_base_url == "http://[::1]:9000/runbook"
+    settings = tmp_path / "accessfit.toml"
+    settings.write_text('listen = "0.0.0.0:9847"\nexternal_url = "https://ops.example.com/accessfit/"\n')
+    assert main(["alerts", "render", "--config", str(settings)]) == EXIT_OK
+    notes = notes_of(capsys.readouterr().out)
+    assert notes["AccessfitDown"]["runbook_url"] == "https://ops.example.com/accessfit/runbook#accessfitdown"
+    settings.write_text('external_url = "https://ops.example.com"\nrunbook_base_url = "https://wiki.example.com/rb"\n')
+    assert main(["alerts", "render", "--config", str(settings)]) == EXIT_OK
+    notes = notes_of(capsys.readouterr().out)
+    assert notes["AccessfitDown"]["runbook_url"] == "https://wiki.example.com/rb#accessfitdown"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("external_url", "ftp://ops.example.com", "not an http:// or https:// URL with a host"),
+        ("external_url", "https://", "not an http:// or https:// URL with a host"),
+        ("external_url", "ops.example.com:9847", "not an http:// or https:// URL with a host"),
+        ("external_url", "http://ops.example.com:99999", "Port out of range"),
+        ("external_url", "https://ops.example.com/?x=1", "has a query or #fragment"),
+        ("runbook_base_url", "https://wiki.example.com/rb#top", "has a query or #fragment"),
+        ("runbook_base_url", "https://wiki.example.com/a b", "holds a space"),
+        ("dashboard_url", "https://grafana.example.com/<d>", "holds a space"),
+    ],
+)
+def test_a_bad_url_is_one_line_and_exit_78(
+    name: str, value: str, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = tmp_path / "accessfit.toml"
+    settings.write_text(f"{name} = {json.dumps(value)}\n")
+    assert main(["alerts", "render", "--config", str(settings)]) == EXIT_CONFIG
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"invalid setting {name} ({settings})" in err and says in err, err
 
 
 def test_a_link_that_would_break_the_rules_is_a_bad_setting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -24,6 +25,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -210,7 +212,7 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9]+$",
         description="Statements whose Sid starts with this are never reported unused",
     )
-    listen: str = Field(default="127.0.0.1:9847", description="host:port for /metrics, /healthz and /readyz")
+    listen: str = Field(default="127.0.0.1:9847", description="host:port for /metrics, /healthz, /readyz and /runbook")
     http_workers: Count = Field(default=4, ge=1, le=64, description="Threads answering HTTP requests")
     http_timeout: Duration = Field(
         default=timedelta(seconds=10),
@@ -221,14 +223,17 @@ class Settings(BaseSettings):
     prune_interval: Duration = Field(default=timedelta(days=1), description="How often old usage is pruned")
     metrics_per_principal: bool = Field(default=False, description="Export per-principal series (capped)")
     metrics_principal_cap: Count = Field(default=50, ge=1, le=10000, description="Most per-principal series")
+    external_url: str = Field(
+        default="http://127.0.0.1:9847",
+        description="The URL people and Alertmanager's notifications reach this daemon at (default: http://LISTEN)",
+    )
     runbook_base_url: str = Field(
-        default="https://github.com/accessfit/accessfit/blob/main/docs/runbook.md",
-        pattern=r"^https?://[^\s\"\\]+$",
-        description="Where docs/runbook.md is published: each alert's runbook_url is its section there",
+        default="http://127.0.0.1:9847/runbook",
+        description="Where the runbook is read: each alert's runbook_url is its section there "
+        "(default: EXTERNAL_URL/runbook, which the daemon serves)",
     )
     dashboard_url: str = Field(
         default="http://127.0.0.1:3000/d/accessfit/accessfit",
-        pattern=r"^https?://[^\s\"\\]+$",
         description="The Grafana dashboard (deploy/grafana/accessfit.json) every alert links to",
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Log level")
@@ -241,6 +246,20 @@ class Settings(BaseSettings):
     def _listen(cls, v: str) -> str:
         _host_port(v)
         return v
+
+    @field_validator("external_url", "runbook_base_url", "dashboard_url")
+    @classmethod
+    def _url(cls, v: str, info: ValidationInfo) -> str:
+        return _http_url(v, whole=info.field_name == "dashboard_url")
+
+    @model_validator(mode="after")
+    def _derived_urls(self) -> Settings:
+        # Unset, the links follow `listen` (and a set external_url): the daemon serves the runbook itself.
+        if "external_url" not in self.model_fields_set:
+            self.external_url = f"http://{self.listen}"
+        if "runbook_base_url" not in self.model_fields_set:
+            self.runbook_base_url = f"{self.external_url}/runbook"
+        return self
 
     @field_validator("poll_interval", "granted_interval", "prune_interval", "http_timeout")
     @classmethod
@@ -284,6 +303,26 @@ class Settings(BaseSettings):
         if not self.source:
             raise ConfigError(f"no source configured: set `source` in the config file, {ENV_PREFIX}SOURCE, or --source")
         return self.source
+
+
+_LINK_UNSAFE = re.compile(r"[\x00-\x20\x7f\"\\<>`]")  # would end a YAML string or break the page
+
+
+def _http_url(url: str, *, whole: bool) -> str:
+    """An absolute http(s) URL with a host, its trailing slash dropped; unless `whole`, one that things are
+    appended to (a path, a #section), so without a query or fragment."""
+    if _LINK_UNSAFE.search(url):
+        raise ValueError(f"{url!r} holds a space, quote, backslash, < > or ` (percent-encode it)")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number in range
+    except ValueError as exc:
+        raise ValueError(f"{url!r} is not a URL: {exc}") from exc
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"{url!r} is not an http:// or https:// URL with a host")
+    if not whole and (parts.query or parts.fragment or url.endswith(("?", "#"))):
+        raise ValueError(f"{url!r} has a query or #fragment: paths and #sections are appended to it")
+    return url if whole else url.rstrip("/")
 
 
 def _did_you_mean(name: str, known: list[str], prefix: str = "") -> str:

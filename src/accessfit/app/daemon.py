@@ -26,11 +26,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from prometheus_client import CollectorRegistry, disable_created_metrics
 
 from accessfit import __version__
-from accessfit.app.http import Server, address_text
+from accessfit.app.http import Page, Server, address_text
 from accessfit.app.systemd import sd_notify, watchdog_seconds
 from accessfit.errors import AccessfitError, ExportError
 from accessfit.exporters.metrics import StateCollector, Telemetry
 from accessfit.exporters.observation import DriftState, Observation
+from accessfit.exporters.runbook_html import packaged, page
 from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
 from accessfit.jobs.assess import drift_all
@@ -117,6 +118,8 @@ class Daemon:
                 self.ready,
                 workers=plan.http_workers,
                 timeout=plan.http_timeout.total_seconds(),
+                # What every alert's runbook_url points at by default: served here, nothing else to deploy.
+                pages={"/runbook": Page(page(packaged()).encode(), "text/html; charset=utf-8")},
             )
         except BaseException:
             self.index.close()

@@ -1,5 +1,6 @@
-"""The daemon's HTTP server: /metrics (the registry), /healthz (the process answers) and /readyz (ingestion is
-keeping up, as the daemon judges it). Requests are not logged: scrapes every few seconds would flood the journal.
+"""The daemon's HTTP server: /metrics (the registry), /healthz (the process answers), /readyz (ingestion is
+keeping up, as the daemon judges it) and fixed pages such as /runbook, each rendered once before serving. Requests
+are not logged: scrapes every few seconds would flood the journal.
 
 A connection costs no thread until it has sent something: one thread accepts connections and waits on a selector
 for them to become readable, closes those idle for longer than `timeout`, and keeps at most MAX_WAITING of them
@@ -18,7 +19,7 @@ import selectors
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -39,6 +40,23 @@ MAX_QUEUED_PER_WORKER = 4  # requests waiting for a worker, per worker, before n
 _BUSY = b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 
 
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A fixed response: the same bytes for every GET of its path."""
+
+    body: bytes
+    content_type: str
+
+
+# A page is read-only text: no script, frame, form or outside request (its own inline style aside), and browsers
+# must not guess another type for it.
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
 def address_text(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
@@ -55,6 +73,7 @@ class Server:
         *,
         workers: int = 4,
         timeout: float = 10.0,
+        pages: Mapping[str, Page] | None = None,
     ) -> None:
         host, port = listen
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -66,7 +85,7 @@ class Server:
         self._listener.setblocking(False)
         self._timeout = timeout
         self._workers = workers
-        self._handler = _handler(registry, ready)
+        self._handler = _handler(registry, ready, dict(pages or {}))
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="http-worker")
         self._selector = selectors.DefaultSelector()
         self._waiting: dict[socket.socket, float] = {}  # accept order is deadline order: the oldest first
@@ -225,7 +244,9 @@ class _Timed(io.RawIOBase):
         return view.nbytes
 
 
-def _handler(registry: CollectorRegistry, ready: Callable[[], bool]) -> type[BaseHTTPRequestHandler]:
+def _handler(
+    registry: CollectorRegistry, ready: Callable[[], bool], pages: dict[str, Page]
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def setup(self) -> None:
             self.connection = self.request
@@ -238,7 +259,11 @@ def _handler(registry: CollectorRegistry, ready: Callable[[], bool]) -> type[Bas
 
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
-            if path == "/metrics":
+            headers: Mapping[str, str] = {}
+            if path in pages:
+                page = pages[path]
+                body, status, kind, headers = page.body, 200, page.content_type, _PAGE_HEADERS
+            elif path == "/metrics":
                 body, status, kind = generate_latest(registry), 200, CONTENT_TYPE_LATEST
             elif path == "/healthz":
                 body, status, kind = b"ok\n", 200, "text/plain"
@@ -251,6 +276,8 @@ def _handler(registry: CollectorRegistry, ready: Callable[[], bool]) -> type[Bas
             self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
 
