@@ -12,19 +12,18 @@ of letters and digits, so the same usage always gives byte-identical documents.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NotRequired, TypedDict
 
 from accessfit.errors import PolicyError
 from accessfit.iam.catalog import Catalog
-from accessfit.iam.mapping import MAPPED, UNMAPPED, ActionUse, CallMap, Context
+from accessfit.iam.mapping import UNMAPPED, ActionUse, CallMap
 from accessfit.model import GRANTING, AllowDocument, AllowStatement, Outcome, Principal, UsedCall, partition_of
 from accessfit.policy import scope
-from accessfit.policy.carried import CARRIED, Authorization, CarriedAction, carried_over, is_profile, roles_of
+from accessfit.policy.carried import CARRIED, Authorization, CarriedAction, carried_over
 from accessfit.policy.document import actions_of, fingerprint
-from accessfit.policy.required import needed
 from accessfit.policy.split import pack
+from accessfit.policy.uses import call_uses
 from accessfit.policy.validate import problems
 
 
@@ -148,22 +147,16 @@ def build(
     why: dict[str, dict[tuple[str, str], _Tally]] = {}
     denied: dict[tuple[str, int], _Tally] = {}  # (action, outcome) -> its calls
     unmapped: dict[tuple[str, str], _Tally] = {}
-    for call in calls:
-        ctx = Context(partition=partition, region=call.resource.region, account=principal.account)
-        m = mapped(call.event_source, call.event_name, call.resource, ctx)
-        if m.status == UNMAPPED:
+    for done in call_uses(principal, calls, cat, mapped, profiles, unresolved):
+        call = done.call
+        if done.status == UNMAPPED:
             key = (call.event_source, call.event_name)
             tally = unmapped.get(key)
             if tally is None:
-                tally = unmapped[key] = _Tally(reason=m.reason)
+                tally = unmapped[key] = _Tally(reason=done.reason)
             tally.add(call)
             continue
-        if m.status != MAPPED:
-            continue
-        for found in needed(m.actions, call.resource, ctx, cat):
-            use = found
-            if use.action == "iam:PassRole" and any(is_profile(r) for r in use.resources):
-                use = _profile_roles(use, profiles, unresolved)
+        for use in done.uses:
             if call.outcome not in GRANTING:
                 if not use.inferred:
                     tally = denied.get((use.action, call.outcome))
@@ -241,18 +234,6 @@ def _denied(action: str, outcome: int, tally: _Tally) -> DeniedAction:
     if outcome != Outcome.DENIED:
         row["outcome"] = Outcome(outcome).label
     return row
-
-
-def _profile_roles(use: ActionUse, profiles: Mapping[str, tuple[str, ...]], unresolved: set[str]) -> ActionUse:
-    """PassRole on the roles of the instance profiles the call named; a profile no snapshot lists stays named."""
-    resources: set[str] = set()
-    for arn in use.resources:
-        roles = roles_of(arn, profiles) if is_profile(arn) else (arn,)
-        if not roles:
-            unresolved.add(arn)
-            roles = (arn,)
-        resources.update(roles)
-    return ActionUse(use.action, tuple(sorted(resources)), use.rule, use.inferred)
 
 
 def _grant(granted: dict[str, set[str]], regions: dict[str, set[str]], use: ActionUse) -> None:

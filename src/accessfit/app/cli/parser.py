@@ -151,6 +151,28 @@ def build() -> argparse.ArgumentParser:
     dif.add_argument("old", nargs="?", type=int, metavar="FROM", help="older version (default: the one before TO)")
     dif.add_argument("new", nargs="?", type=int, metavar="TO", help="newer version (default: the latest)")
 
+    rep = sub.add_parser(
+        "replay",
+        parents=[common],
+        help="what a policy would break: replay the window's calls against it",
+        description="Evaluate every allowed call of the principal over the window (or --since) - each action it "
+        "needed on the resources the index holds for it - against its latest generated version or the --policy "
+        "files, within the permissions boundary the authorization snapshot names, and list the calls that would "
+        "be denied, by action, resource, count and last seen. Conditions are not evaluated: what depends on one "
+        "is reported. Denied and failed calls are listed apart. Exit 0 when nothing would break, 1 when some "
+        "call would be denied.",
+    )
+    rep.set_defaults(handler="review:cmd_replay")
+    rep.add_argument("arn", metavar="ARN", help=PRINCIPAL_HELP)
+    rep.add_argument(
+        "--policy",
+        action="append",
+        metavar="FILE",
+        help="an IAM policy document, a list of them, or accessfit's policy file (repeatable; default: the latest "
+        "generated version)",
+    )
+    rep.add_argument("--since", type=_date, metavar="DATE", help="first day of usage (default: window start)")
+
     dri = sub.add_parser(
         "drift",
         parents=[common],
