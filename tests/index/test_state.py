@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from accessfit.index import Batch, ObjectRow, UsageIndex
-from accessfit.model import LogObject, Partition
+from accessfit.model import LogObject, Outcome, Partition
 from accessfit.records.usage import FileUsage
 from helpers import A1, A2, NOW, use
 
@@ -23,6 +23,10 @@ def test_resumed_calls_find_a_permission_used_again_after_a_long_dormancy(index:
     use(batch, fresh, "GetObject", _day(0))  # first use ever: nothing to wake from
     use(batch, steady, "PutObject", _day(60))
     use(batch, steady, "PutObject", _day(0), outcome=1)  # denied: not a use
+    use(batch, steady, "DeleteObject", _day(60))
+    use(batch, steady, "DeleteObject", _day(0), outcome=int(Outcome.THROTTLED))  # proves nothing either
+    use(batch, steady, "ListBuckets", _day(60), outcome=int(Outcome.UNAUTHENTICATED))  # never used before
+    use(batch, steady, "ListBuckets", _day(0))
     index.commit("test", batch, NOW)
     assert index.resumed_calls(_day(1), _day(31)) == {A1: 1}
 

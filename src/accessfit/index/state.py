@@ -4,6 +4,11 @@ waking up after a long dormancy (the failed objects are in `totals`)."""
 from __future__ import annotations
 
 from accessfit.index.db import Db, operation
+from accessfit.model import GRANTING
+
+# The outcomes that prove a permission was used, written out in the SQL below (a throttled or unauthenticated
+# call proves nothing); kept equal to the model's set.
+assert sorted(GRANTING) == [0, 2], "state.resumed_calls' SQL must list accessfit.model.GRANTING"
 
 
 class State(Db):
@@ -37,11 +42,11 @@ class State(Db):
             a: int(n)
             for a, n in self._conn.execute(
                 "SELECT p.account, COUNT(*) FROM (SELECT DISTINCT principal_id, call_id FROM usage "
-                "WHERE day >= ? AND outcome != 1) r JOIN principals p ON p.id = r.principal_id "
+                "WHERE day >= ? AND outcome IN (0, 2)) r JOIN principals p ON p.id = r.principal_id "
                 "WHERE NOT EXISTS (SELECT 1 FROM usage u WHERE u.principal_id = r.principal_id "
-                "AND u.call_id = r.call_id AND u.day >= ? AND u.day < ?) "
+                "AND u.call_id = r.call_id AND u.day >= ? AND u.day < ? AND u.outcome IN (0, 2)) "
                 "AND EXISTS (SELECT 1 FROM usage u WHERE u.principal_id = r.principal_id "
-                "AND u.call_id = r.call_id AND u.day < ?) GROUP BY 1",
+                "AND u.call_id = r.call_id AND u.day < ? AND u.outcome IN (0, 2)) GROUP BY 1",
                 (recent_day, dormant_day, recent_day, dormant_day),
             )
         }
