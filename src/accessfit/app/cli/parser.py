@@ -143,13 +143,21 @@ def build() -> argparse.ArgumentParser:
     dif = sub.add_parser(
         "diff",
         parents=[common],
-        help="permissions added and removed between two versions",
-        description="Compare two policy versions of a principal (default: the last two).",
+        help="permissions added and removed between two versions, or against what is granted now",
+        description="Compare two policy versions of a principal (default: the last two). With --against granted: "
+        "what applying its latest version would remove from, and add to, what it is granted now (the "
+        "authorization snapshot), per action with its access level, the unobservable actions carried over, and the "
+        "actions it used that it is not granted (a resource policy allowed them): shown, never added.",
     )
     dif.set_defaults(handler="policies:cmd_diff")
     dif.add_argument("arn", metavar="ARN", help=PRINCIPAL_HELP)
     dif.add_argument("old", nargs="?", type=int, metavar="FROM", help="older version (default: the one before TO)")
     dif.add_argument("new", nargs="?", type=int, metavar="TO", help="newer version (default: the latest)")
+    dif.add_argument(
+        "--against",
+        choices=("granted",),
+        help="compare the latest version with what the principal is granted now instead",
+    )
 
     rep = sub.add_parser(
         "replay",

@@ -164,6 +164,10 @@ def _print_history(found: History) -> None:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    if getattr(args, "against", None) == "granted":
+        from accessfit.app.cli.review import cmd_diff_against
+
+        return cmd_diff_against(args)
     s = settings(args)
     with UsageIndex(s.database, writer=False) as index:
         c = compare(index, in_index(index, args.arn), args.old, args.new)

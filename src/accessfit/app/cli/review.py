@@ -12,9 +12,10 @@ from accessfit.app.cli import EXIT_OK
 from accessfit.app.cli.parser import settings
 from accessfit.app.cli.render import print_json, print_table, shown
 from accessfit.errors import InputError
-from accessfit.iam.catalog import catalog
+from accessfit.iam.catalog import AccessLevel, catalog
 from accessfit.index import UsageIndex
 from accessfit.jobs.lookup import in_index
+from accessfit.jobs.proposed import AgainstGranted, against_granted
 from accessfit.jobs.replay import ReplayResult, documents_from, replay
 from accessfit.model import Window
 from accessfit.model.documents import PolicyDocument
@@ -89,3 +90,47 @@ def _print_replay(r: ReplayResult) -> None:
 
 def _denied_by(decision: str, by: str) -> str:
     return f"{'explicit deny' if decision == 'denied' else 'no allow'} ({by})"
+
+
+SHOWN_REMOVED = 40  # removed actions listed in text (most powerful first); --json lists every one
+_RANK = {str(level): n for n, level in enumerate(AccessLevel)}
+
+
+def cmd_diff_against(args: argparse.Namespace) -> int:
+    """`diff ARN --against granted`."""
+    if args.old is not None or args.new is not None:
+        raise InputError("diff --against granted compares the latest version with what is granted now: no FROM/TO")
+    s = settings(args)
+    with UsageIndex(s.database, writer=False) as index:
+        d = against_granted(index, catalog(), in_index(index, args.arn), s.keep_marker)
+    if args.json:
+        print_json(d.as_dict())
+    else:
+        _print_against(d)
+    return EXIT_OK
+
+
+def _print_against(d: AgainstGranted) -> None:
+    boundary = f" (within permissions boundary {shown(d.boundary)})" if d.boundary else ""
+    print(
+        f"# {shown(d.principal)}: granted now{boundary} {d.granted} actions -> v{d.version} proposes {d.proposed}: "
+        f"{len(d.removed)} removed, {len(d.added)} added, {d.kept} kept"
+    )
+    if d.removed:
+        levels = ", ".join(f"{level} {n}" for level, n in d.removed_by_level().items())
+        print(f"# removed by access level: {levels}")
+    first = sorted(d.removed, key=lambda c: (_RANK.get(c.access_level, len(_RANK)), c.action))
+    for c in first[:SHOWN_REMOVED]:
+        print(f"- {c.action}  {c.access_level or '?'}{'  ' + c.note if c.note else ''}")
+    if len(first) > SHOWN_REMOVED:
+        print(f"- and {len(first) - SHOWN_REMOVED} more (--json lists every one)")
+    for c in d.added:
+        print(f"+ {c.action}  {c.access_level or '?'}  {c.note}")
+    for c in d.carried:
+        print(f"= {c.action}  {c.access_level or '?'}  carried over, not observable: {c.note}")
+    for c in d.used_not_granted:
+        print(f"! {c.action}  {c.access_level or '?'}  {c.note}; not added")
+    if not d.removed and not d.added:
+        print("  the proposal grants what is granted now")
+    for note in d.notes:
+        print(f"# note: {shown(note)}")
