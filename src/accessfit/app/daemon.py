@@ -26,8 +26,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from prometheus_client import CollectorRegistry, disable_created_metrics
 
 from accessfit import __version__
+from accessfit.app.api import ReviewApi
 from accessfit.app.http import Page, Server, address_text
 from accessfit.app.systemd import sd_notify, watchdog_seconds
+from accessfit.drift import Drift
 from accessfit.errors import AccessfitError, ExportError
 from accessfit.exporters.metrics import StateCollector, Telemetry
 from accessfit.exporters.observation import DriftState, Observation
@@ -106,6 +108,7 @@ class Daemon:
         self._drift_due = float("-inf")  # (timestamp) when a poll may recompute the drift again
         self._drift_counted_usage = False  # a drift was computed after a poll that ingested something
         self._repaired = False  # the policy files are compared with the index once, at the first poll
+        self.drifts: tuple[Drift, ...] = ()  # the last drift computed, for the review API's ranked list
         self.index = UsageIndex(plan.database)
         try:
             # A shrink of the window that would drop usage stops the daemon at start (exit 78, no restart loop)
@@ -120,6 +123,15 @@ class Daemon:
                 timeout=plan.http_timeout.total_seconds(),
                 # What every alert's runbook_url points at by default: served here, nothing else to deploy.
                 pages={"/runbook": Page(page(packaged()).encode(), "text/html; charset=utf-8")},
+                routes=ReviewApi(
+                    plan.database,
+                    catalog(),
+                    clock,
+                    plan.window_days,
+                    plan.grace_days,
+                    plan.keep_marker,
+                    lambda: self.drifts,
+                ).routes(),
             )
         except BaseException:
             self.index.close()
@@ -251,6 +263,7 @@ class Daemon:
         took = max(0.0, self.clock().timestamp() - now.timestamp())
         self._drift_due = now.timestamp() + took / DRIFT_SHARE
         log.info("drift.computed", principals=len(results), seconds=round(took, 3))
+        self.drifts = tuple(results)  # replaced whole: an HTTP worker reading the old tuple keeps a consistent one
         return drift_state(results)
 
     def _observe(self, now: datetime, drift: DriftState | None) -> None:

@@ -1,6 +1,7 @@
 """The daemon's HTTP server: /metrics (the registry), /healthz (the process answers), /readyz (ingestion is
-keeping up, as the daemon judges it) and fixed pages such as /runbook, each rendered once before serving. Requests
-are not logged: scrapes every few seconds would flood the journal.
+keeping up, as the daemon judges it), fixed pages such as /runbook, each rendered once before serving, and routes
+answered per request from their query string (the review API, app.api). Requests are not logged: scrapes every few
+seconds would flood the journal.
 
 A connection costs no thread until it has sent something: one thread accepts connections and waits on a selector
 for them to become readable, closes those idle for longer than `timeout`, and keeps at most MAX_WAITING of them
@@ -48,6 +49,18 @@ class Page:
     content_type: str
 
 
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A route's answer to one request."""
+
+    status: int
+    body: bytes
+    content_type: str
+
+
+Route = Callable[[str], Reply]  # the query string (after `?`, undecoded) -> the answer; runs on a worker thread
+
+
 # A page is read-only text: no script, frame, form or outside request (its own inline style aside), and browsers
 # must not guess another type for it.
 _PAGE_HEADERS = {
@@ -74,6 +87,7 @@ class Server:
         workers: int = 4,
         timeout: float = 10.0,
         pages: Mapping[str, Page] | None = None,
+        routes: Mapping[str, Route] | None = None,
     ) -> None:
         host, port = listen
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -85,7 +99,7 @@ class Server:
         self._listener.setblocking(False)
         self._timeout = timeout
         self._workers = workers
-        self._handler = _handler(registry, ready, dict(pages or {}))
+        self._handler = _handler(registry, ready, dict(pages or {}), dict(routes or {}))
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="http-worker")
         self._selector = selectors.DefaultSelector()
         self._waiting: dict[socket.socket, float] = {}  # accept order is deadline order: the oldest first
@@ -245,7 +259,7 @@ class _Timed(io.RawIOBase):
 
 
 def _handler(
-    registry: CollectorRegistry, ready: Callable[[], bool], pages: dict[str, Page]
+    registry: CollectorRegistry, ready: Callable[[], bool], pages: dict[str, Page], routes: dict[str, Route]
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def setup(self) -> None:
@@ -258,11 +272,14 @@ def _handler(
             pass  # the worker closes the connection
 
         def do_GET(self) -> None:
-            path = self.path.split("?", 1)[0]
+            path, _, query = self.path.partition("?")
             headers: Mapping[str, str] = {}
             if path in pages:
                 page = pages[path]
                 body, status, kind, headers = page.body, 200, page.content_type, _PAGE_HEADERS
+            elif path in routes:
+                reply = routes[path](query)
+                body, status, kind, headers = reply.body, reply.status, reply.content_type, _PAGE_HEADERS
             elif path == "/metrics":
                 body, status, kind = generate_latest(registry), 200, CONTENT_TYPE_LATEST
             elif path == "/healthz":
