@@ -110,3 +110,27 @@ def test_a_file_that_is_no_policy_is_one_line(db: Path, tmp_path: Path, capsys: 
     bad.write_text('{"principal": "x"}')
     assert main(["replay", APP, "--db", str(db), "--policy", str(bad)]) == 1
     assert "not an IAM policy document" in capsys.readouterr().err
+
+
+def test_the_files_generate_writes_replay_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The wrapper `<name>.json` and the per-document `<name>.policy1.json` that exporters.files writes are both
+    policies `--policy` reads."""
+    now = datetime.now(UTC)
+    day = now.date().isoformat()
+    db = tmp_path / "i.sqlite3"
+    out = tmp_path / "out"
+    with UsageIndex(db) as index:
+        batch = Batch()
+        use(batch, APP, "GetObject", day, resource=OBJECT, count=2)
+        index.commit("s", batch, now - timedelta(minutes=5))
+        regenerate(index, catalog(), Limits(), now, 90, out)
+    wrapper = out / A1 / "role" / "app.json"
+    document = out / A1 / "role" / "app.policy1.json"
+    assert wrapper.is_file() and document.is_file()
+    for path in (wrapper, document):
+        assert main(["replay", APP, "--db", str(db), "--policy", str(path)]) == 0
+        assert "nothing would break" in capsys.readouterr().out
+    narrowed = json.loads(document.read_text())
+    narrowed["Statement"][0]["Resource"] = "arn:aws:s3:::b/other"
+    document.write_text(json.dumps(narrowed))
+    assert main(["replay", APP, "--db", str(db), "--policy", str(document)]) == 1
