@@ -123,6 +123,13 @@ def build() -> argparse.ArgumentParser:
     pol.add_argument("arn", metavar="ARN", help=PRINCIPAL_HELP)
     pol.add_argument("--since", type=_date, metavar="DATE", help="first day of usage (default: window start)")
     pol.add_argument("--until", type=_date, metavar="DATE", help="last day of usage (default: today)")
+    pol.add_argument(
+        "--format",
+        choices=("text", "terraform", "cloudformation"),
+        default="text",
+        help="text (default; --json for JSON), or the documents as Terraform (aws_iam_policy_document data "
+        "sources and aws_iam_policy resources) or a CloudFormation template (AWS::IAM::ManagedPolicy)",
+    )
 
     gen = sub.add_parser(
         "generate",

@@ -13,7 +13,8 @@ from accessfit.app import wiring
 from accessfit.app.cli import EXIT_ERROR, EXIT_OK
 from accessfit.app.cli.parser import settings
 from accessfit.app.cli.render import print_json
-from accessfit.errors import ExportError
+from accessfit.errors import ExportError, InputError
+from accessfit.exporters import iac
 from accessfit.exporters.git import MESSAGE_PRINCIPALS
 from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
@@ -35,6 +36,11 @@ def cmd_policy(args: argparse.Namespace) -> int:
             index, catalog(), in_index(index, args.arn), window, wiring.limits(s, args.resources), wiring.overrides(s)
         )
     require_valid(ps)
+    if args.format != "text":
+        if args.json:
+            raise InputError("--json is for --format text: Terraform and CloudFormation are their own formats")
+        sys.stdout.write(iac.render(args.format, principal.arn, ps.documents))
+        return EXIT_OK
     if args.json:
         print_json(
             {
