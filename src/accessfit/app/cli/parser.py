@@ -28,9 +28,10 @@ def _date(text: str) -> date:
 
 def build() -> argparse.ArgumentParser:
     """The grammar. Each command names its handler, `module:function` in this package, imported when it runs."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="PATH", help="TOML settings file (default: $ACCESSFIT_CONFIG)")
-    common.add_argument("--db", metavar="PATH", dest="database", help="the SQLite index (setting `database`)")
+    located = argparse.ArgumentParser(add_help=False)  # the settings and the index; `run` has no report to print
+    located.add_argument("--config", metavar="PATH", help="TOML settings file (default: $ACCESSFIT_CONFIG)")
+    located.add_argument("--db", metavar="PATH", dest="database", help="the SQLite index (setting `database`)")
+    common = argparse.ArgumentParser(add_help=False, parents=[located])
     common.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     p = argparse.ArgumentParser(
@@ -51,7 +52,8 @@ def build() -> argparse.ArgumentParser:
         help="one ingestion pass over the trail",
         description="Read the log files delivered since the last pass (or since --since on the first) and add "
         "them to the index. Exit 0 when done, 75 when some objects or listings hit transient errors and will be "
-        "read again, 66 when the source holds no trail (it says what it found), 69 when the trail cannot be read, "
+        "read again or another accessfit process writes the index, 74 when the index is unusable, 66 when the "
+        "source holds no trail (it says what it found), 69 when the trail cannot be read, "
         "78 on a bad setting or a smaller window that would prune usage (see --prune-to-window), 130 when "
         "stopped by SIGTERM or Ctrl-C (what was read is committed; the next run reads the rest).",
     )
@@ -77,12 +79,18 @@ def build() -> argparse.ArgumentParser:
         "principals",
         parents=[common],
         help="principals in the index, with their usage",
-        description="Principals with kind, account, calls, distinct API calls, first and last seen.",
+        description="Principals with kind, account, calls, denied calls, distinct API calls, first and last seen.",
     ).set_defaults(handler="inspect:cmd_principals")
 
     cfg = sub.add_parser("config", help="settings")
     cfg_sub = cfg.add_subparsers(dest="config_command", required=True, metavar="ACTION")
-    chk = cfg_sub.add_parser("check", parents=[common], help="validate the settings and print the effective ones")
+    chk = cfg_sub.add_parser(
+        "check",
+        parents=[common],
+        help="validate the settings and print the effective ones",
+        description="Validate the settings (defaults < file < ACCESSFIT_* variables < flags) and print the effective "
+        "values. Exit 78 with one line naming a bad setting and where it came from.",
+    )
     chk.add_argument("--source", help="as for ingest")
     chk.set_defaults(handler="inspect:cmd_config_check")
 
@@ -91,7 +99,8 @@ def build() -> argparse.ArgumentParser:
         help="show how CloudTrail records map to IAM actions",
         description='Read CloudTrail records (a {"Records": [...]} document, gzip or not, a single record, or '
         "JSON lines) from FILE or standard input and print, for each, the principal, the outcome (allowed, "
-        "denied, failed, or ignored and why) and each IAM action with its resources and the rule that produced it.",
+        "denied, failed, unauthenticated, throttled, blocked, unknown_error, or ignored and why) and each IAM "
+        "action with its resources and the rule that produced it.",
     )
     exp.add_argument("file", nargs="?", default="-", metavar="FILE", help="file to read, or - for standard input")
     exp.add_argument("--json", action="store_true", help="one JSON object per record, one per line")
@@ -117,7 +126,9 @@ def build() -> argparse.ArgumentParser:
         parents=[common, window],
         help="the least-privilege policy of one principal",
         description="Build the policy a principal needs for its usage over the window (or --since/--until) and "
-        "print its documents, the calls denied to it and the calls that map to no known action.",
+        "print its documents, the calls denied to it (or not granted: unauthenticated, throttled, ...), the "
+        "calls that map to no known action, what it carries over from the authorization snapshot, the overrides "
+        "applied and the security lint's findings.",
     )
     pol.set_defaults(handler="policies:cmd_policy")
     pol.add_argument("arn", metavar="ARN", help=PRINCIPAL_HELP)
@@ -137,13 +148,25 @@ def build() -> argparse.ArgumentParser:
         help="regenerate the policies whose usage changed",
         description="Regenerate the policy of every principal whose usage changed since its last generation, "
         "store a new version when the documents changed, and write the policy files to --out (setting "
-        "`policy_dir`), committing them to git when `policy_git` is set.",
+        "`policy_dir`), committing them to git when `policy_git` is set. Exit 73 when files could not be written or "
+        "committed (the others are), 75 while another accessfit process writes the index.",
     )
     gen.set_defaults(handler="policies:cmd_generate")
     gen.add_argument("--out", metavar="DIR", help="policy directory (setting `policy_dir`)")
-    gen.add_argument("--all", action="store_true", help="look at every principal, not only changed ones")
+    gen.add_argument(
+        "--all",
+        action="store_true",
+        help="look at every principal, not only changed ones, and rewrite the files that differ from the "
+        "latest stored version",
+    )
 
-    his = sub.add_parser("history", parents=[common], help="the policy versions of a principal")
+    his = sub.add_parser(
+        "history",
+        parents=[common],
+        help="the policy versions of a principal",
+        description="The stored policy versions of a principal, oldest first: time, documents, actions, "
+        "resource mode, the usage window and the fingerprint.",
+    )
     his.set_defaults(handler="policies:cmd_history")
     his.add_argument("arn", metavar="ARN", help=PRINCIPAL_HELP)
 
@@ -201,16 +224,24 @@ def build() -> argparse.ArgumentParser:
     gra = sub.add_parser("granted", help="granted permissions")
     gra_sub = gra.add_subparsers(dest="granted_command", required=True, metavar="ACTION")
     gra_sub.add_parser(
-        "refresh", parents=[common], help="fetch IAM authorization details now (own account and `assume_roles`)"
+        "refresh",
+        parents=[common],
+        help="fetch IAM authorization details now (own account and `assume_roles`)",
+        description="Read each account's IAM authorization details (GetAccountAuthorizationDetails: the own "
+        "account unless read_own_account is false, the others through `assume_roles`) and store them in the "
+        "index. Exit 77 when any account failed (the others are read), 75 while another accessfit process "
+        "writes the index.",
     ).set_defaults(handler="granted:cmd_refresh")
 
     run = sub.add_parser(
         "run",
-        parents=[common],
+        parents=[located],
         help="run the daemon",
         description="Poll the trail on a schedule, regenerate policies when usage changes, refresh granted "
-        "permissions, prune, and serve /metrics, /healthz and /readyz. Exit 0 on SIGTERM or SIGINT, 78 on a bad "
-        "setting.",
+        "permissions, prune, and serve /metrics, /healthz, /readyz and /runbook. It logs JSON lines unless on a "
+        "terminal (setting `log_format`). Exit 0 on SIGTERM or SIGINT, 78 on a bad setting or a smaller window "
+        "that would prune usage (see ingest --prune-to-window), 74 when the index is unusable, 75 while another "
+        "accessfit process writes the index.",
     )
     run.set_defaults(handler="run:cmd_run")
     run.add_argument("--source", help="as for ingest")
@@ -239,7 +270,8 @@ def build() -> argparse.ArgumentParser:
         "render",
         help="write the alert rules with the links of the settings",
         description="Print (or write to --out) accessfit's Prometheus alert rules, each alert's runbook_url and "
-        "dashboard_url built from the settings `runbook_base_url` and `dashboard_url`.",
+        "dashboard_url built from the settings `runbook_base_url` (default: `external_url`/runbook, the runbook "
+        "the daemon serves) and `dashboard_url`.",
     )
     ren.add_argument("--config", metavar="PATH", help="TOML settings file (default: $ACCESSFIT_CONFIG)")
     ren.add_argument("--out", metavar="FILE", help="the rules file to write (default: standard output)")
