@@ -27,7 +27,8 @@ from prometheus_client import CollectorRegistry, disable_created_metrics
 
 from accessfit import __version__
 from accessfit.app.api import ReviewApi
-from accessfit.app.http import Page, Server, address_text
+from accessfit.app.http import Page, Route, Server, address_text
+from accessfit.app.review_pages import ReviewPages
 from accessfit.app.systemd import sd_notify, watchdog_seconds
 from accessfit.drift import Drift
 from accessfit.errors import AccessfitError, ExportError
@@ -123,15 +124,17 @@ class Daemon:
                 timeout=plan.http_timeout.total_seconds(),
                 # What every alert's runbook_url points at by default: served here, nothing else to deploy.
                 pages={"/runbook": Page(page(packaged()).encode(), "text/html; charset=utf-8")},
-                routes=ReviewApi(
-                    plan.database,
-                    catalog(),
-                    clock,
-                    plan.window_days,
-                    plan.grace_days,
-                    plan.keep_marker,
-                    lambda: self.drifts,
-                ).routes(),
+                routes=_review_routes(
+                    ReviewApi(
+                        plan.database,
+                        catalog(),
+                        clock,
+                        plan.window_days,
+                        plan.grace_days,
+                        plan.keep_marker,
+                        lambda: self.drifts,
+                    )
+                ),
             )
         except BaseException:
             self.index.close()
@@ -357,3 +360,8 @@ class Daemon:
     def close(self) -> None:
         self.server.close()
         self.index.close()
+
+
+def _review_routes(api: ReviewApi) -> dict[str, Route]:
+    """The review data as JSON (/api/v1/) and as pages (/review/), from the same index and drift."""
+    return {**api.routes(), **ReviewPages(api).routes()}
