@@ -197,6 +197,8 @@ def test_a_long_removal_list_is_cut_and_says_how_many_more() -> None:
     page = review_html.principal_page(PrincipalPage(_case(EVIL), against, "", None, "none"))
     assert page.count("ec2:Action") == review_html.MAX_CHANGES
     assert 'id="removed-more">and 7 more' in page
+    assert '<details id="removed-details"><summary>' in page  # folded
+    assert '<details id="added-details" open><summary><b>Added: 0</b>' in page
 
 
 def test_an_error_page_escapes_its_message() -> None:

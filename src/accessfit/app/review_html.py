@@ -22,6 +22,7 @@ LIST_PATH = "/review/"
 PRINCIPAL_PATH = "/review/principal"
 # Rows of one change table: an Action "*" role loses tens of thousands, the most powerful shown first.
 MAX_CHANGES = 500
+FOLD_OVER = 30  # rows: a longer change table starts folded
 _STYLE = (
     "body{font:15px/1.45 system-ui,sans-serif;margin:1.5em;color:#222}"
     "table{border-collapse:collapse;margin:.5em 0 1em}th,td{border:1px solid #ccc;padding:.2em .5em;"
@@ -29,6 +30,7 @@ _STYLE = (
     "code{font-family:ui-monospace,monospace;background:#f3f3f3;padding:0 .2em;border-radius:3px}"
     ".verdict{font-weight:bold;padding:.4em .7em;display:inline-block;border-radius:4px}"
     ".proven{background:#dff3df}.unknown{background:#fff0c8}.broken{background:#fbdada}.clean{background:#dff3df}"
+    "h1{overflow-wrap:anywhere}summary{cursor:pointer;margin:.5em 0}"
     "section{border-top:1px solid #ddd;margin-top:1em}.empty{color:#666;font-style:italic}"
 )
 
@@ -201,12 +203,25 @@ def _against(a: AgainstGranted | None, missing: str) -> str:
     return (
         summary
         + notes
-        + "<h3>Removed</h3>"
-        + _changes("removed", removed, "Nothing granted now would be removed.")
-        + "<h3>Added</h3>"
-        + _changes("added", a.added, "Nothing would be added.")
-        + "<h3>Used but not granted by identity policies (shown, not added)</h3>"
-        + _changes("used-not-granted", a.used_not_granted, "None.")
+        + _folded("removed", "Removed", removed, "Nothing granted now would be removed.")
+        + _folded("added", "Added", a.added, "Nothing would be added.")
+        + _folded(
+            "used-not-granted",
+            "Used but not granted by identity policies (shown, not added)",
+            a.used_not_granted,
+            "None.",
+        )
+    )
+
+
+def _folded(table_id: str, title: str, changes: Sequence[ActionChange], empty: str) -> str:
+    """A change table under its title, folded when long (HTML's own details element: no script) so the replay and
+    the evidence below stay within reach."""
+    opened = " open" if len(changes) <= FOLD_OVER else ""
+    return (
+        f'<details id="{table_id}-details"{opened}><summary><b>{_e(title)}: {len(changes)}</b></summary>'
+        + _changes(table_id, changes, empty)
+        + "</details>"
     )
 
 
