@@ -104,10 +104,16 @@ def test_one_principal_has_its_evidence_levels_carried_and_denied(demo: UsageInd
     assert case["policy"] is not None and case["policy"]["version"] == latest.version
     assert case["policy"]["documents"] == json.loads(latest.documents)
     assert [a["action"] for a in case["actions"]] == sorted(actions_of(json.loads(latest.documents)))
+    granted_on: dict[str, set[str]] = {}
+    for doc in json.loads(latest.documents):
+        for s in doc["Statement"]:
+            for action in s["Action"]:
+                on = granted_on.setdefault(action, set())
+                on.update([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
     for a in case["actions"]:
         level = CAT.access_level(a["action"])
         assert a["access_level"] == (level.value if level else None)
-        assert a["resources"]
+        assert len(a["resources"]) == len(granted_on[a["action"]]) and set(a["resources"]) == granted_on[a["action"]]
         # Each action is justified: calls seen, or carried over and said so.
         assert (a["calls"] > 0 and a["last_seen"]) or a["carried"] == "unobservable", a
     justification = json.loads(latest.justification)

@@ -293,15 +293,15 @@ def _fill_policy(case: PrincipalCase, v: PolicyVersion, cat: Catalog) -> None:
         generator=v.generator,
         documents=documents,
     )
-    resources: dict[str, list[str]] = {}
+    resources: dict[str, dict[str, None]] = {}  # action -> its resources, in the documents' order, once each
     for doc in documents:
         for s in doc["Statement"]:
             on = [s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"]
             for action in s["Action"]:
-                resources.setdefault(action, []).extend(r for r in on if r not in resources.get(action, []))
+                resources.setdefault(action, {}).update(dict.fromkeys(on))
     justification: dict[str, list[dict[str, Any]]] = json.loads(v.justification)
     for action in sorted(resources):
-        case["actions"].append(_action(action, resources[action], justification.get(action, []), cat))
+        case["actions"].append(_action(action, list(resources[action]), justification.get(action, []), cat))
         for row in justification.get(action, []):
             if row.get("carried"):
                 case["carried"].append(CarriedCase(action=action, reason=str(row.get("reason", ""))))
