@@ -134,3 +134,14 @@ def test_the_files_generate_writes_replay_clean(tmp_path: Path, capsys: pytest.C
     narrowed["Statement"][0]["Resource"] = "arn:aws:s3:::b/other"
     document.write_text(json.dumps(narrowed))
     assert main(["replay", APP, "--db", str(db), "--policy", str(document)]) == 1
+
+
+def test_since_narrows_the_window(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Calls before --since are not replayed: a policy missing GetObject breaks nothing from tomorrow on."""
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    edit = _policy(tmp_path, LIST)
+    assert main(["replay", APP, "--db", str(db), "--policy", edit, "--json"]) == 1
+    capsys.readouterr()
+    assert main(["replay", APP, "--db", str(db), "--policy", edit, "--since", tomorrow, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["window"]["start"], out["calls"], out["denied"]) == (tomorrow, 0, [])
