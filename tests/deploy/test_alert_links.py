@@ -35,7 +35,7 @@ def notes_of(rules: str) -> dict[str, dict[str, str]]:
 def test_the_rules_file_is_the_template_rendered_with_the_default_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ACCESSFIT_CONFIG", raising=False)
     defaults = config.load(None)
-    rendered = render(template(), defaults.runbook_base_url, defaults.dashboard_url)
+    rendered = render(template(), defaults.runbook_base_url, defaults.dashboard_url, defaults.external_url)
     assert RULES.read_text() == rendered, "run: accessfit alerts render --out deploy/prometheus/accessfit.rules.yml"
 
 

@@ -15,7 +15,7 @@ from accessfit.exporters.atomic import write_atomic
 
 def cmd_render(args: argparse.Namespace) -> int:
     s = settings(args)
-    rules = render(template(), s.runbook_base_url, s.dashboard_url)
+    rules = render(template(), s.runbook_base_url, s.dashboard_url, s.external_url)
     if args.out is None:
         sys.stdout.write(rules)
         return EXIT_OK
