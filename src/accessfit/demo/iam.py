@@ -142,6 +142,8 @@ def _workloads(acct: _Account, cast: list[Actor]) -> None:
                     "logs:*",
                     "cloudwatch:PutMetricData",
                     "sts:GetCallerIdentity",
+                    "states:StartExecution",
+                    "ecr:BatchGetImage",
                 ]
             )
         ),
@@ -169,6 +171,9 @@ def _workloads(acct: _Account, cast: list[Actor]) -> None:
                 _allow(["ssm:GetParameter", "ssm:GetParameters"], f"arn:aws:ssm:*:{a}:parameter/orders/*"),
                 _allow(["secretsmanager:GetSecretValue"], f"arn:aws:secretsmanager:*:{a}:secret:prod/*"),
                 _allow(["logs:CreateLogStream", "logs:PutLogEvents", "cloudwatch:PutMetricData"]),
+                # Granted and not used until the feed makes the role use them: a dormant permission waking up.
+                _allow(["states:StartExecution"], f"arn:aws:states:*:{a}:stateMachine:nightly"),
+                _allow(["ecr:BatchGetImage"], f"arn:aws:ecr:*:{a}:repository/web"),
                 # Kept: a break-glass permission nobody uses on a normal day, never to be reported unused.
                 _allow(["dynamodb:RestoreTableToPointInTime"], sid=KEEP_SID),
                 _allow(["iam:CreateUser"]),  # beyond the boundary: not effectively granted
