@@ -65,6 +65,9 @@ def principal_case(doc: Any) -> None:
         "coverage": (_DICT,),
         "drift": (_DICT, _NULL),
         "policy": (_DICT, _NULL),
+        "against_granted": (_DICT, _NULL),
+        "replay": (_DICT, _NULL),
+        "unavailable": (_DICT,),
         "actions": (_LIST,),
         "carried": (_LIST,),
         "denied": (_LIST,),
@@ -77,6 +80,17 @@ def principal_case(doc: Any) -> None:
     assert doc["schema_version"] == SCHEMA_VERSION
     assert next(iter(doc)) == "schema_version" and list(doc)[4] == "coverage"  # the verdict comes first
     coverage(doc["coverage"], where)
+    # The diff and the replay: each an object, or null and why (`accessfit diff --against granted`, `replay`).
+    assert set(doc["unavailable"]) == {k for k in ("against_granted", "replay") if doc[k] is None}, where
+    _strings(list(doc["unavailable"].values()), where)
+    if doc["against_granted"] is not None:
+        for key in ("version", "granted", "proposed", "kept", "within_granted", "removed", "added", "carried"):
+            assert key in doc["against_granted"], (where, key)
+        assert doc["policy"] is not None and doc["against_granted"]["version"] == doc["policy"]["version"], where
+    if doc["replay"] is not None:
+        for key in ("window", "source", "clean", "calls", "checked", "denied", "conditional", "not_replayed"):
+            assert key in doc["replay"], (where, key)
+        assert doc["replay"]["clean"] is (not doc["replay"]["denied"]), where
     if doc["drift"] is not None:
         drift_spec = {
             **_COUNTS,

@@ -16,7 +16,7 @@ from accessfit.jobs.review import (
     PrincipalEntry,
     PrincipalList,
 )
-from accessfit.jobs.review_page import PrincipalPage
+from accessfit.jobs.review_page import Proposal
 from accessfit.model import Window
 
 EVIL = 'arn:aws:iam::111122223333:role/<script>alert("x")</script>&"q"'
@@ -113,6 +113,9 @@ def _case(arn: str, verdict: str = "unknown") -> PrincipalCase:
             verdict=verdict, reasons=["coverage gap: 2 region-days"] if verdict != "proven" else []
         ),
         drift=None,
+        against_granted=None,
+        replay=None,
+        unavailable={},
         policy={
             "version": 2,
             "created_at": "2026-01-02T00:00:00Z",
@@ -161,7 +164,7 @@ def test_the_principal_page_puts_the_verdict_first_and_escapes_its_data() -> Non
         ActionChange("s3:ListBucket", "List"),
         ActionChange("iam:PutRolePolicy", "Permissions management", KEPT),
     ]
-    page = review_html.principal_page(PrincipalPage(_case(EVIL), against, "", _replayed(denied=True), ""))
+    page = review_html.principal_page(_case(EVIL), Proposal(against, _replayed(denied=True)))
     _assert_inert(page)
     assert "<script>" not in page and EVIL_EVENT not in page and "&lt;img src=x" in page
     sections = re.findall(r'<section id="([a-z-]+)"', page)
@@ -182,19 +185,24 @@ def test_the_principal_page_says_what_is_missing_and_why() -> None:
     case = _case("arn:aws:iam::111122223333:role/new", verdict="proven")
     case["policy"], case["actions"], case["carried"], case["denied"], case["versions"] = None, [], [], [], []
     page = review_html.principal_page(
-        PrincipalPage(case, None, "no IAM authorization snapshot names it", None, "no policy version for it")
+        case,
+        Proposal(
+            None,
+            None,
+            {"against_granted": "no IAM authorization snapshot names it", "replay": "no policy version for it"},
+        ),
     )
     assert "coverage proven" in page and "proven unused" in page
     assert "no IAM authorization snapshot names it" in page and "no policy version for it" in page
     assert "No policy generated yet." in page and "Nothing carried over." in page and "No denied calls." in page
-    clean = review_html.principal_page(PrincipalPage(_case(EVIL), None, "x", _replayed(denied=False), ""))
+    clean = review_html.principal_page(_case(EVIL), Proposal(None, _replayed(denied=False), {"against_granted": "x"}))
     assert 'id="replay-verdict">nothing would break' in clean and "No call would be denied." in clean
 
 
 def test_a_long_removal_list_is_cut_and_says_how_many_more() -> None:
     against = AgainstGranted(EVIL, 2, None, granted=2000, proposed=1)
     against.removed = [ActionChange(f"ec2:Action{n:05}", "Write") for n in range(review_html.MAX_CHANGES + 7)]
-    page = review_html.principal_page(PrincipalPage(_case(EVIL), against, "", None, "none"))
+    page = review_html.principal_page(_case(EVIL), Proposal(against, None, {"replay": "none"}))
     assert page.count("ec2:Action") == review_html.MAX_CHANGES
     assert 'id="removed-more">and 7 more' in page
     assert '<details id="removed-details"><summary>' in page  # folded

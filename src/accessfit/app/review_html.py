@@ -1,5 +1,5 @@
 """The review pages as server-rendered HTML: the ranked list (`/review/`) and one principal (`/review/principal`),
-from jobs.review's values and the page data of jobs.review_page. Pure: values in, one self-contained page out.
+from jobs.review's case and jobs.review_page's diff and replay. Pure: values in, one self-contained page out.
 
 Every value is escaped (an ARN or an event name is data a caller chose); there is no script and no outside asset,
 so the pages work without a network and under the daemon's `default-src 'none'` policy. Filters are a plain GET
@@ -16,7 +16,7 @@ from urllib.parse import quote, urlencode
 from accessfit.jobs.proposed import ActionChange, AgainstGranted
 from accessfit.jobs.replay import ReplayedUse, ReplayResult
 from accessfit.jobs.review import PROVEN, PrincipalCase, PrincipalEntry, PrincipalList
-from accessfit.jobs.review_page import PrincipalPage
+from accessfit.jobs.review_page import Proposal
 
 LIST_PATH = "/review/"
 PRINCIPAL_PATH = "/review/principal"
@@ -137,17 +137,21 @@ def _row(rank: int, e: PrincipalEntry) -> list[str]:
 # -- one principal -------------------------------------------------------------------------------------------------
 
 
-def principal_page(page: PrincipalPage) -> str:
-    case = page.case
+def principal_page(case: PrincipalCase, p: Proposal) -> str:
+    """`p`: the typed diff and replay the case carries as JSON."""
     parts = [
         f'<p><a href="{LIST_PATH}">&larr; all principals</a> · <a href="/api/v1/principal?'
         f'{_e(urlencode({"arn": case["arn"]}))}">JSON</a></p>',
         f"<h1>{_e(case['arn'])}</h1>",
         f"<p>{_e(case['kind'])} in account {_e(case['account'])}</p>",
         _coverage(case),
-        _section("against-granted", "Current versus generated", _against(page.against, page.against_missing)),
         _section(
-            "replay", "Replay: what the generated policy would break", _replay(page.replayed, page.replay_missing)
+            "against-granted", "Current versus generated", _against(p.against, p.unavailable.get("against_granted", ""))
+        ),
+        _section(
+            "replay",
+            "Replay: what the generated policy would break",
+            _replay(p.replayed, p.unavailable.get("replay", "")),
         ),
         _section("actions", "Actions of the latest generated version, with their evidence", _actions(case)),
         _section("carried", "Carried over (unobservable in CloudTrail)", _carried(case)),

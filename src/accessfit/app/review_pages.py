@@ -19,7 +19,8 @@ from accessfit.app.http import Reply, Route
 from accessfit.errors import AccessfitError, InputError, NotFoundError
 from accessfit.index import UsageIndex
 from accessfit.jobs import review
-from accessfit.jobs.review_page import principal_page
+from accessfit.jobs.lookup import in_index
+from accessfit.jobs.review_page import proposal
 
 log = structlog.get_logger(__name__)
 
@@ -63,8 +64,11 @@ class ReviewPages:
             params = query_params(query, allowed=("arn",))
             if "arn" not in params:
                 raise InputError("arn is required: /review/principal?arn=ARN")
-            page = principal_page(index, a.cat, a.clock(), a.window_days, a.grace_days, a.keep_marker, params["arn"])
-            return review_html.principal_page(page)
+            now, found = a.clock(), in_index(index, params["arn"])
+            # Computed once: the case carries them as JSON, the page renders the typed values.
+            proposed = proposal(index, a.cat, now, a.window_days, a.keep_marker, found)
+            case = review.principal(index, a.cat, now, a.window_days, a.grace_days, a.keep_marker, found, proposed)
+            return review_html.principal_page(case, proposed)
 
         return self._answer(answer)
 

@@ -23,6 +23,7 @@ from accessfit.index import UsageIndex
 from accessfit.jobs.assess import drift_all
 from accessfit.jobs.history import history
 from accessfit.jobs.lookup import in_index
+from accessfit.jobs.review_page import Proposal, proposal
 from accessfit.model import AllowDocument, PolicyVersion, PrincipalRow
 
 SCHEMA_VERSION = 1  # raised when a field changes meaning or goes away; new fields keep it
@@ -108,8 +109,8 @@ class DriftCase(DriftCounts):
 
 
 class PrincipalCase(TypedDict):
-    """One principal. The replay result and the current-versus-proposed diff (`accessfit replay`, `diff --against
-    granted`) belong beside `policy`, under the keys `replay` and `against_granted`, once jobs.replay provides them."""
+    """One principal. Beside `policy`: the current-versus-proposed diff and the replay result (`accessfit diff
+    --against granted --json`, `accessfit replay --json`), null when unavailable, with why in `unavailable`."""
 
     schema_version: int
     arn: str
@@ -118,6 +119,9 @@ class PrincipalCase(TypedDict):
     coverage: CoverageVerdict
     drift: DriftCase | None
     policy: PolicyCase | None  # the latest generated version; None before the first generation
+    against_granted: dict[str, Any] | None  # jobs.proposed.AgainstGranted.as_dict()
+    replay: dict[str, Any] | None  # jobs.replay.ReplayResult.as_dict(), over the window against the latest version
+    unavailable: dict[str, str]  # "against_granted" / "replay" -> why it is null
     actions: list[ActionCase]
     carried: list[CarriedCase]
     denied: list[dict[str, Any]]  # as stored with the version (policy.DeniedAction)
@@ -243,13 +247,17 @@ def principal(
     grace_days: int,
     keep_marker: str,
     arn: str,
+    proposed: Proposal | None = None,
 ) -> PrincipalCase:
     """One principal's case, its drift computed now (one principal's costs milliseconds). Raises NotFoundError for
-    a principal the index does not hold (by what `accessfit policy` accepts: an ARN, a name, a session ARN)."""
+    a principal the index does not hold (by what `accessfit policy` accepts: an ARN, a name, a session ARN).
+    `proposed`: its diff and replay when the caller computed them already (jobs.review_page)."""
     ctx = _Context(index, cat, now, window_days, grace_days)
     row = index.principal(in_index(index, arn))
     if row is None:  # in_index found it a moment ago: only a prune in between removes it
         raise NotFoundError(f"no principal {arn} in the index")
+    if proposed is None:
+        proposed = proposal(index, cat, now, window_days, keep_marker, row.arn)
     found = next(iter(drift_all(index, cat, now, window_days, grace_days, keep_marker, only=row.arn)), None)
     versions = index.versions(row.id)
     latest = versions[-1] if versions else None
@@ -261,6 +269,9 @@ def principal(
         coverage=_verdict(found, row, _Coverages(index, cat, now, window_days), ctx),
         drift=_drift_case(found) if found is not None else None,
         policy=None,
+        against_granted=proposed.against.as_dict() if proposed.against is not None else None,
+        replay=proposed.replayed.as_dict() if proposed.replayed is not None else None,
+        unavailable=dict(proposed.unavailable),
         actions=[],
         carried=[],
         denied=[],
