@@ -34,7 +34,8 @@ class ReviewPages:
         self._api = api
 
     def routes(self) -> dict[str, Route]:
-        return {review_html.LIST_PATH: self.listed, review_html.PRINCIPAL_PATH: self.principal}
+        # /review too: what people type; the page's own links and form use /review/.
+        return {review_html.LIST_PATH: self.listed, "/review": self.listed, review_html.PRINCIPAL_PATH: self.principal}
 
     def listed(self, query: str) -> Reply:
         a = self._api
