@@ -46,9 +46,7 @@ def test_the_list_and_a_principal_are_pages_of_what_the_api_serves(api: ReviewAp
     assert one.status == 200 and one.content_type == HTML
     text = one.body.decode()
     case = json.loads(api.routes()[PRINCIPAL]("arn=" + urllib.parse.quote(APP)).body)
-    assert case["policy"] is None and case["unavailable"]["replay"] in text.replace("&#x27;", "'").replace(
-        "&quot;", '"'
-    )
+    assert case["policy"] is None and case["unavailable"]["replay"] in html.unescape(text)
     assert text.index('id="coverage"') < text.index('id="against-granted"') and "coverage unknown" in text
     assert routes["/review/principal"]("arn=role/app").body == one.body  # what `accessfit policy` accepts
 
