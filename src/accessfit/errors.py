@@ -106,3 +106,13 @@ class AwsAccessError(AccessfitError):
         super().__init__(message)
         self.operation = operation
         self.account = account
+
+
+class ProofError(AccessfitError):
+    """The proof gate refused an activation, attachment or detachment: `failed` says which conditions failed and
+    why (one line each). Nothing was activated, attached or detached."""
+
+    def __init__(self, principal: str, failed: list[str]) -> None:
+        super().__init__(f"the proof gate refused {principal}: " + "; ".join(failed))
+        self.principal = principal
+        self.failed = failed

@@ -32,7 +32,8 @@ CODES: list[tuple[BaseException, int, str | None]] = [
     (errors.GitError("no git"), 73, ""),
     (errors.ListenError("port in use"), 1, ""),
     (errors.InputError("cannot read x"), 1, ""),
-    (errors.AwsAccessError("refused"), 1, ""),
+    (errors.AwsAccessError("refused"), 77, ""),
+    (errors.ProofError("arn:aws:iam::111122223333:role/x", ["coverage: FAILED: a gap"]), 65, ""),
     (KeyboardInterrupt(), 130, None),
 ]
 
@@ -60,9 +61,9 @@ def test_the_codes_are_the_documented_ones() -> None:
     # The parser's description lists them; systemd units and scripts rely on them.
     assert (cli.EXIT_NOT_FOUND, cli.EXIT_UNAVAILABLE, cli.EXIT_STORE, cli.EXIT_RETRY) == (66, 69, 74, 75)
     assert (cli.EXIT_NOPERM, cli.EXIT_CONFIG, cli.EXIT_OK, cli.EXIT_ERROR) == (77, 78, 0, 1)
-    assert (cli.EXIT_INTERRUPTED, cli.EXIT_PIPE) == (130, 141)
+    assert (cli.EXIT_INTERRUPTED, cli.EXIT_PIPE, cli.EXIT_REFUSED) == (130, 141, 65)
     described = build().description or ""
-    for code in (66, 69, 73, 74, 75, 77, 78, 130, 141):
+    for code in (65, 66, 69, 73, 74, 75, 77, 78, 130, 141):
         assert f" {code} " in described, code
 
 

@@ -161,6 +161,35 @@ def test_accessfits_own_iam_policy_is_valid_and_allows_what_it_calls() -> None:
     assert map_call("sts.amazonaws.com", "GetCallerIdentity", ResourceRef(), ctx, catalog()).status == "no_permission"
 
 
+def test_the_operators_apply_policy_allows_what_apply_and_rollback_call_and_no_more() -> None:
+    doc = json.loads((DEPLOY / "iam" / "accessfit-apply.json").read_text())
+    cat = catalog()
+    granted = {a for s in doc["Statement"] for a in s["Action"]}
+    assert all(cat.canonical(a) == a for a in granted), granted
+    ctx = Context("aws", "us-east-1", "111122223333")
+    called = re.findall(r'self\._call\(\s*"(\w+)"', (REPO / "src/accessfit/exporters/managed.py").read_text())
+    called += re.findall(r'"(List\w+)" if kind', (REPO / "src/accessfit/exporters/managed.py").read_text())
+    called += ["ListAttachedUserPolicies", "AttachUserPolicy", "DetachUserPolicy"]
+    assert {"CreatePolicy", "SetDefaultPolicyVersion", "AttachRolePolicy", "GetCallerIdentity"} <= set(called)
+    needed = set()
+    for operation in set(called):
+        mapped = map_call(
+            "iam.amazonaws.com" if operation != "GetCallerIdentity" else "sts.amazonaws.com",
+            operation,
+            ResourceRef(),
+            ctx,
+            cat,
+        )
+        needed |= {u.action for u in mapped.actions}
+    assert needed == granted
+    written = [
+        s for s in doc["Statement"] if any(a.startswith(("iam:Create", "iam:Delete", "iam:Set")) for a in s["Action"])
+    ]
+    assert all(s["Resource"] == ["arn:aws:iam::*:policy/accessfit/*"] for s in written)
+    attach = next(s for s in doc["Statement"] if "iam:AttachRolePolicy" in s["Action"])
+    assert attach["Condition"] == {"ArnLike": {"iam:PolicyARN": "arn:aws:iam::*:policy/accessfit/*"}}
+
+
 def test_the_readme_names_every_metric(registry: CollectorRegistry) -> None:
     """Issue 12 item 7: the README's metrics list had fallen behind what a scrape shows."""
     readme = (REPO / "README.md").read_text()

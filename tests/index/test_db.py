@@ -18,7 +18,7 @@ import pytest
 
 from accessfit.app.cli import main
 from accessfit.errors import StoreError
-from accessfit.index import Batch, ObjectRow, UsageIndex
+from accessfit.index import AppliedStep, Batch, ObjectRow, Step, UsageIndex
 from accessfit.index.db import GUARDED
 from accessfit.index.schema import MIGRATIONS, SCHEMA_VERSION
 from accessfit.model import LogObject, Partition, PolicyDraft
@@ -213,6 +213,8 @@ CALLS: dict[str, Callable[[UsageIndex], Any]] = {
     "newest_events": lambda i: i.newest_events(),
     "denied_calls": lambda i: i.denied_calls(DAY),
     "resumed_calls": lambda i: i.resumed_calls(DAY, DAY),
+    "record_steps": lambda i: i.record_steps([AppliedStep("t", "c", "p", "a", "v1", 1, Step.CREATED)]),
+    "applied_steps": lambda i: i.applied_steps("p"),
 }
 
 

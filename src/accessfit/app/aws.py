@@ -56,3 +56,7 @@ def account_of(session: boto3.session.Session) -> str:
 
 def iam_client(session: boto3.session.Session) -> Any:
     return session.client("iam", config=_RETRIES)
+
+
+def sts_client(session: boto3.session.Session) -> Any:
+    return session.client("sts", config=_RETRIES)

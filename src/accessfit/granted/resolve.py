@@ -227,3 +227,18 @@ def instance_profiles(snapshot: AuthorizationDetails) -> dict[str, tuple[str, ..
             if role.get("Arn"):
                 roles.add(role["Arn"])
     return {arn: tuple(sorted(roles)) for arn, roles in sorted(out.items())}
+
+
+def identity_documents(
+    snapshot: AuthorizationDetails, arn: str, cat: Catalog
+) -> tuple[list[PolicyDocument], list[str]] | None:
+    """The identity policy documents a user or role holds now (inline, attached managed ones' default versions,
+    and for a user its groups'), with notes on what the snapshot lacks; None when the snapshot does not name it."""
+    groups = {g["GroupName"]: g for g in snapshot.get("GroupDetailList", [])}
+    acct = _Account("", _default_versions(snapshot), groups, cat, "")
+    wanted = arn.lower()
+    for entity in _entities(snapshot):
+        if entity.item["Arn"].lower() == wanted:
+            documents, notes = _documents(entity, acct)
+            return [d for _name, d in documents if isinstance(d, dict)], notes
+    return None

@@ -2,12 +2,13 @@
 policy versions and authorization snapshots. The only package that talks to SQLite.
 
 `UsageIndex` is one handle composed of mixins, one module per job (db: opening and transactions; writes;
-upkeep; reads; versions; snapshots; state). Mixins rather than delegation because every job shares the one
+upkeep; reads; versions; snapshots; state; applied). Mixins rather than delegation because every job shares the one
 connection, its transactions and the interning caches that a rollback must clear, and because callers keep
 calling `index.<method>` without a forwarding method per call. Every public method is wrapped by
 `db.operation`, so no sqlite3 error leaves the package except as a StoreError.
 """
 
+from accessfit.index.applied import Applied, AppliedStep, Step
 from accessfit.index.reads import Reads
 from accessfit.index.rows import (
     ApiCallRow,
@@ -24,12 +25,13 @@ from accessfit.index.versions import Versions
 from accessfit.index.writes import Batch, ObjectRow, Retry, RetryState, Writes
 
 
-class UsageIndex(Writes, Upkeep, Reads, Versions, Snapshots, State):
+class UsageIndex(Writes, Upkeep, Reads, Versions, Snapshots, State, Applied):
     """An open index; `UsageIndex(path, writer=False)` for a reader. Use it as a context manager."""
 
 
 __all__ = [
     "ApiCallRow",
+    "AppliedStep",
     "Batch",
     "FailedObject",
     "LedgerTotals",
@@ -39,6 +41,7 @@ __all__ = [
     "Retry",
     "RetryState",
     "SnapshotRow",
+    "Step",
     "Totals",
     "UsageIndex",
 ]

@@ -169,4 +169,25 @@ MIGRATIONS += (
     """,
 )
 
+MIGRATIONS += (
+    """
+    -- Every step `accessfit apply` and `rollback` took in IAM (index.applied): who (the caller's ARN), when, the
+    -- principal (its ARN, so a pruned principal keeps its log), the customer-managed policy, its IAM version id,
+    -- the accessfit version whose document it holds, and what was done; `replaced` is the IAM version that was
+    -- default before an activation or a rollback (what a rollback returns to).
+    CREATE TABLE applied (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        caller TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        policy_arn TEXT NOT NULL,
+        iam_version TEXT NOT NULL,
+        version INTEGER,
+        action TEXT NOT NULL,
+        replaced TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX applied_principal ON applied (principal, id);
+    """,
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)

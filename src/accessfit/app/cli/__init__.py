@@ -19,10 +19,12 @@ from accessfit.app.cli.parser import build
 from accessfit.app.terminal import Guarded, escape
 from accessfit.errors import (
     AccessfitError,
+    AwsAccessError,
     ConfigError,
     ExportError,
     IndexBusyError,
     NotFoundError,
+    ProofError,
     SourceAccessError,
     StoreError,
     TransientSourceError,
@@ -31,6 +33,7 @@ from accessfit.errors import (
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_NOT_FOUND = 66  # EX_NOINPUT: no such principal or version
+EXIT_REFUSED = 65  # EX_DATAERR: apply's proof gate refused (the data does not prove the change safe)
 EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE: the trail cannot be read
 EXIT_CANTCREAT = 73  # EX_CANTCREAT: policy files could not be written or committed
 EXIT_STORE = 74  # EX_IOERR: the index cannot be used
@@ -56,6 +59,8 @@ EXITS: dict[type[BaseException], Exit] = {
     IndexBusyError: Exit(EXIT_RETRY),
     StoreError: Exit(EXIT_STORE),
     ExportError: Exit(EXIT_CANTCREAT),
+    ProofError: Exit(EXIT_REFUSED),
+    AwsAccessError: Exit(EXIT_NOPERM),
     AccessfitError: Exit(EXIT_ERROR),
     KeyboardInterrupt: Exit(EXIT_INTERRUPTED, None),
 }
@@ -118,6 +123,7 @@ __all__ = [
     "EXIT_NOT_FOUND",
     "EXIT_OK",
     "EXIT_PIPE",
+    "EXIT_REFUSED",
     "EXIT_RETRY",
     "EXIT_STORE",
     "EXIT_UNAVAILABLE",

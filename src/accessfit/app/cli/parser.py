@@ -8,6 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from accessfit import __version__
+from accessfit.app.cli.apply_args import add_commands as add_apply_commands
 
 if TYPE_CHECKING:
     from accessfit.app.config import Settings
@@ -38,7 +39,8 @@ def build() -> argparse.ArgumentParser:
         prog="accessfit",
         description="Keeps AWS IAM permissions fitted to real use: ingests CloudTrail log files into a rolling "
         "per-principal index of API calls, generates least-privilege policies from it, compares them with what "
-        "IAM grants, and runs as a daemon exporting Prometheus metrics. Exit codes: 0 done, 1 error, 66 not found, "
+        "IAM grants, and runs as a daemon exporting Prometheus metrics. Exit codes: 0 done, 1 error, 65 apply's "
+        "proof gate refused, 66 not found, "
         "69 trail unreadable, 73 policy files not written, 74 index unusable, 75 try again later (also: another "
         "accessfit process is writing the index), 77 AWS refused, 78 bad setting, 130 interrupted, 141 the reader "
         "of the output went away.",
@@ -263,6 +265,8 @@ def build() -> argparse.ArgumentParser:
     demo.add_argument("--events", type=int, default=20_000, help="number of events (default 20000)")
     demo.add_argument("--days", type=int, default=7, help="days of history (default 7)")
     demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+
+    add_apply_commands(sub, common, PRINCIPAL_HELP)
 
     ale = sub.add_parser("alerts", help="Prometheus alert rules")
     ale_sub = ale.add_subparsers(dest="alerts_command", required=True, metavar="ACTION")
