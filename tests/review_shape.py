@@ -74,6 +74,7 @@ def principal_case(doc: Any) -> None:
         "unmapped": (_LIST,),
         "warnings": (_LIST,),
         "versions": (_LIST,),
+        "applied": (_LIST,),
     }
     where = str(doc.get("arn"))
     _fields(doc, spec, where)
@@ -147,3 +148,15 @@ def principal_case(doc: Any) -> None:
             "generator": (_STR,),
         }
         _fields(v, version_spec, where)
+    for step in doc["applied"]:
+        step_spec = {
+            "at": (_STR,),
+            "caller": (_STR,),
+            "principal": (_STR,),
+            "policy_arn": (_STR,),
+            "iam_version": (_STR,),
+            "version": (_INT, _NULL),
+            "action": (_STR,),
+            "replaced": (_STR,),
+        }
+        _fields(step, step_spec, where)

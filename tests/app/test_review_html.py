@@ -146,6 +146,28 @@ def _case(arn: str, verdict: str = "unknown") -> PrincipalCase:
         unmapped=[],
         warnings=[],
         versions=[{"version": 1, "created_at": "a", "mode": "observed", "window": ["x", "y"], "actions": 1}],
+        applied=[
+            {
+                "at": "2026-01-03T00:00:00Z",
+                "caller": EVIL,
+                "principal": arn,
+                "policy_arn": "arn:aws:iam::1:policy/p",
+                "iam_version": "v1",
+                "version": 1,
+                "action": "created",
+                "replaced": "",
+            },
+            {
+                "at": "2026-01-04T00:00:00Z",
+                "caller": "ops",
+                "principal": arn,
+                "policy_arn": "arn:aws:iam::1:policy/p",
+                "iam_version": "v2",
+                "version": 2,
+                "action": "activated",
+                "replaced": "v1",
+            },
+        ],
     )
 
 
@@ -176,14 +198,17 @@ def test_the_principal_page_puts_the_verdict_first_and_escapes_its_data() -> Non
     assert 'id="replay-verdict">1 action-resource pairs would be denied' in page
     assert "s3:PutObject" in page[page.index('id="replay-denied"') :]
     assert "Nothing would be added." in page and "No call would be denied." not in page
-    for table in ("evidence", "carried-actions", "denied-calls", "version-history"):
+    for table in ("evidence", "carried-actions", "denied-calls", "version-history", "apply-log"):
         assert f'<table id="{table}">' in page
+    log = page[page.index('id="apply-log"') :]
+    assert log.index("activated") < log.index("created")  # the newest step first
     assert "No policy generated yet." not in page
 
 
 def test_the_principal_page_says_what_is_missing_and_why() -> None:
     case = _case("arn:aws:iam::111122223333:role/new", verdict="proven")
     case["policy"], case["actions"], case["carried"], case["denied"], case["versions"] = None, [], [], [], []
+    case["applied"] = []
     page = review_html.principal_page(
         case,
         Proposal(
@@ -195,6 +220,7 @@ def test_the_principal_page_says_what_is_missing_and_why() -> None:
     assert "coverage proven" in page and "proven unused" in page
     assert "no IAM authorization snapshot names it" in page and "no policy version for it" in page
     assert "No policy generated yet." in page and "Nothing carried over." in page and "No denied calls." in page
+    assert "Never applied" in page
     clean = review_html.principal_page(_case(EVIL), Proposal(None, _replayed(denied=False), {"against_granted": "x"}))
     assert 'id="replay-verdict">nothing would break' in clean and "No call would be denied." in clean
 

@@ -4,7 +4,7 @@ case made from values computed already carries them. On the demo index of tests/
 
 from __future__ import annotations
 
-from accessfit.index import UsageIndex
+from accessfit.index import AppliedStep, Step, UsageIndex
 from accessfit.jobs import review
 from accessfit.jobs.lookup import in_index
 from accessfit.jobs.proposed import against_granted
@@ -46,3 +46,17 @@ def test_a_case_made_from_a_proposal_computed_already_is_the_same(demo: UsageInd
     case = review.principal(demo, CAT, NOW, WINDOW, 0, KEEP, name, proposed)
     assert case == review.principal(demo, CAT, NOW, WINDOW, 0, KEEP, admin.arn)
     assert case["against_granted"] == proposed.against.as_dict() and case["replay"] == proposed.replayed.as_dict()
+
+
+def test_the_case_carries_the_apply_log_oldest_first(demo: UsageIndex) -> None:
+    row = next(r for r in demo.all_principals() if r.account == SPEC.accounts[0] and r.kind == "role")
+    assert review.principal(demo, CAT, NOW, WINDOW, 0, KEEP, row.arn)["applied"] == []
+    policy = f"arn:aws:iam::{row.account}:policy/accessfit/p-1"
+    steps = [
+        AppliedStep("2026-11-28T10:00:00Z", "arn:aws:iam::1:user/ops", row.arn, policy, "v1", 1, Step.CREATED),
+        AppliedStep("2026-11-28T11:00:00Z", "arn:aws:iam::1:user/ops", row.arn, policy, "v2", 2, Step.ACTIVATED, "v1"),
+    ]
+    demo.record_steps(steps)
+    case = review.principal(demo, CAT, NOW, WINDOW, 0, KEEP, row.arn)
+    principal_case(case)
+    assert case["applied"] == [s.as_dict() for s in steps]

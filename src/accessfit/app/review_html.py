@@ -158,6 +158,7 @@ def principal_page(case: PrincipalCase, p: Proposal) -> str:
         _section("denied", "Denied calls (never granted)", _denied(case)),
         _section("unmapped", "Calls mapping to no IAM action", _unmapped(case)),
         _section("versions", "Version history", _versions(case)),
+        _section("applied", "Apply and rollback log", _applied(case)),
     ]
     if case["warnings"]:
         parts.append(_section("warnings", "Warnings", "<ul>" + "".join(f"<li>{_e(w)}</li>" for w in case["warnings"])))
@@ -348,3 +349,20 @@ def _versions(case: PrincipalCase) -> str:
         for v in reversed(case["versions"])
     ]
     return _table("version-history", ["Version", "Created", "Mode", "Window", "Actions", "Fingerprint"], rows, "None.")
+
+
+def _applied(case: PrincipalCase) -> str:
+    rows = [
+        [
+            _e(step.get("at", "")),
+            _e(step.get("action", "")),
+            f"<code>{_e(step.get('policy_arn', ''))}</code>",
+            _e(step.get("iam_version", "")),
+            _n(step["version"]) if isinstance(step.get("version"), int) else "",
+            _e(step.get("replaced", "")),
+            _e(step.get("caller", "")),
+        ]
+        for step in reversed(case["applied"])
+    ]
+    head = ["When", "Step", "Policy", "IAM version", "Version", "Replaced", "Who"]
+    return _table("apply-log", head, rows, "Never applied (accessfit apply).")

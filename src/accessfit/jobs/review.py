@@ -128,6 +128,7 @@ class PrincipalCase(TypedDict):
     unmapped: list[dict[str, Any]]  # as stored with the version (policy.UnmappedCall)
     warnings: list[str]
     versions: list[dict[str, Any]]  # jobs.history's summaries, oldest first
+    applied: list[dict[str, Any]]  # what `accessfit apply` and `rollback` did, oldest first (index.AppliedStep)
 
 
 # -- the verdict ---------------------------------------------------------------------------------------------------
@@ -278,6 +279,7 @@ def principal(
         unmapped=[],
         warnings=[],
         versions=[v.as_dict() for v in history(index, row.arn).versions],
+        applied=[step.as_dict() for step in index.applied_steps(row.arn)],
     )
     if latest is not None:
         _fill_policy(case, latest, cat)
