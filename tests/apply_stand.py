@@ -11,12 +11,16 @@ from typing import Any
 
 import time_machine
 
+from accessfit.exporters.managed import IamPolicies
 from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
+from accessfit.jobs.apply import ApplyOptions, apply
+from accessfit.jobs.gate import GateSettings
 from accessfit.jobs.ingest import IngestOptions, ingest
 from accessfit.jobs.refresh import IamTarget, refresh
 from accessfit.jobs.regenerate import regenerate
 from accessfit.policy import Limits
+from accessfit.policy.overrides import Override
 from accessfit.trail.local import LocalSource
 from helpers import NOW, rec, role_uid, write_log
 
@@ -63,3 +67,38 @@ def build(index: UsageIndex, root: Path, raw: Any) -> None:
     ingest(LocalSource(str(root / "trail")), index, replace(IngestOptions(), window_days=WINDOW), NOW)
     assert refresh(index, [IamTarget("moto", lambda: (raw, ACCOUNT))], NOW).accounts == [ACCOUNT]
     regenerate(index, catalog(), Limits(), NOW, WINDOW)
+
+
+LATER = NOW + timedelta(hours=3)  # after the activation, and after the denied call below
+GATE = GateSettings(window_days=WINDOW, grace_days=0, keep_marker="accessfit:keep", size_limit=6144)
+PUT = Override(name="monthly", principals=APP, add=("s3:PutObject",), resources=("arn:aws:s3:::data/*",), reason="test")
+
+
+def activate(index: UsageIndex, root: Path, raw: Any, iam: IamPolicies) -> None:
+    """Role app built (`build`); IAM v1 (with s3:PutObject, which the window never shows) created and attached,
+    IAM v2 (without it: its replay is clean) activated at NOW."""
+    build(index, root, raw)
+    regenerate(index, catalog(), Limits(), NOW, WINDOW, everyone=True, overrides=(PUT,))
+    apply(index, iam, catalog(), APP, NOW, ApplyOptions(execute=True, attach=True), GATE)
+    regenerate(index, catalog(), Limits(), NOW + timedelta(minutes=1), WINDOW, everyone=True)
+    apply(index, iam, catalog(), APP, NOW, ApplyOptions(execute=True, activate=True), GATE)
+    assert raw.get_policy(PolicyArn=POLICY)["Policy"]["DefaultVersionId"] == "v2"
+
+
+def denied_put_log(root: Path) -> None:
+    """A PutObject denied to role app an hour after the activation, in the trail."""
+    at = NOW + timedelta(hours=1)
+    put = rec(
+        "PutObject",
+        uid=role_uid(account=ACCOUNT, name="app"),
+        params={"bucketName": "data", "key": "month.csv"},
+        time=f"{at:%Y-%m-%dT%H:%M:%SZ}",
+        error="AccessDenied",
+        recipient=ACCOUNT,
+    )
+    write_log(root / "trail", at + timedelta(minutes=30), [put], account=ACCOUNT)
+
+
+def denied_put(index: UsageIndex, root: Path) -> None:
+    denied_put_log(root)
+    ingest(LocalSource(str(root / "trail")), index, IngestOptions(window_days=WINDOW), LATER)

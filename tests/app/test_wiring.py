@@ -86,6 +86,14 @@ def test_the_daemons_plan(tmp_path: Path) -> None:
         wiring.plan(config.load(None))
 
 
+def test_the_watch_and_auto_rollback_reach_the_plan(tmp_path: Path) -> None:
+    s = config.load(None, source=str(tmp_path), database=str(tmp_path / "i.sqlite3"))
+    assert (wiring.plan(s).watch_days, wiring.plan(s).rollback_iam) == (7, None)  # watched, never rolled back
+    rolling = config.load(None, source=str(tmp_path), database=str(tmp_path / "i.sqlite3"), auto_rollback=True)
+    assert wiring.plan(rolling).rollback_iam is not None
+    assert wiring.plan(config.load(None, source=str(tmp_path), watch_days=0)).watch_days == 0
+
+
 @pytest.mark.parametrize(
     ("setting", "value", "message"),
     [

@@ -101,6 +101,7 @@ def exported(registry: CollectorRegistry) -> set[str]:
     telemetry.record_ingest(_Ingested())
     telemetry.poll_duration.observe(1.0)
     telemetry.job_failures.labels(job="poll").inc()
+    telemetry.record_watch({"arn:aws:iam::111122223333:role/app": 1})
     account = "111122223333"
     state = IndexState(
         principals=1,
@@ -154,6 +155,8 @@ def test_accessfits_own_iam_policy_is_valid_and_allows_what_it_calls() -> None:
         ("kms", "Decrypt"),
         ("iam", "GetAccountAuthorizationDetails"),
         ("sts", "AssumeRole"),
+        ("iam", "ListPolicyVersions"),  # auto_rollback (jobs.watch)
+        ("iam", "SetDefaultPolicyVersion"),
     ):
         mapped = map_call(f"{source}.amazonaws.com", operation, ResourceRef(), ctx, catalog())
         needed |= {u.action for u in mapped.actions}

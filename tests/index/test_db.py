@@ -215,6 +215,7 @@ CALLS: dict[str, Callable[[UsageIndex], Any]] = {
     "resumed_calls": lambda i: i.resumed_calls(DAY, DAY),
     "record_steps": lambda i: i.record_steps([AppliedStep("t", "c", "p", "a", "v1", 1, Step.CREATED)]),
     "applied_steps": lambda i: i.applied_steps("p"),
+    "applied_principals": lambda i: i.applied_principals("2026-01-01"),
 }
 
 

@@ -212,6 +212,16 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9]+$",
         description="Statements whose Sid starts with this are never reported unused",
     )
+    watch_days: Count = Field(
+        default=7,
+        ge=0,
+        le=365,
+        description="Days after `accessfit apply --activate` the daemon watches for calls the change broke (0: never)",
+    )
+    auto_rollback: bool = Field(
+        default=False,
+        description="Roll a principal back by itself when its watch finds a call the previous version allowed",
+    )
     listen: str = Field(default="127.0.0.1:9847", description="host:port for /metrics, /healthz, /readyz and /runbook")
     http_workers: Count = Field(default=4, ge=1, le=64, description="Threads answering HTTP requests")
     http_timeout: Duration = Field(

@@ -37,12 +37,14 @@ from accessfit.exporters.observation import DriftState, Observation
 from accessfit.exporters.runbook_html import packaged, page
 from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
+from accessfit.jobs.apply import ManagedPolicies
 from accessfit.jobs.assess import drift_all
 from accessfit.jobs.ingest import IngestOptions, discover, ingest
 from accessfit.jobs.observe import drift_state, observe
 from accessfit.jobs.refresh import IamTarget, refresh
 from accessfit.jobs.regenerate import GenerateReport, regenerate
 from accessfit.jobs.upkeep import check_window, upkeep
+from accessfit.jobs.watch import watch
 from accessfit.model import Partition
 from accessfit.policy import Limits
 from accessfit.policy.overrides import Override
@@ -88,6 +90,8 @@ class Plan:
     http_workers: int = 4
     http_timeout: timedelta = timedelta(seconds=10)
     overrides: tuple[Override, ...] = ()  # applied to the policies on every regeneration
+    watch_days: int = 7  # after an activation (jobs.watch); 0: no watch
+    rollback_iam: Callable[[], ManagedPolicies] | None = None  # auto_rollback: IAM to roll back with
 
 
 class Daemon:
@@ -170,6 +174,8 @@ class Daemon:
                 changed = bool(report.events_ingested or report.pruned)
                 if (changed or not self._repaired) and not self.stop.is_set():
                     self._regenerate(now)
+                if changed and not self.stop.is_set():
+                    self._watch(now)
                 self._drift_stale |= changed
                 due = not self._drift_counted_usage or now.timestamp() >= self._drift_due
                 if self._drift_stale and due and not self.stop.is_set():
@@ -184,6 +190,20 @@ class Daemon:
                 self._observe(now, drift)
         self.last_success = self.clock().timestamp()
         t.last_success.set(self.last_success)
+
+    def _watch(self, now: datetime) -> None:
+        """The principals activated within watch_days: their regressions exported, and rolled back with
+        auto_rollback. An IAM failure is logged and counted with the poll's (job="poll"), and the watch goes on."""
+        if not self.plan.watch_days:
+            return
+        try:
+            iam = self.plan.rollback_iam() if self.plan.rollback_iam is not None else None
+            report = watch(self.index, self.cat, now, self.plan.watch_days, iam)
+        except AccessfitError as exc:
+            self.telemetry.job_failures.labels(job="poll").inc()
+            log.error("apply.watch_failed", error=str(exc))  # noqa: TRY400 - an expected failure, no traceback
+            return
+        self.telemetry.record_watch(report.counts())
 
     def _regenerate(self, now: datetime) -> None:
         """Policies for the principals whose usage changed, then their git commit. Writing them out is the export

@@ -19,6 +19,7 @@ from accessfit.trail.layout import normalize_root
 
 if TYPE_CHECKING:
     from accessfit.app.daemon import Plan
+    from accessfit.exporters.managed import IamPolicies
     from accessfit.jobs.refresh import IamTarget
 
 
@@ -109,6 +110,18 @@ def _iam_of(role: str | None) -> Callable[[], tuple[Any, str]]:
     return make
 
 
+def _own_policies() -> IamPolicies:
+    """IAM of the daemon's own credentials, to roll back with (auto_rollback)."""
+    from accessfit.app.aws import iam_client, session_for, sts_client  # noqa: PLC0415 - boto3 when used
+    from accessfit.exporters.managed import IamPolicies  # noqa: PLC0415 - botocore when used
+
+    try:
+        session = session_for(None)
+        return IamPolicies(iam_client(session), sts_client(session))
+    except Exception as exc:  # botocore raises many kinds when credentials cannot be had
+        raise AwsAccessError(f"cannot get credentials to roll back with: {exc}") from exc
+
+
 def granted_targets(s: Settings) -> list[IamTarget]:
     """The accounts a granted refresh reads: its own (`read_own_account`) and each of `assume_roles`."""
     from accessfit.jobs.refresh import IamTarget  # noqa: PLC0415 - botocore only for a refresh or the daemon
@@ -144,4 +157,6 @@ def plan(s: Settings, feeder: Callable[[datetime], None] | None = None, targets:
         per_principal_metrics=s.metrics_per_principal,
         principal_cap=s.metrics_principal_cap,
         feeder=feeder,
+        watch_days=s.watch_days,
+        rollback_iam=_own_policies if s.auto_rollback else None,
     )

@@ -145,6 +145,12 @@ class Telemetry:
             "The (account, region) partitions the last poll found in the source; 0: it holds no trail (a wrong path)",
             registry=r,
         )
+        self.apply_regressions = Gauge(
+            "accessfit_apply_regressions",
+            "(action, resource) pairs denied since the principal's last activation that the previous version allowed",
+            ["principal"],
+            registry=r,
+        )
         # Series that would otherwise appear only with their first event start at 0: an alert on their increase
         # then fires on the first one, and a dashboard shows 0 rather than nothing.
         for reason in OBJECT_FAILURE_REASONS:
@@ -168,3 +174,9 @@ class Telemetry:
             self.events_skipped.labels(reason=reason).inc(n)
         self.bytes.inc(report.bytes_read)
         self.trail_partitions.set(report.partitions)
+
+    def record_watch(self, regressions: Mapping[str, int]) -> None:
+        """The watched principals' regressions (jobs.watch); a principal out of its watch drops its series."""
+        self.apply_regressions.clear()
+        for principal, count in regressions.items():
+            self.apply_regressions.labels(principal=principal).set(count)

@@ -72,3 +72,9 @@ class Applied(Db):
             [principal],
         )
         return [AppliedStep(**{**r, "action": Step(r["action"])}) for r in rows]
+
+    @operation("read the apply log")
+    def applied_principals(self, since: str) -> list[str]:
+        """The principals with a step at or after `since` (an ISO time), by ARN."""
+        rows = self._conn.execute("SELECT DISTINCT principal FROM applied WHERE at >= ? ORDER BY principal", (since,))
+        return [str(r[0]) for r in rows]

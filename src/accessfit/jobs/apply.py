@@ -293,7 +293,9 @@ def rollback(index: UsageIndex, iam: ManagedPolicies, arn: str, now: datetime) -
     steps = index.applied_steps(principal)
     if not steps:
         raise NotFoundError(f"nothing was applied to {principal}: no accessfit policy to roll back")
-    caller, _account = iam.caller()
+    caller, account = iam.caller()
+    if principal.split(":")[4] != account:
+        raise InputError(f"the credentials are of account {account}, {principal} is not: roll back with its account's")
     policies = list(dict.fromkeys(s.policy_arn for s in steps if s.action == Step.CREATED))
     out = []
     for parn in policies:
