@@ -273,9 +273,9 @@ def build() -> argparse.ArgumentParser:
     ren = ale_sub.add_parser(
         "render",
         help="write the alert rules with the links of the settings",
-        description="Print (or write to --out) accessfit's Prometheus alert rules, each alert's runbook_url and "
-        "dashboard_url built from the settings `runbook_base_url` (default: `external_url`/runbook, the runbook "
-        "the daemon serves) and `dashboard_url`.",
+        description="Print (or write to --out) accessfit's Prometheus alert rules, each alert's runbook_url, "
+        "dashboard_url and review_url built from the settings `runbook_base_url` (default: `external_url`/runbook, "
+        "the runbook the daemon serves), `dashboard_url` and `external_url` (review_url: its /review/ pages).",
     )
     ren.add_argument("--config", metavar="PATH", help="TOML settings file (default: $ACCESSFIT_CONFIG)")
     ren.add_argument("--out", metavar="FILE", help="the rules file to write (default: standard output)")
