@@ -6,24 +6,18 @@ Loaded by the CLI; `app.wiring` alone turns them into the plain values the rest 
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import os
-import re
 import socket
 import tomllib
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -31,101 +25,17 @@ from pydantic import (
 )
 from pydantic_settings import (
     BaseSettings,
-    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
 
 from accessfit.app.files import check_index, read_settings_file
+from accessfit.app.values import AccountIds, Count, Duration, RegionNames, RoleArns, host_port, http_url
 from accessfit.errors import ConfigError
-from accessfit.model import ACCOUNT_ID, PARTITION_NAME, REGION_NAME
 
 ENV_PREFIX = "ACCESSFIT_"
 CONFIG_VARIABLE = f"{ENV_PREFIX}CONFIG"  # the file's path; every other ACCESSFIT_* variable is a setting
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)?\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-_LONGEST = timedelta(days=36500)  # past this a duration is a typo, and near timedelta's limit an overflow
-
-
-def _duration(value: Any) -> timedelta:
-    if isinstance(value, timedelta):
-        seconds = value.total_seconds()
-    elif isinstance(value, int) and not isinstance(value, bool):
-        seconds = value
-    elif isinstance(value, str) and (m := _DURATION.match(value)):
-        seconds = int(m[1]) * _UNITS[m[2] or "s"]
-    else:
-        raise ValueError("expected a duration such as 90s, 5m, 1h or 2d")
-    if seconds < 0:
-        raise ValueError("must not be negative")
-    if seconds > _LONGEST.total_seconds():
-        raise ValueError(f"must be at most {_LONGEST.days}d")
-    return timedelta(seconds=seconds)
-
-
-def _number(value: Any) -> Any:
-    # pydantic takes true for 1; in a settings file that is a mistake, not a count.
-    if isinstance(value, bool):
-        raise ValueError("expected a number, not true or false")  # noqa: TRY004 - pydantic reports ValueError only
-    return value
-
-
-def _show_duration(value: timedelta) -> str:
-    seconds = int(value.total_seconds())
-    for unit in ("d", "h", "m"):
-        if seconds and seconds % _UNITS[unit] == 0:
-            return f"{seconds // _UNITS[unit]}{unit}"
-    return f"{seconds}s"
-
-
-def _list(value: Any) -> Any:
-    # Environment variables carry lists as "a,b,c"; TOML carries real arrays.
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    return value
-
-
-def _each(pattern: str, what: str) -> AfterValidator:
-    """For a list setting: every item has the shape `pattern`."""
-    shape = re.compile(pattern)
-
-    def check(values: list[str]) -> list[str]:
-        for value in values:
-            if not shape.fullmatch(value):
-                raise ValueError(f"{value!r} is not {what}")
-        return values
-
-    return AfterValidator(check)
-
-
-def _host_port(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError("expected host:port, e.g. 127.0.0.1:9847 or [::1]:9847")
-    bracketed = host.startswith("[") and host.endswith("]")
-    if bracketed:
-        host = host[1:-1]
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            raise ValueError(f"{host!r} in brackets is not an IPv6 address") from None
-    elif ":" in host:
-        raise ValueError(f"write an IPv6 address in brackets: [{host}]:{port}")
-    if not host or any(c.isspace() or c in "[]/" for c in host):
-        raise ValueError("expected host:port, e.g. 127.0.0.1:9847 or [::1]:9847")
-    return host, int(port)
-
-
-Duration = Annotated[timedelta, BeforeValidator(_duration), PlainSerializer(_show_duration)]
-Count = Annotated[int, BeforeValidator(_number)]
-StrList = Annotated[list[str], NoDecode, BeforeValidator(_list)]
-AccountIds = Annotated[StrList, _each(ACCOUNT_ID, "a 12-digit account id")]
-RegionNames = Annotated[StrList, _each(REGION_NAME, "a region name")]
-_ROLE_ARN = rf"(?a)arn:{PARTITION_NAME}:iam::{ACCOUNT_ID}:role/[\w+=,.@/-]+"  # (?a): ASCII, as IAM's names are
-RoleArns = Annotated[StrList, _each(_ROLE_ARN, "an IAM role ARN")]
 
 
 class OverrideSetting(BaseModel):
@@ -254,13 +164,13 @@ class Settings(BaseSettings):
     @field_validator("listen")
     @classmethod
     def _listen(cls, v: str) -> str:
-        _host_port(v)
+        host_port(v)
         return v
 
     @field_validator("external_url", "runbook_base_url", "dashboard_url")
     @classmethod
     def _url(cls, v: str, info: ValidationInfo) -> str:
-        return _http_url(v, whole=info.field_name == "dashboard_url")
+        return http_url(v, whole=info.field_name == "dashboard_url")
 
     @model_validator(mode="after")
     def _derived_urls(self) -> Settings:
@@ -287,7 +197,7 @@ class Settings(BaseSettings):
 
     def listen_address(self) -> tuple[str, int]:
         """The numeric address to bind, a host name resolved; a ConfigError when it does not resolve."""
-        host, port = _host_port(self.listen)
+        host, port = host_port(self.listen)
         try:
             found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as exc:
@@ -313,26 +223,6 @@ class Settings(BaseSettings):
         if not self.source:
             raise ConfigError(f"no source configured: set `source` in the config file, {ENV_PREFIX}SOURCE, or --source")
         return self.source
-
-
-_LINK_UNSAFE = re.compile(r"[\x00-\x20\x7f\"\\<>`]")  # would end a YAML string or break the page
-
-
-def _http_url(url: str, *, whole: bool) -> str:
-    """An absolute http(s) URL with a host, its trailing slash dropped; unless `whole`, one that things are
-    appended to (a path, a #section), so without a query or fragment."""
-    if _LINK_UNSAFE.search(url):
-        raise ValueError(f"{url!r} holds a space, quote, backslash, < > or ` (percent-encode it)")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises on a port that is not a number in range
-    except ValueError as exc:
-        raise ValueError(f"{url!r} is not a URL: {exc}") from exc
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValueError(f"{url!r} is not an http:// or https:// URL with a host")
-    if not whole and (parts.query or parts.fragment or url.endswith(("?", "#"))):
-        raise ValueError(f"{url!r} has a query or #fragment: paths and #sections are appended to it")
-    return url if whole else url.rstrip("/")
 
 
 def _did_you_mean(name: str, known: list[str], prefix: str = "") -> str:
