@@ -26,6 +26,11 @@ def s3_client() -> S3Client:
     return boto3.session.Session().client("s3", config=_RETRIES)
 
 
+def sqs_client(region: str | None = None) -> Any:
+    """For the S3 notification queue; its read timeout outlasts a 20-second long poll."""
+    return boto3.session.Session().client("sqs", region_name=region, config=_RETRIES)
+
+
 def session_for(role_arn: str | None = None) -> boto3.session.Session:
     """The default session, or one that assumes `role_arn` and renews its credentials before they expire."""
     if role_arn is None:
