@@ -157,6 +157,10 @@ def test_accessfits_own_iam_policy_is_valid_and_allows_what_it_calls() -> None:
         ("sts", "AssumeRole"),
         ("iam", "ListPolicyVersions"),  # auto_rollback (jobs.watch)
         ("iam", "SetDefaultPolicyVersion"),
+        ("sqs", "ReceiveMessage"),  # source_queue (trail.queue)
+        ("sqs", "DeleteMessageBatch"),
+        ("sqs", "ChangeMessageVisibilityBatch"),
+        ("sqs", "GetQueueAttributes"),
     ):
         mapped = map_call(f"{source}.amazonaws.com", operation, ResourceRef(), ctx, catalog())
         needed |= {u.action for u in mapped.actions}

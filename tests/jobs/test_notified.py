@@ -111,6 +111,14 @@ def test_a_notified_object_is_ingested_once_and_its_message_deleted(stand: Stand
 
 
 @pytest.mark.slow
+def test_the_queue_settings_name_its_visibility_timeout_and_redrive(stand: Stand) -> None:
+    from accessfit.trail.queue import QueueSettings
+
+    assert stand.queue.settings() == QueueSettings(visibility=0, redrive=True)
+    assert SqsQueue(stand.sqs, stand.dlq).settings() == QueueSettings(visibility=30, redrive=False)
+
+
+@pytest.mark.slow
 def test_the_same_object_notified_twice_is_counted_once(stand: Stand, tmp_path: Path) -> None:
     db = tmp_path / "i.sqlite3"
     key = stand.put(T, [rec()])

@@ -4,6 +4,7 @@ extensions, deletes. What the bodies say is trail.notify's business."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +24,12 @@ def _stamp(attrs: dict[str, str], name: str) -> datetime | None:
     if raw is None or not raw.isdigit():
         return None
     return datetime.fromtimestamp(int(raw) / 1000, tz=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSettings:
+    visibility: int  # seconds
+    redrive: bool  # a redrive policy names a dead-letter queue
 
 
 class SqsQueue:
@@ -48,6 +55,18 @@ class SqsQueue:
                 return TransientSourceError(f"SQS {code or status} on {what} on {self.url}")
             return SourceError(f"SQS error {code} on {what} on {self.url}")
         return TransientSourceError(f"SQS client error on {what}: {exc}")
+
+    def settings(self) -> QueueSettings:
+        """The queue's visibility timeout (how long a batch may take before it is extended) and whether poison
+        messages have a dead-letter queue to go to."""
+        try:
+            attrs = self.client.get_queue_attributes(
+                QueueUrl=self.url, AttributeNames=["VisibilityTimeout", "RedrivePolicy"]
+            ).get("Attributes", {})
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error(exc, "GetQueueAttributes") from exc
+        raw = str(attrs.get("VisibilityTimeout", "30"))
+        return QueueSettings(visibility=int(raw) if raw.isdigit() else 30, redrive="RedrivePolicy" in attrs)
 
     def receive(self) -> list[Message]:
         """One long poll: up to ten messages, or none after the wait."""
