@@ -26,7 +26,7 @@ from accessfit.app.daemon import Daemon, Plan
 from accessfit.demo import TrailSpec, generate
 from accessfit.errors import AccessfitError, ListenError
 from accessfit.index import UsageIndex
-from accessfit.jobs.assess import drift_all
+from accessfit.jobs.assess import DriftCache, drift_all
 from accessfit.jobs.ingest import IngestOptions
 from accessfit.jobs.refresh import IamTarget
 from accessfit.policy import Limits
@@ -481,20 +481,45 @@ def test_drift_follows_the_first_poll_and_every_change_of_usage(tmp_path: Path) 
         daemon.close()
 
 
+def test_a_poll_recomputes_the_drift_of_only_the_principals_whose_usage_changed(tmp_path: Path) -> None:
+    trail = tmp_path / "trail"
+    log_file(trail, range(5), NOW - timedelta(minutes=30))
+    now = [NOW]
+    daemon = Daemon(iam_plan(tmp_path), clock=lambda: now[0])
+
+    def recomputed(logs: Sequence[Mapping[str, Any]]) -> list[int]:
+        return [e["recomputed"] for e in logs if e["event"] == "drift.computed"]
+
+    try:
+        with capture_logs() as logs:
+            daemon.granted()
+            daemon.poll()
+        assert recomputed(logs) == [5, 5]  # every role at start, and again once its first usage is in
+        write_log(trail, NOW - timedelta(minutes=20), [rec("PutObject", uid=role_uid(name="r3"))], tail="g" * 16)
+        now[0] = NOW + timedelta(minutes=1)
+        with capture_logs() as logs:
+            daemon.poll()
+        assert recomputed(logs) == [1]  # only r3's usage changed
+        full = drift_all(daemon.index, daemon.cat, now[0], 7, 0, "AccessfitKeep")
+        assert [d.as_dict() for d in daemon.drifts] == [d.as_dict() for d in full]
+    finally:
+        daemon.close()
+
+
 def test_a_slow_drift_waits_for_its_share_of_time_and_then_catches_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from accessfit.app import daemon as module
-
     trail = tmp_path / "trail"
     log_file(trail, range(2), NOW - timedelta(minutes=30))
     now = [NOW]
 
+    update = DriftCache.update
+
     def slow(*args: Any, **kwargs: Any) -> Any:
         now[0] += timedelta(seconds=60)  # a drift that takes a minute
-        return drift_all(*args, **kwargs)
+        return update(*args, **kwargs)
 
-    monkeypatch.setattr(module, "drift_all", slow)
+    monkeypatch.setattr(DriftCache, "update", slow)
     daemon = Daemon(iam_plan(tmp_path), clock=lambda: now[0])
 
     def used() -> float | None:

@@ -209,6 +209,7 @@ CALLS: dict[str, Callable[[UsageIndex], Any]] = {
     "save_snapshot": lambda i: i.save_snapshot(A1, no_grants(), NOW),
     "snapshots": lambda i: i.snapshots(),
     "snapshot_times": lambda i: i.snapshot_times(),
+    "snapshot_changes": lambda i: i.snapshot_changes(),
     "has_snapshots": lambda i: i.has_snapshots(),
     "newest_events": lambda i: i.newest_events(),
     "denied_calls": lambda i: i.denied_calls(DAY),

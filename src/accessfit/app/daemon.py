@@ -38,7 +38,7 @@ from accessfit.exporters.runbook_html import packaged, page
 from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
 from accessfit.jobs.apply import ManagedPolicies
-from accessfit.jobs.assess import drift_all
+from accessfit.jobs.assess import DriftCache
 from accessfit.jobs.ingest import IngestOptions, discover, ingest
 from accessfit.jobs.observe import drift_state, observe
 from accessfit.jobs.refresh import IamTarget, refresh
@@ -144,6 +144,7 @@ class Daemon:
             self.index.close()
             raise
         self.cat = catalog()  # read once; every job is handed it
+        self.drift_cache = DriftCache(self.cat)  # each drift recomputes only the principals that changed
         self.observed = observe(self.index, self.cat, clock(), plan.window_days, Observation())
         build = {"version": __version__, "iam_data": self.cat.data_date}
         self.registry.register(
@@ -268,6 +269,8 @@ class Daemon:
                 )
                 log.info("prune.done", collapsed_groups=kept.collapsed_groups, **kept.pruned)
                 self._drift_stale |= bool(kept.pruned)  # the next poll recomputes it
+                if kept.pruned or kept.collapsed_groups:  # usage rows went or merged, not stamped as changed
+                    self.drift_cache.clear()
             finally:
                 self._observe(now, None)
 
@@ -282,10 +285,11 @@ class Daemon:
         if not self.index.has_snapshots():
             return None
         plan = self.plan
-        results = drift_all(self.index, self.cat, now, plan.window_days, plan.grace_days, plan.keep_marker)
+        results = self.drift_cache.update(self.index, now, plan.window_days, plan.grace_days, plan.keep_marker)
         took = max(0.0, self.clock().timestamp() - now.timestamp())
         self._drift_due = now.timestamp() + took / DRIFT_SHARE
-        log.info("drift.computed", principals=len(results), seconds=round(took, 3))
+        recomputed = self.drift_cache.recomputed
+        log.info("drift.computed", principals=len(results), recomputed=recomputed, seconds=round(took, 3))
         self.drifts = tuple(results)  # replaced whole: an HTTP worker reading the old tuple keeps a consistent one
         return drift_state(results)
 

@@ -4,6 +4,7 @@ only this module knows: callers hand in and get back the typed value."""
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import datetime
 from typing import cast
 
@@ -28,8 +29,12 @@ class Snapshots(Db):
             )
 
     @operation("read the authorization snapshots")
-    def snapshots(self) -> list[SnapshotRow]:
-        rows = self._rows("SELECT account, fetched_at, data FROM authorization_snapshots ORDER BY account")
+    def snapshots(self, accounts: Collection[str] | None = None) -> list[SnapshotRow]:
+        """Every account's snapshot, or only those of `accounts`."""
+        sql, params = "SELECT account, fetched_at, data FROM authorization_snapshots", list(accounts or ())
+        if accounts is not None:
+            sql += f" WHERE account IN ({', '.join('?' * len(params))})"
+        rows = self._rows(sql + " ORDER BY account", params)
         out = []
         for r in rows:
             try:
@@ -41,6 +46,15 @@ class Snapshots(Db):
                 ) from exc
             out.append(SnapshotRow(r["account"], r["fetched_at"], details))
         return out
+
+    @operation("read the snapshot changes")
+    def snapshot_changes(self) -> dict[str, str]:
+        """Per account, when its stored authorization snapshot last changed content (its fetch time for a row
+        stored before changed_at existed)."""
+        rows = self._conn.execute(
+            "SELECT account, coalesce(changed_at, fetched_at) FROM authorization_snapshots ORDER BY account"
+        )
+        return dict(rows)
 
     @operation("read the snapshot times")
     def snapshot_times(self) -> dict[str, str]:

@@ -1,14 +1,22 @@
 """Drift, composed from the index: each principal's grants resolved from its account's authorization snapshot,
-compared with its usage and judged by its account's coverage."""
+compared with its usage and judged by its account's coverage; in full (`drift_all`), or as the daemon keeps it
+(`DriftCache`), recomputed only where something changed since the last computation: the principals whose usage
+changed (principals.usage_changed), every principal of an account whose authorization snapshot changed
+(authorization_snapshots.changed_at) or whose coverage verdict changed (new days listed, a failed file, a new
+data-event family), and the principals whose verdict hangs on the clock (within a grace period); the rest keep
+their last result. A new window day (the read span moves) or a prune starts over (`DriftCache.clear`). Both give
+the same results (tests/jobs/test_incremental.py compares them after each kind of change)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from accessfit.drift import CallMap, Coverage, CoverageSpan, Drift, account_coverage, drift
+from accessfit.drift import CallMap, Coverage, CoverageSpan, Drift, account_coverage, coverage_gaps, drift
 from accessfit.granted.resolve import Grants, resolve
 from accessfit.iam.catalog import Catalog
 from accessfit.index import UsageIndex
+from accessfit.model.times import iso, parse
 
 
 def granted(index: UsageIndex, keep_marker: str, cat: Catalog, only: str | None = None) -> list[Grants]:
@@ -49,3 +57,106 @@ def drift_all(
         first_seen = index.first_seen(pid) if pid is not None else None
         results.append(drift(grants, calls, coverages[account], now, window_days, grace_days, first_seen, mapped))
     return sorted(results, key=lambda d: (-len(d.unused), -len(d.unknown), d.principal))
+
+
+@dataclass
+class _Account:
+    changed_at: str  # the snapshot's changed_at its grants were resolved from
+    coverage: Coverage
+    verdict: tuple[tuple[str, ...], frozenset[str]]  # all a drift reads of the coverage: its gaps, its families
+    grants: list[Grants]
+
+
+@dataclass
+class _Result:
+    drift: Drift
+    principal_id: int | None
+    timed: bool  # within a grace period when computed: the clock alone can change its verdict
+
+
+@dataclass
+class DriftCache:
+    """The last results, per principal, and what they were computed from."""
+
+    cat: Catalog
+    span: tuple[str, str] | None = None  # the read window's first and last day
+    at: str = ""  # when the last computation ran (ISO): changes stamped after it are new
+    accounts: dict[str, _Account] = field(default_factory=dict)
+    results: dict[str, _Result] = field(default_factory=dict)
+    recomputed: int = 0  # principals the last update computed anew
+    mapped: CallMap = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.mapped = CallMap(self.cat)  # kept: a call's mapping depends only on the catalog
+
+    def clear(self) -> None:
+        self.span, self.at = None, ""
+        self.accounts, self.results = {}, {}
+
+    def update(
+        self, index: UsageIndex, now: datetime, window_days: int, grace_days: int, keep_marker: str
+    ) -> list[Drift]:
+        """Every principal's drift, most unused first (as drift_all), recomputing only what changed. Stamps have
+        one-second resolution and the daemon stamps a job's writes with the `now` it then computes at, after them:
+        a change stamped at the last computation's second was in it, unless this computation runs in that same
+        second too (another job's writes), when those stamps count as new."""
+        span = CoverageSpan.ending(now, window_days)
+        read = span.read
+        if self.span != (read.first_day, read.last_day):
+            self.clear()
+            self.span = (read.first_day, read.last_day)
+        same_second = iso(now) == self.at
+
+        def new(stamp: str) -> bool:
+            return stamp > self.at or (same_second and stamp == self.at)
+
+        changes = index.snapshot_changes()
+        regrant = [a for a, t in changes.items() if a not in self.accounts or new(t)]
+        fresh: dict[str, list[Grants]] = {a: [] for a in regrant}
+        for snap in index.snapshots(regrant):
+            fresh[snap.account] = resolve(snap.details, snap.account, self.cat, keep_marker)
+        stale: set[str] = set(regrant)
+        accounts = {}
+        for account, changed_at in changes.items():
+            cov = account_coverage(
+                index.regions(account),
+                index.coverage(account, read.first_day, read.last_day),
+                index.account_calls(account, read.first_day, read.last_day),
+                self.cat,
+            )
+            last = self.accounts.get(account)
+            held = fresh.get(account, last.grants if last is not None else [])
+            # New files change the counts every poll; only what a verdict reads of them matters.
+            verdict = (tuple(coverage_gaps(cov, span.first, span.last)), frozenset(cov.data_families))
+            if last is None or last.verdict != verdict:
+                stale.add(account)
+            accounts[account] = _Account(changed_at, cov, verdict, held)
+        ids = index.principal_lookup()
+        grace_start = iso(now - timedelta(days=grace_days))
+        results: dict[str, _Result] = {}
+        self.recomputed = 0
+        for account, acc in accounts.items():
+            for grants in acc.grants:
+                row = ids.get(grants.principal)
+                pid = row.id if row is not None else None
+                kept = self.results.get(grants.principal)
+                if (
+                    kept is not None
+                    and account not in stale
+                    and not kept.timed
+                    and kept.principal_id == pid
+                    and (row is None or not new(row.usage_changed or ""))
+                ):
+                    results[grants.principal] = kept
+                    continue
+                calls = index.usage_of(pid, read.first_day, read.last_day) if pid is not None else []
+                first_seen = index.first_seen(pid) if pid is not None else None
+                result = drift(grants, calls, acc.coverage, now, window_days, grace_days, first_seen, self.mapped)
+                timed = bool(first_seen and first_seen > grace_start) or bool(
+                    grants.created and iso(parse(grants.created)) > grace_start
+                )
+                results[grants.principal] = _Result(result, pid, timed)
+                self.recomputed += 1
+        self.accounts, self.results, self.at = accounts, results, iso(now)
+        drifts = [r.drift for r in results.values()]
+        return sorted(drifts, key=lambda d: (-len(d.unused), -len(d.unknown), d.principal))
