@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from accessfit.exporters.collector import StateCollector
 from accessfit.records import decode, identity, usage
-from accessfit.trail import layout
+from accessfit.trail import layout, notify
 
 __all__ = ["StateCollector", "Telemetry"]  # the daemon's two halves of /metrics, importable from here
 
@@ -93,7 +93,7 @@ EVENT_SKIP_REASONS = tuple(
         }
     )
 )
-JOBS = ("poll", "granted", "prune", "export")  # the daemon's scheduled jobs, and its export step
+JOBS = ("poll", "granted", "prune", "export", "queue")  # the daemon's jobs (queue: source_queue's), export
 
 
 class Telemetry:
@@ -151,6 +151,14 @@ class Telemetry:
             ["principal"],
             registry=r,
         )
+        self.queue_messages = Counter(
+            "accessfit_queue_messages", "Notification queue messages handled, by outcome", ["outcome"], registry=r
+        )
+        self.queue_lag = Gauge(
+            "accessfit_queue_lag_seconds",
+            "Age of the oldest message the last receive of the notification queue returned (0: none)",
+            registry=r,
+        )
         # Series that would otherwise appear only with their first event start at 0: an alert on their increase
         # then fires on the first one, and a dashboard shows 0 rather than nothing.
         for reason in OBJECT_FAILURE_REASONS:
@@ -161,8 +169,15 @@ class Telemetry:
             self.events_skipped.labels(reason=reason)
         for job in JOBS:
             self.job_failures.labels(job=job)
+        for outcome in notify.OUTCOMES:
+            self.queue_messages.labels(outcome=outcome)
 
     def record_ingest(self, report: IngestCounts) -> None:
+        self.record_objects(report)
+        self.trail_partitions.set(report.partitions)
+
+    def record_objects(self, report: IngestCounts) -> None:
+        """What a pass read; a notification batch's too, which found no partitions (trail_partitions stays)."""
         self.objects.inc(report.objects_done)
         for f in report.failures:
             self.objects_failed.labels(reason=f.reason).inc()
@@ -173,7 +188,12 @@ class Telemetry:
         for reason, n in report.events_skipped.items():
             self.events_skipped.labels(reason=reason).inc(n)
         self.bytes.inc(report.bytes_read)
-        self.trail_partitions.set(report.partitions)
+
+    def record_queue(self, outcomes: Mapping[str, int], lag_seconds: float) -> None:
+        """One receive of the notification queue (its objects are counted by record_objects)."""
+        for outcome, n in outcomes.items():
+            self.queue_messages.labels(outcome=outcome).inc(n)
+        self.queue_lag.set(lag_seconds)
 
     def record_watch(self, regressions: Mapping[str, int]) -> None:
         """The watched principals' regressions (jobs.watch); a principal out of its watch drops its series."""

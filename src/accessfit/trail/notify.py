@@ -21,6 +21,16 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
+# What became of a message (jobs.ingest.notified; the `outcome` label of accessfit_queue_messages_total).
+INGESTED = "ingested"  # its objects committed now; deleted
+KNOWN = "known"  # its objects were already in the ledger; deleted
+SKIPPED = "skipped"  # names no CloudTrail log file of this trail (digest, Insights, another prefix or bucket)
+TEST_EVENT = "test_event"  # s3:TestEvent; deleted
+IGNORED = "ignored"  # another kind of event; deleted
+POISON = "poison"  # no known shape; left for the redrive policy
+RETRY = "retry"  # a read failed for a reason that may pass; left to come back after its visibility timeout
+OUTCOMES = (INGESTED, KNOWN, SKIPPED, TEST_EVENT, IGNORED, POISON, RETRY)
+
 
 @dataclass(frozen=True, slots=True)
 class Message:

@@ -22,17 +22,7 @@ from accessfit.jobs.ingest.run import Run, log
 from accessfit.model import LogObject
 from accessfit.trail import Source
 from accessfit.trail.layout import classify
-from accessfit.trail.notify import Kind, Message, parse
-
-# Outcomes of a message (the `outcome` label of accessfit_queue_messages_total).
-INGESTED = "ingested"  # its objects committed now; deleted
-KNOWN = "known"  # its objects were already in the ledger; deleted
-SKIPPED = "skipped"  # names no CloudTrail log file of this trail (digest, Insights, another prefix or bucket)
-TEST_EVENT = "test_event"  # s3:TestEvent; deleted
-IGNORED = "ignored"  # another kind of event; deleted
-POISON = "poison"  # no known shape; left for the redrive policy
-RETRY = "retry"  # a read failed for a reason that may pass; left to come back after its visibility timeout
-OUTCOMES = (INGESTED, KNOWN, SKIPPED, TEST_EVENT, IGNORED, POISON, RETRY)
+from accessfit.trail.notify import IGNORED, INGESTED, KNOWN, POISON, RETRY, SKIPPED, TEST_EVENT, Kind, Message, parse
 
 
 class MessageQueue(Protocol):
@@ -144,8 +134,9 @@ class _Poll:
                 self.report.outcomes[RETRY] += 1
 
 
-def consume(
+def handle(
     queue: MessageQueue,
+    messages: list[Message],
     source: Source,
     bucket: str,
     index: UsageIndex,
@@ -154,10 +145,9 @@ def consume(
     stop: threading.Event | None = None,
     visibility: int = 300,
 ) -> QueueReport:
-    """One long poll of `queue`: ingest the new log files of `source` (in `bucket`) its messages name, delete the
-    messages that are done with. `visibility` is the timeout set again on messages whose batch is still read."""
+    """Ingest the new log files of `source` (in `bucket`) that `messages` name and delete the messages that are
+    done with. `visibility` is the timeout set again on messages whose batch is still being read."""
     started = time.monotonic()
-    messages = queue.receive()
     poll = _Poll(queue, Run(source, index, opts, now, stop, None), bucket, opts, visibility)
     poll.report.received = len(messages)
     stamps = [s for m in messages if (s := m.sent or m.first_received) is not None]
@@ -180,3 +170,17 @@ def consume(
             **dict(sorted(rep.outcomes.items())),
         )
     return rep
+
+
+def consume(
+    queue: MessageQueue,
+    source: Source,
+    bucket: str,
+    index: UsageIndex,
+    opts: IngestOptions,
+    now: datetime,
+    stop: threading.Event | None = None,
+    visibility: int = 300,
+) -> QueueReport:
+    """One long poll of `queue`, then `handle` of what it returned."""
+    return handle(queue, queue.receive(), source, bucket, index, opts, now, stop, visibility)
