@@ -210,6 +210,7 @@ CALLS: dict[str, Callable[[UsageIndex], Any]] = {
     "snapshots": lambda i: i.snapshots(),
     "snapshot_times": lambda i: i.snapshot_times(),
     "snapshot_changes": lambda i: i.snapshot_changes(),
+    "calls_by_account": lambda i: i.calls_by_account("2026-01-01", "2026-01-02"),
     "has_snapshots": lambda i: i.has_snapshots(),
     "newest_events": lambda i: i.newest_events(),
     "denied_calls": lambda i: i.denied_calls(DAY),

@@ -81,6 +81,18 @@ class Reads(Db):
             )
         }
 
+    @operation("read the accounts' calls")
+    def calls_by_account(self, first_day: str, last_day: str) -> dict[str, set[tuple[str, str]]]:
+        """`account_calls` of every account, in one scan of the period's usage."""
+        out: dict[str, set[tuple[str, str]]] = {}
+        for account, s, n in self._conn.execute(
+            "SELECT DISTINCT p.account, c.event_source, c.event_name FROM usage u JOIN api_calls c ON c.id = u.call_id "
+            "JOIN principals p ON p.id = u.principal_id WHERE u.day >= ? AND u.day <= ?",
+            (first_day, last_day),
+        ):
+            out.setdefault(account, set()).add((s, n))
+        return out
+
     @operation("read the coverage")
     def coverage(self, account: str, first_day: str, last_day: str) -> dict[str, dict[str, DayCoverage]]:
         """Per region of an account, the days with coverage in [first_day, last_day]."""

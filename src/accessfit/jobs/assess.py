@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from accessfit.drift import CallMap, Coverage, CoverageSpan, Drift, account_coverage, coverage_gaps, drift
+from accessfit.drift.coverage import data_families
 from accessfit.granted.resolve import Grants, resolve
 from accessfit.iam.catalog import Catalog
 from accessfit.index import UsageIndex
+from accessfit.index.versions import PrincipalLookup
 from accessfit.model.times import iso, parse
 
 
@@ -116,22 +118,30 @@ class DriftCache:
         for snap in index.snapshots(regrant):
             fresh[snap.account] = resolve(snap.details, snap.account, self.cat, keep_marker)
         stale: set[str] = set(regrant)
+        rows = index.all_principals()
+        used = {r.account for r in rows if new(r.usage_changed or "")}  # accounts whose calls may have changed
+        # The accounts' calls (for their data-event families) scan the window's usage: read again, in one scan for
+        # all, only when a principal of an account has new usage.
+        again = {a for a in changes if a in used or a not in self.accounts}
+        account_calls = index.calls_by_account(read.first_day, read.last_day) if again else {}
         accounts = {}
         for account, changed_at in changes.items():
-            cov = account_coverage(
-                index.regions(account),
-                index.coverage(account, read.first_day, read.last_day),
-                index.account_calls(account, read.first_day, read.last_day),
-                self.cat,
-            )
             last = self.accounts.get(account)
+            families = (
+                data_families(account_calls.get(account, set()), self.cat)
+                if last is None or account in again
+                else last.coverage.data_families
+            )
+            cov = Coverage(
+                index.regions(account), index.coverage(account, read.first_day, read.last_day), set(families)
+            )
             held = fresh.get(account, last.grants if last is not None else [])
             # New files change the counts every poll; only what a verdict reads of them matters.
             verdict = (tuple(coverage_gaps(cov, span.first, span.last)), frozenset(cov.data_families))
             if last is None or last.verdict != verdict:
                 stale.add(account)
             accounts[account] = _Account(changed_at, cov, verdict, held)
-        ids = index.principal_lookup()
+        ids = PrincipalLookup(rows)
         grace_start = iso(now - timedelta(days=grace_days))
         results: dict[str, _Result] = {}
         self.recomputed = 0
