@@ -141,6 +141,15 @@ class Settings(BaseSettings):
     poll_interval: Duration = Field(default=timedelta(minutes=5), description="How often the daemon polls the trail")
     granted_interval: Duration = Field(default=timedelta(hours=1), description="How often IAM is read again")
     prune_interval: Duration = Field(default=timedelta(days=1), description="How often old usage is pruned")
+    source_queue: str | None = Field(
+        default=None,
+        pattern=r"^https?://\S+$",
+        description="An SQS queue URL of the s3:// source's ObjectCreated notifications (direct, SNS or EventBridge); "
+        "the lister then only reconciles, every reconcile_interval",
+    )
+    reconcile_interval: Duration = Field(
+        default=timedelta(hours=1), description="With source_queue: how often the lister picks up what it missed"
+    )
     metrics_per_principal: bool = Field(default=False, description="Export per-principal series (capped)")
     metrics_principal_cap: Count = Field(default=50, ge=1, le=10000, description="Most per-principal series")
     external_url: str = Field(
@@ -181,7 +190,7 @@ class Settings(BaseSettings):
             self.runbook_base_url = f"{self.external_url}/runbook"
         return self
 
-    @field_validator("poll_interval", "granted_interval", "prune_interval", "http_timeout")
+    @field_validator("poll_interval", "granted_interval", "prune_interval", "http_timeout", "reconcile_interval")
     @classmethod
     def _at_least_a_second(cls, v: timedelta) -> timedelta:
         if v < timedelta(seconds=1):

@@ -28,6 +28,7 @@ from prometheus_client import CollectorRegistry, disable_created_metrics
 from accessfit import __version__
 from accessfit.app.api import ReviewApi
 from accessfit.app.http import Page, Route, Server, address_text
+from accessfit.app.queue_job import QueueConsumer, QueueSource
 from accessfit.app.review_pages import ReviewPages
 from accessfit.app.systemd import sd_notify, watchdog_seconds
 from accessfit.drift import Drift
@@ -92,6 +93,7 @@ class Plan:
     overrides: tuple[Override, ...] = ()  # applied to the policies on every regeneration
     watch_days: int = 7  # after an activation (jobs.watch); 0: no watch
     rollback_iam: Callable[[], ManagedPolicies] | None = None  # auto_rollback: IAM to roll back with
+    queue: QueueSource | None = None  # source_queue, consumed by app.queue_job; the poll then reconciles
 
 
 class Daemon:
@@ -357,7 +359,11 @@ class Daemon:
             signal.signal(sig, self._on_signal)
         self.server.start()
         scheduler = self._scheduler()
+        # Opened before the jobs start: a queue that cannot be read stops the daemon at start, with its error.
+        consumer = QueueConsumer(self, self.plan.queue) if self.plan.queue is not None else None
         scheduler.start()
+        if consumer is not None:
+            consumer.start()
         log.info(
             "daemon.started",
             listen=address_text(self.plan.listen[0], self.server.port),
@@ -377,6 +383,8 @@ class Daemon:
         log.info("daemon.stopping", signal=signal.Signals(self.signalled).name)
         sd_notify("STOPPING=1")
         scheduler.shutdown(wait=True)  # the poll in hand sees `stop`, commits its batch and returns
+        if consumer is not None:
+            consumer.join()  # likewise, after its long poll (at most 20 s)
         self.close()
         log.info("daemon.stopped")
         return 0

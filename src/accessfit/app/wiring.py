@@ -4,13 +4,16 @@ imported only when a client or a Plan is built, so commands that need neither st
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
+import structlog
+
 from accessfit.app import log
 from accessfit.app.config import Settings
-from accessfit.errors import AwsAccessError
+from accessfit.errors import AwsAccessError, ConfigError
 from accessfit.jobs.ingest import IngestOptions
 from accessfit.policy import Limits
 from accessfit.policy.overrides import Override
@@ -19,7 +22,9 @@ from accessfit.trail.layout import normalize_root
 
 if TYPE_CHECKING:
     from accessfit.app.daemon import Plan
+    from accessfit.app.queue_job import QueueSource
     from accessfit.exporters.managed import IamPolicies
+    from accessfit.jobs.ingest.notified import MessageQueue
     from accessfit.jobs.refresh import IamTarget
 
 
@@ -150,7 +155,7 @@ def plan(s: Settings, feeder: Callable[[datetime], None] | None = None, targets:
         listen=s.listen_address(),
         http_workers=s.http_workers,
         http_timeout=s.http_timeout,
-        poll_every=s.poll_interval,
+        poll_every=s.reconcile_interval if s.source_queue else s.poll_interval,
         granted_every=s.granted_interval,
         prune_every=s.prune_interval,
         granted_targets=granted_targets(s) if targets is None else targets,
@@ -159,4 +164,29 @@ def plan(s: Settings, feeder: Callable[[datetime], None] | None = None, targets:
         feeder=feeder,
         watch_days=s.watch_days,
         rollback_iam=_own_policies if s.auto_rollback else None,
+        queue=queue_source(s.source_queue, url) if s.source_queue else None,
     )
+
+
+def queue_source(queue_url: str, url: str) -> QueueSource:
+    """The notification queue of an s3:// source; its region from the queue URL (sqs.REGION.amazonaws.com)."""
+    from accessfit.app.queue_job import QueueSource  # noqa: PLC0415 - the daemon's only
+    from accessfit.trail.s3 import parse_url  # noqa: PLC0415 - botocore only with a queue
+
+    if not _is_s3(url):
+        raise ConfigError(f"source_queue needs an s3:// source, not {url!r}")
+    found = re.match(r"^https?://sqs\.([a-z0-9-]+)\.amazonaws\.com", queue_url)
+
+    def open_queue() -> tuple[MessageQueue, int]:
+        from accessfit.app.aws import sqs_client  # noqa: PLC0415 - boto3 when used
+        from accessfit.trail.queue import SqsQueue  # noqa: PLC0415
+
+        queue = SqsQueue(sqs_client(found[1] if found else None), queue_url)
+        settings = queue.settings()
+        if not settings.redrive:
+            structlog.get_logger("accessfit.app.queue").warning(
+                "queue.no_redrive", queue=queue_url, note="no dead-letter queue: poison messages come back forever"
+            )
+        return queue, settings.visibility
+
+    return QueueSource(open=open_queue, bucket=parse_url(url)[0])
