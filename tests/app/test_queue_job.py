@@ -5,6 +5,8 @@ S3 and SQS over HTTP; the Daemon in process on an injected clock."""
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,10 +17,12 @@ from accessfit.app.config import Settings
 from accessfit.app.daemon import Daemon, Plan
 from accessfit.app.queue_job import QueueConsumer, QueueSource
 from accessfit.app.wiring import plan as wired_plan
-from accessfit.errors import ConfigError
+from accessfit.errors import ConfigError, TransientSourceError
 from accessfit.index import UsageIndex
 from accessfit.jobs.ingest import IngestOptions
 from accessfit.policy import Limits
+from accessfit.trail.local import LocalSource
+from accessfit.trail.notify import Message
 from accessfit.trail.queue import SqsQueue
 from accessfit.trail.s3 import S3Source
 from helpers import NOW, rec, role_uid, write_log
@@ -118,3 +122,66 @@ def test_a_notified_object_is_ingested_with_its_policy_and_the_reconciler_counts
         daemon.close()
     with UsageIndex(tmp_path / "i.sqlite3") as index:
         assert index.ledger_totals().ingested == 3
+
+
+class FailingQueue:
+    """A queue whose receives fail, then succeed empty: the consumer logs, counts and goes on."""
+
+    url = "https://sqs.us-east-1.amazonaws.com/111122223333/failing"
+
+    def __init__(self) -> None:
+        self.receives = 0
+
+    def receive(self) -> list[Message]:
+        self.receives += 1
+        if self.receives == 1:
+            raise TransientSourceError("SQS 503 on ReceiveMessage")
+        return []
+
+    def delete(self, receipts: Sequence[str]) -> int:
+        raise AssertionError("nothing to delete")
+
+    def extend(self, receipts: Sequence[str], seconds: int) -> None:
+        raise AssertionError("nothing to extend")
+
+
+def local_plan(tmp_path: Path) -> Plan:
+    (tmp_path / "trail").mkdir()
+    return Plan(
+        source=lambda: LocalSource(str(tmp_path / "trail")),
+        database=tmp_path / "i.sqlite3",
+        ingest=IngestOptions(window_days=7, fetch_workers=1),
+        limits=Limits(),
+        window_days=7,
+        grace_days=0,
+        keep_marker="AccessfitKeep",
+        policy_dir=None,
+        policy_git=False,
+        listen=("127.0.0.1", 0),
+        poll_every=timedelta(hours=1),
+        granted_every=timedelta(hours=1),
+        prune_every=timedelta(days=1),
+    )
+
+
+def test_a_failed_receive_is_counted_and_the_consumer_goes_on_until_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from accessfit.app import queue_job
+
+    monkeypatch.setattr(queue_job, "BACKOFF_SECONDS", 0.01)
+    daemon = Daemon(local_plan(tmp_path), clock=lambda: NOW)
+    queue = FailingQueue()
+    try:
+        consumer = QueueConsumer(daemon, QueueSource(open=lambda: (queue, 30), bucket=BUCKET)).start()
+        deadline = time.monotonic() + 10
+        while queue.receives < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        daemon.stop.set()
+        consumer.join()
+        assert queue.receives >= 3
+        assert daemon.registry.get_sample_value("accessfit_job_failures_total", {"job": "queue"}) == 1
+        assert daemon.registry.get_sample_value("accessfit_queue_lag_seconds") == 0.0
+        assert daemon.last_success == NOW.timestamp()  # a receive that came back empty is a success
+    finally:
+        daemon.close()
