@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from accessfit.app.daemon import Daemon, Plan
+from accessfit.app.daemon import Daemon
+from accessfit.app.plan import Plan
 from accessfit.demo import TrailSpec, generate
 from accessfit.errors import AccessfitError, ListenError
 from accessfit.index import UsageIndex

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from accessfit.app.aws import iam_client, session_for, sts_client
-from accessfit.app.daemon import Daemon, Plan
+from accessfit.app.daemon import Daemon
+from accessfit.app.plan import Plan
 from accessfit.exporters.managed import IamPolicies
 from accessfit.index import Step, UsageIndex
 from accessfit.jobs.ingest import IngestOptions

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from accessfit.app import config, wiring
-from accessfit.app.daemon import Daemon, Plan
+from accessfit.app.daemon import Daemon
+from accessfit.app.plan import Plan
 from accessfit.index import UsageIndex
 from accessfit.jobs.ingest import IngestOptions
 from accessfit.policy import Limits

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from accessfit.app.config import Settings
-from accessfit.app.daemon import Daemon, Plan
+from accessfit.app.daemon import Daemon
+from accessfit.app.plan import Plan
 from accessfit.app.queue_job import QueueConsumer, QueueSource
 from accessfit.app.wiring import plan as wired_plan
 from accessfit.errors import ConfigError, TransientSourceError

@@ -14,7 +14,7 @@ import pytest
 from accessfit.app import aws, config, wiring
 from accessfit.app.cli import main
 from accessfit.app.cli.render import print_table
-from accessfit.app.daemon import Plan
+from accessfit.app.plan import Plan
 from accessfit.errors import AwsAccessError, ConfigError
 from accessfit.jobs.ingest import IngestOptions
 from accessfit.policy import Limits

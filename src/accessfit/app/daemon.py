@@ -14,9 +14,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -28,7 +26,8 @@ from prometheus_client import CollectorRegistry, disable_created_metrics
 from accessfit import __version__
 from accessfit.app.api import ReviewApi
 from accessfit.app.http import Page, Route, Server, address_text
-from accessfit.app.queue_job import QueueConsumer, QueueSource
+from accessfit.app.plan import Plan
+from accessfit.app.queue_job import QueueConsumer
 from accessfit.app.review_pages import ReviewPages
 from accessfit.app.systemd import sd_notify, watchdog_seconds
 from accessfit.drift import Drift
@@ -38,18 +37,14 @@ from accessfit.exporters.observation import DriftState, Observation
 from accessfit.exporters.runbook_html import packaged, page
 from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
-from accessfit.jobs.apply import ManagedPolicies
 from accessfit.jobs.assess import DriftCache
-from accessfit.jobs.ingest import IngestOptions, discover, ingest
+from accessfit.jobs.ingest import discover, ingest
 from accessfit.jobs.observe import drift_state, observe
-from accessfit.jobs.refresh import IamTarget, refresh
+from accessfit.jobs.refresh import refresh
 from accessfit.jobs.regenerate import GenerateReport, regenerate
 from accessfit.jobs.upkeep import check_window, upkeep
 from accessfit.jobs.watch import watch
 from accessfit.model import Partition
-from accessfit.policy import Limits
-from accessfit.policy.overrides import Override
-from accessfit.trail import Source
 
 log = structlog.get_logger(__name__)
 
@@ -64,36 +59,6 @@ DRIFT_SHARE = 0.1
 
 def wall_clock() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass
-class Plan:
-    """What the daemon runs, built from settings by `app.wiring.plan`."""
-
-    source: Callable[[], Source]
-    database: Path
-    ingest: IngestOptions
-    limits: Limits
-    window_days: int
-    grace_days: int
-    keep_marker: str
-    policy_dir: Path | None
-    policy_git: bool
-    listen: tuple[str, int]
-    poll_every: timedelta
-    granted_every: timedelta
-    prune_every: timedelta
-    granted_targets: list[IamTarget] = field(default_factory=list)
-    per_principal_metrics: bool = False
-    principal_cap: int = 50
-    feeder: Callable[[datetime], None] | None = None  # the demo's new log files
-    feed_every: timedelta = timedelta(seconds=5)
-    http_workers: int = 4
-    http_timeout: timedelta = timedelta(seconds=10)
-    overrides: tuple[Override, ...] = ()  # applied to the policies on every regeneration
-    watch_days: int = 7  # after an activation (jobs.watch); 0: no watch
-    rollback_iam: Callable[[], ManagedPolicies] | None = None  # auto_rollback: IAM to roll back with
-    queue: QueueSource | None = None  # source_queue, consumed by app.queue_job; the poll then reconciles
 
 
 class Daemon:
@@ -174,16 +139,7 @@ class Daemon:
                 t.record_ingest(report)
                 if report.errors:
                     log.warning("poll.retry", objects=report.objects_retry)
-                changed = bool(report.events_ingested or report.pruned)
-                if (changed or not self._repaired) and not self.stop.is_set():
-                    self._regenerate(now)
-                if changed and not self.stop.is_set():
-                    self._watch(now)
-                self._drift_stale |= changed
-                due = not self._drift_counted_usage or now.timestamp() >= self._drift_due
-                if self._drift_stale and due and not self.stop.is_set():
-                    drift = self._drift(now)
-                    self._drift_counted_usage = True
+                drift = self.after_ingest(now, bool(report.events_ingested or report.pruned))
             except AccessfitError as exc:
                 t.poll_failures.inc()
                 log.error("poll.failed", error=str(exc))  # noqa: TRY400 - an expected failure, no traceback
@@ -193,6 +149,21 @@ class Daemon:
                 self._observe(now, drift)
         self.last_success = self.clock().timestamp()
         t.last_success.set(self.last_success)
+
+    def after_ingest(self, now: datetime, changed: bool) -> DriftState | None:
+        """After an ingest (a poll's or the queue's): policies, the watch, and the drift when stale and due (at
+        most DRIFT_SHARE of the time). Under the lock; the caller re-reads the metrics with what it returns."""
+        if (changed or not self._repaired) and not self.stop.is_set():
+            self._regenerate(now)
+        if changed and not self.stop.is_set():
+            self._watch(now)
+        self._drift_stale |= changed
+        due = not self._drift_counted_usage or now.timestamp() >= self._drift_due
+        if not self._drift_stale or not due or self.stop.is_set():
+            return None
+        drift = self._drift(now)
+        self._drift_counted_usage = True
+        return drift
 
     def _watch(self, now: datetime) -> None:
         """The principals activated within watch_days: their regressions exported, and rolled back with

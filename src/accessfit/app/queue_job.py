@@ -89,16 +89,11 @@ class QueueConsumer:
         return report
 
     def _after_ingest(self, now: datetime) -> None:
-        """What the daemon's poll does after it ingested: policies, the watch, the drift when due (at most
-        DRIFT_SHARE of the time), then the metrics' reading."""
+        """What the daemon's poll does after it ingested (policies, the watch, the drift when due), then the
+        metrics' reading."""
         d = self.daemon
         drift = None
         try:
-            d._regenerate(now)
-            d._watch(now)
-            d._drift_stale = True
-            if not d._drift_counted_usage or now.timestamp() >= d._drift_due:
-                drift = d._drift(now)
-                d._drift_counted_usage = True
+            drift = d.after_ingest(now, changed=True)
         finally:
             d._observe(now, drift)

@@ -21,7 +21,7 @@ from accessfit.trail import Source
 from accessfit.trail.layout import normalize_root
 
 if TYPE_CHECKING:
-    from accessfit.app.daemon import Plan
+    from accessfit.app.plan import Plan
     from accessfit.app.queue_job import QueueSource
     from accessfit.exporters.managed import IamPolicies
     from accessfit.jobs.ingest.notified import MessageQueue
@@ -138,7 +138,7 @@ def granted_targets(s: Settings) -> list[IamTarget]:
 def plan(s: Settings, feeder: Callable[[datetime], None] | None = None, targets: list[IamTarget] | None = None) -> Plan:
     """What the daemon runs; `feeder` adds the demo's new log files, `targets` (the demo's IAM) replace the
     accounts of the settings."""
-    from accessfit.app.daemon import Plan  # noqa: PLC0415 - the scheduler and Prometheus only for `run`
+    from accessfit.app.plan import Plan  # noqa: PLC0415 - the scheduler and Prometheus only for `run`
 
     url = s.require_source()
     return Plan(
