@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import gzip
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 import msgspec
 
-from accessfit.demo.calls import CALLS
+from accessfit.demo.calls import CALLS, Call
 from accessfit.demo.identities import Actor
 from accessfit.demo.ids import Rec, random_uuid
 
@@ -49,9 +49,11 @@ def make_record(
     when: datetime,
     error: str | None = None,
     recipient: str | None = None,
+    calls: Mapping[str, Call] = CALLS,
 ) -> Rec:
-    """The record of `actor` calling `call` in `region` at `when`; `recipient` is the account whose copy it is."""
-    req = CALLS[call](rng, actor, region)
+    """The record of `actor` calling `call` (a builder of `calls`) in `region` at `when`; `recipient` is the account
+    whose copy it is."""
+    req = calls[call](rng, actor, region)
     source, name, category = req.source, req.name, req.category
     if source in _GLOBAL:
         region = "us-east-1"
