@@ -2,13 +2,16 @@
 listings, and forwards everything else: the faults a real bucket gives (a denied object, an SSE-KMS object whose key
 the reader may not use, a 404 between listing and reading, a listing that keeps failing) against a real client.
 
-S3 is addressed path-style (`/bucket/key`), as boto3 does for an IP endpoint.
+S3 is addressed path-style (`/bucket/key`), as boto3 does for an IP endpoint. `counts` counts every request by
+its kind (`kind_of`: s3:LIST, s3:GET, sqs:ReceiveMessage, ...), faulted or forwarded, for the tests that bound what
+a job costs in requests.
 """
 
 from __future__ import annotations
 
 import http.client
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,11 +43,27 @@ class Fault:
         return self.prefix is None or query.get("prefix", [""])[0].startswith(self.prefix)
 
 
+def kind_of(method: str, path: str, target: str | None, body: bytes) -> str:
+    """What a request to moto is: SQS by its JSON target or query Action, S3 by method, a listing by list-type."""
+    if target and "." in target:
+        return f"sqs:{target.rsplit('.', 1)[1]}"
+    parts = urlsplit(path)
+    query = parse_qs(parts.query, keep_blank_values=True)
+    if method == "POST" and not query:
+        action = parse_qs(body.decode("utf-8", "replace")).get("Action")
+        if action:
+            return f"sqs:{action[0]}"
+    if method == "GET" and "list-type" in query:
+        return "s3:LIST"
+    return f"s3:{method}"
+
+
 class FaultProxy:
     def __init__(self, upstream: str) -> None:
         parts = urlsplit(upstream)
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.faults: list[Fault] = []
+        self.counts: Counter[str] = Counter()  # requests seen, by kind_of
         self.lock = threading.Lock()
         proxy = self
 
@@ -97,6 +116,8 @@ class FaultProxy:
     def handle(self, req: BaseHTTPRequestHandler) -> None:
         length = int(req.headers.get("Content-Length") or 0)
         body = req.rfile.read(length) if length else b""
+        with self.lock:
+            self.counts[kind_of(req.command, req.path, req.headers.get("X-Amz-Target"), body)] += 1
         fault = self._fault_for(req.command, req.path)
         if fault is not None:
             payload = (

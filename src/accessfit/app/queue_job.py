@@ -39,13 +39,20 @@ class QueueConsumer:
         self.source = source
         self.queue, self.visibility = source.open()
         self.thread = threading.Thread(target=self._loop, name="queue", daemon=True)
+        # Held while a received batch is handled. A stop waits for that batch, never for a long poll in flight
+        # (up to 20 s): what such a poll still returns is left alone and comes back after its visibility timeout.
+        self._busy = threading.Lock()
+        self._joined = False
 
     def start(self) -> QueueConsumer:
         self.thread.start()
         return self
 
     def join(self) -> None:
-        self.thread.join()
+        """After the daemon's stop is set: wait for the batch in hand, not for a long poll in flight. From here
+        on the thread touches neither the index nor the queue (the process may exit under its last receive)."""
+        with self._busy:
+            self._joined = True
 
     def _loop(self) -> None:
         while not self.daemon.stop.is_set():
@@ -62,7 +69,9 @@ class QueueConsumer:
             log.error("queue.receive_failed", error=str(exc))  # noqa: TRY400 - an expected failure, no traceback
             return None
         d._beat()
-        with d.lock:
+        with self._busy, d.lock:
+            if self._joined:
+                return None  # the daemon stopped during this long poll: the messages come back to the queue
             now = d.clock()
             try:
                 report = handle(
