@@ -1,10 +1,20 @@
-"""Ingestion benchmark: events/s on one core, end to end, and peak RSS, on a generated trail.
+"""Ingestion benchmark: events/s on one core and on all cores, end to end, against the decoding floor, with the
+peak memory of the whole process tree, on a generated trail.
 
-    python scripts/bench_ingest.py [--events 1000000] [--data bench-data] [--cpu 1]
+    python scripts/bench_ingest.py [--events 100000 1000000 ...] [--diverse] [--workers 1 0] [--data DIR]
 
-Generates the corpus once (seeded, so every run reads the same bytes), then runs `accessfit ingest` on it in a
-child process pinned to one CPU, into a fresh index. Prints the run's figures, and the child's RSS sampled as
-it goes, to show memory stays flat as the corpus is read. Not a test: figures go to docs/benchmarks.md.
+Generates each corpus once (seeded, so every run reads the same bytes; cached under --data), then for each corpus:
+
+- the floor: gzip inflate plus typed JSON decoding alone (accessfit.records.decode's decoder, no identity,
+  resources, aggregation or SQLite) over the same log files, in a child pinned to one CPU;
+- `accessfit ingest` into a fresh index, in a child process: for each --workers value, passed as
+  `accessfit ingest --workers N`; N = 1 runs pinned to one CPU (taskset), any other N (0 = one per core) unpinned.
+  Without --workers the flag is not passed (ingestion in process, as before workers existed), pinned.
+
+Each is run --runs times and the median shown. The memory of the ingest's process tree (the child and every
+process below it, found through /proc/PID/task/*/children) is sampled from /proc every 0.1 s: RSS (VmRSS) and PSS
+(/proc/PID/smaps_rollup, which counts a page shared by N processes as 1/N in each, so the sum is not inflated by
+shared pages), the tree's sums and each process's peak. Not a test: figures go to docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -12,23 +22,29 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import accessfit
 from accessfit.demo import TrailSpec, generate
+from accessfit.records.decode import chunks
 
 ACCOUNTS = ("111122223333", "222233334444", "333344445555", "444455556666", "555566667777")
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2")
+SAMPLE_S = 0.1
+MAX_JSON_BYTES = 1024 * 1024 * 1024  # ingest's default max_json_mb
 
 
-def corpus(root: Path, events: int) -> Path:
+def corpus(root: Path, events: int, diverse: bool) -> Path:
     """The corpus for `events`, generated on first use and reused afterwards."""
-    path = root / f"trail-{events}"
+    path = root / f"{'diverse' if diverse else 'trail'}-{events}"
     marker = path / ".complete"
     if marker.exists():
         return path
@@ -41,106 +57,293 @@ def corpus(root: Path, events: int) -> Path:
         min_per_file=100,
         max_per_file=2000,
         digests=True,
+        diverse=diverse,
     )
-    # The end is fixed to a recent past midnight, so the corpus is stable for a day and always in the window.
+    # The end is fixed to a recent past midnight, so the corpus is in the window for weeks.
     end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     started = time.monotonic()
     stats = generate(path, end, spec, jobs=os.cpu_count() or 1)
-    marker.write_text(json.dumps({"files": stats.files, "events": stats.events, "bytes": stats.bytes}))
+    took = time.monotonic() - started
+    marker.write_text(
+        json.dumps({"files": stats.files, "events": stats.events, "bytes": stats.bytes, "seconds": round(took)})
+    )
     print(
-        f"generated {stats.files:,} files, {stats.events:,} events, {stats.bytes / 1e6:,.0f} MB gzip "
-        f"in {time.monotonic() - started:.0f} s",
+        f"generated {path}: {stats.files:,} files, {stats.events:,} events, {stats.bytes / 1e6:,.0f} MB gzip "
+        f"in {took:.0f} s",
         flush=True,
     )
     return path
 
 
-def rss_kb(pid: int) -> int:
+def log_files(trail: Path) -> list[Path]:
+    """The log files ingest reads (not the digest or Insights files beside them), in a stable order."""
+    return sorted(p for p in trail.rglob("*.json.gz") if "/CloudTrail/" in p.as_posix())
+
+
+def floor_pass(trail: Path) -> dict[str, float]:
+    """Read, inflate and decode every log file with accessfit's typed decoder, nothing else; in this process."""
+    files = log_files(trail)
+    started = time.perf_counter()
+    cpu = time.process_time()
+    events = 0
+    for path in files:
+        for part in chunks(path.read_bytes(), MAX_JSON_BYTES):
+            events += len(part.records)
+    return {
+        "events": events,
+        "files": len(files),
+        "seconds": time.perf_counter() - started,
+        "cpu_s": time.process_time() - cpu,
+    }
+
+
+def floor(trail: Path, cpu: int) -> dict[str, float]:
+    """floor_pass in a fresh child pinned to `cpu`."""
+    cmd = ["taskset", "-c", str(cpu), sys.executable, __file__, "--floor-of", str(trail)]
+    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE).stdout
+    result: dict[str, float] = json.loads(out)
+    return result
+
+
+# --- memory of a process tree, from /proc ---
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except FileNotFoundError:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            out += [int(c) for c in (task / "children").read_text().split()]
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return out
+
+
+def tree(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo += _children(p)
+    return found
+
+
+def _kb(path: str, field_name: str) -> int:
+    try:
+        with Path(path).open(encoding="ascii") as f:
+            for line in f:
+                if line.startswith(field_name):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
         pass
     return 0
 
 
-def run(trail: Path, cpu: int) -> dict[str, Any]:  # the ingest report's JSON, plus measurements
+def _role(pid: int, root: int) -> str:
+    if pid == root:
+        return "ingest"
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except (FileNotFoundError, ProcessLookupError):
+        return "gone"
+    return "resource_tracker" if "resource_tracker" in cmd else "worker"
+
+
+@dataclass
+class Memory:
+    """Peaks of a process tree's memory, in KiB, over the samples."""
+
+    samples: list[tuple[float, int, int, int]] = field(default_factory=list)  # (t, processes, rss, pss)
+    peak_rss: dict[int, int] = field(default_factory=dict)  # per pid
+    peak_pss: dict[int, int] = field(default_factory=dict)
+    roles: dict[int, str] = field(default_factory=dict)
+
+    def sample(self, t: float, root: int) -> None:
+        total_rss = total_pss = 0
+        pids = tree(root)
+        for pid in pids:
+            rss, pss = _kb(f"/proc/{pid}/status", "VmRSS:"), _kb(f"/proc/{pid}/smaps_rollup", "Pss:")
+            if not rss:
+                continue
+            self.roles.setdefault(pid, _role(pid, root))
+            self.peak_rss[pid] = max(self.peak_rss.get(pid, 0), rss)
+            self.peak_pss[pid] = max(self.peak_pss.get(pid, 0), pss)
+            total_rss, total_pss = total_rss + rss, total_pss + pss
+        self.samples.append((t, len(pids), total_rss, total_pss))
+
+
+def ingest_supports_workers() -> bool:
+    out = subprocess.run(
+        [sys.executable, "-m", "accessfit", "ingest", "--help"], check=True, stdout=subprocess.PIPE, text=True
+    ).stdout
+    return "--workers" in out
+
+
+def run(trail: Path, workers: int | None, cpu: int | None) -> dict[str, Any]:
+    """One `accessfit ingest` into a fresh index; its JSON report plus what was measured around it."""
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "ACCESSFIT_SETTLE": "0s", "ACCESSFIT_LOG_LEVEL": "warning"}
-        cmd = [
-            sys.executable,
-            "-m",
-            "accessfit",
-            "ingest",
-            "--source",
-            str(trail),
-            "--db",
-            f"{tmp}/index.sqlite3",
-            "--json",
-        ]
+        cmd = [sys.executable, "-m", "accessfit", "ingest", "--source", str(trail), "--db", f"{tmp}/index.sqlite3"]
+        cmd += ["--json"] + (["--workers", str(workers)] if workers is not None else [])
+        if cpu is not None:
+            cmd = ["taskset", "-c", str(cpu), *cmd]  # taskset execs the command: same pid, pinned from the start
+        mem = Memory()
         started = time.monotonic()
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE)
-        os.sched_setaffinity(proc.pid, {cpu})  # pinned while it is still importing
-        samples: list[tuple[float, int]] = []
-        usage = None
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
-            samples.append((time.monotonic() - started, rss_kb(proc.pid)))
-            time.sleep(0.25)
-        out = proc.stdout.read() if proc.stdout else b""
+            mem.sample(time.monotonic() - started, proc.pid)
+            time.sleep(SAMPLE_S)
         wall = time.monotonic() - started
+        out = proc.stdout.read() if proc.stdout else b""
         db_mb = sum(f.stat().st_size for f in Path(tmp).glob("index.sqlite3*")) / 1e6
+    if status != 0:
+        raise SystemExit(f"accessfit ingest exited {os.waitstatus_to_exitcode(status)}: {' '.join(cmd)}")
     report = json.loads(out)
-    peak = max((kb for _, kb in samples), default=0)
     return {
         "report": report,
+        "events": report["events"]["records"],
+        "seconds": report["seconds"],
         "wall": wall,
-        "samples": samples,
         "db_mb": db_mb,
-        "status": status,
-        # ru_maxrss is the kernel's own peak (KiB); the samples show how RSS moved during the run.
-        "peak_rss_mb": max(peak, usage.ru_maxrss if usage else 0) / 1024,
-        "cpu_s": (usage.ru_utime + usage.ru_stime) if usage else 0.0,
+        # ru_maxrss of a waited child is the largest of it and its reaped descendants (KiB).
+        "ru_maxrss_mb": usage.ru_maxrss / 1024,
+        "cpu_s": usage.ru_utime + usage.ru_stime,  # the child and its reaped descendants
+        "peak_tree_rss_mb": max((s[2] for s in mem.samples), default=0) / 1024,
+        "peak_tree_pss_mb": max((s[3] for s in mem.samples), default=0) / 1024,
+        "max_processes": max((s[1] for s in mem.samples), default=0),
+        "per_process": sorted(
+            (
+                {"pid": p, "role": mem.roles[p], "rss_mb": kb / 1024, "pss_mb": mem.peak_pss[p] / 1024}
+                for p, kb in mem.peak_rss.items()
+            ),
+            key=lambda r: (r["role"] != "ingest", -r["rss_mb"]),
+        ),
+        "samples": mem.samples,
     }
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def _label(workers: int | None) -> str:
+    if workers is None:
+        return "in process (no --workers), pinned"
+    return "--workers 1, pinned to one CPU" if workers == 1 else f"--workers {workers}, unpinned"
+
+
+def bench(trail: Path, args: argparse.Namespace, workers_list: list[int | None]) -> dict[str, Any]:
+    done = json.loads((trail / ".complete").read_text())
+    print(f"\n== {trail} ({done['files']:,} files, {done['events']:,} events, {done['bytes'] / 1e6:,.0f} MB gzip)")
+    out: dict[str, Any] = {"corpus": str(trail), "generated": done, "configs": {}}
+    if not args.no_floor:
+        floors = [floor(trail, args.cpu) for _ in range(args.runs)]
+        rates = [f["events"] / f["seconds"] for f in floors]
+        out["floor"] = {"runs": floors, "events_per_s": _median(rates)}
+        print(
+            f"floor         inflate + typed decode, CPU {args.cpu}: {_median(rates):,.0f} events/s median "
+            f"(runs: {', '.join(f'{r:,.0f}' for r in rates)})"
+        )
+    for workers in workers_list:
+        cpu = args.cpu if workers in (None, 1) else None
+        results = [run(trail, workers, cpu) for _ in range(args.runs)]
+        rates = [r["events"] / r["seconds"] for r in results]
+        results.sort(key=lambda r: r["seconds"])
+        mid = results[len(results) // 2]
+        summary = {
+            "label": _label(workers),
+            "workers": workers,
+            "events_per_s": _median(rates),
+            "rates": rates,
+            "pass_s": [r["seconds"] for r in results],
+            "cpu_s": _median([r["cpu_s"] for r in results]),
+            "peak_tree_rss_mb": _median([r["peak_tree_rss_mb"] for r in results]),
+            "peak_tree_pss_mb": _median([r["peak_tree_pss_mb"] for r in results]),
+            "max_tree_rss_mb": max(r["peak_tree_rss_mb"] for r in results),
+            "ru_maxrss_mb": _median([r["ru_maxrss_mb"] for r in results]),
+            "db_mb": mid["db_mb"],
+            "ingested": mid["report"]["events"]["ingested"],
+            "principals": mid["report"]["principals"],
+            "per_process": mid["per_process"],
+            "max_processes": mid["max_processes"],
+        }
+        out["configs"][str(workers)] = summary
+        print(f"-- {summary['label']}")
+        print(
+            f"runs          {len(results)}; pass seconds: {', '.join(f'{s:.2f}' for s in summary['pass_s'])}; "
+            f"CPU {summary['cpu_s']:.1f} s (median, the tree)"
+        )
+        print(
+            f"throughput    {summary['events_per_s']:,.0f} events/s in the pass (median; "
+            f"{min(rates):,.0f} to {max(rates):,.0f})"
+        )
+        print(
+            f"ingested      {summary['ingested']:,} events, {summary['principals']:,} principals, "
+            f"index {summary['db_mb']:.0f} MB"
+        )
+        print(
+            f"memory        tree peak RSS {summary['peak_tree_rss_mb']:.0f} MB, PSS {summary['peak_tree_pss_mb']:.0f}"
+            f" MB (median of runs; max RSS {summary['max_tree_rss_mb']:.0f}); ru_maxrss {summary['ru_maxrss_mb']:.0f}"
+            f" MB; up to {summary['max_processes']} processes"
+        )
+        print(
+            "per process   "
+            + ", ".join(f"{p['role']} {p['rss_mb']:.0f}/{p['pss_mb']:.0f}" for p in summary["per_process"])
+            + " MB (peak RSS/PSS, median run)"
+        )
+        samples = mid["samples"]
+        if samples:
+            quarters = [samples[min(len(samples) - 1, int(len(samples) * q))] for q in (0.25, 0.5, 0.75, 1.0)]
+            print("tree RSS      " + ", ".join(f"{t:.1f}s: {rss / 1024:.0f} MB" for t, _, rss, _ in quarters))
+    one = next((c for w, c in out["configs"].items() if w in ("1", "None")), None)
+    if one and "floor" in out:
+        ratio = one["events_per_s"] / out["floor"]["events_per_s"]
+        print(f"vs floor      one-core ingest at {ratio:.0%} of the floor (target >= 50%)")
+        out["one_core_vs_floor"] = ratio
+    for c in out["configs"].values():
+        if one and c is not one:
+            c["speedup"] = c["events_per_s"] / one["events_per_s"]
+            print(f"speedup       {c['label']}: {c['speedup']:.2f}x one core (target >= 1.8x on two cores)")
+    return out
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--events", type=int, default=1_000_000)
-    ap.add_argument("--data", type=Path, default=Path("bench-data"))
-    ap.add_argument("--cpu", type=int, default=max(os.sched_getaffinity(0)))
-    ap.add_argument("--runs", type=int, default=3, help="runs; the median and the best are shown")
+    ap.add_argument("--events", type=int, nargs="+", default=[1_000_000], help="corpus sizes, one run set each")
+    ap.add_argument("--diverse", action="store_true", help="the resource-diverse trail (TrailSpec.diverse)")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        help="values of `accessfit ingest --workers` to run (1: pinned to --cpu; others unpinned); "
+        "without it the flag is not passed and the run is pinned",
+    )
+    ap.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "bench-data", help="the corpora's cache")
+    ap.add_argument("--cpu", type=int, default=max(os.sched_getaffinity(0)), help="the CPU of one-core runs")
+    ap.add_argument("--runs", type=int, default=3, help="runs of each figure; the median is shown")
+    ap.add_argument("--no-floor", action="store_true", help="skip the decoding floor")
+    ap.add_argument("--generate-only", action="store_true", help="generate the corpora and stop")
+    ap.add_argument("--out", type=Path, help="also write every figure as JSON here")
+    ap.add_argument("--floor-of", type=Path, help=argparse.SUPPRESS)  # the floor's child
     args = ap.parse_args()
-    trail = corpus(args.data, args.events)
-    results = [run(trail, args.cpu) for _ in range(args.runs)]
-    results.sort(key=lambda r: r["report"]["seconds"])
-    result = results[len(results) // 2]
-    rep = result["report"]
-    events = rep["events"]["records"]
-    inside = rep["seconds"]
-    best = results[0]["report"]["seconds"]
-    print(f"corpus        {trail} ({rep['objects']['done']:,} files, {events:,} events)")
-    print(
-        f"runs          {len(results)} on CPU {args.cpu}; pass seconds: "
-        + ", ".join(f"{r['report']['seconds']:.2f}" for r in results)
-    )
-    print(f"median run    {inside:.2f} s in the pass, {result['wall']:.2f} s wall, {result['cpu_s']:.2f} s CPU")
-    print(
-        f"throughput    {events / inside:,.0f} events/s in the pass (median), {events / best:,.0f} (best), "
-        f"{events / result['wall']:,.0f} wall with start-up"
-    )
-    print(
-        f"ingested      {rep['events']['ingested']:,} events, {rep['principals']} principals, "
-        f"index {result['db_mb']:.0f} MB"
-    )
-    print(f"peak RSS      {result['peak_rss_mb']:.0f} MB (sampled every 0.25 s)")
-    samples = result["samples"]
-    if samples:
-        quarters = [samples[min(len(samples) - 1, int(len(samples) * q))] for q in (0.25, 0.5, 0.75, 1.0)]
-        print("RSS over time " + ", ".join(f"{t:.1f}s: {kb / 1024:.0f} MB" for t, kb in quarters))
+    if args.floor_of:
+        print(json.dumps(floor_pass(args.floor_of)))
+        return 0
+    trails = [corpus(args.data, n, args.diverse) for n in args.events]
+    if args.generate_only:
+        return 0
+    workers_list: list[int | None] = list(args.workers) if args.workers else [None]
+    if args.workers and not ingest_supports_workers():
+        raise SystemExit("this accessfit's ingest has no --workers option yet: run without --workers")
+    print(f"accessfit     {Path(accessfit.__file__).parent}; {os.cpu_count()} CPUs; {args.runs} runs of each figure")
+    results = [bench(t, args, workers_list) for t in trails]
+    if args.out:
+        for r in results:
+            for c in r["configs"].values():
+                c.pop("samples", None)
+        args.out.write_text(json.dumps({"argv": sys.argv[1:], "results": results}, indent=1, default=str))
     return 0
 
 
