@@ -16,12 +16,16 @@ reads, and what matters is what an unused grant could change.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
 from accessfit.drift.coverage import Coverage, CoverageSpan, coverage_gaps
+from accessfit.drift.listing import listing
 from accessfit.granted.resolve import Grants
+from accessfit.iam.actionset import ActionSet, Universe, universe
 from accessfit.iam.catalog import PRIVILEGED
 from accessfit.iam.mapping import MAPPED, CallMap, Context
 from accessfit.iam.unobservable import reason as unobservable_reason
@@ -42,6 +46,7 @@ _COUNTED = (
     "kept",
 )
 _HEAD = ("principal", "kind", "account", "status", "reasons")  # before the counts in `as_dict`
+_PRIVILEGED = frozenset(level.value for level in PRIVILEGED)
 
 
 @dataclass
@@ -51,17 +56,19 @@ class Drift:
     account: str
     status: str  # known | unknown
     reasons: list[str] = field(default_factory=list)
-    granted: list[str] = field(default_factory=list)
-    used: list[str] = field(default_factory=list)
-    unused: list[str] = field(default_factory=list)
-    unused_privileged: list[str] = field(default_factory=list)  # of `unused`, permissions management or write
+    # The lists that a wildcard grant makes large (granted, unused, unknown, their privileged part, kept,
+    # conditional) are drift.listing Listings then: counted, listed only when read.
+    granted: Sequence[str] = field(default_factory=list)
+    used: Sequence[str] = field(default_factory=list)
+    unused: Sequence[str] = field(default_factory=list)
+    unused_privileged: Sequence[str] = field(default_factory=list)  # of `unused`, permissions management or write
     unused_by_level: dict[str, int] = field(default_factory=dict)  # access level -> unused actions
-    unknown: list[str] = field(default_factory=list)
+    unknown: Sequence[str] = field(default_factory=list)
     unobservable: dict[str, str] = field(default_factory=dict)
-    denied: list[str] = field(default_factory=list)
-    used_not_granted: list[str] = field(default_factory=list)
-    kept: list[str] = field(default_factory=list)
-    conditional: list[str] = field(default_factory=list)
+    denied: Sequence[str] = field(default_factory=list)
+    used_not_granted: Sequence[str] = field(default_factory=list)
+    kept: Sequence[str] = field(default_factory=list)
+    conditional: Sequence[str] = field(default_factory=list)
     scoped: dict[str, list[str]] = field(default_factory=dict)  # action -> the resources it is granted on, if not all
     notes: list[str] = field(default_factory=list)
 
@@ -69,10 +76,35 @@ class Drift:
         return {k: len(getattr(self, k)) for k in _COUNTED}
 
     def as_dict(self) -> dict[str, Any]:
-        """The fields, with the counts after the reasons (the order of `accessfit drift --json`)."""
-        fields = asdict(self)
-        head = {k: fields.pop(k) for k in _HEAD}
-        return {**head, "counts": self.counts(), **fields}
+        """The fields, with the counts after the reasons (the order of `accessfit drift --json`); every list
+        listed."""
+        values = {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+        head = {k: values.pop(k) for k in _HEAD}
+        return {**head, "counts": self.counts(), **values}
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return list(value)
+    return value
+
+
+def _levels(granted: ActionSet, unused: ActionSet, kept: ActionSet, taken: set[str], uni: Universe) -> dict[str, int]:
+    """`unused.by_level`, as the granted set's counts (computed once per grant) less those of the few names taken
+    from it, when the kept ones can be listed."""
+    if kept.wild:
+        return unused.by_level(uni)
+    levels = granted.by_level(uni)
+    for action in taken | {a for a in kept if a in granted}:
+        level = uni.level(action)
+        levels[level] -= 1
+    return {level: n for level, n in levels.items() if n}
+
+
+def _held(actions: AbstractSet[str], uni: Universe) -> ActionSet:
+    return actions if isinstance(actions, ActionSet) else ActionSet.of(actions, uni)
 
 
 def drift(
@@ -96,33 +128,34 @@ def drift(
             continue  # failed before authorization was proven: neither used nor denied
         for use in m.actions:
             (denied if c.outcome == Outcome.DENIED else used).add(use.action)
-    # Catalog names on both sides (the mapping and the expansion canonicalise them): plain set operations.
-    granted = grants.actions
-    used_granted = used & granted
-    ordered = sorted(granted)  # sorted once; the lists below keep its order
+    # Catalog names on both sides (the mapping and the expansion canonicalise them); the granted side is an
+    # ActionSet, so a wildcard grant is never listed here: only the used names are looked up in it.
+    uni = universe(mapped.cat)
+    granted = _held(grants.actions, uni)
+    used_granted = {a for a in used if a in granted}
     result = Drift(
         principal=grants.principal,
         kind=grants.kind,
         account=grants.account,
         status="known",
-        granted=ordered,
+        granted=listing(granted, uni),
         used=sorted(used_granted),
         denied=sorted(denied - used),
-        used_not_granted=sorted(used - granted),
-        kept=sorted(grants.kept),
-        conditional=[a for a in ordered if a in grants.conditional],
+        used_not_granted=sorted(a for a in used if a not in granted),
+        kept=listing(_held(grants.kept, uni), uni),
+        conditional=listing(granted & _held(grants.conditional, uni), uni),
         scoped={a: sorted(grants.scoped[a]) for a in sorted(grants.scoped)},
         notes=list(grants.notes),
     )
-    candidates = granted - used_granted - grants.kept
+    kept = _held(grants.kept, uni)
+    candidates = granted - used_granted - kept
     # One table (accessfit.iam.unobservable) for drift and for what generated policies carry over, marked alike.
     called = {a.split(":", 1)[0] for a in used}
     unobservable = unobservable_table()
-    for action in unobservable.keys() & candidates:
+    for action in sorted(a for a in unobservable if a in candidates):
         why = unobservable_reason(unobservable[action], cov.data_families)
         if why is not None:
             result.unobservable[action] = f"carried: {CARRIED} ({why})" if carries(action, called, False) else why
-    result.unobservable = dict(sorted(result.unobservable.items()))
     candidates -= set(result.unobservable)
     span = CoverageSpan.ending(now, window_days)
     reasons = coverage_gaps(cov, span.first, span.last)
@@ -134,19 +167,9 @@ def drift(
     if reasons:
         result.status = "unknown"
         result.reasons = reasons
-        result.unknown = [a for a in ordered if a in candidates]
+        result.unknown = listing(candidates, uni)
     else:
-        result.unused = [a for a in ordered if a in candidates]
-    _by_level(result, mapped)
+        result.unused_by_level = _levels(granted, candidates, kept, used_granted | set(result.unobservable), uni)
+        result.unused = listing(candidates, uni)
+        result.unused_privileged = listing(candidates, uni, _PRIVILEGED, result.unused_by_level)
     return result
-
-
-def _by_level(result: Drift, mapped: CallMap) -> None:
-    levels: dict[str, int] = {}
-    for action in result.unused:
-        level = mapped.cat.access_level(action)
-        name = level.value if level is not None else "Unknown"
-        levels[name] = levels.get(name, 0) + 1
-        if level in PRIVILEGED:
-            result.unused_privileged.append(action)
-    result.unused_by_level = dict(sorted(levels.items()))

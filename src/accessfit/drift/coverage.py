@@ -8,7 +8,7 @@ region's folders appear with its first event; an idle region is covered by the t
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from accessfit.drift.observable import DATA_EVENT_FAMILY
@@ -26,6 +26,8 @@ class Coverage:
     regions: list[str]
     days: RegionDays
     data_families: set[str]  # data-event families seen in the account during the window
+    # coverage_gaps' answers: every principal of the account asks the same question of the same days.
+    _gaps: dict[tuple[date, date], tuple[str, ...]] = field(default_factory=dict, init=False, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +113,15 @@ def shortfall(cov: Coverage, first_day: date, last_day: date) -> Shortfall:
 
 
 def coverage_gaps(cov: Coverage, first_day: date, last_day: date) -> list[str]:
-    """Why the account's coverage cannot prove non-use, or [] when it can."""
+    """Why the account's coverage cannot prove non-use, or [] when it can (remembered on `cov`, whose days are
+    not changed once read)."""
+    found = cov._gaps.get((first_day, last_day))
+    if found is None:
+        found = cov._gaps[(first_day, last_day)] = tuple(_reasons(cov, first_day, last_day))
+    return list(found)
+
+
+def _reasons(cov: Coverage, first_day: date, last_day: date) -> list[str]:
     if not cov.regions:
         return ["the index has no CloudTrail coverage for this account"]
     short = shortfall(cov, first_day, last_day)

@@ -2,18 +2,21 @@
 
 For a user: inline policies, attached managed policies (default version) and those of its groups; for a role:
 inline and attached. Allow statements grant their `Action` (or everything but their `NotAction`), with `*` and `?`
-expanded against the IAM catalog. A Deny without a Condition on every resource removes its actions. A permissions
-boundary intersects. Conditions, `NotResource` and resource-scoped Denies are noted on the result, not evaluated.
-Statements whose Sid starts with the keep marker (the `keep_marker` setting) mark their actions as kept: never
-reported unused.
+expanded against the IAM catalog, held as ActionSets (accessfit.iam.actionset): `*`, `NotAction` and `service:*` stay
+wildcard parts, never thousands of names. A Deny without a Condition on every resource removes its actions. A
+permissions boundary intersects. Conditions, `NotResource` and resource-scoped Denies are noted on the result, not
+evaluated. Statements whose Sid starts with the keep marker (the `keep_marker` setting) mark their actions as kept:
+never reported unused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import cast
 
+from accessfit.iam.actionset import ActionSet, Universe, universe
 from accessfit.iam.catalog import Catalog
 from accessfit.model.authorization import (
     AttachedPolicy,
@@ -32,10 +35,10 @@ class Grants:
     kind: str  # role | user
     account: str
     created: str  # CreateDate, ISO
-    actions: set[str] = field(default_factory=set)  # effectively allowed
+    actions: AbstractSet[str] = field(default_factory=frozenset)  # effectively allowed (resolve: an ActionSet)
     scoped: dict[str, set[str]] = field(default_factory=dict)  # action -> resources, for actions not on every one
-    conditional: set[str] = field(default_factory=set)  # allowed only under a Condition
-    kept: set[str] = field(default_factory=set)
+    conditional: AbstractSet[str] = field(default_factory=frozenset)  # allowed only under a Condition
+    kept: AbstractSet[str] = field(default_factory=frozenset)
     boundary: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -46,16 +49,14 @@ def _list(value: object) -> list[object]:
     return [value] if isinstance(value, str | dict) else list(cast(Iterable[object], value))
 
 
-def _actions(statement: Statement, cat: Catalog) -> frozenset[str]:
+def _patterns(values: object, uni: Universe) -> ActionSet:
+    return uni.patterns(tuple(str(p) for p in _list(values)))
+
+
+def _actions(statement: Statement, uni: Universe) -> ActionSet:
     if "NotAction" in statement:
-        excluded: set[str] = set()
-        for pattern in _list(statement["NotAction"]):
-            excluded |= cat.expand(str(pattern))
-        return cat.expand("*") - excluded
-    out: set[str] = set()
-    for pattern in _list(statement.get("Action")):
-        out |= cat.expand(str(pattern))
-    return frozenset(out)
+        return ActionSet.everything(uni) - _patterns(statement["NotAction"], uni)
+    return _patterns(statement.get("Action"), uni)
 
 
 def _statements(document: PolicyDocument | None) -> list[Statement]:
@@ -66,21 +67,23 @@ def _statements(document: PolicyDocument | None) -> list[Statement]:
 
 @dataclass
 class _Evaluation:
-    actions: set[str] = field(default_factory=set)
-    everywhere: set[str] = field(default_factory=set)  # allowed on every resource by some statement
+    actions: ActionSet
+    everywhere: ActionSet  # allowed on every resource by some statement
+    unconditional: ActionSet
+    denied_everywhere: ActionSet
+    kept: ActionSet
     scoped: dict[str, set[str]] = field(default_factory=dict)
-    unconditional: set[str] = field(default_factory=set)
-    denied_everywhere: set[str] = field(default_factory=set)
-    kept: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
 
 
 def _evaluate(documents: list[tuple[str, PolicyDocument | None]], cat: Catalog, keep_marker: str) -> _Evaluation:
     # Whole sets at a time: an Allow of "*" is 20,000 actions, and principals are many.
-    ev = _Evaluation()
+    uni = universe(cat)
+    none = ActionSet.of((), uni)
+    ev = _Evaluation(none, none, none, none, none)
     for name, document in documents:
         for st in _statements(document):
-            actions = _actions(st, cat)
+            actions = _actions(st, uni)
             conditioned = "Condition" in st
             if st.get("Effect") == "Deny":
                 if "NotResource" not in st and "*" in _list(st.get("Resource")) and not conditioned:
@@ -172,29 +175,25 @@ def _grants(entity: _Entity, acct: _Account) -> Grants:
     documents, notes = _documents(entity, acct)
     item = entity.item
     ev = _evaluate(documents, acct.cat, acct.keep_marker)
-    grants = Grants(
+    allowed = ev.actions
+    boundary = (item.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+    missing = []  # after the sorted notes, as before
+    if boundary and boundary in acct.managed:
+        allowed &= _evaluate([("boundary", acct.managed[boundary])], acct.cat, acct.keep_marker).actions
+    elif boundary:
+        missing.append(f"permissions boundary {boundary} is not in the snapshot; not applied")
+    return Grants(
         principal=item["Arn"],
         kind=entity.kind,
         account=acct.account,
         created=str(item.get("CreateDate", "")),
-        actions=ev.actions,
-        scoped={a: r for a, r in ev.scoped.items() if a in ev.actions and a not in ev.everywhere},
-        conditional=ev.actions - ev.unconditional,
-        kept=ev.kept & ev.actions,
-        notes=sorted(set(notes + ev.notes)),
+        actions=allowed,
+        scoped={a: r for a, r in ev.scoped.items() if a in allowed and a not in ev.everywhere},
+        conditional=allowed - ev.unconditional,
+        kept=ev.kept & allowed,
+        boundary=boundary or None,
+        notes=sorted(set(notes + ev.notes)) + missing,
     )
-    boundary = (item.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
-    if boundary:
-        grants.boundary = boundary
-        if boundary in acct.managed:
-            limit = _evaluate([("boundary", acct.managed[boundary])], acct.cat, acct.keep_marker)
-            grants.actions &= limit.actions
-            grants.scoped = {a: r for a, r in grants.scoped.items() if a in grants.actions}
-            grants.conditional &= grants.actions
-            grants.kept &= grants.actions
-        else:
-            grants.notes.append(f"permissions boundary {boundary} is not in the snapshot; not applied")
-    return grants
 
 
 def resolve(

@@ -1,0 +1,74 @@
+"""A drift list (granted, unused, unknown, …) over an ActionSet: counted when built, listed only when read, so a
+principal granted `Action: "*"` is held as a few set entries rather than thousands of names. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import overload
+
+from accessfit.iam.actionset import ActionSet, Universe
+
+
+class Listing(Sequence[str]):
+    """The sorted names of `actions` (of `levels` only, when given): a read-only list, computed on each read."""
+
+    __slots__ = ("_actions", "_len", "_levels", "_uni")
+
+    def __init__(
+        self,
+        actions: ActionSet,
+        uni: Universe,
+        levels: frozenset[str] | None = None,
+        by_level: Mapping[str, int] | None = None,  # actions.by_level(uni), when the caller has it
+    ) -> None:
+        self._actions, self._uni, self._levels = actions, uni, levels
+        if levels is None:
+            self._len = len(actions)
+        else:
+            counted = actions.by_level(uni) if by_level is None else by_level
+            self._len = sum(n for level, n in counted.items() if level in levels)
+
+    def _names(self) -> list[str]:
+        names = self._actions.sorted()
+        if self._levels is None:
+            return names
+        return [a for a in names if self._uni.level(a) in self._levels]
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __contains__(self, action: object) -> bool:
+        if action not in self._actions:
+            return False
+        return self._levels is None or self._uni.level(str(action)) in self._levels
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        return self._names()[i]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(other) == self._len and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # equal to lists, so unhashable as they are
+
+    def __repr__(self) -> str:
+        return f"Listing({self._len} actions)"
+
+
+def listing(
+    actions: ActionSet, uni: Universe, levels: frozenset[str] | None = None, by_level: Mapping[str, int] | None = None
+) -> Sequence[str]:
+    """A plain sorted list for an explicit set (as small as the policy that named it), a Listing when a
+    wildcard part (a service's or every action) makes it large."""
+    if not actions.wild:
+        names = sorted(actions)
+        return names if levels is None else [a for a in names if uni.level(a) in levels]
+    return Listing(actions, uni, levels, by_level)
