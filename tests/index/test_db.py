@@ -190,6 +190,8 @@ CALLS: dict[str, Callable[[UsageIndex], Any]] = {
     "prune_impact": lambda i: i.prune_impact(DAY),
     "principals": lambda i: i.principals(),
     "api_calls": lambda i: i.api_calls(),
+    "call_ids": lambda i: i.call_ids(),
+    "call_totals": lambda i: i.call_totals([1]),
     "totals": lambda i: i.totals(),
     "usage_of": lambda i: i.usage_of(1, DAY, DAY),
     "first_seen": lambda i: i.first_seen(1),

@@ -3,6 +3,8 @@ day, and the ledger's figures."""
 
 from __future__ import annotations
 
+import json
+
 from accessfit.index.db import Db, operation
 from accessfit.index.rows import ApiCallRow, FailedObject, LedgerTotals, PrincipalUsage, Totals
 from accessfit.model import DayCoverage, ResourceRef, UsedCall
@@ -37,6 +39,27 @@ class Reads(Db):
                 "FROM api_calls c JOIN usage u ON u.call_id = c.id GROUP BY c.id ORDER BY calls DESC, 1, 2"
             )
         ]
+
+    @operation("read the API calls' names")
+    def call_ids(self) -> dict[tuple[str, str], int]:
+        """(eventSource, eventName) -> its id, for every call the index has named (with usage or not): the small
+        table alone, no scan of the usage."""
+        return {(s, n): i for i, s, n in self._conn.execute("SELECT id, event_source, event_name FROM api_calls")}
+
+    @operation("read calls' totals")
+    def call_totals(self, ids: list[int]) -> dict[int, int]:
+        """Call id -> its calls over every day in the index, for those of `ids` with usage (one scan)."""
+        if not ids:
+            return {}
+        return {
+            i: int(n)
+            for i, n in self._conn.execute(
+                # One parameter however many ids (SQLite bounds the number of parameters).
+                "SELECT call_id, SUM(count) FROM usage WHERE call_id IN (SELECT value FROM json_each(?)) "
+                "GROUP BY call_id",
+                (json.dumps(ids),),
+            )
+        }
 
     @operation("read the totals")
     def totals(self) -> Totals:

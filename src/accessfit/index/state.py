@@ -28,8 +28,10 @@ class State(Db):
         return {
             a: int(n)
             for a, n in self._conn.execute(
-                "SELECT p.account, SUM(u.count) FROM usage u JOIN principals p ON p.id = u.principal_id "
-                "WHERE u.outcome = 1 AND u.day >= ? GROUP BY 1",
+                # `+u.day`: a scan of the table, not of the day index: the window is nearly every row, and the
+                # index would fetch each one again (2 s instead of 0.1 s at 50,000 principals).
+                "SELECT p.account, SUM(n) FROM (SELECT principal_id, SUM(count) AS n FROM usage "
+                "WHERE outcome = 1 AND +day >= ? GROUP BY 1) JOIN principals p ON p.id = principal_id GROUP BY 1",
                 (first_day,),
             )
         }

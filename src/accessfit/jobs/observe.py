@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
@@ -28,9 +29,9 @@ from accessfit.exporters.observation import (
     PrincipalUnused,
 )
 from accessfit.iam.catalog import Catalog
+from accessfit.iam.mapping import UNMAPPED, Context, map_call
 from accessfit.index import UsageIndex
-from accessfit.jobs.unmapped import unmapped
-from accessfit.model import Window
+from accessfit.model import ResourceRef, Window
 from accessfit.model.times import parse
 from accessfit.policy.lint import counts, lint
 
@@ -56,6 +57,26 @@ def coverage_counts(
         short = shortfall(cov, span.first, span.last)
         holes[account], before[account] = short.holes, short.before_trail
     return holes, before
+
+
+# Per catalog object, whether each (eventSource, eventName) maps to no IAM action: the answer depends on the call and
+# the catalog alone, so a poll maps only the calls the index had not named before (jobs.unmapped maps every one).
+_UNMAPPED: weakref.WeakKeyDictionary[Catalog, dict[tuple[str, str], bool]] = weakref.WeakKeyDictionary()
+
+
+def unmapped_counts(index: UsageIndex, cat: Catalog) -> tuple[int, int]:
+    """The distinct API calls with usage that map to no IAM action, and their calls (as jobs.unmapped counts
+    them), mapping only calls not seen before with this catalog and reading the usage only of those unmapped."""
+    known = _UNMAPPED.setdefault(cat, {})
+    ids = []
+    for call, call_id in index.call_ids().items():
+        status = known.get(call)
+        if status is None:
+            status = known[call] = map_call(*call, ResourceRef(), Context(), cat).status == UNMAPPED
+        if status:
+            ids.append(call_id)
+    totals = index.call_totals(ids)
+    return len(totals), sum(totals.values())
 
 
 def lint_counts(index: UsageIndex, cat: Catalog) -> dict[str, int]:
@@ -90,8 +111,8 @@ def _families(index: UsageIndex, cat: Catalog, now: datetime, window_days: int) 
         return replace(s, resumed_calls=dict(sorted(index.resumed_calls(recent, dormant).items())))
 
     def unmapped_calls(s: IndexState) -> IndexState:
-        missing = unmapped(index, cat)
-        return replace(s, unmapped_api_calls=len(missing.rows), unmapped_calls=missing.calls)
+        api_calls, calls = unmapped_counts(index, cat)
+        return replace(s, unmapped_api_calls=api_calls, unmapped_calls=calls)
 
     def granted(s: IndexState) -> IndexState:
         return replace(s, granted_snapshots={a: _epoch(t) for a, t in index.snapshot_times().items()})
