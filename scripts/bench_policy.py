@@ -1,122 +1,244 @@
-"""Policy generation benchmark: regenerate the policies of N principals from an index, and print the time.
+"""Policy generation benchmark: regenerate the policies of an organization of N principals as the daemon does
+after a first big ingest, and print the time, the rate and the peak RSS.
 
-    python scripts/bench_policy.py [--principals 10000] [--calls 25]
+    python scripts/bench_policy.py [--principals 50000] [--accounts 100] [--calls 25] [--files] [--git]
+                                   [--again] [--profile OUT] [--cache DIR]
 
-Builds a fresh index holding N principals, each with about `calls` distinct raw calls over several services and
-days (S3 objects, DynamoDB tables, SQS queues, KMS keys, Lambda functions, EC2 and IAM calls, denied calls, a
-passed role), then times `regenerate` (map, build, validate, store a version) for all of them, with and without
-writing policy files. Not a test: figures go to docs/benchmarks.md.
+Builds an index holding N principals over the accounts (roles under paths, some users), each with about `calls`
+distinct raw calls over several services and 30 days: S3 object keys of its own (many distinct resources), its
+DynamoDB tables, its account's KMS keys, SQS queues, Lambda functions (one creating a function with a passed role),
+EC2, IAM, Logs, CloudWatch, SSM and Secrets Manager calls, 5% denied. The corpus is seeded: the same arguments
+build the same index every run (`--cache DIR` keeps it there and copies it for later runs).
+
+Then times one `regenerate` as the daemon's first poll runs it (every principal due, the repair pass first), with
+policy files written under a fresh directory (`--files`) and committed to git (`--git`), and with `--again` a
+second one of every principal with nothing changed (`accessfit generate --all`). The index is built in a child
+process, so the peak RSS printed is the regeneration's own (and git's, counted apart). Not a test: figures go to
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import logging
+import multiprocessing
 import random
 import resource
+import shutil
+import sqlite3
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import structlog
+
 from accessfit.iam.catalog import catalog
 from accessfit.index import Batch, UsageIndex
-from accessfit.jobs.regenerate import regenerate
+from accessfit.jobs.regenerate import GenerateReport, regenerate
 from accessfit.model import FieldValue, Principal, ResourceRef
 from accessfit.policy import Limits
 
-RequestOf = Callable[[random.Random, int], dict[str, FieldValue] | None]
+WINDOW = 90
+NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)  # a fixed time: the same corpus, days and versions every run
+Context = tuple[random.Random, int, str]  # the principal's generator, its number and its account
+RequestOf = Callable[[random.Random, int, str], dict[str, FieldValue] | None]
+
+
+def _key(r: random.Random, i: int, a: str) -> dict[str, FieldValue]:
+    # An object key of the principal's own: data-event-heavy accounts name a new key in most calls.
+    return {"bucketName": f"data-{a[-3:]}-{i % 7}", "key": f"in/{i}/{r.randrange(10**9):09d}.parquet"}
+
+
 CALLS: list[tuple[str, str, RequestOf]] = [
+    ("s3.amazonaws.com", "GetObject", _key),
+    ("s3.amazonaws.com", "GetObject", _key),
+    ("s3.amazonaws.com", "PutObject", _key),
+    ("s3.amazonaws.com", "PutObject", _key),
+    ("s3.amazonaws.com", "ListObjectsV2", lambda r, i, a: {"bucketName": f"data-{a[-3:]}-{i % 7}"}),
     (
-        "s3.amazonaws.com",
-        "GetObject",
-        lambda r, i: {"bucketName": f"data-{i % 50}", "key": f"in/{r.randrange(40)}.csv"},
+        "dynamodb.amazonaws.com",
+        "GetItem",
+        lambda r, i, a: {"tableName": f"t-{i}-{r.randrange(4)}", "region": "us-east-1"},
     ),
     (
-        "s3.amazonaws.com",
-        "PutObject",
-        lambda r, i: {"bucketName": f"data-{i % 50}", "key": f"out/{r.randrange(9)}.csv"},
+        "dynamodb.amazonaws.com",
+        "PutItem",
+        lambda r, i, a: {"tableName": f"t-{i}-{r.randrange(4)}", "region": "us-east-1"},
     ),
-    ("s3.amazonaws.com", "ListObjectsV2", lambda r, i: {"bucketName": f"data-{i % 50}"}),
-    ("dynamodb.amazonaws.com", "GetItem", lambda r, i: {"tableName": f"t{r.randrange(4)}", "region": "us-east-1"}),
-    ("dynamodb.amazonaws.com", "PutItem", lambda r, i: {"tableName": f"t{r.randrange(4)}", "region": "us-east-1"}),
+    ("dynamodb.amazonaws.com", "Query", lambda r, i, a: {"tableName": f"t-{i}-0", "region": "us-east-1"}),
     (
         "sqs.amazonaws.com",
         "SendMessage",
-        lambda r, i: {"queueUrl": f"https://sqs.us-east-1.amazonaws.com/111122223333/q{i % 7}"},
+        lambda r, i, a: {"queueUrl": f"https://sqs.us-east-1.amazonaws.com/{a}/q{i % 7}"},
     ),
     (
         "kms.amazonaws.com",
         "Decrypt",
-        lambda r, i: {"arns": [f"arn:aws:kms:us-east-1:111122223333:key/k{i % 3}"], "region": "us-east-1"},
+        lambda r, i, a: {"arns": [f"arn:aws:kms:us-east-1:{a}:key/k-{r.randrange(20)}"], "region": "us-east-1"},
     ),
-    ("lambda.amazonaws.com", "Invoke", lambda r, i: {"functionName": f"fn-{i % 11}", "region": "eu-west-1"}),
+    (
+        "kms.amazonaws.com",
+        "GenerateDataKey",
+        lambda r, i, a: {"arns": [f"arn:aws:kms:us-east-1:{a}:key/k-{r.randrange(20)}"], "region": "us-east-1"},
+    ),
+    ("lambda.amazonaws.com", "Invoke", lambda r, i, a: {"functionName": f"fn-{i % 11}", "region": "eu-west-1"}),
     (
         "lambda.amazonaws.com",
         "CreateFunction20150331",
-        lambda r, i: {
+        lambda r, i, a: {
             "functionName": f"fn-{i}",
-            "role": f"arn:aws:iam::111122223333:role/exec-{i % 5}",
+            "role": f"arn:aws:iam::{a}:role/exec-{i % 5}",
             "region": "eu-west-1",
         },
     ),
-    ("ec2.amazonaws.com", "DescribeInstances", lambda r, i: None),
-    ("ec2.amazonaws.com", "DescribeSecurityGroups", lambda r, i: None),
-    ("iam.amazonaws.com", "GetRole", lambda r, i: {"roleName": f"r{i % 13}"}),
-    ("sts.amazonaws.com", "GetCallerIdentity", lambda r, i: None),
-    ("logs.amazonaws.com", "CreateLogStream", lambda r, i: {"logGroupName": f"/app/{i % 9}", "region": "us-east-1"}),
-    ("monitoring.amazonaws.com", "PutMetricData", lambda r, i: None),
-    ("ssm.amazonaws.com", "GetParameter", lambda r, i: {"name": f"/app/{i % 17}/url", "region": "us-east-1"}),
-    ("secretsmanager.amazonaws.com", "GetSecretValue", lambda r, i: {"secretId": f"db-{i % 5}", "region": "us-east-1"}),
+    ("ec2.amazonaws.com", "DescribeInstances", lambda r, i, a: None),
+    ("ec2.amazonaws.com", "DescribeSecurityGroups", lambda r, i, a: None),
+    ("iam.amazonaws.com", "GetRole", lambda r, i, a: {"roleName": f"r{i % 13}"}),
+    ("sts.amazonaws.com", "GetCallerIdentity", lambda r, i, a: None),
+    ("logs.amazonaws.com", "CreateLogStream", lambda r, i, a: {"logGroupName": f"/app/{i % 9}", "region": "us-east-1"}),
+    ("monitoring.amazonaws.com", "PutMetricData", lambda r, i, a: None),
+    ("ssm.amazonaws.com", "GetParameter", lambda r, i, a: {"name": f"/app/{i % 17}/url", "region": "us-east-1"}),
+    (
+        "secretsmanager.amazonaws.com",
+        "GetSecretValue",
+        lambda r, i, a: {"secretId": f"db-{i % 5}", "region": "us-east-1"},
+    ),
 ]
 
 
-def fill(index: UsageIndex, principals: int, calls: int, now: datetime) -> int:
+def account_of(i: int, accounts: int) -> str:
+    return f"{100000000000 + i % accounts:012d}"
+
+
+def principal_of(i: int, accounts: int) -> Principal:
+    account = account_of(i, accounts)
+    if i % 10 == 9:
+        return Principal(f"arn:aws:iam::{account}:user/people/user-{i:06d}", "user", account)
+    return Principal(f"arn:aws:iam::{account}:role/team{i % 23}/service-{i:06d}", "role", account)
+
+
+def fill(db: Path, principals: int, accounts: int, calls: int, seed: int) -> int:
+    """The seeded corpus, committed in batches of about 50,000 usage rows; returns the rows drawn."""
     rows = 0
-    batch = Batch()
-    for i in range(principals):
-        rng = random.Random(i)
-        arn = f"arn:aws:iam::111122223333:role/app/service-{i:05d}"
-        batch.usage.principals[arn] = Principal(arn, "role", "111122223333")
-        for _ in range(calls):
-            source, name, params = rng.choice(CALLS)
-            value = params(rng, i)
-            resource_text = ResourceRef.of(value).text if value else ResourceRef.NONE
-            day = (now - timedelta(days=rng.randrange(30))).strftime("%Y-%m-%d")
-            outcome = 1 if rng.random() < 0.05 else 0
-            key = (arn, source, name, resource_text, day, outcome)
-            batch.usage.rows[key] = [rng.randrange(1, 50), f"{day}T01:00:00Z", f"{day}T02:00:00Z"]
-            rows += 1
-        if len(batch.usage.rows) > 50_000:
-            index.commit("bench", batch, now)
-            batch = Batch()
-    index.commit("bench", batch, now)
+    with UsageIndex(db) as index:
+        batch = Batch()
+        for i in range(principals):
+            rng = random.Random(seed * 1_000_003 + i)
+            principal = principal_of(i, accounts)
+            batch.usage.principals[principal.arn] = principal
+            for _ in range(calls):
+                source, name, params = rng.choice(CALLS)
+                value = params(rng, i, principal.account)
+                resource_text = ResourceRef.of(value).text if value else ResourceRef.NONE
+                day = (NOW - timedelta(days=rng.randrange(30))).strftime("%Y-%m-%d")
+                outcome = 1 if rng.random() < 0.05 else 0
+                key = (principal.arn, source, name, resource_text, day, outcome)
+                batch.usage.rows[key] = [rng.randrange(1, 50), f"{day}T01:00:00Z", f"{day}T02:00:00Z"]
+                rows += 1
+            if len(batch.usage.rows) > 50_000:
+                index.commit("bench", batch, NOW - timedelta(hours=1))
+                batch = Batch()
+        index.commit("bench", batch, NOW - timedelta(hours=1))
     return rows
+
+
+def build_index(db: Path, args: argparse.Namespace) -> None:
+    """The index at `db`, copied from the cache when it holds this corpus."""
+    name = f"bench-policy-{args.principals}-{args.accounts}-{args.calls}-{args.seed}.sqlite3"
+    cached = Path(args.cache) / name if args.cache else None
+    started = time.monotonic()
+    if cached is not None and cached.exists():
+        shutil.copyfile(cached, db)
+    else:
+        fill(db, args.principals, args.accounts, args.calls, args.seed)
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(db, cached)
+    conn = sqlite3.connect(db)
+    try:
+        [(rows, resources)] = conn.execute("SELECT (SELECT COUNT(*) FROM usage), (SELECT COUNT(*) FROM resources)")
+    finally:
+        conn.close()
+    print(
+        f"index         {args.principals:,} principals over {args.accounts} accounts, {rows:,} usage rows, "
+        f"{resources:,} distinct resources ({time.monotonic() - started:.1f} s{', cached' if cached else ''})"
+    )
+
+
+def regenerate_as_daemon(index: UsageIndex, out: Path | None, git: bool, everyone: bool) -> GenerateReport:
+    """One regeneration as the daemon's first poll runs it (the repair pass, then the due principals)."""
+    report = GenerateReport()
+    regenerate(index, catalog(), Limits(), NOW, WINDOW, out, git, everyone=everyone, report=report, repair=True)
+    return report
+
+
+def measure(db: Path, out: Path | None, git: bool, again: bool, profile: str | None) -> None:
+    """The regeneration(s), in a fresh process, so the peak RSS is theirs (git's counted apart, as children)."""
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))  # no line per policy
+    with UsageIndex(db) as index:
+        if profile:
+            profiler = cProfile.Profile()
+            report = profiler.runcall(regenerate_as_daemon, index, out, git, False)
+            profiler.dump_stats(profile)
+        else:
+            report = regenerate_as_daemon(index, out, git, False)
+        said = "files and git" if git else "files" if out else "no files"
+        print(
+            f"first         {report.checked:,} principals ({said}): {report.new_versions:,} versions stored, "
+            f"{report.written:,} principals' files written, {len(report.invalid)} invalid, "
+            f"committed {report.committed}: {report.seconds:.2f} s "
+            f"({report.checked / max(report.seconds, 1e-9):,.0f} principals/s)",
+            flush=True,
+        )
+        if again:
+            more = regenerate_as_daemon(index, out, git, True)
+            print(
+                f"again         all {more.checked:,}, {more.new_versions} new versions, {more.repaired} repaired, "
+                f"committed {more.committed}: {more.seconds:.2f} s",
+                flush=True,
+            )
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak RSS      {own:.0f} MB (git, the largest child: {children:.0f} MB)", flush=True)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--principals", type=int, default=10_000)
-    ap.add_argument("--calls", type=int, default=25)
+    ap.add_argument("--accounts", type=int, default=100)
+    ap.add_argument("--calls", type=int, default=25, help="raw calls drawn per principal")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--files", action="store_true", help="write the policy files (as the daemon does)")
+    ap.add_argument("--git", action="store_true", help="and commit them to git (implies --files)")
+    ap.add_argument("--again", action="store_true", help="then regenerate every principal again, nothing changed")
+    ap.add_argument("--profile", metavar="OUT", help="write a cProfile of the first regeneration to OUT")
+    ap.add_argument("--cache", metavar="DIR", help="keep the built index in DIR and reuse it")
     args = ap.parse_args()
-    now = datetime.now(UTC)
-    cat = catalog()
-    with tempfile.TemporaryDirectory() as tmp, UsageIndex(Path(tmp) / "index.sqlite3") as index:
-        started = time.monotonic()
-        rows = fill(index, args.principals, args.calls, now)
-        print(f"index         {args.principals:,} principals, {rows:,} usage rows ({time.monotonic() - started:.1f} s)")
-        report = regenerate(index, cat, Limits(), now, 90)
-        print(
-            f"generate      {report.checked:,} principals, {report.new_versions:,} versions stored, "
-            f"{len(report.invalid)} invalid: {report.seconds:.2f} s "
-            f"({report.checked / report.seconds:,.0f} principals/s)"
+    files = args.files or args.git
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "index.sqlite3"
+        build_index(db, args)
+        out = Path(tmp) / "policies" if files else None
+        child = multiprocessing.get_context("spawn").Process(
+            target=measure, args=(db, out, args.git, args.again, args.profile)
         )
-        again = regenerate(index, cat, Limits(), now, 90, everyone=True)
-        print(f"regenerate    all {again.checked:,} again, {again.new_versions} new versions: {again.seconds:.2f} s")
-        files = regenerate(index, cat, Limits(mode="placeholder"), now, 90, out=Path(tmp) / "policies")
-        print(f"with files    {files.written:,} policy files written (placeholder mode): {files.seconds:.2f} s")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS      {peak:.0f} MB")
+        child.start()
+        child.join()
+        if child.exitcode != 0:
+            print(f"the regeneration failed ({child.exitcode})")
+            return 1
+        if out is not None:
+            count = sum(1 for p in out.rglob("*.json") if ".git" not in p.parts)
+            print(f"files         {count:,} under the policy directory")
+        if args.git and out is not None:
+            head = subprocess.run(
+                ["git", "-C", str(out), "rev-list", "--count", "HEAD"], capture_output=True, text=True, check=False
+            )
+            print(f"git           {head.stdout.strip()} commits")
     return 0
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path, PurePosixPath
 
 import pytest
 
 from accessfit.errors import ExportError
-from accessfit.exporters import files
+from accessfit.exporters import atomic, files
 from accessfit.exporters.files import ensure, relative_path, remove_temporaries, render
 from accessfit.exporters.names import principal_path
 from accessfit.model import AllowDocument, PolicyVersion, Principal
@@ -188,3 +189,63 @@ def test_a_full_disk_is_said_in_words(tmp_path: Path, monkeypatch: pytest.Monkey
     with pytest.raises(ExportError, match="no space left on device"):
         ensure(tmp_path, principal(f"arn:aws:iam::{A1}:role/app"), version([doc("s3:GetObject")]))
     assert every_file(tmp_path) == set()
+
+
+def fsyncs_counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Count the fsyncs of files and of folders from here on."""
+    counted = {"files": 0, "folders": 0}
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        counted["folders" if stat.S_ISDIR(os.fstat(fd).st_mode) else "files"] += 1
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return counted
+
+
+def test_a_group_of_principals_fsyncs_each_file_once_and_each_folder_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counted = fsyncs_counted(monkeypatch)
+    writer = files.PolicyWriter(tmp_path)
+    arns = [f"arn:aws:iam::{A1}:role/team{n % 2}/app{n}" for n in range(40)]
+    for arn in arns:
+        writer.stage(principal(arn), version([doc("s3:GetObject")]))
+    assert len(writer) == 120 and every_file(tmp_path) == set(), "nothing is written before the commit"
+    done, failed = writer.commit()
+    assert failed == {} and sorted(done) == sorted(arns) and len(every_file(tmp_path)) == 120
+    # One per file; one per folder renamed into (team0, team1) or given a new folder (tmp_path, A1, role).
+    assert counted == {"files": 120, "folders": 5}
+    writer.stage(principal(arns[0]), version([doc("s3:GetObject")], number=2))
+    assert writer.commit()[0][arns[0]].written == 1  # only the wrapper differs
+    assert counted == {"files": 121, "folders": 6}
+
+
+def test_in_a_group_a_principal_whose_file_fails_keeps_its_files_and_the_others_are_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arns = [f"arn:aws:iam::{A1}:role/{name}" for name in ("a", "blocked", "c")]
+    first = files.PolicyWriter(tmp_path)
+    for arn in arns:
+        first.stage(principal(arn), version([doc("s3:GetObject")]))
+    assert first.commit()[1] == {}
+    before = {p: p.read_bytes() for p in every_file(tmp_path)}
+    real = atomic._write_synced
+
+    def full_for_blocked(tmp: Path, data: bytes) -> None:
+        if tmp.name == ".blocked.json.tmp":
+            raise OSError(28, os.strerror(28))
+        real(tmp, data)
+
+    monkeypatch.setattr(atomic, "_write_synced", full_for_blocked)
+    writer = files.PolicyWriter(tmp_path)
+    for arn in arns:
+        writer.stage(principal(arn), version([doc("s3:PutObject")], number=2))
+    done, failed = writer.commit()
+    assert sorted(done) == [arns[0], arns[2]]
+    assert list(failed) == [arns[1]] and "blocked.json: no space left on device" in str(failed[arns[1]])
+    after = {p: p.read_bytes() for p in every_file(tmp_path)}
+    assert sorted(after) == sorted(before), "no temporary file is left"
+    changed = {p.name for p in after if after[p] != before[p]}
+    assert changed == {"a.json", "a.policy1.json", "c.json", "c.policy1.json"}, "blocked's files are all the old ones"

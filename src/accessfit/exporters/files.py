@@ -7,21 +7,23 @@
 
 All of them are rendered from a stored policy version alone, so the files can always be made to agree with the
 index again (`ensure` rewrites only what differs). The wrapper is written last: its `version` says the set is whole.
-Writes are atomic (`exporters.atomic`), and every path is checked to lie under the output directory before
+Writes are atomic and made durable a group at a time (`exporters.atomic.GroupWrite`: a regeneration's chunk of
+principals is one group, `PolicyWriter`), and every path is checked to lie under the output directory before
 anything is written, whatever the names, symbolic links or a bug upstream say.
 """
 
 from __future__ import annotations
 
 import errno
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TypedDict
 
+import msgspec
+
 from accessfit.errors import ExportError
-from accessfit.exporters.atomic import TEMPORARY_SUFFIX, write_atomic
+from accessfit.exporters.atomic import TEMPORARY_SUFFIX, GroupWrite
 from accessfit.exporters.names import principal_path
 from accessfit.model import AllowDocument, PolicyVersion, Principal
 from accessfit.policy import DeniedAction, UnmappedCall
@@ -75,7 +77,7 @@ class Rendered:
 
 def render(principal: Principal, version: PolicyVersion) -> Rendered:
     """The files of a principal's version, from the stored version alone."""
-    documents: list[AllowDocument] = json.loads(version.documents)
+    documents: list[AllowDocument] = msgspec.json.decode(version.documents)
     doc_names, why, wrapper = _names(principal_path(principal.arn), len(documents))
     policy = PolicyFile(
         principal=principal.arn,
@@ -88,12 +90,12 @@ def render(principal: Principal, version: PolicyVersion) -> Rendered:
         generator=version.generator,
         documents=documents,
         document_files=[n.name for n in doc_names],
-        denied=json.loads(version.denied),
-        unmapped=json.loads(version.unmapped),
-        warnings=json.loads(version.warnings),
+        denied=msgspec.json.decode(version.denied),
+        unmapped=msgspec.json.decode(version.unmapped),
+        warnings=msgspec.json.decode(version.warnings),
     )
     files = {name: canonical(doc) for name, doc in zip(doc_names, documents, strict=True)}
-    files[why] = canonical(json.loads(version.justification))
+    files[why] = canonical(msgspec.json.decode(version.justification))
     files[wrapper] = canonical(policy)
     return Rendered(files, len(documents), wrapper)
 
@@ -116,9 +118,9 @@ def inside(out: Path, path: Path) -> Path:
     return resolved
 
 
-def _differs(path: Path, text: str) -> bool:
+def _differs(path: Path, data: bytes) -> bool:
     try:
-        return path.read_bytes() != text.encode("utf-8")
+        return path.read_bytes() != data
     except FileNotFoundError:
         return True
 
@@ -126,22 +128,104 @@ def _differs(path: Path, text: str) -> bool:
 def ensure(out: Path, principal: Principal, version: PolicyVersion) -> Ensured:
     """Make the principal's files those of `version`, writing only the files that differ. Raises ExportError
     naming the file when one cannot be written."""
-    rendered = render(principal, version)
-    wrapper = out / rendered.wrapper
-    written = removed = 0
-    current = wrapper
-    try:
-        for name, text in rendered.files.items():
-            current = out / name
-            inside(out, current.parent)
-            if _differs(current, text):
-                current.parent.mkdir(parents=True, exist_ok=True)
-                write_atomic(inside(out, current), text)
-                written += 1
-        removed = _remove_extra_documents(out, wrapper, rendered.documents)
-    except OSError as exc:
-        raise ExportError(f"cannot write the policy file {current}: {_reason(exc)}") from exc
-    return Ensured(wrapper, written, removed)
+    writer = PolicyWriter(out)
+    writer.stage(principal, version)
+    done, failed = writer.commit()
+    if failed:
+        raise failed[principal.arn]
+    return done[principal.arn]
+
+
+class PolicyWriter:
+    """What `ensure` does, for many principals written as one group (`atomic.GroupWrite`): `stage` each
+    principal's version (checking its paths, comparing with what is on disk; nothing is replaced yet), then
+    `commit` writes them all, so a regeneration pays for durability once per chunk of principals, not per file.
+    A principal whose files cannot be written fails alone: its files are left as they were."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self._group: GroupWrite[str] = GroupWrite()
+        self._pending: dict[str, tuple[Path, int, int]] = {}  # principal -> wrapper, files staged, documents
+        self._folders: dict[Path, Path] = {}  # folder -> resolved, checked to lie under `out`, for this group
+        self._made: set[Path] = set()  # folders known to exist, for this group
+
+    def stage(self, principal: Principal, version: PolicyVersion) -> None:
+        """Stage the files of `version` that differ from the principal's files on disk. Raises ExportError naming
+        the file when one cannot be (a path outside the output directory, a folder that cannot be made)."""
+        rendered = render(principal, version)
+        wrapper = self.out / rendered.wrapper
+        written = 0
+        current = wrapper
+        try:
+            for name, text in rendered.files.items():
+                current = self.out / name
+                folder = self._checked(current.parent)
+                data = text.encode("utf-8")
+                if _differs(current, data):
+                    self._make(current.parent)
+                    target = inside(self.out, current) if current.is_symlink() else folder / current.name
+                    self._group.add(principal.arn, target, data)
+                    written += 1
+        except OSError as exc:
+            self._group.discard(principal.arn)
+            raise ExportError(f"cannot write the policy file {current}: {_reason(exc)}") from exc
+        except ExportError:
+            self._group.discard(principal.arn)
+            raise
+        self._pending[principal.arn] = (wrapper, written, rendered.documents)
+
+    def __len__(self) -> int:
+        """Files staged."""
+        return len(self._group)
+
+    def commit(self) -> tuple[dict[str, Ensured], dict[str, ExportError]]:
+        """Write every staged file; what was done for each principal staged, and the error of each that failed.
+        Empties the writer."""
+        failed = self._group.commit()
+        pending, self._pending = self._pending, {}
+        self._folders.clear()
+        self._made.clear()
+        done: dict[str, Ensured] = {}
+        errors: dict[str, ExportError] = {}
+        for arn, (wrapper, written, documents) in pending.items():
+            if arn in failed:
+                path, exc = failed[arn]
+                errors[arn] = ExportError(f"cannot write the policy file {path}: {_reason(exc)}")
+                continue
+            try:
+                removed = _remove_extra_documents(self.out, wrapper, documents)
+            except OSError as exc:
+                errors[arn] = ExportError(f"cannot remove an old policy file beside {wrapper}: {_reason(exc)}")
+                continue
+            done[arn] = Ensured(wrapper, written, removed)
+        return done, errors
+
+    def _checked(self, folder: Path) -> Path:
+        found = self._folders.get(folder)
+        if found is None:
+            found = self._folders[folder] = inside(self.out, folder)
+        return found
+
+    def _make(self, folder: Path) -> None:
+        """Create `folder` and its missing parents, each noted for the group (their parents' entries change)."""
+        if folder in self._made:
+            return
+        missing = []
+        at = folder
+        while not at.is_dir():
+            missing.append(at)
+            if at.parent == at:
+                break
+            at = at.parent
+        for made in reversed(missing):
+            try:
+                made.mkdir()
+            except FileExistsError:
+                if not made.is_dir():
+                    raise
+            else:
+                self._group.created(made)
+        self._made.add(folder)
 
 
 def _remove_extra_documents(out: Path, wrapper: Path, kept: int) -> int:

@@ -27,7 +27,7 @@ import structlog
 
 from accessfit import __version__
 from accessfit.errors import ExportError, NotFoundError, PolicyError, StoreError
-from accessfit.exporters.files import ensure, remove_temporaries
+from accessfit.exporters.files import Ensured, PolicyWriter, remove_temporaries
 from accessfit.exporters.git import MESSAGE_PRINCIPALS, PolicyChange, commit_policies
 from accessfit.iam.catalog import Catalog
 from accessfit.iam.mapping import CallMap
@@ -172,30 +172,34 @@ def _store(
     out: Path | None,
     report: GenerateReport,
 ) -> None:
-    """Write the files of one chunk's changed policies, then store their versions and note every check."""
+    """Write the files of one chunk's changed policies (one group), then store their versions and note every
+    check."""
     latest = index.latest_versions([pid for pid, _principal, _ps in built])
-    drafts: list[PolicyDraft] = []
-    expected: list[int | None] = []
-    changes: list[PolicyChange] = []
+    writer = PolicyWriter(out) if out is not None else None
+    due: list[_Due] = []
     for pid, principal, ps in built:
         draft = _draft(pid, ps, window)
         before = latest.get(pid)
         if before is not None and before.fingerprint == draft.fingerprint:
             # Unchanged: its files must still be its latest version's (a file deleted, or an older accessfit's).
-            if out is not None and not _ensure(out, principal, before, report, repairing=True):
-                continue
-            drafts.append(draft)
-            expected.append(None)
-            continue
-        version = _version(draft, 1 if before is None else before.version + 1, iso(now), generator)
-        if out is not None and not _ensure(out, principal, version, report):
-            continue  # not noted as checked: due again, and its version number is still free
-        drafts.append(draft)
-        expected.append(version.version)
-        changes.append(_change(principal, before, version))
-    stored = index.record_versions(drafts, now, generator)
-    if stored != expected:  # the index's writer lock makes this impossible; say so rather than mislabel files
+            row = _Due(principal, draft, before, None)
+        else:
+            version = _version(draft, 1 if before is None else before.version + 1, iso(now), generator)
+            row = _Due(principal, draft, version, _change(principal, before, version))
+        if writer is None or _stage(writer, principal, row.version, report):
+            due.append(row)
+    if writer is not None:
+        # A principal whose files failed is not noted as checked: due again, and its version number still free.
+        done = _write(writer, report)
+        due = [row for row in due if row.principal.arn in done]
+        for row in due:
+            if row.change is None:
+                _repaired(row.principal, row.version, done[row.principal.arn], report)
+    stored = index.record_versions([row.draft for row in due], now, generator)
+    if stored != [None if row.change is None else row.version.version for row in due]:
+        # The index's writer lock makes this impossible; say so rather than mislabel files.
         raise StoreError("policy versions were stored by another writer during this regeneration; run it again")
+    changes = [row.change for row in due if row.change is not None]
     report.unchanged += len(stored) - len(changes)
     for change in changes:
         report.new_versions += 1
@@ -211,29 +215,62 @@ def _store(
             )
 
 
-def _ensure(
-    out: Path, principal: Principal, version: PolicyVersion, report: GenerateReport, *, repairing: bool = False
-) -> bool:
-    """Make the principal's files `version`'s; False (reported, logged) when they cannot be written."""
+@dataclass(frozen=True, slots=True)
+class _Due:
+    """A principal of a chunk whose version is stored (or its check noted) once its files are written."""
+
+    principal: Principal
+    draft: PolicyDraft
+    version: PolicyVersion  # what its files show: its new version, or its latest when unchanged
+    change: PolicyChange | None  # None when the policy is unchanged
+
+
+def _stage(writer: PolicyWriter, principal: Principal, version: PolicyVersion, report: GenerateReport) -> bool:
+    """Stage the principal's files of `version`; False (reported, logged) when they cannot be."""
     try:
-        done = ensure(out, principal, version)
+        writer.stage(principal, version)
     except ExportError as exc:
-        report.failed.append(WriteFailure(principal=principal.arn, error=str(exc)))
-        log.error("policy.write_failed", principal=principal.arn, error=str(exc))  # noqa: TRY400 - expected
+        _write_failed(report, principal.arn, exc)
         return False
-    if repairing and (done.written or done.removed):
+    return True
+
+
+def _write(writer: PolicyWriter, report: GenerateReport) -> dict[str, Ensured]:
+    """Write the staged group; what was done for each principal whose files were written (the others reported)."""
+    done, failed = writer.commit()
+    for arn, exc in failed.items():
+        _write_failed(report, arn, exc)
+    return done
+
+
+def _write_failed(report: GenerateReport, arn: str, exc: ExportError) -> None:
+    report.failed.append(WriteFailure(principal=arn, error=str(exc)))
+    log.error("policy.write_failed", principal=arn, error=str(exc))
+
+
+def _repaired(principal: Principal, version: PolicyVersion, done: Ensured, report: GenerateReport) -> None:
+    """Count and log a principal whose files were made its stored version's again."""
+    if done.written or done.removed:
         report.repaired += 1
         log.warning("policy.files_repaired", principal=principal.arn, version=version.version, files=done.written)
-    return True
 
 
 def _repair(index: UsageIndex, out: Path, report: GenerateReport) -> None:
     """Every principal's files made those of its latest stored version, and stray temporary files removed."""
     latest = index.latest_versions()
-    for row in index.all_principals():
+    writer = PolicyWriter(out)
+    staged: list[tuple[Principal, PolicyVersion]] = []
+    rows = index.all_principals()
+    for n, row in enumerate(rows, start=1):
         version = latest.get(row.id)
-        if version is not None:
-            _ensure(out, row.principal, version, report, repairing=True)
+        if version is not None and _stage(writer, row.principal, version, report):
+            staged.append((row.principal, version))
+        if n % _CHUNK == 0 or n == len(rows):
+            done = _write(writer, report)
+            for principal, stored in staged:
+                if principal.arn in done:
+                    _repaired(principal, stored, done[principal.arn], report)
+            staged = []
     try:
         report.temporaries_removed += remove_temporaries(out)
     except OSError as exc:

@@ -54,9 +54,13 @@ class ArnValues:
         ref = self.ref
         self.region = ref.region or self.ctx.region
         self.account = self.ctx.account
+        present = ref.fields  # a call names two or three of the fields: only those are read, in the tables' order
         for name in ARN_FIELDS:
-            self.arns.extend(a for a in ref.values(name) if a.startswith("arn:"))
+            if name in present:
+                self.arns.extend(a for a in ref.values(name) if a.startswith("arn:"))
         for name, variable in VARIABLE_FIELDS:
+            if name not in present:
+                continue
             found = ref.values(name)
             if name in _MATCHED:
                 found = [x for x in found if not x.startswith("arn:")]
