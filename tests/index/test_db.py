@@ -195,6 +195,8 @@ CALLS: dict[str, Callable[[UsageIndex], Any]] = {
     "totals": lambda i: i.totals(),
     "usage_of": lambda i: i.usage_of(1, DAY, DAY),
     "first_seen": lambda i: i.first_seen(1),
+    "usage_of_many": lambda i: i.usage_of_many([1], DAY, DAY),
+    "first_seen_many": lambda i: i.first_seen_many([1]),
     "account_calls": lambda i: i.account_calls(A1, DAY, DAY),
     "coverage": lambda i: i.coverage(A1, DAY, DAY),
     "regions": lambda i: i.regions(A1),

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from accessfit.drift.coverage import Coverage, CoverageSpan, coverage_gaps
@@ -91,6 +92,18 @@ def _plain(value: object) -> object:
     return value
 
 
+@lru_cache(maxsize=64)  # one run asks it of every principal with the same clock
+def _clock(now: datetime, window_days: int, grace_days: int) -> tuple[CoverageSpan, str]:
+    """The span proven and the start of the grace period, as ISO text."""
+    return CoverageSpan.ending(now, window_days), iso(now - timedelta(days=grace_days))
+
+
+@lru_cache(maxsize=8192)  # CreateDates repeat: roles made by one template, one deployment
+def created_iso(created: str) -> str:
+    """A principal's CreateDate in the index's one text form, to compare with the grace period's start."""
+    return iso(parse(created))
+
+
 def _levels(granted: ActionSet, unused: ActionSet, kept: ActionSet, taken: set[str], uni: Universe) -> dict[str, int]:
     """`unused.by_level`, as the granted set's counts (computed once per grant) less those of the few names taken
     from it, when the kept ones can be listed."""
@@ -157,12 +170,11 @@ def drift(
         if why is not None:
             result.unobservable[action] = f"carried: {CARRIED} ({why})" if carries(action, called, False) else why
     candidates -= set(result.unobservable)
-    span = CoverageSpan.ending(now, window_days)
+    span, grace_start = _clock(now, window_days, grace_days)
     reasons = coverage_gaps(cov, span.first, span.last)
-    grace_start = iso(now - timedelta(days=grace_days))
     if first_seen and first_seen > grace_start:
         reasons.append(f"first call {first_seen} is within the {grace_days}-day grace period")
-    if grants.created and iso(parse(grants.created)) > grace_start:
+    if grants.created and created_iso(grants.created) > grace_start:
         reasons.append(f"created {grants.created} is within the {grace_days}-day grace period")
     if reasons:
         result.status = "unknown"

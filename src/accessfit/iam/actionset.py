@@ -110,7 +110,8 @@ class _Part:
     names: frozenset[str]
 
 
-_NONE = _Part(False, frozenset())
+_EMPTY: frozenset[str] = frozenset()
+_NONE = _Part(False, _EMPTY)
 _ALL = _Part(True, frozenset())
 
 
@@ -125,7 +126,7 @@ class ActionSet(AbstractSet[str]):
     __slots__ = ("_levels", "parts", "rest", "universe")
 
     def __init__(self, parts: Mapping[str, _Part], rest: bool, universe: Universe | None) -> None:
-        if (rest or any(p.all_but for p in parts.values())) and universe is None:
+        if universe is None and (rest or any(p.all_but for p in parts.values())):
             raise ValueError("a wildcard part needs the catalog's universe")
         self.parts = parts
         self.rest = rest
@@ -168,13 +169,18 @@ class ActionSet(AbstractSet[str]):
         return self.universe.services.get(service, frozenset()) if self.universe is not None else frozenset()
 
     def __contains__(self, action: object) -> bool:
+        # Inlined (_part, _catalog): drift asks this of every call a principal made.
         if not isinstance(action, str):
             return False
-        service = _service(action)
-        part = self._part(service)
-        if part.all_but:
-            return action not in part.names and action in self._catalog(service)
-        return action in part.names
+        service = action.partition(":")[0]
+        part = self.parts.get(service)
+        if part is not None and not part.all_but:
+            return action in part.names
+        if part is None and not self.rest:
+            return False
+        uni = self.universe
+        inside = uni is not None and action in uni.services.get(service, _EMPTY)
+        return inside and (part is None or action not in part.names)
 
     def __len__(self) -> int:
         n = 0
@@ -242,14 +248,26 @@ class ActionSet(AbstractSet[str]):
         uni = self.universe or other.universe
         rest = {"|": self.rest or other.rest, "&": self.rest and other.rest, "-": self.rest and not other.rest}[op]
         implied = _ALL if rest else _NONE
-        parts: dict[str, _Part] = {}
-        for service in self.parts.keys() | other.parts.keys():
-            catalog = uni.services.get(service, frozenset()) if uni is not None else frozenset()
+        # A service outside one side's parts takes that side's `rest`; when that is "none" the other side decides
+        # it alone (p | none = p, p - none = p, p & none = none), so only the first side's services are visited:
+        # taking a few used names from a large grant costs those few.
+        parts: dict[str, _Part]
+        services: Iterable[str]
+        if not other.rest:
+            parts, services = ({} if op == "&" else dict(self.parts)), other.parts.keys()
+        elif not self.rest:
+            parts, services = (dict(other.parts) if op == "|" else {}), self.parts.keys()
+        else:
+            parts, services = {}, self.parts.keys() | other.parts.keys()
+        for service in services:
+            catalog = uni.services.get(service, _EMPTY) if uni is not None else _EMPTY
             part = _merge(self._part(service), other._part(service), op, catalog)
             if part.all_but and len(part.names) >= len(catalog):
                 part = _NONE  # all but every one (an all-but part's names are the catalog's), or an unknown service
             if part != implied:
                 parts[service] = part
+            else:
+                parts.pop(service, None)
         return ActionSet(parts, rest, uni)
 
     def __or__(self, other: AbstractSet[Any]) -> ActionSet:

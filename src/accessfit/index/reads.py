@@ -87,6 +87,39 @@ class Reads(Db):
             UsedCall(src, name, ResourceRef(res), out, n, first, last) for src, name, res, out, n, first, last in rows
         ]
 
+    @operation("read principals' calls")
+    def usage_of_many(self, principal_ids: list[int], first_day: str, last_day: str) -> dict[int, list[UsedCall]]:
+        """`usage_of` of each of `principal_ids` (those with calls in the period), in one query: drift reads every
+        principal's calls, and one statement per principal costs more than the rows."""
+        out: dict[int, list[UsedCall]] = {}
+        if not principal_ids:
+            return out
+        rows: list[tuple[int, str, str, str, int, int, str, str]] = self._conn.execute(
+            # `+u.day`: the principals' rows by the primary key, not every row of the period by the day index.
+            "SELECT u.principal_id, c.event_source, c.event_name, r.value, u.outcome, SUM(u.count), "
+            "MIN(u.first_seen), MAX(u.last_seen) FROM usage u JOIN api_calls c ON c.id = u.call_id "
+            "JOIN resources r ON r.id = u.resource_id "
+            "WHERE u.principal_id IN (SELECT value FROM json_each(?)) AND +u.day >= ? AND +u.day <= ? "
+            "GROUP BY u.principal_id, u.call_id, u.resource_id, u.outcome ORDER BY 1, 2, 3, 4, 5",
+            (json.dumps(principal_ids), first_day, last_day),
+        ).fetchall()
+        for pid, src, name, res, outcome, n, first, last in rows:
+            out.setdefault(pid, []).append(UsedCall(src, name, ResourceRef(res), outcome, n, first, last))
+        return out
+
+    @operation("read when principals were first seen")
+    def first_seen_many(self, principal_ids: list[int]) -> dict[int, str]:
+        """`first_seen` of each of `principal_ids` that has calls, in one query."""
+        if not principal_ids:
+            return {}
+        return dict(
+            self._conn.execute(
+                "SELECT principal_id, MIN(first_seen) FROM usage "
+                "WHERE principal_id IN (SELECT value FROM json_each(?)) GROUP BY principal_id",
+                (json.dumps(principal_ids),),
+            )
+        )
+
     @operation("read when a principal was first seen")
     def first_seen(self, principal_id: int) -> str | None:
         row = self._conn.execute("SELECT MIN(first_seen) FROM usage WHERE principal_id = ?", (principal_id,)).fetchone()
