@@ -23,12 +23,14 @@ import argparse
 import cProfile
 import logging
 import multiprocessing
+import os
 import random
 import resource
 import shutil
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -38,6 +40,7 @@ import structlog
 
 from accessfit.iam.catalog import catalog
 from accessfit.index import Batch, UsageIndex
+from accessfit.jobs.builders import default_workers
 from accessfit.jobs.regenerate import GenerateReport, regenerate
 from accessfit.model import FieldValue, Principal, ResourceRef
 from accessfit.policy import Limits
@@ -169,41 +172,134 @@ def build_index(db: Path, args: argparse.Namespace) -> None:
     )
 
 
-def regenerate_as_daemon(index: UsageIndex, out: Path | None, git: bool, everyone: bool) -> GenerateReport:
+def regenerate_as_daemon(
+    index: UsageIndex, out: Path | None, git: bool, everyone: bool, workers: int
+) -> GenerateReport:
     """One regeneration as the daemon's first poll runs it (the repair pass, then the due principals)."""
     report = GenerateReport()
-    regenerate(index, catalog(), Limits(), NOW, WINDOW, out, git, everyone=everyone, report=report, repair=True)
+    regenerate(
+        index,
+        catalog(),
+        Limits(),
+        NOW,
+        WINDOW,
+        out,
+        git,
+        everyone=everyone,
+        report=report,
+        repair=True,
+        workers=workers,
+    )
     return report
 
 
-def measure(db: Path, out: Path | None, git: bool, again: bool, profile: str | None) -> None:
-    """The regeneration(s), in a fresh process, so the peak RSS is theirs (git's counted apart, as children)."""
+class Tree:
+    """Samples this process and its descendants (the fork server's workers are not children we wait for, so
+    getrusage does not see them): the peak of their summed RSS and the CPU seconds each used."""
+
+    def __init__(self) -> None:
+        self.peak_mb = 0.0
+        self._cpu: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._page = os.sysconf("SC_PAGE_SIZE")
+        self._tick = os.sysconf("SC_CLK_TCK")
+
+    def __enter__(self) -> Tree:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def workers_cpu(self) -> float:
+        """CPU seconds of the descendants but git (counted by getrusage, as a child waited for), at the last
+        sample of each."""
+        return sum(self._cpu.values())
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self._sample()
+
+    def _sample(self) -> None:
+        parents: dict[int, int] = {}
+        stats: dict[int, list[str]] = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                text = (entry / "stat").read_text()
+            except OSError:
+                continue
+            name, fields = text.split("(", 1)[1].rsplit(")", 1)[0], text.rsplit(")", 1)[1].split()
+            if name.startswith("git"):
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            stats[int(entry.name)] = fields
+        ours = {os.getpid()}
+        grew = True
+        while grew:
+            found = {pid for pid, parent in parents.items() if parent in ours} - ours
+            grew = bool(found)
+            ours |= found
+        rss = 0
+        for pid in ours & stats.keys():
+            fields = stats[pid]
+            if pid != os.getpid():
+                self._cpu[pid] = (int(fields[11]) + int(fields[12])) / self._tick
+            rss += int(fields[21]) * self._page
+        self.peak_mb = max(self.peak_mb, rss / 2**20)
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its children waited for (git): a figure the machine's load moves
+    less than the wall clock."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def measure(db: Path, out: Path | None, git: bool, again: bool, workers: int, profile: str | None) -> None:
+    """The regeneration(s), in a fresh process, so the memory is theirs."""
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))  # no line per policy
-    with UsageIndex(db) as index:
+    with UsageIndex(db) as index, Tree() as tree:
+        cpu = _cpu()
         if profile:
             profiler = cProfile.Profile()
-            report = profiler.runcall(regenerate_as_daemon, index, out, git, False)
+            report = profiler.runcall(regenerate_as_daemon, index, out, git, False, workers)
             profiler.dump_stats(profile)
         else:
-            report = regenerate_as_daemon(index, out, git, False)
+            report = regenerate_as_daemon(index, out, git, False, workers)
         said = "files and git" if git else "files" if out else "no files"
         print(
-            f"first         {report.checked:,} principals ({said}): {report.new_versions:,} versions stored, "
-            f"{report.written:,} principals' files written, {len(report.invalid)} invalid, "
+            f"first         {report.checked:,} principals ({said}, {workers} workers): {report.new_versions:,} "
+            f"versions stored, {report.written:,} principals' files written, {len(report.invalid)} invalid, "
             f"committed {report.committed}: {report.seconds:.2f} s "
             f"({report.checked / max(report.seconds, 1e-9):,.0f} principals/s)",
             flush=True,
         )
+        print(f"  CPU         {_cpu() - cpu:.1f} s this process and git, {tree.workers_cpu:.1f} s workers", flush=True)
         if again:
-            more = regenerate_as_daemon(index, out, git, True)
+            cpu, before = _cpu(), tree.workers_cpu
+            more = regenerate_as_daemon(index, out, git, True, workers)
             print(
                 f"again         all {more.checked:,}, {more.new_versions} new versions, {more.repaired} repaired, "
                 f"committed {more.committed}: {more.seconds:.2f} s",
                 flush=True,
             )
+            print(
+                f"  CPU         {_cpu() - cpu:.1f} s this process and git, {tree.workers_cpu - before:.1f} s workers",
+                flush=True,
+            )
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"peak RSS      {own:.0f} MB (git, the largest child: {children:.0f} MB)", flush=True)
+    print(
+        f"peak RSS      {own:.0f} MB this process, {tree.peak_mb:.0f} MB with its workers at once (sampled), "
+        f"git {children:.0f} MB",
+        flush=True,
+    )
+    print(f"load          {os.getloadavg()[0]:.1f} (the machine's 1-minute load average at the end)", flush=True)
 
 
 def main() -> int:
@@ -214,6 +310,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--files", action="store_true", help="write the policy files (as the daemon does)")
     ap.add_argument("--git", action="store_true", help="and commit them to git (implies --files)")
+    ap.add_argument("--workers", type=int, default=default_workers(), help="build processes (default: one per core)")
     ap.add_argument("--again", action="store_true", help="then regenerate every principal again, nothing changed")
     ap.add_argument("--profile", metavar="OUT", help="write a cProfile of the first regeneration to OUT")
     ap.add_argument("--cache", metavar="DIR", help="keep the built index in DIR and reuse it")
@@ -224,7 +321,7 @@ def main() -> int:
         build_index(db, args)
         out = Path(tmp) / "policies" if files else None
         child = multiprocessing.get_context("spawn").Process(
-            target=measure, args=(db, out, args.git, args.again, args.profile)
+            target=measure, args=(db, out, args.git, args.again, args.workers, args.profile)
         )
         child.start()
         child.join()

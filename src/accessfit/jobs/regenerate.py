@@ -15,10 +15,12 @@ The index, the files and git agree after any interruption:
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypedDict
@@ -30,9 +32,9 @@ from accessfit.errors import ExportError, NotFoundError, PolicyError, StoreError
 from accessfit.exporters.files import Ensured, PolicyWriter, remove_temporaries
 from accessfit.exporters.git import MESSAGE_PRINCIPALS, PolicyChange, commit_policies
 from accessfit.iam.catalog import Catalog
-from accessfit.iam.mapping import CallMap
 from accessfit.index import UsageIndex
 from accessfit.jobs.authorized import Authorizations
+from accessfit.jobs.builders import CHUNK, Recipe, built
 from accessfit.model import PolicyDraft, PolicyVersion, Principal, Window
 from accessfit.model.times import iso
 from accessfit.policy import Limits, PolicySet, build
@@ -75,8 +77,8 @@ class GenerateReport:
     changes: list[PolicyChange] = field(default_factory=list)  # logged and committed, not in as_dict
 
     def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        del out["changes"]
+        # Not asdict: it would deep-copy every change only to drop them.
+        out = {f.name: copy.deepcopy(getattr(self, f.name)) for f in dataclass_fields(self) if f.name != "changes"}
         return {**out, "seconds": round(self.seconds, 3)}
 
 
@@ -118,11 +120,13 @@ def regenerate(
     report: GenerateReport | None = None,
     repair: bool | None = None,
     overrides: Sequence[Override] = (),
+    workers: int = 1,
 ) -> GenerateReport:
     """Build, write and store the due policies (every principal with `everyone`), then commit to git when `git`.
     `repair` (default: `everyone`) first makes every principal's files those of its latest version. `report` is
     filled as it goes, so a caller that catches the ExportError raised at the end (files or a commit that failed)
-    still has the counts. `overrides` are applied to every policy they match."""
+    still has the counts. `overrides` are applied to every policy they match. `workers` processes build the
+    policies when many are due (jobs.builders)."""
     started = time.monotonic()
     report = GenerateReport() if report is None else report
     check(overrides, cat)  # a wrong override is the settings' fault: it stops the run, once
@@ -131,36 +135,28 @@ def regenerate(
     if out is not None and (everyone if repair is None else repair):
         _repair(index, out, report)
     due = index.all_principals() if everyone else index.principals_due(generator)
-    mapped = CallMap(cat)  # principals repeat the same calls: each is mapped once per run
-    authorized = Authorizations(index, cat, window)  # the latest snapshots: profiles' roles, what is granted now
-    for start in range(0, len(due), _CHUNK):
-        built = []
-        for row in due[start : start + _CHUNK]:
-            report.checked += 1
-            principal = row.principal
-            calls = index.usage_of(row.id, window.first_day, window.last_day)
-            try:
-                made = build(principal, calls, limits, cat, mapped, authorized(principal))
-                ps, findings = with_findings(apply(made, overrides, cat, limits.document_size), cat)
-            except PolicyError as exc:  # one principal whose policy cannot be made does not stop the others
-                _invalid(report, principal.arn, exc.problems)
-                continue
-            if ps.problems:
-                _invalid(report, principal.arn, ps.problems)
-                continue
-            for finding in findings:
-                report.lint[finding.rule] = report.lint.get(finding.rule, 0) + 1
-            built.append((row.id, principal, ps))
-        _store(index, built, window, now, generator, out, report)
+    recipe = Recipe(cat, limits, window, tuple(overrides))
+    chunks = built(index, recipe, due, workers)
+    try:
+        for chunk in chunks:
+            good = []
+            for one in chunk:
+                report.checked += 1
+                if one.policy is None:
+                    _invalid(report, one.row.arn, one.problems)
+                    continue
+                for rule in one.lint:
+                    report.lint[rule] = report.lint.get(rule, 0) + 1
+                good.append((one.row.id, one.row.principal, one.policy))
+            _store(index, good, window, now, generator, out, report)
+    finally:
+        chunks.close()  # an error while storing shuts the workers down
     if out is not None and git:
         _commit(out, report)
     report.seconds = time.monotonic() - started
     log.info("generate.done", **report.as_dict())
     _raise_failures(out, report)
     return report
-
-
-_CHUNK = 500  # principals per transaction
 
 
 def _store(
@@ -265,7 +261,7 @@ def _repair(index: UsageIndex, out: Path, report: GenerateReport) -> None:
         version = latest.get(row.id)
         if version is not None and _stage(writer, row.principal, version, report):
             staged.append((row.principal, version))
-        if n % _CHUNK == 0 or n == len(rows):
+        if n % CHUNK == 0 or n == len(rows):
             done = _write(writer, report)
             for principal, stored in staged:
                 if principal.arn in done:
@@ -331,7 +327,12 @@ def _draft(principal_id: int, ps: PolicySet, window: Window) -> PolicyDraft:
 
 
 def _version(draft: PolicyDraft, number: int, created_at: str, generator: str) -> PolicyVersion:
-    return PolicyVersion(**asdict(draft), version=number, created_at=created_at, generator=generator)
+    # Field by field rather than asdict, which deep-copies: it is called for every principal.
+    fields = {name: getattr(draft, name) for name in _DRAFT_FIELDS}
+    return PolicyVersion(**fields, version=number, created_at=created_at, generator=generator)
+
+
+_DRAFT_FIELDS = tuple(f.name for f in dataclass_fields(PolicyDraft))
 
 
 def require_valid(ps: PolicySet) -> PolicySet:

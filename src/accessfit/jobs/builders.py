@@ -1,0 +1,146 @@
+"""Policies built for many principals at once, in process or on worker processes.
+
+Building (map each call, scope, split, validate, lint) is CPU-bound Python, and Python holds one core per
+process: a regeneration of every principal of an organisation (the first poll after a big ingest, a new catalog)
+is most of that poll's time. With workers, the writer hands chunks of principals to them in order; each worker
+reads their usage from the index as a reader (SQLite lets readers run beside the one writer, and nothing a
+regeneration writes is read to build), builds, and hands the policies back, and the writer writes and stores each
+chunk, in order, while the workers build the next ones.
+
+Few principals are built in process: starting workers would cost more than it saves, and an ordinary poll
+regenerates a handful. Workers come from a fork server, never a fork of the daemon, whose threads may hold locks;
+they leave stops (SIGINT, SIGTERM) to the writer, which finishes the chunk in hand and shuts them down.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections import deque
+from collections.abc import Generator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+
+from accessfit.errors import PolicyError
+from accessfit.iam.catalog import Catalog
+from accessfit.iam.mapping import CallMap
+from accessfit.index import UsageIndex
+from accessfit.jobs.authorized import Authorizations
+from accessfit.model import PrincipalRow, Window
+from accessfit.policy import Limits, PolicySet, build
+from accessfit.policy.lint import with_findings
+from accessfit.policy.overrides import Override, apply
+
+log = structlog.get_logger(__name__)
+
+# Below this many due principals, build in process.
+MIN_PARALLEL = 2_000
+CHUNK = 500  # principals per chunk: one transaction and one group of files each
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipe:
+    """What building needs besides the index: the same in the writer and in every worker."""
+
+    cat: Catalog
+    limits: Limits
+    window: Window
+    overrides: tuple[Override, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """One principal's policy as built: `policy` None when it could not be made or failed validation (`problems`
+    say why), and the rules of the security lint's findings."""
+
+    row: PrincipalRow
+    policy: PolicySet | None
+    problems: list[str] = field(default_factory=list)
+    lint: tuple[str, ...] = ()
+
+
+class Builder:
+    """Builds principals' policies over one index, remembering mapped calls and authorization snapshots for the
+    run (a new Builder per run: a new catalog must not meet an old answer)."""
+
+    def __init__(self, index: UsageIndex, recipe: Recipe) -> None:
+        self._index = index
+        self._recipe = recipe
+        self._mapped = CallMap(recipe.cat)  # principals repeat the same calls: each is mapped once per run
+        self._authorized = Authorizations(index, recipe.cat, recipe.window)  # profiles' roles, what is granted now
+
+    def __call__(self, rows: Sequence[PrincipalRow]) -> list[Built]:
+        r = self._recipe
+        out = []
+        for row in rows:
+            calls = self._index.usage_of(row.id, r.window.first_day, r.window.last_day)
+            try:
+                made = build(row.principal, calls, r.limits, r.cat, self._mapped, self._authorized(row.principal))
+                ps, findings = with_findings(apply(made, r.overrides, r.cat, r.limits.document_size), r.cat)
+            except PolicyError as exc:  # one principal whose policy cannot be made does not stop the others
+                out.append(Built(row, None, exc.problems))
+                continue
+            if ps.problems:
+                out.append(Built(row, None, ps.problems))
+                continue
+            out.append(Built(row, ps, lint=tuple(f.rule for f in findings)))
+        return out
+
+
+def built(
+    index: UsageIndex, recipe: Recipe, due: Sequence[PrincipalRow], workers: int = 1
+) -> Generator[list[Built], None, None]:
+    """The due principals' policies, a chunk at a time, in order: on `workers` processes when there are enough of
+    them, else in process. Close the generator to stop early: the workers are shut down. A worker that dies (the
+    OOM killer, a signal) costs nothing but time: the chunks not yet handed back are built in process."""
+    chunks = [due[start : start + CHUNK] for start in range(0, len(due), CHUNK)]
+    given = 0  # chunks handed back
+    if workers > 1 and len(due) >= MIN_PARALLEL:
+        context = multiprocessing.get_context("forkserver")
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(index.path, recipe))
+        pending: deque[Future[list[Built]]] = deque()
+        try:
+            for rows in chunks[: 2 * workers]:  # each worker has one in hand and one waiting
+                pending.append(pool.submit(_build, rows))
+            while pending:
+                done = pending.popleft().result()
+                if given + len(pending) + 1 < len(chunks):
+                    pending.append(pool.submit(_build, chunks[given + len(pending) + 1]))
+                given += 1
+                yield done
+        except BrokenProcessPool:
+            log.warning("generate.workers_died", built=given, chunks=len(chunks))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    builder = Builder(index, recipe)
+    for rows in chunks[given:]:
+        yield builder(rows)
+
+
+_builder: Builder | None = None  # a worker's, for its life (one regeneration)
+
+
+def _start(path: Path, recipe: Recipe) -> None:
+    """In each worker: stops are the writer's to make (systemd and a terminal signal the whole group)."""
+    global _builder  # noqa: PLW0603 - the worker's one state, made once by the pool's initializer
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _builder = Builder(UsageIndex(path, writer=False), recipe)
+
+
+def _build(rows: Sequence[PrincipalRow]) -> list[Built]:
+    assert _builder is not None, "the pool's initializer makes the builder"
+    return _builder(rows)

@@ -1,0 +1,100 @@
+"""Policies built on worker processes are the ones built in process, stored in the same order with the same
+versions, invalid principals and lint counts; a worker that dies costs no principal."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+
+from accessfit.iam.catalog import catalog
+from accessfit.index import Batch, UsageIndex
+from accessfit.jobs import builders
+from accessfit.jobs.builders import Builder, Built, Recipe, built
+from accessfit.jobs.regenerate import regenerate
+from accessfit.model import PrincipalRow, ResourceRef, Window
+from accessfit.policy import Limits
+from helpers import A1, NOW, use
+
+DAY = f"{NOW:%Y-%m-%d}"
+LIMITS = Limits(document_size=900)  # small enough that some principals' policies cannot fit: invalid ones too
+
+
+def seed(db: Path, principals: int) -> None:
+    batch = Batch()
+    for n in range(principals):
+        arn = f"arn:aws:iam::{A1}:role/team{n % 3}/svc-{n:03}"
+        use(batch, arn, "ListBuckets", DAY)
+        for k in range(n % 9):
+            key = f"{'k' * (10 * k)}/{n}"
+            use(batch, arn, "GetObject", DAY, resource=ResourceRef.encode({"bucketName": f"b{n % 4}", "key": key}))
+        if n % 5 == 0:
+            use(batch, arn, "DeleteObject", DAY, resource=ResourceRef.encode({"bucketName": "b", "key": "*"}))
+        if n % 10 == 3:  # a statement longer than a document may be: invalid
+            use(batch, arn, "PutObject", DAY, resource=ResourceRef.encode({"bucketName": "b", "key": "p" * 1000}))
+    with UsageIndex(db) as index:
+        index.commit("seed", batch, NOW - timedelta(hours=1))
+
+
+def stored(db: Path) -> list[tuple[str, int, str]]:
+    with UsageIndex(db, writer=False) as index:
+        latest = index.latest_versions()
+        return [
+            (row.arn, latest[row.id].version, latest[row.id].documents)
+            for row in index.all_principals()
+            if row.id in latest
+        ]
+
+
+@pytest.mark.slow
+def test_workers_store_what_the_writer_alone_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(builders, "MIN_PARALLEL", 1)
+    monkeypatch.setattr(builders, "CHUNK", 7)  # many chunks in flight, handed back in order
+    alone, parallel = tmp_path / "alone.sqlite3", tmp_path / "parallel.sqlite3"
+    seed(alone, 60)
+    shutil.copyfile(alone, parallel)
+    reports = []
+    for db, workers in ((alone, 1), (parallel, 2)):
+        with UsageIndex(db) as index:
+            reports.append(regenerate(index, catalog(), LIMITS, NOW, 90, tmp_path / db.stem, workers=workers))
+    one, two = reports
+    assert one.invalid, "the seed makes some policies too large to store"
+    assert (two.checked, two.new_versions, two.invalid, two.lint) == (
+        one.checked,
+        one.new_versions,
+        one.invalid,
+        one.lint,
+    )
+    assert [c.describe() for c in two.changes] == [c.describe() for c in one.changes]
+    assert stored(parallel) == stored(alone)
+    for first, second in zip(
+        sorted((tmp_path / "alone").rglob("*.json")), sorted((tmp_path / "parallel").rglob("*.json")), strict=True
+    ):
+        assert first.read_bytes() == second.read_bytes()
+
+
+def _dies(rows: list[PrincipalRow]) -> list[Built]:
+    os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer would
+    return []
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_leaves_the_rest_to_the_writer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(builders, "MIN_PARALLEL", 1)
+    monkeypatch.setattr(builders, "CHUNK", 5)
+    monkeypatch.setattr(builders, "_build", _dies)
+    db = tmp_path / "index.sqlite3"
+    seed(db, 20)
+    with UsageIndex(db) as index:
+        recipe = Recipe(catalog(), LIMITS, Window.ending(NOW, 90))
+        due = index.all_principals()
+        with capture_logs() as logged:
+            chunks = list(built(index, recipe, due, workers=2))
+        assert [e["event"] for e in logged] == ["generate.workers_died"]
+        assert [one.row.arn for chunk in chunks for one in chunk] == [row.arn for row in due]
+        assert chunks == [Builder(index, recipe)(due[n : n + 5]) for n in range(0, 20, 5)]
