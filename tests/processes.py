@@ -42,13 +42,15 @@ def reaped(proc: subprocess.Popen[AnyStr]) -> Iterator[subprocess.Popen[AnyStr]]
                 proc.kill()
 
 
-def ingest_process(trail: Path, db: Path, batch: int) -> subprocess.Popen[bytes]:
-    """`accessfit ingest` started; use it under `reaped`. Its stderr is a pipe, for the message of a failure."""
+def ingest_process(trail: Path, db: Path, batch: int, workers: int = 0) -> subprocess.Popen[bytes]:
+    """`accessfit ingest` started; use it under `reaped`. Its stderr is a pipe, for the message of a failure.
+    `workers` as the setting: 0 one per core, 1 in process."""
     env = {
         **os.environ,
         "ACCESSFIT_SETTLE": "0s",
         "ACCESSFIT_BATCH_OBJECTS": str(batch),
         "ACCESSFIT_RESOURCE_CAP": "20",
+        "ACCESSFIT_INGEST_WORKERS": str(workers),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "accessfit", "ingest", "--source", str(trail), "--db", str(db)],

@@ -55,6 +55,10 @@ class DecodeError(AccessfitError):
         self.reason = reason
         self.detail = detail
 
+    def __reduce__(self) -> tuple[type[DecodeError], tuple[str, str]]:
+        # Raised in ingestion's worker processes and carried back to the writer: rebuilt from its two parts.
+        return (DecodeError, (self.reason, self.detail))
+
 
 class StoreError(AccessfitError):
     """The SQLite index cannot be opened, migrated or written."""

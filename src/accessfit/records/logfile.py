@@ -13,7 +13,7 @@ from itertools import chain
 
 from accessfit.errors import DecodeError
 from accessfit.records.decode import Decoded, Record, chunks
-from accessfit.records.usage import Aggregate, Classifier, FileUsage, collapse_groups, count_file, merge
+from accessfit.records.usage import Aggregate, Classifier, FileUsage, absorb, collapse_groups, count_file
 
 # The usage rows one file may hold before it commits, at about 1 KB each in memory: what bounds a file's memory
 # (the text is read in runs). A million distinct (principal, call, resource, day) in one file is no real trail's.
@@ -60,18 +60,8 @@ def count_object(
             threshold = max(rows_before_collapse, 2 * len(own.rows))  # what no collapse can shrink is not redone
             if len(own.rows) > max_rows:
                 raise DecodeError(TOO_MANY_ROWS, f"more than {max_rows} distinct calls even collapsed")
-    _merge(agg, own)
+    absorb(agg, own)
     return usage
-
-
-def _merge(agg: Aggregate, own: Aggregate) -> None:
-    """Add a file's aggregate to the batch's, the smaller into the larger (a large file is often a batch alone)."""
-    if len(own.rows) > len(agg.rows):
-        agg.rows, own.rows = own.rows, agg.rows
-    for key, (count, first_seen, last_seen) in own.rows.items():
-        merge(agg.rows, key, count, first_seen, last_seen)
-    for arn, principal in own.principals.items():
-        agg.principals.setdefault(arn, principal)
 
 
 def _runs(first: Decoded, second: Decoded, rest: Iterator[Decoded]) -> Iterator[Decoded]:

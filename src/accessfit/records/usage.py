@@ -207,6 +207,18 @@ def merge(rows: dict[Any, list[Any]], key: Any, count: int, first: str, last: st
         row[2] = max(row[2], last)
 
 
+def absorb(into: Aggregate, part: Aggregate) -> None:
+    """Add `part`'s usage to `into`, the smaller into the larger (one large object is often a batch alone); `part`
+    is spent. Merging is associative and commutative, so partials may be merged in any grouping."""
+    if len(part.rows) > len(into.rows):
+        into.rows, part.rows = part.rows, into.rows
+    rows = into.rows
+    for key, (count, first_seen, last_seen) in part.rows.items():
+        merge(rows, key, count, first_seen, last_seen)
+    for arn, principal in part.principals.items():
+        into.principals.setdefault(arn, principal)
+
+
 def collapse_groups(agg: Aggregate, cap: int) -> int:
     """Collapse, in memory, the (principal, call, day) groups of a batch that already name more than `cap`
     distinct resources. The index would collapse them anyway (the count only grows), and collapsing is the

@@ -70,6 +70,12 @@ def build() -> argparse.ArgumentParser:
     )
     ing.add_argument("--window-days", type=int, metavar="N", help="days of usage kept (setting `window_days`)")
     ing.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="processes that decode and count log files (setting `ingest_workers`; 0: one per core, 1: none)",
+    )
+    ing.add_argument(
         "--prune-to-window",
         action="store_true",
         default=None,
@@ -294,4 +300,5 @@ def settings(args: argparse.Namespace) -> Settings:
         since=getattr(args, "since", None),
         window_days=getattr(args, "window_days", None),
         prune_to_window=getattr(args, "prune_to_window", None),
+        ingest_workers=getattr(args, "workers", None),
     )

@@ -19,6 +19,7 @@ from accessfit.jobs.ingest.fetch import fetched
 from accessfit.jobs.ingest.options import IngestOptions
 from accessfit.jobs.ingest.report import IngestReport
 from accessfit.jobs.ingest.run import Run, log
+from accessfit.jobs.ingest.workers import Mapped
 from accessfit.model import LogObject
 from accessfit.trail import Source
 from accessfit.trail.layout import classify
@@ -110,12 +111,17 @@ class _Poll:
     def ingest(self) -> None:
         run = self.run
         todo = sorted(self.todo.values(), key=lambda o: (o.delivered, o.key))
-        for item in fetched(run.source, todo, self.opts.max_object_bytes, self.opts.fetch_workers, run.stop):
-            if run.stop.is_set():
-                run.report.interrupted = True
-                break
-            run.process(item)
-            self._keep_hidden()
+        objects = fetched(run.source, todo, self.opts.max_object_bytes, self.opts.fetch_workers, run.stop)
+        try:
+            for item in run.mapper.mapped(objects, run.stop):
+                if run.stop.is_set():
+                    run.report.interrupted = True
+                    break
+                if isinstance(item, Mapped):
+                    run.process(item)
+                self._keep_hidden()
+        finally:
+            run.mapper.close()
         if run.held and not run.report.interrupted:
             # The lister's rule: two denied reads and none allowed mean the reader is denied (raised, the messages
             # kept); one is that object's own failure.

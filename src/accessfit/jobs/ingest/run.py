@@ -1,33 +1,37 @@
-"""The ingestion pass's loop: plan each partition, read its new objects, decode and count them into batches, and
-commit each batch (usage, ledger rows, cursors, coverage) in one transaction."""
+"""The ingestion pass's loop, in three steps: plan (list each partition's new objects from its cursor), map (each
+object's bytes to a partial aggregate, in process or in worker processes: jobs.ingest.partial, jobs.ingest.workers)
+and reduce (partials into batches, each committed — usage, ledger rows, cursors, coverage — in one transaction:
+jobs.ingest.reduce). One stream runs through all three across partitions, so reads and workers never wait for a
+partition boundary; a mark after each partition's last object tells the writer when that partition's cursor may
+move."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
 
 from accessfit.errors import (
-    DecodeError,
     ObjectReadError,
     SourceAccessError,
     SourceLimitError,
     TransientSourceError,
 )
 from accessfit.index import Batch, ObjectRow, Retry, RetryState, UsageIndex
-from accessfit.jobs.ingest.dedupe import EventKey, event_keys
-from accessfit.jobs.ingest.fetch import Fetched, fetched
+from accessfit.jobs.ingest.fetch import fetched_stream
 from accessfit.jobs.ingest.options import IngestOptions
-from accessfit.jobs.ingest.plan import before_window, diagnose, discover, plan, span_of
+from accessfit.jobs.ingest.partial import MapContext
+from accessfit.jobs.ingest.plan import PartitionPlan, before_window, diagnose, discover, plan, span_of
+from accessfit.jobs.ingest.reduce import reduce_partial
 from accessfit.jobs.ingest.report import IngestReport
+from accessfit.jobs.ingest.workers import Mapped, Mapper
 from accessfit.jobs.upkeep import check_window, upkeep
 from accessfit.model import LogObject, Partition, Window
 from accessfit.model.times import iso
-from accessfit.records.decode import Record
-from accessfit.records.logfile import count_object
 from accessfit.records.usage import Classifier, collapse_groups
 from accessfit.trail import Source
 
@@ -40,6 +44,14 @@ NOT_FOUND = "not_found"  # an object listed, then gone when read
 # ahead of a replica), and recorded failed at the RETRY_READS-th such read or RETRY_AGE after the first.
 RETRY_READS = 5
 RETRY_AGE = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionEnd:
+    """The mark after a partition's last object in the stream: its objects are all in the batch."""
+
+    partition: Partition
+    planned: PartitionPlan
 
 
 class Run:
@@ -62,20 +74,21 @@ class Run:
         # Events dated after tomorrow are clock errors, not usage.
         self.window = Window.ending(now, opts.window_days, until=now + timedelta(days=1))
         self.classifier = Classifier(self.window)  # the run's memory of identities and error codes
+        ctx = MapContext(self.window, opts.max_json_bytes, opts.resource_cap, opts.batch_rows)
+        self.mapper = Mapper(ctx, opts.workers, self.classifier)
         self.principals: set[str] = set()
-        # The events the object in hand added to the batch's pending set: forgotten again if it fails half-way
-        # (a large file is counted a run at a time), so another file's copy of them still counts.
-        self._added: set[EventKey] = set()
         self._last_progress = 0.0
         # One denied object is that object's problem; every read denied is the reader's (no s3:GetObject, no
         # kms:Decrypt). Until a read succeeds, denied objects are held: not recorded, their partition's cursor
         # held before them, so that a reader without permission records nothing and stops the run.
         self.read_ok = False
         self.held: list[tuple[LogObject, ObjectReadError]] = []
-        self.due: dict[str, RetryState] = {}  # the partition's objects waiting to be read again
+        self.due: dict[str, RetryState] = {}  # the planned partitions' objects waiting to be read again
+        self._retry_from: dict[Partition, datetime] = {}  # a partition's first object a later poll must read
 
-    def process(self, fetched: Fetched) -> bool:
+    def process(self, item: Mapped) -> bool:
         """Add one object to the batch. False if it must be retried by a later poll."""
+        fetched, partial = item.fetched, item.partial
         rep, obj, failure = self.report, fetched.obj, fetched.failure
         if isinstance(failure, SourceAccessError):
             raise failure
@@ -103,39 +116,20 @@ class Run:
             self.read_ok = True
             self._release_held()
         rep.bytes_read += len(fetched.data)
-        self._added = set()
-        try:
-            usage = count_object(
-                fetched.data,
-                self.opts.max_json_bytes,
-                self.batch.usage,
-                self.classifier,
-                seen=self._duplicates,
-                resource_cap=self.opts.resource_cap,
-                rows_before_collapse=self.opts.batch_rows,
+        if partial is not None and partial.failure is None:
+            pending = self.batch.events
+            partial = reduce_partial(
+                self.batch.usage, pending, self.index, partial, lambda skip: self.mapper.remap(fetched, skip)
             )
-        except DecodeError as exc:
-            self.batch.events -= self._added
-            self._failed(obj, exc.reason, exc.detail)
+        if partial is None:  # a read that failed without saying why (the cases above say)
+            self._failed(obj, UNREADABLE, "no bytes read")
             return True
-        self.batch.objects.append(ObjectRow(obj, "done", None, usage))
-        rep.add_done(usage)
+        if partial.failure is not None:
+            self._failed(obj, partial.failure.reason, partial.failure.detail)
+            return True
+        self.batch.objects.append(ObjectRow(obj, "done", None, partial.usage))
+        rep.add_done(partial.usage)
         return True
-
-    def _duplicates(self, records: list[Record]) -> frozenset[str]:
-        """The eventIDs of a file already counted from another file (in the index or this batch); the others are
-        remembered with the batch."""
-        keys = event_keys(records, self.window)
-        if not keys:
-            return frozenset()
-        wanted = set(keys.values())
-        pending = self.batch.events
-        dup = wanted & pending
-        dup |= self.index.known_events(wanted - dup)
-        new = wanted - dup
-        pending.update(new)
-        self._added.update(new)
-        return frozenset(eid for eid, k in keys.items() if k in dup) if dup else frozenset()
 
     def _retry_later(self, obj: LogObject, failure: ObjectReadError) -> ObjectReadError | None:
         """Put a listed object that was not found on the retry list (None), or, past the bound, the failure to
@@ -191,7 +185,8 @@ class Run:
             self._last_progress = t
             self.progress(self.report)
 
-    def partition(self, p: Partition) -> None:
+    def _plan(self, p: Partition) -> PartitionPlan | None:
+        """The partition's new objects, and the objects on its retry list; None when its listing failed."""
         span = span_of(self.index.high_water(self.source.url, p), self.opts, self.now)
         try:
             older = before_window(self.source, p, span, self.opts, self.now)
@@ -202,35 +197,61 @@ class Run:
             self.report.partitions_failed += 1
             self.report.errors.append(f"listing {p.path}: {exc}")
             log.warning("partition.retry", partition=p.path, error=str(exc))
-            return
+            return None
         if older and self.opts.since is not None:
             since = self.opts.since.date()
             needed = (self.now.date() - since).days
             self.report.add_before_window([d.isoformat() for d in older], since.isoformat(), needed)
-        self.due = self.index.retries(self.source.url, p)
+        due = self.index.retries(self.source.url, p)
+        self.due.update(due)
         listed = {o.key for o in planned.todo}
-        todo = planned.todo + [r.obj for key, r in sorted(self.due.items()) if key not in listed]
-        retry_from: datetime | None = None
-        objects = fetched(self.source, todo, self.opts.max_object_bytes, self.opts.fetch_workers, self.stop)
-        for item in objects:
+        planned.todo.extend(r.obj for key, r in sorted(due.items()) if key not in listed)
+        return planned
+
+    def _stream(self, partitions: list[Partition]) -> Iterator[LogObject | PartitionEnd]:
+        """The plan step, lazily: a partition is listed when the reads before it are under way."""
+        for p in partitions:
+            if self.stop.is_set():
+                return
+            planned = self._plan(p)
+            if planned is not None:
+                yield from planned.todo
+                yield PartitionEnd(p, planned)
+
+    def _ended(self, end: PartitionEnd) -> None:
+        """Everything delivered in the partition up to its cutoff has been seen; a failed read holds the mark just
+        before it."""
+        p, planned = end.partition, end.planned
+        retry_from = self._retry_from.pop(p, None)
+        self.batch.cursors[p] = planned.span.cutoff if retry_from is None else retry_from - timedelta(minutes=1)
+        self.batch.listed[p] = [
+            d for d in planned.listed_days() if retry_from is None or d < retry_from.date().isoformat()
+        ]
+
+    def _consume(self, partitions: list[Partition]) -> None:
+        opts = self.opts
+        objects = fetched_stream(
+            self.source, self._stream(partitions), opts.max_object_bytes, opts.fetch_workers, self.stop
+        )
+        for item in self.mapper.mapped(objects, self.stop):
             if self.stop.is_set():
                 self.report.interrupted = True
-                break
+                return
+            if isinstance(item, PartitionEnd):
+                self._ended(item)
+                self._tick()
+                continue
             try:
                 ok = self.process(item)
             except SourceAccessError:
                 self.flush()  # keep what is done; the error ends the run
                 raise
-            if not ok and retry_from is None:
-                retry_from = item.obj.delivered
+            p = item.fetched.obj.partition
+            if not ok and p not in self._retry_from:
+                self._retry_from[p] = item.fetched.obj.delivered
             self._tick()
-        if self.report.interrupted:
-            return
-        # Everything delivered up to here has been seen; a failed read holds the mark just before it.
-        self.batch.cursors[p] = span.cutoff if retry_from is None else retry_from - timedelta(minutes=1)
-        self.batch.listed[p] = [
-            d for d in planned.listed_days() if retry_from is None or d < retry_from.date().isoformat()
-        ]
+        if self.stop.is_set():
+            self.report.interrupted = True
 
     def run(self, partitions: list[Partition] | None = None) -> IngestReport:
         started = time.monotonic()
@@ -243,13 +264,10 @@ class Run:
             # A wrong source looks like an idle one: say what is there instead.
             self.report.diagnosis = diagnose(self.source, self.opts)
             log.warning("trail.empty", source=self.source.url, diagnosis=self.report.diagnosis)
-        for p in partitions:
-            if self.stop.is_set():
-                self.report.interrupted = True
-                break
-            self.partition(p)
-            if self.report.interrupted:
-                break
+        try:
+            self._consume(partitions)
+        finally:
+            self.mapper.close()
         if self.held and not self.report.interrupted:
             try:
                 self._all_denied()

@@ -1,0 +1,284 @@
+"""The local executor of the map step: objects read by the writer's fetch threads are mapped to partials in worker
+processes (decoding and counting are CPU-bound and Python holds one core per process), and handed back in the
+order they were read, so that the writer's cursors and exactly-once transactions work as they do in process.
+
+The pool is started only for a pass with enough to read (an idle poll or a trickle of files is mapped in process:
+starting workers would cost more than it saves) and lives until the pass ends. Workers come from a fork server —
+never a fork of the daemon, whose threads may hold locks — with the map step already imported. Each worker has a
+pipe of its own and maps its objects in the order it got them, so when one dies (the OOM killer, a signal) the
+writer knows which object it was mapping: that one is mapped again by a new worker, and failed (`worker_died`,
+reported like any other failed object) if it kills that one too; the objects queued behind it are handed on
+unharmed, and the rest of the pass goes on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import select
+import signal
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerProcess
+from typing import TypeVar
+
+import structlog
+
+from accessfit.errors import DecodeError
+from accessfit.jobs.ingest.fetch import Fetched
+from accessfit.jobs.ingest.partial import MapContext, Partial, map_bytes, map_in_worker
+from accessfit.model import LogObject
+from accessfit.records.usage import Classifier
+
+log = structlog.get_logger("accessfit.jobs.ingest")
+
+WORKER_DIED = "worker_died"  # the reason of an object whose mapping kills its worker process (also a metric label)
+# A pass's first objects are mapped in process; workers start only past this many (an idle poll or a trickle of
+# files is not worth their start-up).
+MIN_PARALLEL_OBJECTS = 16
+# Compressed bytes handed to workers and not yet mapped, at most (besides what the fetch threads read ahead).
+IN_FLIGHT_BYTES = 256 << 20
+
+M = TypeVar("M")  # a mark carried through the stream (jobs.ingest.fetch.fetched_stream)
+# What a worker runs for an object: jobs.ingest.partial.map_in_worker (a module-level function: workers import it).
+Work = Callable[[LogObject, bytes, MapContext], Partial]
+
+
+def _worker_init(writer: int) -> None:
+    """In each worker: stops are the writer's to make (systemd signals the whole unit, a terminal the whole
+    group): a worker finishes what it has and leaves when the writer shuts the pool down. And a writer that dies
+    (SIGKILL, the OOM killer) takes its workers with it rather than leaving them waiting on its pipes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        fd = os.pidfd_open(writer)
+    except (AttributeError, OSError):  # no pidfd (not Linux ≥ 5.3): the writer's shutdown still ends workers
+        return
+
+    def watch() -> None:
+        select.select([fd], [], [])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="writer-watch", daemon=True).start()
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Mapped:
+    """An object as read, and its partial — None when the read failed (then `fetched.failure` says why)."""
+
+    fetched: Fetched
+    partial: Partial | None
+
+
+def _serve(conn: Connection, work: Work, writer: int) -> None:
+    """A worker's loop: objects in, partials out, in order, until the writer says stop or goes away."""
+    _worker_init(writer)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):  # the writer closed the pipe or is gone
+            return
+        if job is None:
+            return
+        obj, data, ctx = job
+        try:
+            out: Partial | BaseException = work(obj, data, ctx)
+        except Exception as exc:  # a defect, not the object's: the writer raises it as it would in process
+            out = exc
+        try:
+            conn.send(out)
+        except OSError:  # the writer stopped waiting (a stop, or it is gone)
+            return
+
+
+@dataclass(slots=True)
+class _Job:
+    fetched: Fetched
+    worker: _Worker | None = None  # None: the read failed, nothing to map
+    attempts: int = 1
+
+
+_STOP = None  # what tells a worker's sender, then the worker, to finish
+
+
+@dataclass(slots=True)
+class _Worker:
+    """One worker process, its pipe, and a thread that sends it objects: sending a large object blocks until the
+    worker has read it, and the writer must not wait on that."""
+
+    proc: ForkServerProcess
+    conn: Connection
+    ctx: MapContext
+    outbox: queue.SimpleQueue[_Job | None] = field(default_factory=queue.SimpleQueue)
+
+    def __post_init__(self) -> None:
+        threading.Thread(target=self._send, name=f"map-send-{self.proc.pid}", daemon=True).start()
+
+    def _send(self) -> None:
+        while True:
+            job = self.outbox.get()
+            try:
+                if job is None:
+                    self.conn.send(None)
+                    return
+                self.conn.send((job.fetched.obj, job.fetched.data, self.ctx))
+            except OSError:  # the worker is gone: the writer learns it from the pipe's other direction
+                return
+
+    def result(self) -> Partial:
+        """The partial of the oldest object not yet received. EOFError (or OSError) when the worker died."""
+        out = self.conn.recv()
+        if isinstance(out, BaseException):
+            raise out
+        if not isinstance(out, Partial):
+            raise TypeError(f"a worker answered {type(out).__name__}")
+        return out
+
+    def stop(self, wait: float) -> None:
+        self.outbox.put(_STOP)
+        self.proc.join(wait)
+        if self.proc.is_alive():  # still mapping an object whose result nobody will read
+            self.proc.kill()
+            self.proc.join()
+        self.conn.close()
+
+
+class Mapper:
+    """Maps fetched objects in process (`workers` ≤ 1) or in `workers` worker processes. Close it (or use it as a
+    context manager) to stop the workers."""
+
+    def __init__(self, ctx: MapContext, workers: int, classifier: Classifier, work: Work = map_in_worker) -> None:
+        self.ctx, self.workers, self.classifier, self.work = ctx, workers, classifier, work
+        self._pool: list[_Worker] = []
+        self._next = 0
+
+    def __enter__(self) -> Mapper:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for w in self._pool:
+            w.outbox.put(_STOP)
+        for w in self._pool:
+            w.stop(wait=2.0)
+        self._pool = []
+
+    def remap(self, fetched: Fetched, skip: set[tuple[int, int]]) -> Partial:
+        """Map an object again, in process, with the events of `skip` left out (counted from another object)."""
+        return map_bytes(fetched.obj, fetched.data, self.ctx, self.classifier, skip)
+
+    def mapped(self, items: Iterable[Fetched | M], stop: threading.Event) -> Iterator[Mapped | M]:
+        """The partials of the fetched `items`, in their order; marks (anything else) handed on in their place. The
+        first objects are mapped in process, and workers start only when a pass has more than that to map."""
+        it = iter(items)
+        if self.workers > 1:
+            seen = 0
+            for item in it:
+                yield self._inline(item)
+                seen += isinstance(item, Fetched)
+                if seen >= MIN_PARALLEL_OBJECTS:
+                    break
+            else:
+                return
+            yield from self._parallel(it, stop)
+            return
+        for item in it:
+            yield self._inline(item)
+
+    def _inline(self, item: Fetched | M) -> Mapped | M:
+        if not isinstance(item, Fetched):
+            return item
+        if item.failure is not None:
+            return Mapped(item, None)
+        return Mapped(item, map_bytes(item.obj, item.data, self.ctx, self.classifier))
+
+    def _spawn(self) -> _Worker:
+        mp = multiprocessing.get_context("forkserver")
+        mp.set_forkserver_preload([__name__])
+        mine, theirs = mp.Pipe()
+        proc = mp.Process(target=_serve, args=(theirs, self.work, os.getpid()), name="accessfit-map", daemon=True)
+        proc.start()
+        theirs.close()
+        return _Worker(proc, mine, self.ctx)
+
+    def _assign(self, job: _Job) -> None:
+        """Queue the job to the next worker in turn (starting the workers on first use)."""
+        if not self._pool:
+            self._pool = [self._spawn() for _ in range(self.workers)]
+        worker = self._pool[self._next % len(self._pool)]
+        self._next += 1
+        job.worker = worker
+        worker.outbox.put(job)
+
+    def _parallel(self, it: Iterator[Fetched | M], stop: threading.Event) -> Iterator[Mapped | M]:
+        pending: deque[_Job | M] = deque()
+        in_flight = 0
+        ahead = 2 * self.workers
+        exhausted = False
+        while True:
+            # Keep the workers fed: up to two objects each, within the byte bound (always at least one).
+            while not exhausted and not stop.is_set() and len(pending) < ahead:
+                if pending and in_flight >= IN_FLIGHT_BYTES:
+                    break
+                item = next(it, None)
+                if item is None:
+                    exhausted = True
+                elif isinstance(item, Fetched):
+                    job = _Job(item)
+                    if item.failure is None:
+                        self._assign(job)
+                        in_flight += len(item.data)
+                    pending.append(job)
+                else:
+                    pending.append(item)
+            if not pending:
+                return
+            head = pending.popleft()
+            if not isinstance(head, _Job):
+                yield head
+                continue
+            if head.worker is None:
+                yield Mapped(head.fetched, None)
+                continue
+            partial = self._result(head, pending)
+            in_flight -= len(head.fetched.data)
+            yield Mapped(head.fetched, partial)
+
+    def _result(self, job: _Job, pending: deque[_Job | M]) -> Partial:
+        """The job's partial; if its worker dies first, the job is mapped by a new worker (failed if it kills that
+        one too), and the jobs queued behind it on the dead worker go to the new one in their order."""
+        while True:
+            worker = job.worker
+            assert worker is not None
+            try:
+                return worker.result()
+            except (EOFError, OSError):
+                pass
+            log.warning("ingest.worker_died", key=job.fetched.obj.key, exitcode=worker.proc.exitcode)
+            worker.stop(wait=0)
+            fresh = self._spawn()
+            self._pool[self._pool.index(worker)] = fresh
+            orphans = [j for j in pending if isinstance(j, _Job) and j.worker is worker]
+            if job.attempts >= 2:
+                for j in orphans:
+                    j.worker = fresh
+                    fresh.outbox.put(j)
+                return Partial(job.fetched.obj, failure=DecodeError(WORKER_DIED, "it ended two worker processes"))
+            job.attempts += 1
+            for j in [job, *orphans]:
+                j.worker = fresh
+                fresh.outbox.put(j)

@@ -1,0 +1,15 @@
+"""A map step for worker processes that dies on an object whose key says "poison", as a worker killed by the OOM
+killer would: importable by name, as worker processes need (tests/jobs/test_workers.py)."""
+
+from __future__ import annotations
+
+import os
+
+from accessfit.jobs.ingest.partial import MapContext, Partial, map_in_worker
+from accessfit.model import LogObject
+
+
+def die_on_poison(obj: LogObject, data: bytes, ctx: MapContext) -> Partial:
+    if "poison" in obj.key:
+        os._exit(137)
+    return map_in_worker(obj, data, ctx)
