@@ -73,6 +73,11 @@ class Versions(Db):
         rows = self._rows("SELECT * FROM policy_versions WHERE principal_id = ? ORDER BY version", [principal_id])
         return [PolicyVersion(**r) for r in rows]
 
+    @operation("read the latest policy version numbers")
+    def latest_version_numbers(self) -> dict[int, int]:
+        """Principal id -> the number of its latest version, without the documents (from the primary key)."""
+        return dict(self._conn.execute("SELECT principal_id, max(version) FROM policy_versions GROUP BY 1"))
+
     @operation("read the latest policy versions")
     def latest_versions(self, principal_ids: Sequence[int] | None = None) -> dict[int, PolicyVersion]:
         """Each principal's latest version (of those given, or of all), by principal id; none for a principal

@@ -79,12 +79,26 @@ def unmapped_counts(index: UsageIndex, cat: Catalog) -> tuple[int, int]:
     return len(totals), sum(totals.values())
 
 
+# Per catalog object, the lint findings of each (principal id, version) linted: a stored version never changes, so
+# a poll reads and lints only the versions stored since the last one (at 50,000 principals, not 50,000 documents).
+_LINTED: weakref.WeakKeyDictionary[Catalog, dict[tuple[int, int], dict[str, int]]] = weakref.WeakKeyDictionary()
+
+
 def lint_counts(index: UsageIndex, cat: Catalog) -> dict[str, int]:
     """Per lint rule, the findings in every principal's latest policy version."""
-    found = []
-    for version in index.latest_versions().values():
-        found += lint(json.loads(version.documents), json.loads(version.justification), cat)
-    return counts(found)
+    held = _LINTED.get(cat, {})
+    latest = index.latest_version_numbers()
+    linted = {key: held[key] for key in latest.items() if key in held}  # the versions still latest
+    new = [pid for pid, version in latest.items() if (pid, version) not in linted]
+    for pid, version in index.latest_versions(new).items() if new else ():
+        findings = lint(json.loads(version.documents), json.loads(version.justification), cat)
+        linted[(pid, version.version)] = {rule: n for rule, n in counts(findings).items() if n}
+    _LINTED[cat] = linted
+    out = counts(())
+    for rules in linted.values():
+        for rule, n in rules.items():
+            out[rule] += n
+    return out
 
 
 def _families(index: UsageIndex, cat: Catalog, now: datetime, window_days: int) -> dict[str, Read]:
