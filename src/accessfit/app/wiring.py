@@ -15,7 +15,6 @@ from accessfit.app import log
 from accessfit.app.config import Settings
 from accessfit.errors import AwsAccessError, ConfigError
 from accessfit.jobs.ingest import IngestOptions
-from accessfit.jobs.ingest.workers import default_workers
 from accessfit.policy import Limits
 from accessfit.policy.overrides import Override
 from accessfit.trail import Source
@@ -72,7 +71,7 @@ def ingest_options(s: Settings, url: str, *, rescan: bool = False) -> IngestOpti
         max_object_bytes=s.max_object_mb << 20,
         max_json_bytes=s.max_json_mb << 20,
         fetch_workers=s.fetch_workers if _is_s3(url) else 1,
-        workers=s.ingest_workers or default_workers(),
+        workers=s.ingest_workers,
         resource_cap=s.resource_cap,
     )
 

@@ -21,6 +21,6 @@ class IngestOptions:
     max_object_bytes: int = 128 * 1024 * 1024  # compressed; CloudTrail writes at most 50 MB
     max_json_bytes: int = 1024 * 1024 * 1024  # inflated
     fetch_workers: int = 4
-    workers: int = 1  # processes that decode and count (jobs.ingest.workers); 1: in the writer's own
+    workers: int = 0  # processes that decode and count (jobs.ingest.workers); 0: one per core, 1: the writer's own
     resource_cap: int = 100
     prune_to_window: bool = False  # let a smaller window_days than the index was kept with drop its older usage

@@ -160,7 +160,8 @@ class Mapper:
     context manager) to stop the workers."""
 
     def __init__(self, ctx: MapContext, workers: int, classifier: Classifier, work: Work = map_in_worker) -> None:
-        self.ctx, self.workers, self.classifier, self.work = ctx, workers, classifier, work
+        self.ctx, self.classifier, self.work = ctx, classifier, work
+        self.workers = workers if workers > 0 else default_workers()
         self._pool: list[_Worker] = []
         self._next = 0
 
