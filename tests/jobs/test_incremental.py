@@ -67,6 +67,18 @@ def test_incremental_drift_equals_full_after_usage_snapshot_and_coverage_changes
         _same(cache, index, now)
         assert cache.recomputed == 1
 
+        # A data-event call of a kind the first account's trail had not shown: its data-event families grow (by the
+        # calls of the principals with new usage, with no scan of the window), and every principal of it is
+        # computed anew, since that family's actions are observable now.
+        assert "CloudWatch Logs data events" not in cache.accounts[first].coverage.data_families
+        batch = Batch()
+        use(batch, one["principal"], "GetLogEvents", later.date().isoformat(), source="logs.amazonaws.com")
+        now += timedelta(minutes=5)
+        index.commit("s", batch, now)
+        _same(cache, index, now)
+        assert "CloudWatch Logs data events" in cache.accounts[first].coverage.data_families
+        assert cache.recomputed == sum(d["account"] == first for d in everyone)
+
         # Grants: the second account's snapshot changes; only its principals are computed anew.
         now += timedelta(minutes=5)
         index.save_snapshot(second, details(SPEC, second, revision=1), now)

@@ -138,19 +138,26 @@ class DriftCache:
             fresh[snap.account] = resolve(snap.details, snap.account, self.cat, keep_marker)
         stale: set[str] = set(regrant)
         rows = index.all_principals()
-        used = {r.account for r in rows if new(r.usage_changed or "")}  # accounts whose calls may have changed
-        # The accounts' calls (for their data-event families) scan the window's usage: read again, in one scan for
-        # all, only when a principal of an account has new usage.
-        again = {a for a in changes if a in used or a not in self.accounts}
-        account_calls = index.calls_by_account(read.first_day, read.last_day) if again else {}
+        changed = [r for r in rows if new(r.usage_changed or "")]
+        # The accounts' calls, for their data-event families: a scan of the window's usage, for every account at
+        # once, when an account is new here. Otherwise an account's families only grow, by the calls of its
+        # principals with new usage (usage rows go only by a prune or compaction, and leave the window only when
+        # it moves: the cache starts over then).
+        scan = bool(changes.keys() - self.accounts.keys())
+        account_calls = index.calls_by_account(read.first_day, read.last_day) if scan else {}
+        grown: dict[str, set[tuple[str, str]]] = {}
+        if not scan and changed:
+            account_of = {r.id: r.account for r in changed}
+            for principal_id, calls in index.usage_of_many(list(account_of), read.first_day, read.last_day).items():
+                grown.setdefault(account_of[principal_id], set()).update((c.event_source, c.event_name) for c in calls)
         accounts = {}
         for account, changed_at in changes.items():
             last = self.accounts.get(account)
-            families = (
-                data_families(account_calls.get(account, set()), self.cat)
-                if last is None or account in again
-                else last.coverage.data_families
-            )
+            if scan:
+                families = data_families(account_calls.get(account, set()), self.cat)
+            else:
+                assert last is not None  # every account is known here when no scan was needed
+                families = last.coverage.data_families | data_families(grown.get(account, set()), self.cat)
             cov = Coverage(
                 index.regions(account), index.coverage(account, read.first_day, read.last_day), set(families)
             )
