@@ -83,6 +83,50 @@ def build() -> argparse.ArgumentParser:
         "`prune_to_window`; without it such a shrink is refused, exit 78, saying how much it would drop)",
     )
 
+    bf = sub.add_parser(
+        "backfill",
+        parents=[common],
+        help="the whole window read on a process pool or on Spark, into a directory to import",
+        description="List the trail as a first ingestion pass would (the window up to now minus the settle time), "
+        "read and count every log file with the daemon's own code on --engine (local: a process pool; spark: "
+        "executors that read S3 with boto3), and write the partial aggregates, a manifest of every object and "
+        "_SUCCESS (last) to --out, for `accessfit import-backfill`. With --db, objects already in that index are "
+        "left out. Exit 0 when done, 66 when the source holds no trail, 69 when the trail cannot be read, 73 when "
+        "--out holds a finished backfill already, 78 on a bad setting (or no pyspark for --engine spark).",
+    )
+    bf.set_defaults(handler="backfill:cmd_backfill")
+    bf.add_argument("--source", help="s3://bucket[/prefix], a directory or file://… (setting `source`)")
+    bf.add_argument("--out", required=True, metavar="DIR", help="the directory to write the backfill into")
+    bf.add_argument("--engine", choices=("local", "spark"), default="local", help="where to map (default local)")
+    bf.add_argument(
+        "--master",
+        metavar="URL",
+        help="Spark master (default: the one spark-submit or Glue gives, else local[N] with --workers)",
+    )
+    bf.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="local processes, or cores of local Spark (default: setting `ingest_workers`, 0: one per core)",
+    )
+    bf.add_argument("--window-days", type=int, metavar="N", help="days of usage kept (setting `window_days`)")
+
+    imp = sub.add_parser(
+        "import-backfill",
+        parents=[common],
+        help="load a finished backfill into the index, exactly once",
+        description="Import the directory `accessfit backfill` wrote: each unit (a partition's delivery day) in "
+        "one transaction with its objects into the ledger, a unit that meets what the index holds read again "
+        "through the daemon's own path, then each partition's cursor at the backfill's cutoff, so the daemon "
+        "goes on from there. Importing again adds nothing. Exit 0 when done, 1 when DIR holds no finished "
+        "backfill (no _SUCCESS) or another source's, 75 when some objects are left for the daemon to read "
+        "(or another accessfit process writes the index), 74 when the index is unusable, 130 when stopped "
+        "(each unit imported is whole; run it again).",
+    )
+    imp.set_defaults(handler="backfill:cmd_import")
+    imp.add_argument("dir", metavar="DIR", help="the backfill's directory")
+    imp.add_argument("--window-days", type=int, metavar="N", help="days of usage kept (setting `window_days`)")
+
     sub.add_parser(
         "principals",
         parents=[common],
