@@ -16,7 +16,7 @@ reads, and what matters is what an unused grant could change.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
@@ -92,6 +92,23 @@ def _plain(value: object) -> object:
     return value
 
 
+@lru_cache(maxsize=1)
+def _unobservable_by_service() -> dict[str, tuple[str, ...]]:
+    by: dict[str, list[str]] = {}
+    for action in unobservable_table():
+        by.setdefault(action.partition(":")[0], []).append(action)
+    return {service: tuple(actions) for service, actions in by.items()}
+
+
+def _unobservable_of(candidates: ActionSet) -> Iterator[str]:
+    """The unobservable table's actions of the services `candidates` holds any of: a principal granted a few
+    services is not asked about the others'."""
+    by = _unobservable_by_service()
+    services = by.keys() if candidates.rest else by.keys() & candidates.parts.keys()
+    for service in services:
+        yield from by[service]
+
+
 @lru_cache(maxsize=64)  # one run asks it of every principal with the same clock
 def _clock(now: datetime, window_days: int, grace_days: int) -> tuple[CoverageSpan, str]:
     """The span proven and the start of the grace period, as ISO text."""
@@ -165,7 +182,7 @@ def drift(
     # One table (accessfit.iam.unobservable) for drift and for what generated policies carry over, marked alike.
     called = {a.split(":", 1)[0] for a in used}
     unobservable = unobservable_table()
-    for action in sorted(a for a in unobservable if a in candidates):
+    for action in sorted(a for a in _unobservable_of(candidates) if a in candidates):
         why = unobservable_reason(unobservable[action], cov.data_families)
         if why is not None:
             result.unobservable[action] = f"carried: {CARRIED} ({why})" if carries(action, called, False) else why

@@ -11,6 +11,7 @@ never reported unused.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -131,6 +132,15 @@ class _Account:
     groups: dict[str, GroupDetail]
     cat: Catalog
     keep_marker: str
+    # Principals made from one template hold the same documents: each set of them is evaluated once.
+    evaluated: dict[str, _Evaluation] = field(default_factory=dict, compare=False, repr=False)
+
+    def evaluate(self, documents: list[tuple[str, PolicyDocument | None]]) -> _Evaluation:
+        key = json.dumps(documents, sort_keys=True)
+        found = self.evaluated.get(key)
+        if found is None:
+            found = self.evaluated[key] = _evaluate(documents, self.cat, self.keep_marker)
+        return found
 
 
 @dataclass(frozen=True)
@@ -174,12 +184,12 @@ def _documents(entity: _Entity, acct: _Account) -> tuple[list[tuple[str, PolicyD
 def _grants(entity: _Entity, acct: _Account) -> Grants:
     documents, notes = _documents(entity, acct)
     item = entity.item
-    ev = _evaluate(documents, acct.cat, acct.keep_marker)
+    ev = acct.evaluate(documents)
     allowed = ev.actions
     boundary = (item.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
     missing = []  # after the sorted notes, as before
     if boundary and boundary in acct.managed:
-        allowed &= _evaluate([("boundary", acct.managed[boundary])], acct.cat, acct.keep_marker).actions
+        allowed &= acct.evaluate([("boundary", acct.managed[boundary])]).actions
     elif boundary:
         missing.append(f"permissions boundary {boundary} is not in the snapshot; not applied")
     return Grants(
@@ -188,7 +198,7 @@ def _grants(entity: _Entity, acct: _Account) -> Grants:
         account=acct.account,
         created=str(item.get("CreateDate", "")),
         actions=allowed,
-        scoped={a: r for a, r in ev.scoped.items() if a in allowed and a not in ev.everywhere},
+        scoped={a: set(r) for a, r in ev.scoped.items() if a in allowed and a not in ev.everywhere},
         conditional=allowed - ev.unconditional,
         kept=ev.kept & allowed,
         boundary=boundary or None,
