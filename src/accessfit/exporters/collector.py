@@ -242,7 +242,7 @@ class StateCollector(Collector):
         ]
         if self.per_principal:
             worst, cap = obs.drift.worst, self.principal_cap
-            privileged = sorted(worst, key=lambda p: (-p.privileged, p.principal))
+            privileged = obs.drift.worst_privileged or sorted(worst, key=lambda p: (-p.privileged, p.principal))
             gauges += [
                 _Gauge(
                     "accessfit_principal_unused_actions",

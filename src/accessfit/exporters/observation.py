@@ -74,6 +74,9 @@ class DriftState:
 
     accounts: Mapping[str, AccountDrift] = field(default_factory=dict)
     worst: tuple[PrincipalUnused, ...] = ()  # every principal, most unused actions first
+    # The same principals, most unused privileged actions first: sorted once per drift, not at every scrape (50,000
+    # of them cost a scrape 40 ms). Empty: the collector sorts `worst` itself.
+    worst_privileged: tuple[PrincipalUnused, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

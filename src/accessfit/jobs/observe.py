@@ -180,7 +180,8 @@ def drift_state(results: Iterable[Drift]) -> DriftState:
         worst.append(PrincipalUnused(d.principal, d.account, len(d.unused), len(d.unused_privileged)))
     worst.sort(key=lambda p: (-p.unused, p.principal))
     accounts = {a: AccountDrift(**sums[a], unused_by_level=dict(sorted(levels[a].items()))) for a in sorted(sums)}
-    return DriftState(accounts, tuple(worst))
+    privileged = sorted(worst, key=lambda p: (-p.privileged, p.principal))
+    return DriftState(accounts, tuple(worst), tuple(privileged))
 
 
 def observe(
