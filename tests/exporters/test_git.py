@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from accessfit.errors import ExportError, GitError
+from accessfit.exporters import git as git_module
 from accessfit.exporters.git import LOCK_STALE_AFTER, PolicyChange, commit_message, commit_policies, git_commit
 from processes import reaped
 from tools import require
@@ -149,3 +150,39 @@ def test_the_commit_message_names_each_principal_with_its_actions_capped() -> No
         "accessfit: 1 policies regenerated\n\narn:aws:iam::111122223333:role/new v1 (new): +sqs:SendMessage"
     )
     assert commit_message([], 0) == "accessfit: policy files written by an earlier run"
+
+
+@pytest.mark.slow
+def test_a_commit_of_many_files_is_five_gits_and_one_pack_of_blobs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require("git")
+    out = tmp_path / "policies"
+    for n in range(300):
+        folder = out / "111122223333" / "role" / f"team{n % 3}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"svc-{n}.json").write_text(f'{{"n": {n}}}\n')
+    calls: list[tuple[str, ...]] = []
+    real = git_module._git
+
+    def counted(where: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        calls.append(args)
+        return real(where, *args)
+
+    monkeypatch.setattr(git_module, "_git", counted)
+    assert git_commit(out, "first")
+    assert [next(a for a in args if not a.startswith("-") and "=" not in a) for args in calls] == [
+        "init",
+        "add",
+        "rm",
+        "diff",
+        "commit",
+    ]
+    counts = dict(
+        line.split(": ")
+        for line in subprocess.run(
+            ["git", "-C", str(out), "count-objects", "-v"], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+    )
+    # The 300 blobs in a pack; loose, only what the commit wrote: its six trees and itself.
+    assert int(counts["in-pack"]) == 300 and int(counts["count"]) == 7

@@ -32,6 +32,10 @@ LOCK_STALE_AFTER = 60.0  # seconds; git holds index.lock for well under a second
 _IGNORED = f".*{TEMPORARY_SUFFIX}"
 MESSAGE_PRINCIPALS = 50  # principals named in one commit message; the rest are counted
 MESSAGE_ACTIONS = 12  # actions named per principal and direction; the rest are counted
+# `git add` writes every new blob as a loose object, a file of its own: a first regeneration of 50,000 principals
+# is 150,000 of them, most of its time. Blobs over core.bigFileThreshold are streamed into one pack instead (git's
+# bulk check-in); set for the add alone, so diffs and the repository's own settings are as they were.
+_PACKED = ("-c", "core.bigFileThreshold=1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +162,7 @@ def _prepare(out: Path) -> None:
 def git_commit(out: Path, message: str) -> bool:
     """Commit the directory's changes (initialising the repository if needed). False when nothing changed."""
     _prepare(out)
-    added = _git(out, "add", "-A")
+    added = _git(out, *_PACKED, "add", "-A")
     if added.returncode != 0:
         raise _failed(out, "add", added)
     dropped = _git(out, "rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", f":(glob)**/{_IGNORED}")
