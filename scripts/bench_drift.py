@@ -139,11 +139,11 @@ def main() -> int:
         for account, numbers in members.items():
             index.save_snapshot(account, snapshot(account, numbers), now)
         built = time.monotonic() - started
-        print(f"index          {args.principals:,} principals, {args.accounts} accounts ({built:.1f} s)")
+        print(f"index          {args.principals:,} principals, {args.accounts} accounts ({built:.1f} s, {_rss()})")
 
         cache = DriftCache(cat)
         results, took = timed(lambda: cache.update(index, now, WINDOW, 0, "accessfit:keep"))
-        print(f"drift, first   {cache.recomputed:,} principals: {took}")
+        print(f"drift, first   {cache.recomputed:,} principals: {took}, {_rss()}")
 
         poll = now + timedelta(minutes=5)
         batch = Batch()
@@ -162,9 +162,12 @@ def main() -> int:
         registry.register(StateCollector(lambda: observed, {"version": "bench", "iam_data": cat.data_date}, True))
         body, took = timed(lambda: generate_latest(registry))
         print(f"scrape         {len(body):,} bytes: {took}")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS       {peak:.0f} MB")
+    print(f"peak RSS       {_rss()}")
     return 0
+
+
+def _rss() -> str:
+    return f"peak RSS so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
 
 
 if __name__ == "__main__":

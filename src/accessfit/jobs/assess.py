@@ -58,7 +58,6 @@ def drift_all(
     only: str | None = None,
 ) -> list[Drift]:
     """Every principal's drift (or only `only`'s, its ARN in any case), those with the most unused first."""
-    mapped = CallMap(cat)
     read = CoverageSpan.ending(now, window_days).read
     ids = index.principal_lookup()
     coverages: dict[str, Coverage] = {}
@@ -75,7 +74,10 @@ def drift_all(
             )
     rows = [ids.get(g.principal) for g in everyone]
     pids = [row.id if row is not None else None for row in rows]
-    for grants, (_pid, calls, first_seen) in zip(everyone, _usage(index, pids, read), strict=True):
+    mapped = CallMap(cat)
+    for n, (grants, (_pid, calls, first_seen)) in enumerate(zip(everyone, _usage(index, pids, read), strict=True)):
+        if n and n % CHUNK == 0:
+            mapped = CallMap(cat)  # see DriftCache.update
         cov = coverages[grants.account]
         results.append(drift(grants, calls, cov, now, window_days, grace_days, first_seen, mapped))
     return sorted(results, key=lambda d: (-len(d.unused), -len(d.unknown), d.principal))
@@ -118,9 +120,6 @@ class DriftCache:
         one-second resolution and the daemon stamps a job's writes with the `now` it then computes at, after them:
         a change stamped at the last computation's second was in it, unless this computation runs in that same
         second too (another job's writes), when those stamps count as new."""
-        # A mapping memo for this update only: it holds each distinct (call, resource), hundreds of thousands at
-        # 50,000 principals, and the principals an update recomputes rarely repeat the last one's resources.
-        mapped = CallMap(self.cat)
         span = CoverageSpan.ending(now, window_days)
         read = span.read
         if self.span != (read.first_day, read.last_day):
@@ -189,7 +188,13 @@ class DriftCache:
                 todo.append((grants, acc.coverage, pid))
         self.recomputed = len(todo)
         reads = _usage(index, [pid for _g, _c, pid in todo], read)
-        for (grants, cov, pid), (_pid, calls, first_seen) in zip(todo, reads, strict=True):
+        mapped = CallMap(self.cat)
+        for n, ((grants, cov, pid), (_pid, calls, first_seen)) in enumerate(zip(todo, reads, strict=True)):
+            if n and n % CHUNK == 0:
+                # A mapping memo per chunk of principals: the calls they share (those naming no resource) are
+                # mapped once a chunk, and the memo does not grow with every distinct (call, resource) of the
+                # organization, hundreds of thousands at 50,000 principals, as one for the whole update would.
+                mapped = CallMap(self.cat)
             result = drift(grants, calls, cov, now, window_days, grace_days, first_seen, mapped)
             timed = bool(first_seen and first_seen > grace_start) or bool(
                 grants.created and created_iso(grants.created) > grace_start
