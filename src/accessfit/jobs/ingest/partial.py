@@ -12,6 +12,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from itertools import chain
 
 from accessfit.errors import DecodeError
 from accessfit.jobs.ingest.dedupe import EventKey, event_keys
@@ -63,13 +64,10 @@ def map_bytes(
 
     def seen(records: list[Record]) -> frozenset[str]:
         keys = event_keys(records, window)
-        dup: list[str] = []
-        for eid, (day, h) in keys.items():
-            events.append(day)
-            events.append(h)
-            if skip and (day, h) in skip:
-                dup.append(eid)
-        return frozenset(dup)
+        events.extend(chain.from_iterable(keys.values()))
+        if not skip:
+            return frozenset()
+        return frozenset(eid for eid, key in keys.items() if key in skip)
 
     try:
         out.usage = count_object(
