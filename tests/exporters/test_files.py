@@ -233,8 +233,8 @@ def test_in_a_group_a_principal_whose_file_fails_keeps_its_files_and_the_others_
     before = {p: p.read_bytes() for p in every_file(tmp_path)}
     real = atomic._write_synced
 
-    def full_for_blocked(tmp: Path, data: bytes) -> None:
-        if tmp.name == ".blocked.json.tmp":
+    def full_for_blocked(tmp: Path | str, data: bytes) -> None:
+        if Path(tmp).name == ".blocked.json.tmp":
             raise OSError(28, os.strerror(28))
         real(tmp, data)
 

@@ -14,8 +14,13 @@ this project's machine), then each is renamed over its target, then each folder 
 is fsynced once, so the renames survive a power loss too.
 """
 
+# Paths as text in the hot path: at 150,000 files a regeneration, pathlib's objects cost more than the writes
+# (hashing and parsing them was a third of the writer's time).
+# ruff: noqa: PTH105, PTH108, PTH118, PTH120, PTH123
+
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Hashable
 from concurrent.futures import ThreadPoolExecutor
@@ -46,14 +51,14 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         raise
 
 
-def _write_synced(tmp: Path, data: bytes) -> None:
-    with tmp.open("wb") as fh:
+def _write_synced(tmp: Path | str, data: bytes) -> None:
+    with open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
 
 
-def fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path | str) -> None:
     """Make the renames and new entries in `folder` durable."""
     fd = os.open(folder, os.O_RDONLY)
     try:
@@ -68,17 +73,18 @@ class GroupWrite(Generic[Owner]):
     written has none of its files replaced, and the others go on. Within an owner, files are renamed in the order
     they were added (a wrapper added last is replaced last)."""
 
-    _staged: dict[Owner, list[tuple[Path, bytes]]] = field(default_factory=dict)
-    _folders: set[Path] = field(default_factory=set)  # folders created for the group: their parents change too
+    _staged: dict[Owner, list[tuple[str, bytes]]] = field(default_factory=dict)
+    _folders: set[str] = field(default_factory=set)  # folders created for the group: their parents change too
 
-    def add(self, owner: Owner, path: Path, data: bytes) -> None:
+    def add(self, owner: Owner, path: str, data: bytes) -> None:
+        """Stage `data` for `path` (text, not a Path: a group holds thousands, and pathlib's objects cost)."""
         self._staged.setdefault(owner, []).append((path, data))
 
     def discard(self, owner: Owner) -> None:
         """Forget what was staged for `owner` (nothing of it was written yet)."""
         self._staged.pop(owner, None)
 
-    def created(self, folder: Path) -> None:
+    def created(self, folder: str) -> None:
         """`folder` was made for this group: its parent's entry for it is made durable with the renames."""
         self._folders.add(folder)
 
@@ -97,38 +103,48 @@ class GroupWrite(Generic[Owner]):
             jobs = [(owner, path, data) for owner, files in staged.items() for path, data in files]
             for (owner, path, _data), error in zip(jobs, pool.map(_stage_one, jobs), strict=True):
                 if error is not None:
-                    failed.setdefault(owner, (path, error))
-            changed = {f.parent for f in folders}
+                    failed.setdefault(owner, (Path(path), error))
+            changed = {os.path.dirname(f) for f in folders}
             for owner, files in staged.items():
                 changed.update(_rename(owner, files, failed))
             for folder, error in pool.map(_sync_folder, sorted(changed)):
                 if error is not None:
                     for owner, files in staged.items():
-                        if owner not in failed and any(p.parent == folder for p, _ in files):
-                            failed[owner] = (folder, error)
+                        if owner not in failed and any(os.path.dirname(p) == folder for p, _ in files):
+                            failed[owner] = (Path(folder), error)
         return failed
 
 
-def _rename(owner: Owner, files: list[tuple[Path, bytes]], failed: dict[Owner, tuple[Path, OSError]]) -> set[Path]:
+def _temporary(path: str) -> str:
+    folder, name = os.path.split(path)
+    return os.path.join(folder, f".{name}{TEMPORARY_SUFFIX}")
+
+
+def _rename(owner: Owner, files: list[tuple[str, bytes]], failed: dict[Owner, tuple[Path, OSError]]) -> set[str]:
     """Rename an owner's temporary files over their targets, in order, unless one of them failed (then remove
     them all); the folders changed."""
-    changed: set[Path] = set()
+    changed: set[str] = set()
     for n, (path, _data) in enumerate(files):
         if owner in failed:
             for rest, _ in files[n:]:
-                temporary_of(rest).unlink(missing_ok=True)
+                _unlink(_temporary(rest))
             break
         try:
-            temporary_of(path).replace(path)
+            os.replace(_temporary(path), path)
         except OSError as exc:
-            failed[owner] = (path, exc)
-            temporary_of(path).unlink(missing_ok=True)
+            failed[owner] = (Path(path), exc)
+            _unlink(_temporary(path))
             continue
-        changed.add(path.parent)
+        changed.add(os.path.dirname(path))
     return changed
 
 
-def _sync_folder(folder: Path) -> tuple[Path, OSError | None]:
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _sync_folder(folder: str) -> tuple[str, OSError | None]:
     try:
         fsync_folder(folder)
     except OSError as exc:
@@ -136,13 +152,13 @@ def _sync_folder(folder: Path) -> tuple[Path, OSError | None]:
     return folder, None
 
 
-def _stage_one(job: tuple[object, Path, bytes]) -> OSError | None:
+def _stage_one(job: tuple[object, str, bytes]) -> OSError | None:
     """One temporary file written and fsynced (on a pool thread); the error, if any, with nothing left behind."""
     _owner, path, data = job
-    tmp = temporary_of(path)
+    tmp = _temporary(path)
     try:
         _write_synced(tmp, data)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        _unlink(tmp)
         return exc
     return None

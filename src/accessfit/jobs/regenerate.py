@@ -132,8 +132,9 @@ def regenerate(
     check(overrides, cat)  # a wrong override is the settings' fault: it stops the run, once
     generator = generator_id(limits.mode, cat, overrides)
     window = Window.ending(now, window_days)
-    if out is not None and (everyone if repair is None else repair):
-        _repair(index, out, report)
+    writer = PolicyWriter(out) if out is not None else None  # one per run: it remembers the folders it checked
+    if writer is not None and (everyone if repair is None else repair):
+        _repair(index, writer, report)
     due = index.all_principals() if everyone else index.principals_due(generator)
     recipe = Recipe(cat, limits, window, tuple(overrides))
     chunks = built(index, recipe, due, workers)
@@ -148,7 +149,7 @@ def regenerate(
                 for rule in one.lint:
                     report.lint[rule] = report.lint.get(rule, 0) + 1
                 good.append((one.row.id, one.row.principal, one.policy))
-            _store(index, good, window, now, generator, out, report)
+            _store(index, good, window, now, generator, writer, report)
     finally:
         chunks.close()  # an error while storing shuts the workers down
     if out is not None and git:
@@ -165,13 +166,12 @@ def _store(
     window: Window,
     now: datetime,
     generator: str,
-    out: Path | None,
+    writer: PolicyWriter | None,
     report: GenerateReport,
 ) -> None:
     """Write the files of one chunk's changed policies (one group), then store their versions and note every
     check."""
     latest = index.latest_versions([pid for pid, _principal, _ps in built])
-    writer = PolicyWriter(out) if out is not None else None
     due: list[_Due] = []
     for pid, principal, ps in built:
         draft = _draft(pid, ps, window)
@@ -199,7 +199,7 @@ def _store(
     report.unchanged += len(stored) - len(changes)
     for change in changes:
         report.new_versions += 1
-        report.written += out is not None
+        report.written += writer is not None
         report.changes.append(change)
         if report.new_versions <= MESSAGE_PRINCIPALS:  # the rest are counted in generate.done
             log.info(
@@ -251,10 +251,10 @@ def _repaired(principal: Principal, version: PolicyVersion, done: Ensured, repor
         log.warning("policy.files_repaired", principal=principal.arn, version=version.version, files=done.written)
 
 
-def _repair(index: UsageIndex, out: Path, report: GenerateReport) -> None:
+def _repair(index: UsageIndex, writer: PolicyWriter, report: GenerateReport) -> None:
     """Every principal's files made those of its latest stored version, and stray temporary files removed."""
     latest = index.latest_versions()
-    writer = PolicyWriter(out)
+    out = writer.out
     staged: list[tuple[Principal, PolicyVersion]] = []
     rows = index.all_principals()
     for n, row in enumerate(rows, start=1):
