@@ -10,6 +10,7 @@ so the same path runs on AWS Glue, EMR, a laptop and against moto (AWS_ENDPOINT_
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -33,9 +34,13 @@ def session(master: str | None, app_name: str = "accessfit-backfill") -> SparkSe
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app_name)
-    if master is not None:
+    if master is not None:  # a local run: no web UI, and no progress bars over the command's own output
         builder = builder.master(master).config("spark.ui.enabled", "false")
-    return builder.getOrCreate()
+        builder = builder.config("spark.ui.showConsoleProgress", "false")
+    logging.getLogger("py4j").setLevel(logging.WARNING)  # a line per gateway connection otherwise
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
 
 
 def _map_partition(job: MapJob, planned: Iterable[Planned]) -> Iterator[tuple[UnitKey, UnitPartial]]:
