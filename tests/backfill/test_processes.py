@@ -108,3 +108,29 @@ def test_after_the_backfill_the_daemon_polls_as_it_would_have_alone(
     ok("ingest", "--source", SOURCE, "--db", str(d))
     assert snapshot(b) == snapshot(d)
     assert len(snapshot(b)["objects"]) == len(list(bucket.rglob("*_CloudTrail_*.json.gz"))) + 6
+
+
+def test_a_backfill_written_to_s3_imports_as_one_written_here(s3: S3Client, upload: Upload, tmp_path: Path) -> None:
+    trail = tmp_path / "trail"
+    generate(trail, datetime.now(UTC) - timedelta(minutes=10), TrailSpec(events=1_500, days=2, seed=12))
+    s3.create_bucket(Bucket=BUCKET)
+    s3.create_bucket(Bucket="results")
+    upload(s3, BUCKET, trail)
+    url = "s3://results/accessfit/run-1"
+    ok("backfill", "--engine", "local", "--workers", "1", "--source", SOURCE, "--out", url)
+    refused = accessfit("backfill", "--engine", "local", "--workers", "1", "--source", SOURCE, "--out", url)
+    assert refused.returncode == 73 and "already holds a finished backfill" in refused.stderr
+    fetched = tmp_path / "fetched"
+    listing = s3.list_objects_v2(Bucket="results", Prefix="accessfit/run-1/")
+    names = sorted(o["Key"].removeprefix("accessfit/run-1/") for o in listing.get("Contents", []))
+    assert names == ["_SUCCESS", "aggregates/part-00000.jsonl.gz", "manifest.jsonl.gz"]
+    for name in names:
+        (fetched / name).parent.mkdir(parents=True, exist_ok=True)
+        body = s3.get_object(Bucket="results", Key=f"accessfit/run-1/{name}")["Body"].read()
+        (fetched / name).write_bytes(body)
+    b, d = tmp_path / "b.sqlite3", tmp_path / "d.sqlite3"
+    ok("import-backfill", str(fetched), "--db", str(b))
+    ok("ingest", "--source", SOURCE, "--db", str(d))
+    assert snapshot(b) == snapshot(d) and snapshot(b)["usage"]
+    missing = accessfit("import-backfill", str(tmp_path / "trail"), "--db", str(b))
+    assert missing.returncode == 1 and missing.stderr.count("\n") == 1 and "no _SUCCESS" in missing.stderr

@@ -22,7 +22,7 @@ from accessfit.errors import ConfigError, InputError
 from accessfit.index import UsageIndex
 from accessfit.jobs.backfill import BackfillReport, ImportReport, backfill, import_backfill
 from accessfit.jobs.backfill.local import LocalEngine
-from accessfit.jobs.backfill.output import LocalSink
+from accessfit.jobs.backfill.output import LocalSink, Sink
 from accessfit.jobs.backfill.run import Engine
 from accessfit.jobs.ingest.workers import default_workers
 
@@ -52,7 +52,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     workers = args.workers or s.ingest_workers or default_workers()
     now = datetime.now(UTC)
     run_id = f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-    out = Path(args.out)
+    out: str = args.out
     with ExitStack() as stack:
         if args.database is not None:
             ledger = stack.enter_context(UsageIndex(args.database))
@@ -60,9 +60,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="accessfit-plan-"))
             ledger = stack.enter_context(UsageIndex(Path(tmp) / "empty.sqlite3"))
         engine = _engine(args, workers, stack)
-        report = backfill(
-            wiring.open_source(url), ledger, opts, now, engine, LocalSink(out), wiring.open_source, run_id
-        )
+        sink = _sink(out)
+        report = backfill(wiring.open_source(url), ledger, opts, now, engine, sink, wiring.open_source, run_id)
     if args.json:
         print_json(_as_dict(report))
     else:
@@ -73,11 +72,20 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _sink(out: str) -> Sink:
+    if out.startswith("s3://"):
+        from accessfit.app.aws import s3_client  # boto3 only for an S3 output
+        from accessfit.app.s3_output import S3Sink
+
+        return S3Sink(s3_client(), out)
+    return LocalSink(Path(out))
+
+
 def _as_dict(report: BackfillReport | ImportReport) -> dict[str, object]:
     return {name: getattr(report, name) for name in report.__slots__}
 
 
-def _print_backfill(r: BackfillReport, out: Path) -> None:
+def _print_backfill(r: BackfillReport, out: str) -> None:
     print(f"source      {r.source} ({r.partitions} partitions, engine {r.engine}, {r.seconds:.1f} s)")
     print(f"objects     {r.objects:,}: {r.done:,} read, {r.failed:,} failed, {r.retry:,} left to the daemon")
     print(f"events      {r.events:,} counted of {r.records:,} records, {r.bytes_read / 1e6:,.1f} MB read")
