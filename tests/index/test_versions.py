@@ -74,3 +74,22 @@ def test_the_index_lookup_finds_what_principal_finds(index: UsageIndex) -> None:
     lookup = index.principal_lookup()
     for arn in (APP, OPS, OPS.lower(), APP.upper(), f"arn:aws:iam::{A1}:role/none"):
         assert lookup.get(arn) == index.principal(arn)
+
+
+def test_a_chunk_of_versions_is_a_few_statements_not_some_per_principal(index: UsageIndex) -> None:
+    batch = Batch()
+    arns = [f"arn:aws:iam::{A1}:role/r{n:04}" for n in range(1200)]
+    for arn in arns:
+        use(batch, arn, "GetObject", DAY)
+    index.commit("s", batch, NOW - timedelta(hours=1))
+    ids = [row.id for row in index.all_principals()]
+    index.record_versions([_draft(pid, "f1") for pid in ids[:600]], NOW, "gen")
+    statements: list[str] = []
+    index._conn.set_trace_callback(statements.append)
+    drafts = [_draft(pid, "f2" if pid % 2 else "f1") for pid in ids]
+    stored = index.record_versions(drafts, NOW + timedelta(hours=1), "gen")
+    index._conn.set_trace_callback(None)
+    old = set(ids[:600])
+    assert stored == [(2 if pid % 2 else None) if pid in old else 1 for pid in ids]
+    reads = [s for s in statements if s.startswith("SELECT")]
+    assert len(reads) == 3, "the latest versions of 1,200 principals, 500 a query, not one query each"

@@ -101,9 +101,13 @@ class GroupWrite(Generic[Owner]):
         failed: dict[Owner, tuple[Path, OSError]] = {}
         with ThreadPoolExecutor(max_workers=SYNC_THREADS) as pool:
             jobs = [(owner, path, data) for owner, files in staged.items() for path, data in files]
-            for (owner, path, _data), error in zip(jobs, pool.map(_stage_one, jobs), strict=True):
-                if error is not None:
-                    failed.setdefault(owner, (Path(path), error))
+            # A slice of the files per thread rather than a task per file: thousands of futures cost more than
+            # the writes they wait on.
+            slices = [jobs[n::SYNC_THREADS] for n in range(SYNC_THREADS)]
+            for part, errors in zip(slices, pool.map(_stage_slice, slices), strict=True):
+                for (owner, path, _data), error in zip(part, errors, strict=True):
+                    if error is not None:
+                        failed.setdefault(owner, (Path(path), error))
             changed = {os.path.dirname(f) for f in folders}
             for owner, files in staged.items():
                 changed.update(_rename(owner, files, failed))
@@ -152,13 +156,17 @@ def _sync_folder(folder: str) -> tuple[str, OSError | None]:
     return folder, None
 
 
-def _stage_one(job: tuple[object, str, bytes]) -> OSError | None:
-    """One temporary file written and fsynced (on a pool thread); the error, if any, with nothing left behind."""
-    _owner, path, data = job
-    tmp = _temporary(path)
-    try:
-        _write_synced(tmp, data)
-    except OSError as exc:
-        _unlink(tmp)
-        return exc
-    return None
+def _stage_slice(jobs: list[tuple[Owner, str, bytes]]) -> list[OSError | None]:
+    """Temporary files written and fsynced, one after the other (on a pool thread); each one's error, if any,
+    with nothing left behind."""
+    errors: list[OSError | None] = []
+    for _owner, path, data in jobs:
+        tmp = _temporary(path)
+        try:
+            _write_synced(tmp, data)
+        except OSError as exc:
+            _unlink(tmp)
+            errors.append(exc)
+        else:
+            errors.append(None)
+    return errors

@@ -63,20 +63,21 @@ def relative_path(arn: str) -> Path:
     return Path(stem.with_name(stem.name + ".json"))
 
 
-def _names(stem: PurePosixPath, documents: int) -> tuple[list[PurePosixPath], PurePosixPath, PurePosixPath]:
-    """The document files, the sidecar and the wrapper of a stem."""
-    docs = [stem.with_name(f"{stem.name}.policy{n}.json") for n in range(1, documents + 1)]
-    return docs, stem.with_name(stem.name + ".why.json"), stem.with_name(stem.name + ".json")
+def _names(stem: PurePosixPath, documents: int) -> tuple[list[str], str, str]:
+    """The document files, the sidecar and the wrapper of a stem, as text relative to the output directory."""
+    text = str(stem)
+    docs = [f"{text}.policy{n}.json" for n in range(1, documents + 1)]
+    return docs, f"{text}.why.json", f"{text}.json"
 
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """Every file of a principal's version, relative to the output directory, in the order they are written (the
-    wrapper last)."""
+    """Every file of a principal's version, relative to the output directory (POSIX text), in the order they are
+    written (the wrapper last)."""
 
-    files: dict[PurePosixPath, str]
+    files: dict[str, str]
     documents: int
-    wrapper: PurePosixPath
+    wrapper: str
 
 
 def render(principal: Principal, version: PolicyVersion) -> Rendered:
@@ -93,7 +94,7 @@ def render(principal: Principal, version: PolicyVersion) -> Rendered:
         window=FileWindow(start=version.window_start, end=version.window_end),
         generator=version.generator,
         documents=documents,
-        document_files=[n.name for n in doc_names],
+        document_files=[n.rsplit("/", 1)[-1] for n in doc_names],
         denied=msgspec.json.decode(version.denied),
         unmapped=msgspec.json.decode(version.unmapped),
         warnings=msgspec.json.decode(version.warnings),

@@ -12,6 +12,11 @@ from accessfit.model import PolicyDraft, PolicyVersion, PrincipalRow
 from accessfit.model.times import iso
 
 _PRINCIPAL = "SELECT id, arn, kind, account, usage_changed FROM principals"
+_LATEST_OF = (
+    "SELECT v.principal_id, v.version, v.fingerprint FROM policy_versions v JOIN (SELECT principal_id, "
+    "max(version) AS version FROM policy_versions WHERE principal_id IN ({marks}) GROUP BY principal_id) m "
+    "ON m.principal_id = v.principal_id AND m.version = v.version"
+)
 # SQLite's lower() folds ASCII only; the lookup folds the same way.
 _FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
@@ -98,6 +103,19 @@ class Versions(Db):
                 rows.extend(self._rows(latest.format(where=where), part))
         return {int(r["principal_id"]): PolicyVersion(**r) for r in rows}
 
+    def _latest_in_transaction(self, principal_ids: Sequence[int]) -> dict[int, tuple[int, str]]:
+        """(version, fingerprint) of each principal's latest version, read in the caller's transaction, a few
+        hundred principals a query rather than one each."""
+        found: dict[int, tuple[int, str]] = {}
+        ids = sorted(set(principal_ids))
+        for start in range(0, len(ids), 500):  # well under SQLite's bound on parameters
+            part = ids[start : start + 500]
+            marks = ", ".join("?" * len(part))
+            query = _LATEST_OF.format(marks=marks)  # only placeholders are formatted in
+            for pid, version, fingerprint in self._conn.execute(query, part):
+                found[int(pid)] = (int(version), str(fingerprint))
+        return found
+
     @operation("record policy versions")
     def record_versions(self, drafts: Sequence[PolicyDraft], now: datetime, generator: str) -> list[int | None]:
         """Store, in one transaction, a new version for each principal whose documents differ from its latest, and
@@ -105,19 +123,14 @@ class Versions(Db):
         stamp = iso(now)
         out: list[int | None] = []
         with self._transaction():
+            latest = self._latest_in_transaction([d.principal_id for d in drafts])
+            rows = []
             for d in drafts:
-                latest = self._conn.execute(
-                    "SELECT version, fingerprint FROM policy_versions WHERE principal_id = ? "
-                    "ORDER BY version DESC LIMIT 1",
-                    (d.principal_id,),
-                ).fetchone()
                 version = None
-                if latest is None or latest[1] != d.fingerprint:
-                    version = 1 if latest is None else int(latest[0]) + 1
-                    self._conn.execute(
-                        "INSERT INTO policy_versions (principal_id, version, created_at, fingerprint, mode, "
-                        "window_start, window_end, generator, documents, justification, denied, unmapped, warnings) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                before = latest.get(d.principal_id)
+                if before is None or before[1] != d.fingerprint:
+                    version = 1 if before is None else before[0] + 1
+                    rows.append(
                         (
                             d.principal_id,
                             version,
@@ -132,9 +145,16 @@ class Versions(Db):
                             d.denied,
                             d.unmapped,
                             d.warnings,
-                        ),
+                        )
                     )
+                    latest[d.principal_id] = (version, d.fingerprint)  # a principal twice: one version each
                 out.append(version)
+            self._conn.executemany(
+                "INSERT INTO policy_versions (principal_id, version, created_at, fingerprint, mode, "
+                "window_start, window_end, generator, documents, justification, denied, unmapped, warnings) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
             self._conn.executemany(
                 "INSERT INTO policy_checks (principal_id, checked_at, generator) VALUES (?, ?, ?) "
                 "ON CONFLICT DO UPDATE SET checked_at = excluded.checked_at, generator = excluded.generator",

@@ -181,7 +181,7 @@ def _store(
             row = _Due(principal, draft, before, None)
         else:
             version = _version(draft, 1 if before is None else before.version + 1, iso(now), generator)
-            row = _Due(principal, draft, version, _change(principal, before, version))
+            row = _Due(principal, draft, version, _change(principal, before, version, ps.actions))
         if writer is None or _stage(writer, principal, row.version, report):
             due.append(row)
     if writer is not None:
@@ -299,9 +299,9 @@ def _raise_failures(out: Path | None, report: GenerateReport) -> None:
         raise ExportError("; ".join(problems))
 
 
-def _change(principal: Principal, before: PolicyVersion | None, after: PolicyVersion) -> PolicyChange:
+def _change(principal: Principal, before: PolicyVersion | None, after: PolicyVersion, new: set[str]) -> PolicyChange:
+    """What `after` (granting `new`) adds and removes against `before`."""
     old = actions_of(json.loads(before.documents)) if before is not None else set()
-    new = actions_of(json.loads(after.documents))
     return PolicyChange(principal.arn, after.version, sorted(new - old), sorted(old - new))
 
 
