@@ -121,15 +121,12 @@ def created_iso(created: str) -> str:
     return iso(parse(created))
 
 
-def _levels(granted: ActionSet, unused: ActionSet, kept: ActionSet, taken: set[str], uni: Universe) -> dict[str, int]:
-    """`unused.by_level`, as the granted set's counts (computed once per grant) less those of the few names taken
-    from it, when the kept ones can be listed."""
-    if kept.wild:
-        return unused.by_level(uni)
-    levels = granted.by_level(uni)
-    for action in taken | {a for a in kept if a in granted}:
-        level = uni.level(action)
-        levels[level] -= 1
+def _levels(held: ActionSet, taken: frozenset[str], uni: Universe) -> dict[str, int]:
+    """Access level -> actions of `held` less `taken` (a few of its names): its counts, computed once per set,
+    less those of the names."""
+    levels = held.by_level(uni)
+    for action in taken:
+        levels[uni.level(action)] -= 1
     return {level: n for level, n in levels.items() if n}
 
 
@@ -178,27 +175,41 @@ def drift(
         notes=list(grants.notes),
     )
     kept = _held(grants.kept, uni)
-    candidates = granted - used_granted - kept
+    # The candidates for unused are the granted set less the few names taken from it (used, kept, unobservable):
+    # held as those two, the granted set shared with the grants, and listed apart only when read. A wildcard of
+    # kept actions (rare) is taken out as a set instead.
+    taken = set(used_granted)
+    candidates: ActionSet | None = None
+    if kept.wild:
+        candidates = granted - used_granted - kept
+    else:
+        taken |= {a for a in kept if a in granted}
     # One table (accessfit.iam.unobservable) for drift and for what generated policies carry over, marked alike.
     called = {a.split(":", 1)[0] for a in used}
     unobservable = unobservable_table()
-    for action in sorted(a for a in _unobservable_of(candidates) if a in candidates):
+    held = granted if candidates is None else candidates
+    for action in sorted(a for a in _unobservable_of(held) if a in held and a not in taken):
         why = unobservable_reason(unobservable[action], cov.data_families)
         if why is not None:
             result.unobservable[action] = f"carried: {CARRIED} ({why})" if carries(action, called, False) else why
-    candidates -= set(result.unobservable)
+    if candidates is None:
+        taken |= result.unobservable.keys()
+    else:
+        candidates -= set(result.unobservable)
+        held, taken = candidates, set()
     span, grace_start = _clock(now, window_days, grace_days)
     reasons = coverage_gaps(cov, span.first, span.last)
     if first_seen and first_seen > grace_start:
         reasons.append(f"first call {first_seen} is within the {grace_days}-day grace period")
     if grants.created and created_iso(grants.created) > grace_start:
         reasons.append(f"created {grants.created} is within the {grace_days}-day grace period")
+    out = frozenset(taken)
     if reasons:
         result.status = "unknown"
         result.reasons = reasons
-        result.unknown = listing(candidates, uni)
+        result.unknown = listing(held, uni, taken=out)
     else:
-        result.unused_by_level = _levels(granted, candidates, kept, used_granted | set(result.unobservable), uni)
-        result.unused = listing(candidates, uni)
-        result.unused_privileged = listing(candidates, uni, _PRIVILEGED, result.unused_by_level)
+        result.unused_by_level = _levels(held, out, uni)
+        result.unused = listing(held, uni, taken=out)
+        result.unused_privileged = listing(held, uni, _PRIVILEGED, result.unused_by_level, out)
     return result

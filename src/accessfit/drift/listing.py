@@ -10,26 +10,32 @@ from accessfit.iam.actionset import ActionSet, Universe
 
 
 class Listing(Sequence[str]):
-    """The sorted names of `actions` (of `levels` only, when given): a read-only list, computed on each read."""
+    """The sorted names of `actions` but `taken` (of `levels` only, when given): a read-only list, computed on each
+    read. `taken` are a few names of `actions`, so that the large set can be the one the grants hold."""
 
-    __slots__ = ("_actions", "_len", "_levels", "_uni")
+    __slots__ = ("_actions", "_len", "_levels", "_taken", "_uni")
 
     def __init__(
         self,
         actions: ActionSet,
         uni: Universe,
         levels: frozenset[str] | None = None,
-        by_level: Mapping[str, int] | None = None,  # actions.by_level(uni), when the caller has it
+        by_level: Mapping[str, int] | None = None,  # of `actions` less `taken`, when the caller has it
+        taken: frozenset[str] = frozenset(),
     ) -> None:
-        self._actions, self._uni, self._levels = actions, uni, levels
+        self._actions, self._uni, self._levels, self._taken = actions, uni, levels, taken
         if levels is None:
-            self._len = len(actions)
+            self._len = len(actions) - len(taken)
         else:
-            counted = actions.by_level(uni) if by_level is None else by_level
+            counted = by_level
+            if counted is None:
+                counted = actions.by_level(uni)
+                for action in taken:
+                    counted[uni.level(action)] -= 1
             self._len = sum(n for level, n in counted.items() if level in levels)
 
     def _names(self) -> list[str]:
-        names = self._actions.sorted()
+        names = [a for a in self._actions.sorted() if a not in self._taken]
         if self._levels is None:
             return names
         return [a for a in names if self._uni.level(a) in self._levels]
@@ -41,7 +47,7 @@ class Listing(Sequence[str]):
         return iter(self._names())
 
     def __contains__(self, action: object) -> bool:
-        if action not in self._actions:
+        if action not in self._actions or action in self._taken:
             return False
         return self._levels is None or self._uni.level(str(action)) in self._levels
 
@@ -64,11 +70,15 @@ class Listing(Sequence[str]):
 
 
 def listing(
-    actions: ActionSet, uni: Universe, levels: frozenset[str] | None = None, by_level: Mapping[str, int] | None = None
+    actions: ActionSet,
+    uni: Universe,
+    levels: frozenset[str] | None = None,
+    by_level: Mapping[str, int] | None = None,
+    taken: frozenset[str] = frozenset(),
 ) -> Sequence[str]:
-    """A plain sorted list for an explicit set (as small as the policy that named it), a Listing when a
-    wildcard part (a service's or every action) makes it large."""
+    """The names of `actions` but `taken` (a few of them): a plain sorted list for an explicit set (as small as
+    the policy that named it), a Listing when a wildcard part (a service's or every action) makes it large."""
     if not actions.wild:
-        names = sorted(actions)
+        names = sorted(a for a in actions if a not in taken)
         return names if levels is None else [a for a in names if uni.level(a) in levels]
-    return Listing(actions, uni, levels, by_level)
+    return Listing(actions, uni, levels, by_level, taken)

@@ -294,6 +294,14 @@ class ActionSet(AbstractSet[str]):
 def _merge(p: _Part, q: _Part, op: str, catalog: frozenset[str]) -> _Part:
     """One service's part of `p op q`, `catalog` its actions. An explicit side keeps names outside the catalog
     exactly: only a wildcard part stands for the catalog's."""
+    # A side that changes nothing returns the other's part itself: the patterns' sets stay shared by every
+    # principal granted them instead of being copied into each.
+    if q == _NONE and op != "&":
+        return p
+    if p == _NONE and op == "|":
+        return q
+    if p == q and op == "&":
+        return p
     if op == "&":
         if p.all_but and q.all_but:
             return _Part(True, p.names | q.names)
