@@ -16,7 +16,7 @@ from accessfit.model import LogObject, Partition, ResourceRef
 from accessfit.model.times import iso, parse
 from accessfit.records.usage import Aggregate, FileUsage
 
-_CACHE_MAX = 50_000  # resource ids kept in memory; bounds RSS
+_CACHE_MAX = 20_000  # resource ids kept in memory; bounds RSS (a data-event-heavy trail has too many to keep anyway)
 
 
 @dataclass(slots=True)
