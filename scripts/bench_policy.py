@@ -279,7 +279,13 @@ def measure(db: Path, out: Path | None, git: bool, again: bool, workers: int, pr
             f"({report.checked / max(report.seconds, 1e-9):,.0f} principals/s)",
             flush=True,
         )
-        print(f"  CPU         {_cpu() - cpu:.1f} s this process and git, {tree.workers_cpu:.1f} s workers", flush=True)
+        own, git_cpu = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        print(
+            f"  CPU         {_cpu() - cpu:.1f} s this process and git (this process {own.ru_utime:.1f} s user, "
+            f"{own.ru_stime:.1f} s system; git {git_cpu.ru_utime + git_cpu.ru_stime:.1f} s), "
+            f"{tree.workers_cpu:.1f} s workers",
+            flush=True,
+        )
         if again:
             cpu, before = _cpu(), tree.workers_cpu
             more = regenerate_as_daemon(index, out, git, True, workers)

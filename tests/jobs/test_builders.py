@@ -6,6 +6,9 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
+import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from accessfit.jobs.regenerate import regenerate
 from accessfit.model import PrincipalRow, ResourceRef, Window
 from accessfit.policy import Limits
 from helpers import A1, NOW, use
+from processes import reaped
 
 DAY = f"{NOW:%Y-%m-%d}"
 LIMITS = Limits(document_size=900)  # small enough that some principals' policies cannot fit: invalid ones too
@@ -98,3 +102,52 @@ def test_a_worker_that_dies_leaves_the_rest_to_the_writer(tmp_path: Path, monkey
         assert [e["event"] for e in logged] == ["generate.workers_died"]
         assert [one.row.arn for chunk in chunks for one in chunk] == [row.arn for row in due]
         assert chunks == [Builder(index, recipe)(due[n : n + 5]) for n in range(0, 20, 5)]
+
+
+WRITER = """
+import sys
+from datetime import timedelta
+from accessfit.iam.catalog import catalog
+from accessfit.index import UsageIndex
+from accessfit.jobs import builders
+from accessfit.jobs.regenerate import regenerate
+from accessfit.policy import Limits
+from helpers import NOW
+builders.MIN_PARALLEL, builders.CHUNK = 1, 2
+with UsageIndex(sys.argv[1]) as index:
+    regenerate(index, catalog(), Limits(), NOW, 90, workers=2)
+"""
+
+
+def descendants(pid: int) -> set[int]:
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError):
+                continue
+    found, grew = {pid}, True
+    while grew:
+        more = {p for p, parent in parents.items() if parent in found} - found
+        grew, found = bool(more), found | more
+    return found - {pid}
+
+
+@pytest.mark.slow
+def test_a_writer_killed_takes_its_workers_with_it(tmp_path: Path) -> None:
+    db = tmp_path / "index.sqlite3"
+    seed(db, 3000)
+    tests = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests), os.environ.get("PYTHONPATH", "")])}
+    with reaped(subprocess.Popen([sys.executable, "-c", WRITER, str(db)], env=env)) as writer:
+        deadline = time.monotonic() + 60
+        while len(workers := descendants(writer.pid)) < 3 and time.monotonic() < deadline:  # fork server, 2 workers
+            time.sleep(0.05)
+        assert len(workers) >= 3, "the workers started"
+        os.kill(writer.pid, signal.SIGKILL)  # the writer alone, as the OOM killer picks one process
+        writer.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while (alive := {p for p in workers if Path(f"/proc/{p}").exists()}) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive, "no worker outlives its writer"
