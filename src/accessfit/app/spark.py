@@ -24,23 +24,45 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 OBJECTS_PER_SLICE = 16  # objects per Spark partition of the plan: tasks small enough to spread and to retry
+UNITS_PER_REDUCER = 4  # units per reduce partition: the driver holds one partition of units at a time
 
 
 def session(master: str | None, app_name: str = "accessfit-backfill") -> SparkSession:
-    """A SparkSession: on `master` when given (local[N], spark://…), else the one spark-submit or Glue set up.
-    Executors run this interpreter when Spark starts them locally, so they import the same accessfit."""
+    """A SparkSession: on `master` when given (local[N], spark://…), else the one spark-submit or Glue set up."""
     from pyspark.sql import SparkSession  # noqa: PLC0415 - pyspark only for --engine spark
 
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app_name)
     if master is not None:  # a local run: no web UI, and no progress bars over the command's own output
+        # Executors on this host run this interpreter (python3 on PATH would lack accessfit); a cluster's come
+        # from its own configuration (a venv archive, Glue's modules).
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         builder = builder.master(master).config("spark.ui.enabled", "false")
         builder = builder.config("spark.ui.showConsoleProgress", "false")
+        # In local mode the executors' shuffle lives in the driver's heap: Spark's 1 GiB is short for a
+        # resource-diverse trail (a million events, 600,000 distinct resources, ran out of it). Spark's own
+        # SPARK_DRIVER_MEMORY says otherwise.
+        if "SPARK_DRIVER_MEMORY" not in os.environ:
+            builder = builder.config("spark.driver.memory", "4g")
     logging.getLogger("py4j").setLevel(logging.WARNING)  # a line per gateway connection otherwise
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
+
+
+class _RangeOf:
+    """A unit's reduce partition: its rank in plan order, spread evenly over the partitions."""
+
+    def __init__(self, keys: list[UnitKey], partitions: int) -> None:
+        self.rank = {k: i for i, k in enumerate(keys)}
+        self.per = max(1, -(-len(keys) // partitions))
+
+    def __call__(self, key: UnitKey) -> int:
+        return self.rank[key] // self.per
+
+
+def _sorted(units: Iterable[tuple[UnitKey, UnitPartial]]) -> list[tuple[UnitKey, UnitPartial]]:
+    return sorted(units, key=lambda kv: kv[0])
 
 
 def _map_partition(job: MapJob, planned: Iterable[Planned]) -> Iterator[tuple[UnitKey, UnitPartial]]:
@@ -61,12 +83,15 @@ class SparkEngine:
         if not objects:
             return iter(())
         slices = max(1, min(len(objects) // OBJECTS_PER_SLICE + 1, 10_000))
-        reducers = self.reducers or max(1, self.sc.defaultParallelism)
+        keys = sorted({p.unit for p in objects})
+        reducers = self.reducers or min(max(self.sc.defaultParallelism, -(-len(keys) // UNITS_PER_REDUCER)), 10_000)
         units = (
             self.sc.parallelize(objects, slices)
             .mapPartitions(partial(_map_partition, job))
-            .reduceByKey(merge, numPartitions=reducers)
-            .sortByKey(True, reducers)  # type: ignore[call-overload]  # pyspark's stubs order no tuple
+            # Reduce partition r holds the r-th run of units in plan order, so the result needs no second
+            # shuffle to sort (sortByKey would move every unit again): each partition is sorted where it is.
+            .reduceByKey(merge, numPartitions=reducers, partitionFunc=_RangeOf(keys, reducers))
+            .mapPartitions(_sorted, preservesPartitioning=True)
         )
-        # One sorted partition at a time to the driver, which writes each unit as it comes.
+        # One partition at a time to the driver, which writes each unit as it comes.
         return (unit for _, unit in units.toLocalIterator())
