@@ -162,7 +162,7 @@ def main() -> int:
         registry.register(StateCollector(lambda: observed, {"version": "bench", "iam_data": cat.data_date}, True))
         body, took = timed(lambda: generate_latest(registry))
         print(f"scrape         {len(body):,} bytes: {took}")
-    print(f"peak RSS       {_rss()}")
+    print(f"end            {_rss()}")
     return 0
 
 
