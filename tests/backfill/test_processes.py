@@ -1,10 +1,11 @@
-"""`accessfit backfill --engine local` and `accessfit import-backfill` as real processes, reading the trail from
+"""`accessfit backfill --engine local` (and `--engine spark`) and `accessfit import-backfill` as real processes, reading the trail from
 moto's S3 over HTTP: the index they build is the one `accessfit ingest` builds from the same bucket; importing twice
 is importing once; an import SIGKILLed midway and run again is one clean import; and the daemon's next polls go on
 from where the backfill ended."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from mypy_boto3_s3 import S3Client
 from accessfit.demo import TrailSpec, generate
 from helpers import rec, snapshot, write_log
 from processes import objects_in, reaped
+from tools import require, unavailable
 
 pytestmark = pytest.mark.slow
 
@@ -134,3 +136,21 @@ def test_a_backfill_written_to_s3_imports_as_one_written_here(s3: S3Client, uplo
     assert snapshot(b) == snapshot(d) and snapshot(b)["usage"]
     missing = accessfit("import-backfill", str(tmp_path / "trail"), "--db", str(b))
     assert missing.returncode == 1 and missing.stderr.count("\n") == 1 and "no _SUCCESS" in missing.stderr
+
+
+def test_accessfit_backfill_on_spark_as_a_process(s3: S3Client, upload: Upload, tmp_path: Path) -> None:
+    """The command's own Spark session (local[2], this interpreter for the executors, the endpoint from the
+    environment): the same index as ingest."""
+    require("java")
+    if importlib.util.find_spec("pyspark") is None:
+        unavailable("pyspark is not installed (pip install -e '.[test,spark]')")
+    trail = tmp_path / "trail"
+    generate(trail, datetime.now(UTC) - timedelta(minutes=10), TrailSpec(events=1_500, days=2, seed=13))
+    s3.create_bucket(Bucket=BUCKET)
+    upload(s3, BUCKET, trail)
+    out = tmp_path / "out"
+    ok("backfill", "--engine", "spark", "--workers", "2", "--source", SOURCE, "--out", str(out))
+    b, d = tmp_path / "b.sqlite3", tmp_path / "d.sqlite3"
+    ok("import-backfill", str(out), "--db", str(b))
+    ok("ingest", "--source", SOURCE, "--db", str(d))
+    assert snapshot(b) == snapshot(d) and snapshot(b)["usage"]
