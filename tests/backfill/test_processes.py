@@ -1,7 +1,7 @@
-"""`accessfit backfill --engine local` (and `--engine spark`) and `accessfit import-backfill` as real processes, reading the trail from
-moto's S3 over HTTP: the index they build is the one `accessfit ingest` builds from the same bucket; importing twice
-is importing once; an import SIGKILLed midway and run again is one clean import; and the daemon's next polls go on
-from where the backfill ended."""
+"""`accessfit backfill --engine local` (and `--engine spark`) and `accessfit import-backfill` as real processes,
+reading the trail from moto's S3 over HTTP: the index they build is the one `accessfit ingest` builds from the same
+bucket; importing twice is importing once; an import SIGKILLed midway and run again is one clean import; and the
+daemon's next polls go on from where the backfill ended."""
 
 from __future__ import annotations
 
