@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import logging
 import os
 import sys
 import warnings
@@ -84,6 +85,9 @@ def sc(moto_server: str) -> Iterator[SparkContext]:
                 .getOrCreate()
             )
     spark.sparkContext.setLogLevel("ERROR")
+    # py4j logs each gateway connection it closes at INFO, some from __del__ at exit, when pytest's capture
+    # streams are closed already ("--- Logging error ---" after the summary).
+    logging.getLogger("py4j").setLevel(logging.WARNING)
     yield spark.sparkContext
     with sockets_left_to_gc():
         spark.stop()
