@@ -220,33 +220,23 @@ class Tree:
         return sum(self._cpu.values())
 
     def _run(self) -> None:
-        while not self._stop.wait(0.1):
+        while not self._stop.wait(0.5):  # seldom and cheap: the sampler runs in the process it measures
             self._sample()
 
     def _sample(self) -> None:
-        parents: dict[int, int] = {}
-        stats: dict[int, list[str]] = {}
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
+        rss = 0
+        todo = [os.getpid()]
+        while todo:
+            pid = todo.pop()
             try:
-                text = (entry / "stat").read_text()
+                text = Path(f"/proc/{pid}/stat").read_text()
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    todo.extend(int(c) for c in (task / "children").read_text().split())
             except OSError:
-                continue
+                continue  # it ended while we looked
             name, fields = text.split("(", 1)[1].rsplit(")", 1)[0], text.rsplit(")", 1)[1].split()
             if name.startswith("git"):
                 continue
-            parents[int(entry.name)] = int(fields[1])
-            stats[int(entry.name)] = fields
-        ours = {os.getpid()}
-        grew = True
-        while grew:
-            found = {pid for pid, parent in parents.items() if parent in ours} - ours
-            grew = bool(found)
-            ours |= found
-        rss = 0
-        for pid in ours & stats.keys():
-            fields = stats[pid]
             if pid != os.getpid():
                 self._cpu[pid] = (int(fields[11]) + int(fields[12])) / self._tick
             rss += int(fields[21]) * self._page
@@ -279,10 +269,10 @@ def measure(db: Path, out: Path | None, git: bool, again: bool, workers: int, pr
             f"({report.checked / max(report.seconds, 1e-9):,.0f} principals/s)",
             flush=True,
         )
-        own, git_cpu = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        mine, waited = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
         print(
-            f"  CPU         {_cpu() - cpu:.1f} s this process and git (this process {own.ru_utime:.1f} s user, "
-            f"{own.ru_stime:.1f} s system; git {git_cpu.ru_utime + git_cpu.ru_stime:.1f} s), "
+            f"  CPU         {_cpu() - cpu:.1f} s this process and git (this process {mine.ru_utime:.1f} s user, "
+            f"{mine.ru_stime:.1f} s system; git {waited.ru_utime + waited.ru_stime:.1f} s), "
             f"{tree.workers_cpu:.1f} s workers",
             flush=True,
         )
