@@ -40,6 +40,8 @@ WORKER_DIED = "worker_died"  # the reason of an object whose mapping kills its w
 # A pass's first objects are mapped in process; workers start only past this many (an idle poll or a trickle of
 # files is not worth their start-up).
 MIN_PARALLEL_OBJECTS = 16
+# Objects handed to each worker ahead of the writer, at most: enough that workers go on while the writer commits.
+PER_WORKER = 4
 # Compressed bytes handed to workers and not yet mapped, at most (besides what the fetch threads read ahead).
 IN_FLIGHT_BYTES = 256 << 20
 
@@ -83,24 +85,35 @@ class Mapped:
 
 
 def _serve(conn: Connection, work: Work, writer: int) -> None:
-    """A worker's loop: objects in, partials out, in order, until the writer says stop or goes away."""
+    """A worker's loop: objects in, partials out, in order, until the writer says stop or goes away. Partials
+    leave through a thread of their own, so the worker maps its next object while the writer is busy committing
+    rather than waiting for the writer to read the last one."""
     _worker_init(writer)
+    outbox: queue.SimpleQueue[Partial | BaseException | None] = queue.SimpleQueue()
+
+    def send() -> None:
+        while (out := outbox.get()) is not None:
+            try:
+                conn.send(out)
+            except OSError:  # the writer stopped waiting (a stop, or it is gone)
+                os._exit(0)
+
+    sender = threading.Thread(target=send, name="partials", daemon=True)
+    sender.start()
     while True:
         try:
             job = conn.recv()
         except (EOFError, OSError):  # the writer closed the pipe or is gone
-            return
+            break
         if job is None:
-            return
+            break
         obj, data, ctx = job
         try:
-            out: Partial | BaseException = work(obj, data, ctx)
+            outbox.put(work(obj, data, ctx))
         except Exception as exc:  # a defect, not the object's: the writer raises it as it would in process
-            out = exc
-        try:
-            conn.send(out)
-        except OSError:  # the writer stopped waiting (a stop, or it is gone)
-            return
+            outbox.put(exc)
+    outbox.put(None)
+    sender.join()
 
 
 @dataclass(slots=True)
@@ -228,10 +241,10 @@ class Mapper:
     def _parallel(self, it: Iterator[Fetched | M], stop: threading.Event) -> Iterator[Mapped | M]:
         pending: deque[_Job | M] = deque()
         in_flight = 0
-        ahead = 2 * self.workers
+        ahead = PER_WORKER * self.workers
         exhausted = False
         while True:
-            # Keep the workers fed: up to two objects each, within the byte bound (always at least one).
+            # Keep the workers fed: up to PER_WORKER objects each, within the byte bound (always at least one).
             while not exhausted and not stop.is_set() and len(pending) < ahead:
                 if pending and in_flight >= IN_FLIGHT_BYTES:
                     break
