@@ -181,7 +181,7 @@ DRAFT = PolicyDraft(1, "f", "observed", DAY, DAY, "[]", "{}", "[]", "[]", "[]")
 CALLS: dict[str, Callable[[UsageIndex], Any]] = {
     "high_water": lambda i: i.high_water("s", Partition("", None, A1, "us-east-1")),
     "ledger_keys": lambda i: i.ledger_keys("s", Partition("", None, A1, "us-east-1"), "x"),
-    "known_events": lambda i: i.known_events({(1, 2)}),
+    "known_events": lambda i: i.known_events({1: {2}}),
     "retries": lambda i: i.retries("s", Partition("", None, A1, "us-east-1")),
     "commit": lambda i: i.commit("s", _batch(), NOW),
     "compact": lambda i: i.compact(2, NOW),

@@ -39,7 +39,7 @@ def test_prune_deletes_the_days_before_the_window_and_marks_who_lost_usage(index
     use(batch, lost, "GetObject", new)
     batch.objects.append(ObjectRow(LogObject("k", east, NOW - timedelta(days=100)), "done", None, FileUsage(1, 1)))
     # The events remembered against duplicates and the objects waiting to be read again go with their days.
-    batch.events.update({(date.fromisoformat(old).toordinal(), 7), (date.fromisoformat(new).toordinal(), 7)})
+    batch.events.update({date.fromisoformat(old).toordinal(): {7}, date.fromisoformat(new).toordinal(): {7}})
     batch.retries.append(Retry(LogObject("gone", east, NOW - timedelta(days=100)), "not_found"))
     index.commit("s", batch, NOW - timedelta(hours=1))
     counts = index.prune(new, NOW)
@@ -54,7 +54,7 @@ def test_prune_deletes_the_days_before_the_window_and_marks_who_lost_usage(index
     }
     stamps = {r.arn: r.usage_changed for r in index.all_principals()}
     assert stamps == {kept: "2026-11-28T11:00:00Z", lost: "2026-11-28T12:00:00Z"}
-    assert index.known_events({(date.fromisoformat(new).toordinal(), 7)}) == {(date.fromisoformat(new).toordinal(), 7)}
+    assert index.known_events({date.fromisoformat(new).toordinal(): {7}}) == {date.fromisoformat(new).toordinal(): {7}}
     assert index.prune(new, NOW) == {
         "usage": 0,
         "objects": 0,

@@ -54,18 +54,12 @@ class Batch:
     objects: list[ObjectRow] = field(default_factory=list)
     cursors: dict[Partition, datetime] = field(default_factory=dict)
     listed: dict[Partition, list[str]] = field(default_factory=dict)  # day folders listed in full
-    events: set[tuple[int, int]] = field(default_factory=set)  # keys of the events counted (jobs.ingest.dedupe)
+    # The events counted, as day ordinal → hashes (jobs.ingest.dedupe's keys, by day).
+    events: dict[int, set[int]] = field(default_factory=dict)
     retries: list[Retry] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.objects or self.cursors or self.usage.rows or self.listed or self.retries)
-
-
-def _by_day(keys: Iterable[tuple[int, int]]) -> dict[int, list[int]]:
-    by_day: dict[int, list[int]] = {}
-    for day, h in keys:
-        by_day.setdefault(day, []).append(h)
-    return by_day
 
 
 def mark_changed(conn: sqlite3.Connection, principal_ids: Iterable[int], stamp: str) -> None:
@@ -187,17 +181,20 @@ class Writes(Interning):
         return {r[0] for r in rows}
 
     @operation("read the events already counted")
-    def known_events(self, keys: set[tuple[int, int]]) -> set[tuple[int, int]]:
-        """Those of `keys` (event day, hash) that the index already counted."""
-        found: set[tuple[int, int]] = set()
+    def known_events(self, keys: dict[int, set[int]]) -> dict[int, set[int]]:
+        """Those of `keys` (day ordinal → event hashes) that the index already counted, in the same form."""
+        found: dict[int, set[int]] = {}
         # The keys go in as one JSON array a day: binding thousands of parameters costs more than the lookups.
-        for day, hashes in _by_day(keys).items():
+        for day, hashes in keys.items():
+            if not hashes:
+                continue
             rows = self._conn.execute(
                 "SELECT value FROM json_each(?) "
                 "WHERE EXISTS (SELECT 1 FROM seen_events WHERE day = ? AND hash = value)",
-                (json.dumps(hashes), day),
-            )
-            found.update((day, int(r[0])) for r in rows)
+                (json.dumps(list(hashes)), day),
+            ).fetchall()
+            if rows:
+                found[day] = {int(r[0]) for r in rows}
         return found
 
     @operation("read the retry list")
@@ -227,7 +224,7 @@ class Writes(Interning):
                 )
             self._write_usage(batch.usage, stamp)
             self._write_objects(source, batch.objects, stamp)
-            for day, hashes in _by_day(batch.events).items():
+            for day, hashes in batch.events.items():
                 self._conn.execute(
                     "INSERT OR IGNORE INTO seen_events (day, hash) SELECT ?, value FROM json_each(?)",
                     (day, json.dumps(sorted(hashes))),

@@ -25,6 +25,7 @@ from accessfit.jobs.backfill.codec import ManifestEntry, Success, Unit
 from accessfit.jobs.backfill.output import read_manifest, read_success, read_units
 from accessfit.jobs.backfill.plan import plan_hash
 from accessfit.jobs.backfill.units import DONE, FAILED, RETRY, ObjectOutcome
+from accessfit.jobs.ingest.dedupe import days_of
 from accessfit.jobs.ingest.fetch import fetch
 from accessfit.jobs.ingest.options import IngestOptions
 from accessfit.jobs.ingest.partial import map_bytes
@@ -146,7 +147,7 @@ class Importer:
         objects = sorted((o for o in part.objects if o.status in (DONE, FAILED)), key=lambda o: o.order)
         known = _in_ledger(self.index, url, p, (o.obj for o in objects))
         report.objects_known += len(known)
-        events = part.event_keys()
+        events = days_of(part.event_keys())
         if not known and not part.duplicates and not self.index.known_events(events):
             batch = Batch(usage=part.aggregate, objects=[_row(o) for o in objects], events=events)
             collapse_groups(batch.usage, self.opts.resource_cap)

@@ -12,7 +12,7 @@ window long, about one such pair in 20 windows of 90 days (that event would be c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from hashlib import blake2b
 
@@ -20,6 +20,27 @@ from accessfit.model import Window
 from accessfit.records.decode import Record
 
 EventKey = tuple[int, int]  # (event day as date.toordinal(), minute << 52 | 52-bit hash)
+EventDays = dict[int, set[int]]  # the same keys by day: what the writer checks and stores, a day's at a time
+
+
+def days_of(keys: Iterable[EventKey]) -> EventDays:
+    out: EventDays = {}
+    for day, h in keys:
+        out.setdefault(day, set()).add(h)
+    return out
+
+
+def flat_days(flat: Sequence[int]) -> EventDays:
+    """Keys given as flat pairs (day, hash, day, hash, …) by day; a file of one day (most are) without a loop in
+    Python."""
+    days, hashes = flat[::2], flat[1::2]
+    if not days:
+        return {}
+    first = days[0]
+    if days.count(first) == len(days):
+        return {first: set(hashes)}
+    return days_of(zip(days, hashes, strict=True))
+
 
 _HASH_BITS = 52
 _LOW = (1 << _HASH_BITS) - 1

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 
 from accessfit.errors import DecodeError
-from accessfit.jobs.ingest.dedupe import EventKey, event_keys
+from accessfit.jobs.ingest.dedupe import EventDays, EventKey, event_keys, flat_days
 from accessfit.model import LogObject, Window
 from accessfit.records.decode import Record
 from accessfit.records.logfile import count_object
@@ -46,6 +46,9 @@ class Partial:
     def event_keys(self) -> set[EventKey]:
         e = self.events
         return set(zip(e[::2], e[1::2], strict=True))
+
+    def event_days(self) -> EventDays:
+        return flat_days(self.events)
 
 
 def map_bytes(
