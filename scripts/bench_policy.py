@@ -40,7 +40,7 @@ import structlog
 
 from accessfit.iam.catalog import catalog
 from accessfit.index import Batch, UsageIndex
-from accessfit.jobs.builders import default_workers
+from accessfit.jobs.ingest.workers import default_workers
 from accessfit.jobs.regenerate import GenerateReport, regenerate
 from accessfit.model import FieldValue, Principal, ResourceRef
 from accessfit.policy import Limits

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     ingest_workers: Count = Field(
         default=0, ge=0, le=256, description="Processes that decode and count log files (0: one per core)"
     )
+    policy_workers: Count = Field(
+        default=0, ge=0, le=256, description="Processes that build policies when thousands are due (0: one per core)"
+    )
     batch_objects: Count = Field(default=20, ge=1, le=10000, description="Objects per index transaction")
     max_object_mb: Count = Field(default=128, ge=1, le=4096, description="Largest object read, compressed")
     max_json_mb: Count = Field(default=1024, ge=1, le=16384, description="Largest log file, inflated")

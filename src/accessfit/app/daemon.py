@@ -38,8 +38,8 @@ from accessfit.exporters.runbook_html import packaged, page
 from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
 from accessfit.jobs.assess import DriftCache
-from accessfit.jobs.builders import default_workers
 from accessfit.jobs.ingest import discover, ingest
+from accessfit.jobs.ingest.workers import default_workers
 from accessfit.jobs.observe import drift_state, observe
 from accessfit.jobs.refresh import refresh
 from accessfit.jobs.regenerate import GenerateReport, regenerate
@@ -198,7 +198,7 @@ class Daemon:
                 report=gen,
                 repair=repair,
                 overrides=plan.overrides,
-                workers=default_workers(),  # a regeneration of many principals builds on every core
+                workers=plan.policy_workers or default_workers(),
             )
             self._repaired = True
         except ExportError as exc:

@@ -39,6 +39,7 @@ class Plan:
     feeder: Callable[[datetime], None] | None = None  # the demo's new log files
     feed_every: timedelta = timedelta(seconds=5)
     http_workers: int = 4
+    policy_workers: int = 0  # processes building policies when thousands are due; 0: one per core
     http_timeout: timedelta = timedelta(seconds=10)
     overrides: tuple[Override, ...] = ()  # applied to the policies on every regeneration
     watch_days: int = 7  # after an activation (jobs.watch); 0: no watch

@@ -155,6 +155,7 @@ def plan(s: Settings, feeder: Callable[[datetime], None] | None = None, targets:
         overrides=overrides(s),
         listen=s.listen_address(),
         http_workers=s.http_workers,
+        policy_workers=s.policy_workers,
         http_timeout=s.http_timeout,
         poll_every=s.reconcile_interval if s.source_queue else s.poll_interval,
         granted_every=s.granted_interval,

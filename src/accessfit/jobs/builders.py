@@ -45,14 +45,6 @@ MIN_PARALLEL = 2_000
 CHUNK = 500  # principals per chunk: one transaction and one group of files each
 
 
-def default_workers() -> int:
-    """One worker per core this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 @dataclass(frozen=True, slots=True)
 class Recipe:
     """What building needs besides the index: the same in the writer and in every worker."""

@@ -18,8 +18,8 @@ from accessfit.exporters import iac
 from accessfit.exporters.git import MESSAGE_PRINCIPALS
 from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
-from accessfit.jobs.builders import default_workers
 from accessfit.jobs.history import Comparison, History, compare, history
+from accessfit.jobs.ingest.workers import default_workers
 from accessfit.jobs.lookup import in_index
 from accessfit.jobs.regenerate import GenerateReport, policy_for, regenerate, require_valid
 from accessfit.model import Principal, Window
@@ -110,7 +110,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 everyone=args.all,
                 report=report,
                 overrides=wiring.overrides(s),
-                workers=default_workers(),
+                workers=s.policy_workers or default_workers(),
             )
         except ExportError as exc:  # files or the commit failed: the report still says what was done
             failure = exc
