@@ -5,10 +5,10 @@ order they were read, so that the writer's cursors and exactly-once transactions
 The pool is started only for a pass with enough to read (an idle poll or a trickle of files is mapped in process:
 starting workers would cost more than it saves) and lives until the pass ends. Workers come from a fork server —
 never a fork of the daemon, whose threads may hold locks — with the map step already imported. Each worker has a
-pipe of its own and maps its objects in the order it got them, so when one dies (the OOM killer, a signal) the
-writer knows which object it was mapping: that one is mapped again by a new worker, and failed (`worker_died`,
-reported like any other failed object) if it kills that one too; the objects queued behind it are handed on
-unharmed, and the rest of the pass goes on.
+pipe of its own and maps a few objects ahead of the writer. When one dies (the OOM killer, a signal), every object
+it had not answered for is mapped again alone, each by a new worker of its own: the one that ends its own worker
+too is failed (`worker_died`, reported like any other failed object), the others count as they would have, and
+the rest of the pass goes on.
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def _serve(conn: Connection, work: Work, writer: int) -> None:
 class _Job:
     fetched: Fetched
     worker: _Worker | None = None  # None: the read failed, nothing to map
-    attempts: int = 1
+    result: Partial | None = None  # mapped again alone after its worker died (Mapper._result)
 
 
 _STOP = None  # what tells a worker's sender, then the worker, to finish
@@ -273,26 +273,34 @@ class Mapper:
             yield Mapped(head.fetched, partial)
 
     def _result(self, job: _Job, pending: deque[_Job | M]) -> Partial:
-        """The job's partial; if its worker dies first, the job is mapped by a new worker (failed if it kills that
-        one too), and the jobs queued behind it on the dead worker go to the new one in their order."""
-        while True:
-            worker = job.worker
-            assert worker is not None
-            try:
-                return worker.result()
-            except (EOFError, OSError):
-                pass
-            log.warning("ingest.worker_died", key=job.fetched.obj.key, exitcode=worker.proc.exitcode)
-            worker.stop(wait=0)
-            fresh = self._spawn()
-            self._pool[self._pool.index(worker)] = fresh
-            orphans = [j for j in pending if isinstance(j, _Job) and j.worker is worker]
-            if job.attempts >= 2:
-                for j in orphans:
-                    j.worker = fresh
-                    fresh.outbox.put(j)
-                return Partial(job.fetched.obj, failure=DecodeError(WORKER_DIED, "it ended two worker processes"))
-            job.attempts += 1
-            for j in [job, *orphans]:
-                j.worker = fresh
-                fresh.outbox.put(j)
+        """The job's partial. If its worker dies first, every object that worker had not answered for is mapped
+        again alone, each by a new worker of its own: a worker maps ahead of what it has sent, so the object it
+        died on may be any of them, and the one that ends a worker of its own is the one failed."""
+        if job.result is not None:
+            return job.result
+        worker = job.worker
+        assert worker is not None
+        try:
+            return worker.result()
+        except (EOFError, OSError):
+            pass
+        log.warning("ingest.worker_died", key=job.fetched.obj.key, exitcode=worker.proc.exitcode)
+        worker.stop(wait=0)
+        self._pool[self._pool.index(worker)] = self._spawn()
+        unanswered = [j for j in pending if isinstance(j, _Job) and j.worker is worker and j.result is None]
+        for j in [job, *unanswered]:
+            j.result = self._alone(j)
+        return job.result if job.result is not None else self._alone(job)
+
+    def _alone(self, job: _Job) -> Partial:
+        """Map one object in a worker of its own; a failed object (`worker_died`) if it ends that worker."""
+        worker = self._spawn()
+        job.worker = worker
+        worker.outbox.put(job)
+        try:
+            out = worker.result()
+        except (EOFError, OSError):
+            log.warning("object.worker_died", key=job.fetched.obj.key, exitcode=worker.proc.exitcode)
+            out = Partial(job.fetched.obj, failure=DecodeError(WORKER_DIED, "its worker process died mapping it"))
+        worker.stop(wait=2.0)
+        return out
