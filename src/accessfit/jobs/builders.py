@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import select
-import signal
-import threading
 from collections import deque
 from collections.abc import Generator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -33,6 +30,7 @@ from accessfit.iam.catalog import Catalog
 from accessfit.iam.mapping import CallMap
 from accessfit.index import UsageIndex
 from accessfit.jobs.authorized import Authorizations
+from accessfit.jobs.ingest.workers import follow_writer
 from accessfit.model import PrincipalRow, Window
 from accessfit.policy import Limits, PolicySet, build
 from accessfit.policy.lint import with_findings
@@ -134,21 +132,7 @@ def _start(path: Path, recipe: Recipe, writer: int) -> None:
     """In each worker: stops are the writer's to make (systemd and a terminal signal the whole group), and a
     writer that dies (SIGKILL, the OOM killer) takes its workers with it rather than leaving them building."""
     global _builder  # noqa: PLW0603 - the worker's one state, made once by the pool's initializer
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    try:
-        fd = os.pidfd_open(writer)
-    except ProcessLookupError:  # the writer died while this worker started
-        os._exit(0)
-    except (AttributeError, OSError):  # no pidfd (not Linux 5.3+): the writer's shutdown still ends the workers
-        fd = None
-    if fd is not None:
-
-        def watch() -> None:
-            select.select([fd], [], [])
-            os._exit(0)
-
-        threading.Thread(target=watch, name="writer-watch", daemon=True).start()
+    follow_writer(writer)
     _builder = Builder(UsageIndex(path, writer=False), recipe)
 
 

@@ -50,14 +50,17 @@ M = TypeVar("M")  # a mark carried through the stream (jobs.ingest.fetch.fetched
 Work = Callable[[LogObject, bytes, MapContext], Partial]
 
 
-def _worker_init(writer: int) -> None:
-    """In each worker: stops are the writer's to make (systemd signals the whole unit, a terminal the whole
-    group): a worker finishes what it has and leaves when the writer shuts the pool down. And a writer that dies
-    (SIGKILL, the OOM killer) takes its workers with it rather than leaving them waiting on its pipes."""
+def follow_writer(writer: int) -> None:
+    """In each worker process (of ingestion, and of jobs.builders): stops are the writer's to make (systemd
+    signals the whole unit, a terminal the whole group): a worker finishes what it has and leaves when the writer
+    shuts it down. And a writer that dies (SIGKILL, the OOM killer) takes its workers with it rather than leaving
+    them waiting on its pipes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         fd = os.pidfd_open(writer)
+    except ProcessLookupError:  # the writer died while this worker started
+        os._exit(0)
     except (AttributeError, OSError):  # no pidfd (not Linux ≥ 5.3): the writer's shutdown still ends workers
         return
 
@@ -88,7 +91,7 @@ def _serve(conn: Connection, work: Work, writer: int) -> None:
     """A worker's loop: objects in, partials out, in order, until the writer says stop or goes away. Partials
     leave through a thread of their own, so the worker maps its next object while the writer is busy committing
     rather than waiting for the writer to read the last one."""
-    _worker_init(writer)
+    follow_writer(writer)
     outbox: queue.SimpleQueue[Partial | BaseException | None] = queue.SimpleQueue()
 
     def send() -> None:
