@@ -9,12 +9,15 @@ import string
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accessfit.demo import log_key, write_object
 from accessfit.index import Batch
 from accessfit.model import Principal
 from accessfit.model.authorization import AuthorizationDetails
+
+if TYPE_CHECKING:
+    from accessfit.app.plan import Plan
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "cloudtrail"
 # Real records written by other projects, one folder per set; read in place, never copied, skipped when absent.
@@ -183,3 +186,32 @@ BAD_FILES = {
 def no_grants() -> AuthorizationDetails:
     """An account's authorization details with nobody in them."""
     return AuthorizationDetails(UserDetailList=[], GroupDetailList=[], RoleDetailList=[], Policies=[])
+
+
+def daemon_plan(tmp_path: Path, **changes: Any) -> Plan:
+    """A daemon's plan for in-process tests: a local trail under `tmp_path` (made here) and the index beside it, a
+    7-day window, no policy files, hourly jobs and a port of its own; `changes` replace any of its fields."""
+    from dataclasses import replace
+
+    from accessfit.app.plan import Plan
+    from accessfit.jobs.ingest import IngestOptions
+    from accessfit.policy import Limits
+    from accessfit.trail.local import LocalSource
+
+    (tmp_path / "trail").mkdir(exist_ok=True)
+    plan = Plan(
+        source=lambda: LocalSource(str(tmp_path / "trail")),
+        database=tmp_path / "i.sqlite3",
+        ingest=IngestOptions(window_days=7, fetch_workers=1),
+        limits=Limits(),
+        window_days=7,
+        grace_days=0,
+        keep_marker="AccessfitKeep",
+        policy_dir=None,
+        policy_git=False,
+        listen=("127.0.0.1", 0),
+        poll_every=timedelta(hours=1),
+        granted_every=timedelta(hours=1),
+        prune_every=timedelta(days=1),
+    )
+    return replace(plan, **changes)

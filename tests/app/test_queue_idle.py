@@ -16,11 +16,10 @@ from accessfit.app.daemon import Daemon
 from accessfit.app.plan import Plan
 from accessfit.app.queue_job import QueueConsumer, QueueSource
 from accessfit.jobs.ingest import IngestOptions
-from accessfit.policy import Limits
 from accessfit.trail.queue import SqsQueue
 from accessfit.trail.s3 import S3Source
 from faultproxy import FaultProxy, fault_proxy
-from helpers import A1, A2, rec, role_uid, write_log
+from helpers import A1, A2, daemon_plan, rec, role_uid, write_log
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -46,23 +45,14 @@ def trail(s3: S3Client, upload: Upload, root: Path, now: datetime) -> int:
     return len(keys)
 
 
-def daemon_plan(tmp_path: Path, poll_every: timedelta, queue: QueueSource | None) -> Plan:
+def s3_plan(tmp_path: Path, poll_every: timedelta, queue: QueueSource | None) -> Plan:
     from accessfit.app.aws import s3_client
 
-    return Plan(
+    return daemon_plan(
+        tmp_path,
         source=lambda: S3Source(s3_client(), f"s3://{BUCKET}"),
-        database=tmp_path / "i.sqlite3",
         ingest=IngestOptions(window_days=7, fetch_workers=2, settle=timedelta(0)),
-        limits=Limits(),
-        window_days=7,
-        grace_days=0,
-        keep_marker="AccessfitKeep",
-        policy_dir=None,
-        policy_git=False,
-        listen=("127.0.0.1", 0),
         poll_every=poll_every,
-        granted_every=timedelta(hours=1),
-        prune_every=timedelta(days=1),
         queue=queue,
     )
 
@@ -97,7 +87,7 @@ def test_idle_long_polls_with_the_reconciler_not_due_make_no_s3_listing(
     with fault_proxy(moto_server) as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)  # the daemon's clients, from here on
         queue = QueueSource(open=lambda: (SqsQueue(sqs_client(), url, wait_seconds=1), 30), bucket=BUCKET)
-        daemon = Daemon(daemon_plan(tmp_path, timedelta(hours=1), queue))
+        daemon = Daemon(s3_plan(tmp_path, timedelta(hours=1), queue))
         scheduler = daemon._scheduler()
         consumer = QueueConsumer(daemon, queue)
         try:
@@ -127,7 +117,7 @@ def test_the_control_without_a_queue_lists_at_every_poll(
     trail(s3, upload, tmp_path / "trail", datetime.now(UTC))
     with fault_proxy(moto_server) as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
-        daemon = Daemon(daemon_plan(tmp_path, timedelta(seconds=1), None))
+        daemon = Daemon(s3_plan(tmp_path, timedelta(seconds=1), None))
         scheduler = daemon._scheduler()
         try:
             scheduler.start()

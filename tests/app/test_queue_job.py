@@ -22,11 +22,10 @@ from accessfit.errors import ConfigError, TransientSourceError
 from accessfit.index import UsageIndex
 from accessfit.jobs.ingest import IngestOptions
 from accessfit.policy import Limits
-from accessfit.trail.local import LocalSource
 from accessfit.trail.notify import Message
 from accessfit.trail.queue import SqsQueue
 from accessfit.trail.s3 import S3Source
-from helpers import NOW, rec, role_uid, write_log
+from helpers import NOW, daemon_plan, rec, role_uid, write_log
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -146,32 +145,13 @@ class FailingQueue:
         raise AssertionError("nothing to extend")
 
 
-def local_plan(tmp_path: Path) -> Plan:
-    (tmp_path / "trail").mkdir()
-    return Plan(
-        source=lambda: LocalSource(str(tmp_path / "trail")),
-        database=tmp_path / "i.sqlite3",
-        ingest=IngestOptions(window_days=7, fetch_workers=1),
-        limits=Limits(),
-        window_days=7,
-        grace_days=0,
-        keep_marker="AccessfitKeep",
-        policy_dir=None,
-        policy_git=False,
-        listen=("127.0.0.1", 0),
-        poll_every=timedelta(hours=1),
-        granted_every=timedelta(hours=1),
-        prune_every=timedelta(days=1),
-    )
-
-
 def test_a_failed_receive_is_counted_and_the_consumer_goes_on_until_stopped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from accessfit.app import queue_job
 
     monkeypatch.setattr(queue_job, "BACKOFF_SECONDS", 0.01)
-    daemon = Daemon(local_plan(tmp_path), clock=lambda: NOW)
+    daemon = Daemon(daemon_plan(tmp_path), clock=lambda: NOW)
     queue = FailingQueue()
     try:
         consumer = QueueConsumer(daemon, QueueSource(open=lambda: (queue, 30), bucket=BUCKET)).start()

@@ -7,17 +7,12 @@ import json
 import threading
 import time
 from collections.abc import Sequence
-from datetime import timedelta
 from pathlib import Path
 
 from accessfit.app.daemon import Daemon
-from accessfit.app.plan import Plan
 from accessfit.app.queue_job import QueueConsumer, QueueSource
-from accessfit.jobs.ingest import IngestOptions
-from accessfit.policy import Limits
-from accessfit.trail.local import LocalSource
 from accessfit.trail.notify import Message
-from helpers import NOW
+from helpers import NOW, daemon_plan
 
 BUCKET = "trail-bucket"
 KEY = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/28/111122223333_CloudTrail_us-east-1_20261128T1150Z_x.json.gz"
@@ -59,27 +54,8 @@ class LongPoll:
         pass
 
 
-def plan(tmp_path: Path) -> Plan:
-    (tmp_path / "trail").mkdir()
-    return Plan(
-        source=lambda: LocalSource(str(tmp_path / "trail")),
-        database=tmp_path / "i.sqlite3",
-        ingest=IngestOptions(window_days=7, fetch_workers=1),
-        limits=Limits(),
-        window_days=7,
-        grace_days=0,
-        keep_marker="AccessfitKeep",
-        policy_dir=None,
-        policy_git=False,
-        listen=("127.0.0.1", 0),
-        poll_every=timedelta(hours=1),
-        granted_every=timedelta(hours=1),
-        prune_every=timedelta(days=1),
-    )
-
-
 def test_a_stop_does_not_wait_for_a_long_poll_and_leaves_what_it_returns_in_the_queue(tmp_path: Path) -> None:
-    daemon = Daemon(plan(tmp_path), clock=lambda: NOW)
+    daemon = Daemon(daemon_plan(tmp_path), clock=lambda: NOW)
     queue = LongPoll()
     try:
         consumer = QueueConsumer(daemon, QueueSource(open=lambda: (queue, 30), bucket=BUCKET)).start()
