@@ -30,6 +30,7 @@ def _forbid_mapping(monkeypatch: pytest.MonkeyPatch) -> int:
             monkeypatch.setattr(module, "map_call", refuse)
             bound += 1
     monkeypatch.setattr(mapping.CallMap, "__call__", refuse)
+    monkeypatch.setattr(mapping.NameMap, "names", refuse)  # drift's name-only memo
     return bound
 
 

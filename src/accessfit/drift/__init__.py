@@ -14,7 +14,9 @@ from accessfit.drift.coverage import (
     shortfall,
 )
 from accessfit.drift.observable import DATA_EVENT_FAMILY, NEVER_RECORDED
-from accessfit.iam.mapping import CallMap  # a run's mapping memo, shared with policy; named here for drift's callers
+
+# A run's mapping memos (CallMap shared with policy; NameMap the action names alone), named here for drift's callers.
+from accessfit.iam.mapping import CallMap, NameMap
 
 __all__ = [
     "DATA_EVENT_FAMILY",
@@ -23,6 +25,7 @@ __all__ = [
     "Coverage",
     "CoverageSpan",
     "Drift",
+    "NameMap",
     "account_coverage",
     "coverage_gaps",
     "drift",

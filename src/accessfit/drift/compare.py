@@ -28,7 +28,7 @@ from accessfit.drift.listing import listing
 from accessfit.granted.resolve import Grants
 from accessfit.iam.actionset import ActionSet, Universe, universe
 from accessfit.iam.catalog import PRIVILEGED
-from accessfit.iam.mapping import MAPPED, CallMap, Context
+from accessfit.iam.mapping import MAPPED, CallMap, Context, NameMap
 from accessfit.iam.unobservable import reason as unobservable_reason
 from accessfit.iam.unobservable import table as unobservable_table
 from accessfit.model import GRANTING, Outcome, UsedCall, partition_of
@@ -142,19 +142,17 @@ def drift(
     window_days: int,
     grace_days: int,
     first_seen: str | None,
-    mapped: CallMap,
+    mapped: NameMap | CallMap,
 ) -> Drift:
     ctx = Context(partition_of(grants.principal), "", grants.account)
     used: set[str] = set()
     denied: set[str] = set()
     for c in calls:
-        m = mapped(c.event_source, c.event_name, c.resource, ctx)
-        if m.status != MAPPED:
-            continue
         if c.outcome != Outcome.DENIED and c.outcome not in GRANTING:
             continue  # failed before authorization was proven: neither used nor denied
-        for use in m.actions:
-            (denied if c.outcome == Outcome.DENIED else used).add(use.action)
+        m = mapped.names(c.event_source, c.event_name, c.resource, ctx)
+        if m.status == MAPPED:
+            (denied if c.outcome == Outcome.DENIED else used).update(m.actions)
     # Catalog names on both sides (the mapping and the expansion canonicalise them); the granted side is an
     # ActionSet, so a wildcard grant is never listed here: only the used names are looked up in it.
     uni = universe(mapped.cat)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from accessfit.drift import CallMap, Coverage, CoverageSpan, Drift, account_coverage, coverage_gaps, drift
+from accessfit.drift import Coverage, CoverageSpan, Drift, NameMap, account_coverage, coverage_gaps, drift
 from accessfit.drift.compare import created_iso
 from accessfit.drift.coverage import data_families
 from accessfit.granted.resolve import Grants, resolve
@@ -74,10 +74,10 @@ def drift_all(
             )
     rows = [ids.get(g.principal) for g in everyone]
     pids = [row.id if row is not None else None for row in rows]
-    mapped = CallMap(cat)
+    mapped = NameMap(cat)
     for n, (grants, (_pid, calls, first_seen)) in enumerate(zip(everyone, _usage(index, pids, read), strict=True)):
         if n and n % CHUNK == 0:
-            mapped = CallMap(cat)  # see DriftCache.update
+            mapped = NameMap(cat)  # see DriftCache.update
         cov = coverages[grants.account]
         results.append(drift(grants, calls, cov, now, window_days, grace_days, first_seen, mapped))
     return sorted(results, key=lambda d: (-len(d.unused), -len(d.unknown), d.principal))
@@ -188,13 +188,13 @@ class DriftCache:
                 todo.append((grants, acc.coverage, pid))
         self.recomputed = len(todo)
         reads = _usage(index, [pid for _g, _c, pid in todo], read)
-        mapped = CallMap(self.cat)
+        mapped = NameMap(self.cat)
         for n, ((grants, cov, pid), (_pid, calls, first_seen)) in enumerate(zip(todo, reads, strict=True)):
             if n and n % CHUNK == 0:
-                # A mapping memo per chunk of principals: the calls they share (those naming no resource) are
-                # mapped once a chunk, and the memo does not grow with every distinct (call, resource) of the
-                # organization, hundreds of thousands at 50,000 principals, as one for the whole update would.
-                mapped = CallMap(self.cat)
+                # A mapping memo per chunk of principals: NameMap maps most calls once per kind, whatever they
+                # name, but remembers a call that passes a role (or a PartiQL statement, a transaction, a copy)
+                # per resource, and those must not pile up over the organization's 50,000 principals.
+                mapped = NameMap(self.cat)
             result = drift(grants, calls, cov, now, window_days, grace_days, first_seen, mapped)
             timed = bool(first_seen and first_seen > grace_start) or bool(
                 grants.created and created_iso(grants.created) > grace_start

@@ -23,15 +23,13 @@ any depth of the request (passrole.py), and for the instance profile an EC2 call
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from accessfit.iam.catalog import Catalog
-from accessfit.iam.mapping.arns import ARN_FIELDS, VARIABLE_FIELDS, ArnValues, Context, arns_for
-from accessfit.iam.mapping.names import host_of, operation_of, prefix_of
-from accessfit.iam.mapping.operations import operation_rules
-from accessfit.iam.mapping.passrole import request_roles
-from accessfit.iam.mapping.rules import ActionUse, context_rules, passed_roles
-from accessfit.iam.mapping.tables import NO_PERMISSION_CALLS, PASSED_ROLES, event_sources, exceptions
+from accessfit.iam.mapping.action_names import NameMap, NameMapping, map_names
+from accessfit.iam.mapping.arns import ARN_FIELDS, VARIABLE_FIELDS, ArnValues, Context
+from accessfit.iam.mapping.call import MAPPED, NO_PERMISSION, UNMAPPED, Mapping, mapping_of
+from accessfit.iam.mapping.names import operation_of, prefix_of
+from accessfit.iam.mapping.rules import ActionUse
+from accessfit.iam.mapping.tables import PASSED_ROLES, event_sources, exceptions
 from accessfit.model import ResourceRef
 
 __all__ = [
@@ -46,57 +44,20 @@ __all__ = [
     "CallMap",
     "Context",
     "Mapping",
+    "NameMap",
+    "NameMapping",
     "event_sources",
     "exceptions",
     "map_call",
+    "map_names",
     "operation_of",
     "prefix_of",
 ]
 
-MAPPED = "mapped"
-NO_PERMISSION = "no_permission"
-UNMAPPED = "unmapped"
-
-
-@dataclass(frozen=True, slots=True)
-class Mapping:
-    status: str  # mapped | no_permission | unmapped
-    actions: tuple[ActionUse, ...] = ()
-    reason: str = ""
-
 
 def map_call(event_source: str, event_name: str, resource: ResourceRef, ctx: Context, cat: Catalog) -> Mapping:
-    """The IAM actions one raw call needed."""
-    host = host_of(event_source)
-    operation = operation_of(event_name)
-    prefix = prefix_of(event_source, cat)
-    for key in ((host, "*"), (host, operation), (prefix or "", operation)):
-        why = NO_PERMISSION_CALLS.get(key)
-        if why:
-            return Mapping(NO_PERMISSION, reason=why)
-    if prefix is None:
-        return Mapping(UNMAPPED, reason=f"no IAM service is known for event source {event_source}")
-    names = ArnValues(ctx, resource)
-    uses = operation_rules(prefix, operation, resource, names, ctx, cat)
-    if uses is None:
-        uses = context_rules(prefix, operation, resource, names, ctx, cat)
-    if uses is None:
-        row = exceptions().get((prefix, operation))
-        if row is not None:
-            actions, source = row
-            uses = [ActionUse(a, arns_for(a, names, cat), f"exception ({source})") for a in actions]
-        else:
-            uses = [ActionUse(f"{prefix}:{operation}", (), "identity")]
-    resolved = []
-    for use in uses:
-        canonical = cat.canonical(use.action)
-        if canonical is None:
-            return Mapping(UNMAPPED, reason=f"{use.action} is not an action in the IAM catalog ({cat.data_date})")
-        resources = use.resources or arns_for(canonical, names, cat)
-        resolved.append(ActionUse(canonical, resources, use.rule, use.inferred))
-    resolved.extend(passed_roles(prefix, operation, resource, ctx))
-    resolved.extend(request_roles(host, event_name, operation, resource, ctx))
-    return Mapping(MAPPED, tuple(resolved))
+    """The IAM actions one raw call needed, each with the resources it was used on."""
+    return mapping_of(event_source, event_name, resource, ctx, cat, with_arns=True)
 
 
 class CallMap:
@@ -114,3 +75,7 @@ class CallMap:
         if found is None:
             found = self._seen[key] = map_call(event_source, event_name, resource, ctx, self.cat)
         return found
+
+    def names(self, event_source: str, event_name: str, resource: ResourceRef, ctx: Context) -> NameMapping:
+        """The action names of the call's mapping (what NameMap answers), for a run that maps resources too."""
+        return NameMapping.of(self(event_source, event_name, resource, ctx))

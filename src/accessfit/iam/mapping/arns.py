@@ -128,3 +128,8 @@ def arns_for(action: str, names: ArnValues, cat: Catalog, only: list[str] | None
             for template in rt.arns:
                 found.update(names.fill(template))
     return tuple(sorted(found)) if found else ("*",)
+
+
+def arns_when(action: str, names: ArnValues | None, cat: Catalog) -> tuple[str, ...]:
+    """`arns_for`, or () when the mapping builds no ARN (`names` None: only the action names are wanted)."""
+    return () if names is None else arns_for(action, names, cat)

@@ -5,7 +5,7 @@ where its HTTP-verb scheme no longer applies (API Gateway portals and routing ru
 from __future__ import annotations
 
 from accessfit.iam.catalog import Catalog
-from accessfit.iam.mapping.arns import ArnValues, Context, arns_for
+from accessfit.iam.mapping.arns import ArnValues, Context, arns_when
 from accessfit.iam.mapping.rules import ActionUse
 from accessfit.iam.mapping.tables import exceptions
 from accessfit.model import ResourceRef
@@ -23,9 +23,9 @@ PARTIQL_OPERATIONS = frozenset({"ExecuteStatement", "BatchExecuteStatement", "Ex
 
 
 def operation_rules(
-    prefix: str, operation: str, ref: ResourceRef, names: ArnValues, ctx: Context, cat: Catalog
+    prefix: str, operation: str, ref: ResourceRef, names: ArnValues | None, ctx: Context, cat: Catalog
 ) -> list[ActionUse] | None:
-    """Uses decided here, or None when the operation is not one of these."""
+    """Uses decided here, or None when the operation is not one of these (`names` None: no ARN wanted)."""
     if prefix == "dynamodb" and operation in PARTIQL_OPERATIONS:
         return _partiql(ref, names, ctx)
     if prefix == "s3" and operation == "GetObjectAttributes":
@@ -35,8 +35,8 @@ def operation_rules(
     return None
 
 
-def _partiql(ref: ResourceRef, names: ArnValues, ctx: Context) -> list[ActionUse]:
-    region = names.region or ctx.region or "*"
+def _partiql(ref: ResourceRef, names: ArnValues | None, ctx: Context) -> list[ActionUse]:
+    region = (names.region if names is not None else ref.region) or ctx.region or "*"
     account = ctx.account or "*"
     by_action: dict[str, set[str]] = {}
     for target in ref.values("partiql"):
@@ -57,7 +57,7 @@ def _partiql(ref: ResourceRef, names: ArnValues, ctx: Context) -> list[ActionUse
     ]
 
 
-def _object_attributes(ref: ResourceRef, names: ArnValues, cat: Catalog) -> list[ActionUse]:
+def _object_attributes(ref: ResourceRef, names: ArnValues | None, cat: Catalog) -> list[ActionUse]:
     """S3 API reference, GetObjectAttributes, Permissions: "If the bucket is versioned, you need both the
     s3:GetObjectVersion and s3:GetObjectVersionAttributes permissions ... If the bucket is not versioned, you need
     the s3:GetObject and s3:GetObjectAttributes permissions." A request for a version is read as the versioned
@@ -69,18 +69,18 @@ def _object_attributes(ref: ResourceRef, names: ArnValues, cat: Catalog) -> list
         else ("s3:GetObject", "s3:GetObjectAttributes")
     )
     why = "context (GetObjectAttributes of a version)" if versioned else "context (GetObjectAttributes)"
-    return [ActionUse(a, arns_for(a, names, cat), why) for a in pair]
+    return [ActionUse(a, arns_when(a, names, cat), why) for a in pair]
 
 
-def _apigateway_named(operation: str, names: ArnValues, cat: Catalog) -> list[ActionUse] | None:
+def _apigateway_named(operation: str, names: ArnValues | None, cat: Catalog) -> list[ActionUse] | None:
     """API Gateway's portals, portal products and pages, routing rules and access associations are authorized by
     named actions (SAR Amazon API Gateway Management: apigateway:CreatePortal, …), not by the HTTP verb on the
     route: the exception table's row, else the action of the operation's name when the catalog has it."""
     row = exceptions().get(("apigateway", operation))
     if row is not None:
         actions, source = row
-        return [ActionUse(a, arns_for(a, names, cat), f"exception ({source})") for a in actions]
+        return [ActionUse(a, arns_when(a, names, cat), f"exception ({source})") for a in actions]
     named = cat.canonical(f"apigateway:{operation}")
     if named is None:
         return None
-    return [ActionUse(named, arns_for(named, names, cat), "identity (API Gateway named action)")]
+    return [ActionUse(named, arns_when(named, names, cat), "identity (API Gateway named action)")]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from accessfit.iam.catalog import Catalog
-from accessfit.iam.mapping.arns import ArnValues, Context, arns_for
+from accessfit.iam.mapping.arns import ArnValues, Context, arns_when
 from accessfit.iam.mapping.tables import (
     PASSED_ROLES,
     TRANSACT_ITEM_ACTIONS,
@@ -19,6 +19,8 @@ from accessfit.iam.mapping.tables import (
 from accessfit.model import FieldValue, ResourceRef
 
 _ROUTE_VARIABLE = re.compile(r"\{([^}]+)\}")
+COPY_OPERATIONS = frozenset({"CopyObject", "UploadPartCopy"})  # S3: read the source, write the target
+TRANSACTIONS = frozenset({"TransactWriteItems", "TransactGetItems"})  # DynamoDB: each item's action
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +78,12 @@ def passed_roles(prefix: str, operation: str, ref: ResourceRef, ctx: Context) ->
 
 
 def context_rules(
-    prefix: str, operation: str, ref: ResourceRef, names: ArnValues, ctx: Context, cat: Catalog
+    prefix: str, operation: str, ref: ResourceRef, names: ArnValues | None, ctx: Context, cat: Catalog
 ) -> list[ActionUse] | None:
-    """Uses decided by the request itself, or None when no context rule applies."""
+    """Uses decided by the request itself, or None when no context rule applies (`names` None: no ARN wanted).
+    What these rules read of a request to choose the actions is declared in action_names.reads."""
     fields = ref.fields
-    if prefix == "s3" and operation in {"CopyObject", "UploadPartCopy"} and fields.get("copySource"):
+    if prefix == "s3" and operation in COPY_OPERATIONS and fields.get("copySource"):
         return _copy(str(fields["copySource"]), names, ctx, cat)
     if prefix == "s3" and fields.get("versionId"):
         base = f"s3:{operation}" if operation != "HeadObject" else "s3:GetObject"
@@ -92,33 +95,37 @@ def context_rules(
             return [
                 ActionUse(
                     versioned_action,
-                    arns_for(versioned_action, names, cat),
+                    arns_when(versioned_action, names, cat),
                     "context (versionId: the action on a specific version)",
                 )
             ]
-    if prefix == "dynamodb" and operation in {"TransactWriteItems", "TransactGetItems"}:
-        return _transaction(operation, ref, ctx, cat)
+    if prefix == "dynamodb" and operation in TRANSACTIONS:
+        return _transaction(operation, ref, ctx, cat, names is not None)
     if prefix == "kms" and operation == "ReEncrypt":
         out = []
         for action, param in (("kms:ReEncryptFrom", "sourceKeyId"), ("kms:ReEncryptTo", "destinationKeyId")):
-            key_names = ArnValues(ctx, _ref(keyId=fields.get(param), region=fields.get("region")))
-            out.append(ActionUse(action, arns_for(action, key_names, cat), f"context (ReEncrypt: {param})"))
+            key = (
+                ArnValues(ctx, _ref(keyId=fields.get(param), region=fields.get("region")))
+                if names is not None
+                else None
+            )
+            out.append(ActionUse(action, arns_when(action, key, cat), f"context (ReEncrypt: {param})"))
         return out
     if prefix == "apigateway":
         return _apigateway(operation, ref, names, ctx)
     return None
 
 
-def _copy(source: str, names: ArnValues, ctx: Context, cat: Catalog) -> list[ActionUse]:
+def _copy(source: str, names: ArnValues | None, ctx: Context, cat: Catalog) -> list[ActionUse]:
     """CopyObject and UploadPartCopy read the source object and write the target."""
     bucket, key, versioned = _split_copy_source(source)
     get = "s3:GetObjectVersion" if versioned else "s3:GetObject"
     source_arn = f"arn:{ctx.partition}:s3:::{bucket}/{key}" if bucket and key else "*"
-    put = ActionUse("s3:PutObject", arns_for("s3:PutObject", names, cat), "context (copy: PutObject on the target)")
+    put = ActionUse("s3:PutObject", arns_when("s3:PutObject", names, cat), "context (copy: PutObject on the target)")
     return [ActionUse(get, (source_arn,), f"context (copy: {get.split(':')[1]} on the source)"), put]
 
 
-def _transaction(operation: str, ref: ResourceRef, ctx: Context, cat: Catalog) -> list[ActionUse]:
+def _transaction(operation: str, ref: ResourceRef, ctx: Context, cat: Catalog, with_arns: bool) -> list[ActionUse]:
     """A DynamoDB transaction needs each item's action on the item's table."""
     uses = []
     by_action: dict[str, list[str]] = {}
@@ -128,8 +135,8 @@ def _transaction(operation: str, ref: ResourceRef, ctx: Context, cat: Catalog) -
         if action:
             by_action.setdefault(action, []).append(table)
     for action, tables in sorted(by_action.items()):
-        table_names = ArnValues(ctx, _ref(tableName=tables, region=ref.fields.get("region")))
-        uses.append(ActionUse(action, arns_for(action, table_names, cat), "context (transaction item)"))
+        table_names = ArnValues(ctx, _ref(tableName=tables, region=ref.fields.get("region"))) if with_arns else None
+        uses.append(ActionUse(action, arns_when(action, table_names, cat), "context (transaction item)"))
     if uses:
         return uses
     # The request was not logged: every item action is possible, none is known.
@@ -141,7 +148,7 @@ def _transaction(operation: str, ref: ResourceRef, ctx: Context, cat: Catalog) -
     return [ActionUse(a, ("*",), "context (transaction items not logged)") for a in possible]
 
 
-def _apigateway(operation: str, ref: ResourceRef, names: ArnValues, ctx: Context) -> list[ActionUse] | None:
+def _apigateway(operation: str, ref: ResourceRef, names: ArnValues | None, ctx: Context) -> list[ActionUse] | None:
     """API Gateway's management actions are HTTP verbs on the route's path (API Gateway developer guide,
     "Control access for invoking an API" / "apigateway:<HTTP verb>")."""
     routes = apigateway_routes()
@@ -153,7 +160,7 @@ def _apigateway(operation: str, ref: ResourceRef, names: ArnValues, ctx: Context
     method, path = route
     values = {"restapi_id": fields.get("restApiId"), "apiId": fields.get("apiId")}
     filled = _ROUTE_VARIABLE.sub(lambda m: str(values.get(m[1].rstrip("+")) or "*"), path)
-    region = names.region or ctx.region or "*"
+    region = (names.region if names is not None else ref.region) or ctx.region or "*"
     return [
         ActionUse(
             f"apigateway:{method}",
