@@ -42,9 +42,9 @@ def test_first_poll_ingests_and_an_idle_poll_reads_nothing(tmp_path: Path) -> No
     # The listing starts at the cursor minus the lookback, so files before it are not even listed.
     assert idle.objects_new == 0 and idle.objects_listed == 0
     assert source.stats.get_requests == 0
-    # Only discovery folders and per-day folders are listed, never the whole tree.
+    # Only discovery folders and each partition's folder (from its cursor: tests/trail/test_local.py) are listed.
     for prefix, delimiter in source.stats.listed_prefixes:
-        assert delimiter == "/" or prefix.count("/") == 7, prefix
+        assert delimiter == "/" or prefix.count("/") == 4, prefix
     assert calls(db) == 4
 
 

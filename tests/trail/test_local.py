@@ -22,6 +22,31 @@ def test_keys_are_listed_in_byte_order_after_start_after(tmp_path: Path) -> None
     assert {k.size for k in source.list_keys("")} == {4}
 
 
+def test_a_listing_from_a_cursor_walks_no_folder_before_it_and_keeps_s3s_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = ["p/2026/11/27/a", "p/2026/11/28/a", "p/2026/11/28/c", "p/2026/11/28.x", "p/2026/11/29/a", "p/2027/01/01/a"]
+    names += ["p/2026/11/28/b/deep", "p/2025/12/31/a", "p/2026/10/01/a", "p/2026/11/280/a"]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"data")
+    scanned: list[str] = []
+    real = os.scandir
+
+    def scandir(path: str | os.PathLike[str]) -> object:
+        scanned.append(Path(path).relative_to(tmp_path).as_posix())
+        return real(path)
+
+    monkeypatch.setattr("accessfit.trail.local.os.scandir", scandir)
+    source = LocalSource(str(tmp_path))
+    keys = [k.key for k in source.list_keys("p/", "p/2026/11/28/a")]
+    # S3's byte order: '.' < '/' < '0', so `28.x` comes before the folder `28/`, and `280/` after it.
+    assert keys == ["p/2026/11/28/b/deep", "p/2026/11/28/c", "p/2026/11/280/a", "p/2026/11/29/a", "p/2027/01/01/a"]
+    assert keys == sorted(n for n in names if n > "p/2026/11/28/a")
+    assert not {"p/2025", "p/2026/10", "p/2026/11/27"} & set(scanned)
+    assert source.stats.list_requests == 1
+
+
 def test_an_object_over_the_limit_is_refused_with_a_reason(tmp_path: Path) -> None:
     (tmp_path / "big").write_bytes(b"x" * 100)
     source = LocalSource(str(tmp_path))

@@ -61,27 +61,49 @@ class LocalSource:
     def list_keys(self, prefix: str, start_after: str | None = None) -> Iterator[Listed]:
         self.stats.list_requests += 1
         self.stats.listed_prefixes.append((prefix, None))
-        found: list[Listed] = []
         base = self._dir(prefix)
+        rel = "" if base == self.root else f"{base.relative_to(self.root).as_posix()}/"
+        after = None if start_after is None else _byte_order(start_after)
         try:
-            for dirpath, _dirs, files in os.walk(base):
-                rel = Path(dirpath).relative_to(self.root).as_posix()
-                for name in files:
-                    key = f"{rel}/{name}" if rel != "." else name
-                    if start_after is not None and _byte_order(key) <= _byte_order(start_after):
-                        continue
-                    try:
-                        # Not followed: listing must not touch what a link points to; the read checks it.
-                        st = (Path(dirpath) / name).lstat()
-                    except FileNotFoundError:
-                        continue
-                    # Everything a listing shows is read and, when it is no log file, recorded failed with a
-                    # reason, as S3 would show it; only a regular file's size means anything.
-                    found.append(Listed(key=key, size=st.st_size if stat.S_ISREG(st.st_mode) else 0))
+            yield from self._walk(base, rel, after)
+        except FileNotFoundError:
+            return  # the folder itself is missing (a folder below it that vanished is skipped in the walk)
         except OSError as exc:
             raise SourceAccessError(f"cannot list {base}: {exc.strerror}") from exc
-        found.sort(key=lambda item: _byte_order(item.key))
-        yield from found
+
+    def _walk(self, folder: Path, rel: str, after: bytes | None) -> Iterator[Listed]:
+        """The keys under `folder` (named `rel`) that sort after `after`, in byte order, as they are found.
+
+        A folder's keys all start with its name and `/`, so they sort together, at that name's place among its
+        neighbours: a folder whose every key sorts before `after` is not entered (a listing from a cursor does not
+        walk the days before it), and the walk yields in S3's order without sorting the whole tree."""
+        with os.scandir(folder) as it:
+            entries = list(it)
+        named: list[tuple[bytes, os.DirEntry[str]]] = []
+        for entry in entries:
+            # Not followed: listing must not touch what a link points to (a link to a folder is not walked,
+            # as a bucket has no folders to link; the read checks a link to a file).
+            sub = entry.is_dir(follow_symlinks=False)
+            if not sub and entry.is_symlink() and entry.is_dir():
+                continue
+            key = _byte_order(f"{rel}{entry.name}/" if sub else f"{rel}{entry.name}")
+            if after is not None and (key <= after if not sub else key < after and not after.startswith(key)):
+                continue
+            named.append((key, entry))
+        for key, entry in sorted(named, key=lambda item: item[0]):
+            if entry.is_dir(follow_symlinks=False):
+                try:
+                    yield from self._walk(Path(entry.path), key.decode("utf-8", "surrogateescape"), after)
+                except FileNotFoundError:
+                    continue
+                continue
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            # Everything a listing shows is read and, when it is no log file, recorded failed with a reason,
+            # as S3 would show it; only a regular file's size means anything.
+            yield Listed(key=f"{rel}{entry.name}", size=st.st_size if stat.S_ISREG(st.st_mode) else 0)
 
     def _target(self, key: str) -> str:
         """The path to open for `key`: itself, or what its symlinks lead to when that is inside the trail root."""

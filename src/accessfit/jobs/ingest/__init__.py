@@ -1,9 +1,10 @@
 """One ingestion pass: discover partitions, list each from its cursor, read new objects, write the index.
 
 Files are named by delivery minute with a random suffix and arrive late and out of order, so the last key
-seen is no cursor. Each (account, region) partition keeps a high-water delivery time; a poll lists the day
-folders from (high water - lookback) up to (now - settle), skips the keys the ledger already holds, and
-processes the rest. An idle poll therefore lists one or two day folders per partition and reads nothing.
+seen is no cursor. Each (account, region) partition keeps a high-water delivery time; a poll lists the
+partition's folder once from (high water - lookback), across its day folders up to (now - settle), skips the keys
+the ledger already holds, and processes the rest. An idle poll therefore costs one listing per partition, over
+midnight too, and reads nothing.
 """
 
 from __future__ import annotations

@@ -89,40 +89,51 @@ class PartitionPlan:
         return [(first + timedelta(days=n)).isoformat() for n in range((cutoff.date() - first).days + 1)]
 
 
-def _days(source: Source, p: Partition, span: Span) -> tuple[list[date], date | None]:
-    """The day folders to list, and a long range's first folder. A long range (a backfill, a long outage) is
-    walked through the year and month folders that exist instead of listing every day of it."""
-    first, last = span.start.date(), span.cutoff.date()
-    if (last - first).days <= _SHORT_RANGE_DAYS:
-        return [first + timedelta(days=n) for n in range((last - first).days + 1)], None
-    found = day_folders(source, p, first, last)
-    return found, found[0] if found else last + timedelta(days=1)  # no folder at all: nothing delivered yet
-
-
 def plan(source: Source, index: UsageIndex, p: Partition, span: Span, report: IngestReport) -> PartitionPlan:
-    """List the partition's day folders in `span`; count what is skipped, known or settling into `report`."""
+    """List the partition's keys in `span`; count what is skipped, known or settling into `report`.
+
+    One listing of the partition's folder from the span's start: day folders sort by date and, within a day,
+    this partition's file names by delivery minute, so `StartAfter` at the start's minute returns every later
+    file of every later day in order, and a span over midnight (or a backfill's whole window) costs the pages of
+    its keys, not a request a day. Only keys in the span's day folders are looked at, as listing each folder
+    would see them; the listing stops at the first key past the last day."""
     url = source.url
-    days, earliest = _days(source, p, span)
+    first, last = span.start.date(), span.cutoff.date()
+    days = {day_prefix(p, d): d for d in (first + timedelta(days=n) for n in range((last - first).days + 1))}
+    end = day_prefix(p, last + timedelta(days=1))
+    width = len(end)  # `<partition>/YYYY/MM/DD/`
     todo: list[LogObject] = []
-    for day in days:
-        prefix = day_prefix(p, day)
-        after = start_after_key(p, span.start) if day == span.start.date() else None
-        known = index.ledger_keys(url, p, prefix)
-        for listed in source.list_keys(prefix, after):
-            report.objects_listed += 1
-            found = classify(listed.key, listed.size, listed.etag)
-            if isinstance(found, str):
-                report.skip_key(found)
-                continue
-            if found.partition != p:
-                # A whole trail copied below a day folder: its keys parse as another partition's files.
-                report.skip_key(SKIP_UNRECOGNIZED)
-                continue
-            if listed.key in known:
-                report.objects_known += 1
-                continue
-            if found.delivered > span.cutoff:
-                report.objects_pending += 1
-                continue
-            todo.append(found)
+    folder: str | None = None
+    seen: date | None = None  # the first day folder holding a key of the span
+    known: set[str] = set()
+    for listed in source.list_keys(p.path, start_after_key(p, span.start)):
+        key = listed.key
+        if key >= end:
+            break
+        if key[:width] not in days:
+            continue  # not inside a day folder of the span (`…/2026/12/01x`): no listing of a day shows it
+        if key[:width] != folder:
+            # The ledger a day at a time, when the listing reaches that day: an idle poll reads none.
+            folder = key[:width]
+            known = index.ledger_keys(url, p, folder)
+            seen = seen or days[folder]
+        report.objects_listed += 1
+        found = classify(listed.key, listed.size, listed.etag)
+        if isinstance(found, str):
+            report.skip_key(found)
+            continue
+        if found.partition != p:
+            # A whole trail copied below a day folder: its keys parse as another partition's files.
+            report.skip_key(SKIP_UNRECOGNIZED)
+            continue
+        if listed.key in known:
+            report.objects_known += 1
+            continue
+        if found.delivered > span.cutoff:
+            report.objects_pending += 1
+            continue
+        todo.append(found)
+    # A long range (a backfill, a long outage) counts its coverage from the partition's first day folder in it
+    # (past the cutoff when it had none: nothing delivered yet).
+    earliest = None if (last - first).days <= _SHORT_RANGE_DAYS else (seen or last + timedelta(days=1))
     return PartitionPlan(span=span, todo=todo, earliest_folder=earliest)
