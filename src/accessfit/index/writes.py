@@ -172,11 +172,12 @@ class Writes(Interning):
 
     @operation("read the ledger")
     def ledger_keys(self, source: str, p: Partition, prefix: str) -> set[str]:
-        """Keys under `prefix` already processed (done or failed)."""
-        pid = self._partition_id(source, p)
+        """Keys under `prefix` already processed (done or failed). Only reads (a partition the index has never
+        seen has none): a read-only index, a backfill's beside the daemon, asks it too."""
         rows = self._conn.execute(
-            "SELECT key FROM objects WHERE partition_id = ? AND key >= ? AND key < ?",
-            (pid, prefix, prefix + "\U0010ffff"),
+            "SELECT o.key FROM objects o JOIN partitions p ON p.id = o.partition_id "
+            "WHERE p.source = ? AND p.path = ? AND o.key >= ? AND o.key < ?",
+            (source, p.path, prefix, prefix + "\U0010ffff"),
         )
         return {r[0] for r in rows}
 

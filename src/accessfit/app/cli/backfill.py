@@ -20,6 +20,7 @@ from accessfit.app.cli.parser import settings
 from accessfit.app.cli.render import print_json, shown
 from accessfit.errors import ConfigError, InputError
 from accessfit.index import UsageIndex
+from accessfit.index.readonly import ReadOnlyIndex
 from accessfit.jobs.backfill import BackfillReport, ImportReport, backfill, import_backfill
 from accessfit.jobs.backfill.local import LocalEngine
 from accessfit.jobs.backfill.output import LocalSink, Sink
@@ -55,7 +56,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     out: str = args.out
     with ExitStack() as stack:
         if args.database is not None:
-            ledger = stack.enter_context(UsageIndex(args.database))
+            # Read-only: beside the daemon, a backfill neither writes its index nor waits for its lock.
+            ledger: UsageIndex = stack.enter_context(ReadOnlyIndex(args.database))
         else:  # no index to leave out: an empty one
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="accessfit-plan-"))
             ledger = stack.enter_context(UsageIndex(Path(tmp) / "empty.sqlite3"))

@@ -91,8 +91,9 @@ def build() -> argparse.ArgumentParser:
         "read and count every log file with the daemon's own code on --engine (local: a process pool; spark: "
         "executors that read S3 with boto3), and write the partial aggregates, a manifest of every object and "
         "_SUCCESS (last) to --out, for `accessfit import-backfill`. With --db, objects already in that index are "
-        "left out. Exit 0 when done, 66 when the source holds no trail, 69 when the trail cannot be read, 73 when "
-        "--out holds a finished backfill already, 78 on a bad setting (or no pyspark for --engine spark).",
+        "left out (it is only read: the daemon may run). Exit 0 when done, 66 when the source holds no trail, 69 "
+        "when the trail cannot be read, 73 when --out holds a finished backfill already, 78 on a bad setting (or no "
+        "pyspark for --engine spark).",
     )
     bf.set_defaults(handler="backfill:cmd_backfill")
     bf.add_argument("--source", help="s3://bucket[/prefix], a directory or file://… (setting `source`)")
