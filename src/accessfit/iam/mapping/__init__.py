@@ -57,7 +57,7 @@ __all__ = [
 
 def map_call(event_source: str, event_name: str, resource: ResourceRef, ctx: Context, cat: Catalog) -> Mapping:
     """The IAM actions one raw call needed, each with the resources it was used on."""
-    return mapping_of(event_source, event_name, resource, ctx, cat, with_arns=True)
+    return mapping_of(event_source, event_name, resource, ctx, cat, True)
 
 
 class CallMap:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from accessfit.iam.catalog import Catalog, ResourceType
 from accessfit.iam.patterns import template_regex
@@ -18,6 +19,11 @@ VARIABLE_FIELDS: tuple[tuple[str, str], ...] = tuple(
     dict.fromkeys((p.stored, p.variable) for p in REQUEST_PARAMS if p.variable)
 )
 _MATCHED = frozenset(ARN_FIELDS)
+# Each field's place in those tables: ArnValues reads the few fields a call names, in the tables' order.
+_ARN_RANK = {name: rank for rank, name in enumerate(ARN_FIELDS)}
+_VARIABLES_OF: dict[str, tuple[tuple[int, str, str], ...]] = {}
+for _rank, (_name, _variable) in enumerate(VARIABLE_FIELDS):
+    _VARIABLES_OF[_name] = (*_VARIABLES_OF.get(_name, ()), (_rank, _name, _variable))
 
 # Variables whose values are not the field's values as they are.
 _SHAPES: dict[str, Callable[[str], str]] = {
@@ -55,12 +61,17 @@ class ArnValues:
         self.region = ref.region or self.ctx.region
         self.account = self.ctx.account
         present = ref.fields  # a call names two or three of the fields: only those are read, in the tables' order
-        for name in ARN_FIELDS:
-            if name in present:
-                self.arns.extend(a for a in ref.values(name) if a.startswith("arn:"))
-        for name, variable in VARIABLE_FIELDS:
-            if name not in present:
-                continue
+        if not present:
+            return
+        arn_fields = [name for name in present if name in _ARN_RANK]
+        if len(arn_fields) > 1:
+            arn_fields.sort(key=_ARN_RANK.__getitem__)
+        for name in arn_fields:
+            self.arns.extend(a for a in ref.values(name) if a.startswith("arn:"))
+        variables = [item for name in present for item in _VARIABLES_OF.get(name, ())]
+        if len(variables) > 1:
+            variables.sort()
+        for _rank, name, variable in variables:
             found = ref.values(name)
             if name in _MATCHED:
                 found = [x for x in found if not x.startswith("arn:")]
@@ -95,10 +106,14 @@ class ArnValues:
 
     def fill(self, template: str) -> list[str]:
         """Every ARN the template yields with known values; [] when a variable has none."""
-        results = [template.replace("${Partition}", self.ctx.partition)]
-        for var in _TEMPLATE_VARIABLE.findall(template):
-            if var == "Partition":
-                continue
+        return self._fill(template, _variables(template))
+
+    def _fill(self, template: str, variables: tuple[tuple[str, str], ...]) -> list[str]:
+        # The variables are replaced one after the other, in order, as they always were; a text stays one string
+        # while every variable has one value (nearly every call), and becomes their product otherwise.
+        text = template.replace("${Partition}", self.ctx.partition)
+        results: list[str] | None = None
+        for var, placeholder in variables:
             if var == "Region":
                 choices = [self.region] if self.region else []
             elif var == "Account":
@@ -107,26 +122,45 @@ class ArnValues:
                 choices = self.values.get(var, [])
             if not choices:
                 return []
-            results = [r.replace(f"${{{var}}}", c) for r in results for c in choices]
-        return results
+            if results is None:
+                if len(choices) == 1:
+                    text = text.replace(placeholder, choices[0])
+                    continue
+                results = [text]
+            results = [r.replace(placeholder, c) for r in results for c in choices]
+        return [text] if results is None else results
+
+
+@lru_cache(maxsize=16384)  # the catalog's templates, a few thousand
+def _variables(template: str) -> tuple[tuple[str, str], ...]:
+    """The template's variables in order, every occurrence, but ${Partition} (filled first), each with its
+    placeholder."""
+    return tuple((v, f"${{{v}}}") for v in _TEMPLATE_VARIABLE.findall(template) if v != "Partition")
+
+
+@lru_cache(maxsize=65536)  # an action's templates, per partition: every call of the action asks
+def _templates(
+    action: str, partition: str, cat: Catalog
+) -> tuple[tuple[re.Pattern[str], str, tuple[tuple[str, str], ...]], ...]:
+    """Each ARN template of the action's resource types, with its regex and its variables."""
+    types: tuple[ResourceType, ...] = cat.resource_types(action)
+    return tuple(
+        (template_regex(template, partition), template, _variables(template)) for rt in types for template in rt.arns
+    )
 
 
 def arns_for(action: str, names: ArnValues, cat: Catalog, only: list[str] | None = None) -> tuple[str, ...]:
     """The resources an action was used on: ARNs from the call filled into the action's resource types, "*" when
     the action has no resource-level permission or the call does not say which resource it was."""
-    types: tuple[ResourceType, ...] = cat.resource_types(action)
-    if not types:
-        return ("*",)
+    templates = _templates(action, names.ctx.partition, cat)
     found: set[str] = set()
     given = only if only is not None else names.arns
-    for rt in types:
-        for template in rt.arns:
-            rx = template_regex(template, names.ctx.partition)
+    if given:
+        for rx, _template, _variables_of in templates:
             found.update(a for a in given if rx.fullmatch(a))
     if not found and only is None:
-        for rt in types:
-            for template in rt.arns:
-                found.update(names.fill(template))
+        for _rx, template, variables in templates:
+            found.update(names._fill(template, variables))
     return tuple(sorted(found)) if found else ("*",)
 
 

@@ -20,12 +20,14 @@ PARTIQL_ACTIONS = {
     "delete": "dynamodb:PartiQLDelete",
 }
 PARTIQL_OPERATIONS = frozenset({"ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction"})
+PREFIXES = frozenset({"dynamodb", "s3", "apigateway"})  # the services operation_rules decides operations of
 
 
 def operation_rules(
     prefix: str, operation: str, ref: ResourceRef, names: ArnValues | None, ctx: Context, cat: Catalog
 ) -> list[ActionUse] | None:
-    """Uses decided here, or None when the operation is not one of these (`names` None: no ARN wanted)."""
+    """Uses decided here, or None when the operation is not one of these (`names` None: no ARN wanted); never
+    for a service outside PREFIXES."""
     if prefix == "dynamodb" and operation in PARTIQL_OPERATIONS:
         return _partiql(ref, names, ctx)
     if prefix == "s3" and operation == "GetObjectAttributes":

@@ -21,6 +21,7 @@ from accessfit.model import FieldValue, ResourceRef
 _ROUTE_VARIABLE = re.compile(r"\{([^}]+)\}")
 COPY_OPERATIONS = frozenset({"CopyObject", "UploadPartCopy"})  # S3: read the source, write the target
 TRANSACTIONS = frozenset({"TransactWriteItems", "TransactGetItems"})  # DynamoDB: each item's action
+PREFIXES = frozenset({"s3", "dynamodb", "kms", "apigateway"})  # the services context_rules reads requests of
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,8 @@ def context_rules(
     prefix: str, operation: str, ref: ResourceRef, names: ArnValues | None, ctx: Context, cat: Catalog
 ) -> list[ActionUse] | None:
     """Uses decided by the request itself, or None when no context rule applies (`names` None: no ARN wanted).
-    What these rules read of a request to choose the actions is declared in action_names.reads."""
+    Never for a service outside PREFIXES; what these rules read of a request to choose the actions is declared in
+    action_names.reads."""
     fields = ref.fields
     if prefix == "s3" and operation in COPY_OPERATIONS and fields.get("copySource"):
         return _copy(str(fields["copySource"]), names, ctx, cat)
