@@ -13,11 +13,11 @@ Then, counted:
   the 1 h lookback, up to now) in one day folder;
 - (b) the queue consumer (`source_queue`, `reconcile_interval` 1 h): --idle-seconds of real 20-second long polls
   with nothing arriving, then the reconciler's run an hour later (the lister's poll, discovery again);
-- an idle poll whose span crosses midnight UTC (the same poll code; it lists two day folders), as 65 of 1,440
-  minutes of the lister's polls and 120 of 1,440 of the reconciler's do.
+- an idle poll whose span crosses midnight UTC (the same poll code: one listing of each partition's folder runs on
+  into the next day's), as 65 of 1,440 minutes of the lister's polls and 120 of 1,440 of the reconciler's do.
 
 The number of log files does not change the count of LIST requests as long as the keys a listing returns (those
-after the cursor minus the lookback, in one partition) fit in one page of 1,000.
+after the cursor minus the lookback, in one partition, up to now) fit in one page of 1,000.
 
 Everything runs in this process: moto's ThreadedMotoServer on 127.0.0.1, a counting proxy in front of it, fake
 credentials, the daemon (accessfit.app.daemon.Daemon) on an injected clock. Nothing reaches any other network.
@@ -313,8 +313,8 @@ def measure(moto: str, proxy: CountingProxy, accounts: int, regions: int, per_da
             clock.now += RECONCILE  # 02:35
             consumer_daemon.poll()
             fig.reconcile = proxy.taken()
-            # A poll at 00:25 tomorrow: its span (from 01:33 today) crosses midnight and lists two day folders, as
-            # 65/1440 of the lister's and 120/1440 of the reconciler's polls do. Discovery is still fresh.
+            # A poll at 00:25 tomorrow: its span (from 01:33 today) crosses midnight, as 65/1440 of the lister's
+            # and 120/1440 of the reconciler's polls do. Discovery is still fresh.
             clock.now = start + timedelta(days=1) - timedelta(minutes=65)
             consumer_daemon.poll()
             fig.over_midnight = proxy.taken()
@@ -332,11 +332,11 @@ def per_minute_lister(f: Figures) -> float:
 
 
 def per_minute_reconciler(f: Figures) -> float:
-    """LIST per idle minute of the hourly reconciler, its run (discovery included) averaged over the hour, with
-    the share of runs whose two hours cross midnight listing each partition twice."""
+    """LIST per idle minute of the hourly reconciler, its run (discovery included) averaged over the hour, the
+    share of runs whose two hours cross midnight at the over-midnight poll's count."""
     crossing = (RECONCILE + LOOKBACK) / timedelta(days=1)
     partitions = f.reconcile["s3:LIST"] - f.discovery["s3:LIST"]
-    return (f.discovery["s3:LIST"] + partitions * (1 + crossing)) / 60
+    return (f.discovery["s3:LIST"] + partitions * (1 - crossing) + f.over_midnight["s3:LIST"] * crossing) / 60
 
 
 def report(figs: list[Figures], regions: int, target: int) -> None:
