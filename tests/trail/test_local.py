@@ -45,6 +45,7 @@ def test_a_listing_from_a_cursor_walks_no_folder_before_it_and_keeps_s3s_order(
     assert keys == sorted(n for n in names if n > "p/2026/11/28/a")
     assert not {"p/2025", "p/2026/10", "p/2026/11/27"} & set(scanned)
     assert source.stats.list_requests == 1
+    assert list(source.list_keys("p/2026/11/27/a/")) == list(source.list_keys("p/2026/11/26/")) == []  # a file, none
 
 
 def test_an_object_over_the_limit_is_refused_with_a_reason(tmp_path: Path) -> None:

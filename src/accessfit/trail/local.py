@@ -66,8 +66,8 @@ class LocalSource:
         after = None if start_after is None else _byte_order(start_after)
         try:
             yield from self._walk(base, rel, after)
-        except FileNotFoundError:
-            return  # the folder itself is missing (a folder below it that vanished is skipped in the walk)
+        except (FileNotFoundError, NotADirectoryError):
+            return  # nothing under it, as S3 lists nothing (a folder below it that vanished is skipped in the walk)
         except OSError as exc:
             raise SourceAccessError(f"cannot list {base}: {exc.strerror}") from exc
 
@@ -79,7 +79,7 @@ class LocalSource:
         walk the days before it), and the walk yields in S3's order without sorting the whole tree."""
         with os.scandir(folder) as it:
             entries = list(it)
-        named: list[tuple[bytes, os.DirEntry[str]]] = []
+        named: list[tuple[bytes, bool, os.DirEntry[str]]] = []
         for entry in entries:
             # Not followed: listing must not touch what a link points to (a link to a folder is not walked,
             # as a bucket has no folders to link; the read checks a link to a file).
@@ -89,9 +89,9 @@ class LocalSource:
             key = _byte_order(f"{rel}{entry.name}/" if sub else f"{rel}{entry.name}")
             if after is not None and (key <= after if not sub else key < after and not after.startswith(key)):
                 continue
-            named.append((key, entry))
-        for key, entry in sorted(named, key=lambda item: item[0]):
-            if entry.is_dir(follow_symlinks=False):
+            named.append((key, sub, entry))
+        for key, sub, entry in sorted(named, key=lambda item: item[0]):
+            if sub:
                 try:
                     yield from self._walk(Path(entry.path), key.decode("utf-8", "surrogateescape"), after)
                 except FileNotFoundError:
