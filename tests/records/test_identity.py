@@ -90,3 +90,55 @@ def test_identities_remember_each_raw_value_within_their_bound() -> None:
             assert len(ids) * (len(raws[0]) + Identities.ENTRY_OVERHEAD) <= limit
     assert ids[b""] == ("no_identity", None)
     assert ids[b"{not json"] == ("malformed_identity", None)
+
+
+def _session(uid: dict[str, Any], session: str) -> bytes:
+    """`uid` as another session of the same identity would carry it: a session name and access key of its own."""
+    out = json.loads(json.dumps(uid))
+    if isinstance(out.get("arn"), str) and ":assumed-role/" in out["arn"]:
+        out["arn"] = out["arn"].rsplit("/", 1)[0] + f"/{session}"
+    out["principalId"] = f"AROAEXAMPLE:{session}"
+    out["accessKeyId"] = f"ASIA{session.upper()}"
+    return json.dumps(out).encode()
+
+
+def test_sessions_of_one_role_are_resolved_once_and_share_the_principal() -> None:
+    ids = Identities()
+    raws = [_session(role_uid(name="etl", path="/jobs/"), f"s{n}") for n in range(5)]
+    found = [ids[raw] for raw in raws]
+    assert len(ids) == 5 and len(ids.by_fields) == 1
+    assert all(f[0] is found[0][0] for f in found)  # one Principal for all the role's sessions
+    assert found[0] == identity_of(msgspec.Raw(raws[0]))
+
+
+IDENTITIES: list[Any] = [
+    role_uid(name="etl", path="/jobs/"),
+    role_uid(name="etl", path="/jobs/", account="444455556666"),
+    {**role_uid(name="etl"), "accountId": "00000000000x"},  # the issuer the same, the session's account not real
+    {k: v for k, v in role_uid(name="etl").items() if k != "sessionContext"},  # the path only in the session ARN
+    {**role_uid(name="etl"), "sessionContext": {"sessionIssuer": {"arn": ""}}},
+    user_uid(),
+    {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice", "accountId": "444455556666"},
+    {"type": "Root", "arn": "arn:aws:iam::111122223333:root", "accountId": "111122223333"},
+    {"type": "Role", "arn": "arn:aws:iam::111122223333:role/etl", "accountId": "111122223333"},
+    {"type": "FederatedUser", "arn": "arn:aws:sts::111122223333:federated-user/bob", "accountId": "111122223333"},
+    {"type": "FederatedUser", "arn": "arn:aws:sts::111122223333:federated-user/bob", "accountId": "444455556666"},
+    {"accountId": "111122223333", "invokedBy": "AWS Internal"},
+    {"accountId": "111122223333"},
+    {"type": "AWSService", "invokedBy": "lambda.amazonaws.com"},
+    None,
+    [],
+]
+
+
+def test_identities_resolve_every_identity_as_identity_of_does_whatever_came_before() -> None:
+    raws = [json.dumps(uid).encode() for uid in IDENTITIES] + [b"{not json", b'"text"', b"17"]
+    expected = [identity_of(msgspec.Raw(raw)) for raw in raws]
+    assert len({str(e) for e in expected}) >= 10  # the list holds distinct cases, not one repeated
+    for order in (raws, raws[::-1], raws[1::2] + raws[::2]):
+        ids = Identities()
+        for raw in order:
+            for session in ("a", "b"):
+                again = _session(json.loads(raw), session) if raw.startswith(b"{") and raw != b"{not json" else raw
+                assert ids[again] == identity_of(msgspec.Raw(again))
+        assert [ids[raw] for raw in raws] == expected

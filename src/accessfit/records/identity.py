@@ -80,11 +80,29 @@ def identity_of(raw: msgspec.Raw) -> Resolved:
     return principal_of(uid), uid.accountId if uid is not None else None
 
 
+# What principal_of reads of an identity: the principal is a function of these fields alone. An assumed-role
+# session's own ARN names the session (every session differs) and is read only when its issuer's ARN is missing.
+Fields = tuple[str | None, ...]
+
+
+def fields_of(uid: UserIdentity) -> Fields:
+    """The fields of `uid` that `principal_of` reads, as a key: sessions of one role share it."""
+    issuer = uid.sessionContext.sessionIssuer if uid.sessionContext else None
+    issuer_arn = issuer.arn if issuer else None
+    if issuer_arn and uid.type == "AssumedRole":
+        return (issuer_arn, uid.accountId)
+    return (uid.type, uid.arn, uid.accountId, uid.invokedBy, issuer_arn)
+
+
 class Identities(dict[bytes, Resolved]):
     """`identity_of`, remembered per distinct raw value (`identities[bytes(raw)]`): every call of one session carries
-    identical bytes. One per ingest run. Bounded by bytes, not entries: it holds at most `max_bytes` (default
-    16 MiB), counting each identity as its raw length, the principal's strings and ENTRY_OVERHEAD; when full it
-    starts over (a trail holds a few hundred to a few thousand sessions a day, of 150 to 700 bytes each). An
+    identical bytes. One per ingest run. A raw value not seen yet is decoded, and resolved only when no earlier
+    value had the same fields (`fields_of`): a role's sessions differ in their bytes (session name, access key)
+    but not in their principal, and a trail of short sessions meets each raw value only a few times.
+
+    Bounded by bytes, not entries: both maps together hold at most `max_bytes` (default 16 MiB), counting each
+    identity as its raw length (or its fields' strings), the principal's strings and ENTRY_OVERHEAD; when full
+    they start over (a trail holds a few hundred to a few thousand sessions a day, of 150 to 700 bytes each). An
     identity larger than MAX_ENTRY_BYTES is resolved every time, never kept: it cannot push the sessions out."""
 
     ENTRY_OVERHEAD = 200  # the dict slot, the tuple and the Principal object
@@ -94,21 +112,47 @@ class Identities(dict[bytes, Resolved]):
         super().__init__()
         self.max_bytes = max_bytes
         self._bytes = 0
+        self.by_fields: dict[Fields, Resolved] = {}
 
     def __missing__(self, key: bytes) -> Resolved:
-        found = identity_of(msgspec.Raw(key))
-        principal, account = found
+        if not key:
+            return NO_IDENTITY, None
+        try:
+            uid = _UID.decode(key)
+        except msgspec.DecodeError:
+            return self._keep(key, (MALFORMED_IDENTITY, None))
+        if uid is None:
+            return self._keep(key, (NO_IDENTITY, None))
+        fields = fields_of(uid)
+        found = self.by_fields.get(fields)
+        if found is None:
+            found = (principal_of(uid), uid.accountId)
+            size = self._size(found) + sum(getsizeof(f) for f in fields if f is not None)
+            if size <= self.MAX_ENTRY_BYTES:
+                self._reserve(size)
+                self.by_fields[fields] = found
+        return self._keep(key, found)
+
+    def _size(self, found: Resolved) -> int:
         # getsizeof, not len: one character outside Latin-1 makes a whole string 2 or 4 bytes a character.
-        size = getsizeof(key) + self.ENTRY_OVERHEAD + (getsizeof(account) if account else 0)
+        principal, account = found
+        size = self.ENTRY_OVERHEAD + (getsizeof(account) if account else 0)
         if isinstance(principal, Principal):
             size += getsizeof(principal.arn) + getsizeof(principal.account)
-        if size > self.MAX_ENTRY_BYTES:
-            return found
+        return size
+
+    def _reserve(self, size: int) -> None:
         if self._bytes + size > self.max_bytes:
             self.clear()
+            self.by_fields.clear()
             self._bytes = 0
-        self[key] = found
         self._bytes += size
+
+    def _keep(self, key: bytes, found: Resolved) -> Resolved:
+        size = getsizeof(key) + self._size(found)
+        if size <= self.MAX_ENTRY_BYTES:
+            self._reserve(size)
+            self[key] = found
         return found
 
 

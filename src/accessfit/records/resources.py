@@ -141,28 +141,57 @@ def _from_params(p: Params, out: dict[str, Any]) -> None:
             out[stored] = found
 
 
-def resource_of(record: Record) -> str:
+class ArnMemo(dict[bytes, list[str]]):
+    """A record's raw `resources` list → the ARNs resource_of keeps of it, for one ingest run: the calls on one
+    table, key, function or queue carry the same bytes, and decoding them is most of the cost of a call that the
+    request parameters do not name enough. At most MAX entries of at most MAX_RAW bytes (a few MiB); when full it
+    starts over."""
+
+    MAX = 16_384
+    MAX_RAW = 1024
+
+    def of(self, raw: msgspec.Raw) -> list[str]:
+        key = bytes(raw)
+        found = self.get(key)
+        if found is None:
+            found = _arns(raw)
+            if len(key) <= self.MAX_RAW:
+                if len(self) >= self.MAX:
+                    self.clear()
+                self[key] = found
+        return found
+
+
+def _arns(raw: msgspec.Raw) -> list[str]:
+    arns = set()
+    for r in resources_of(raw):
+        if r.type in _IGNORED_TYPES:
+            continue
+        if r.ARN:
+            arns.add(_cut(r.ARN))
+        elif r.ARNPrefix:
+            arns.add(_cut(r.ARNPrefix) + "*")
+    return sorted(arns)[:LIST_MAX]
+
+
+def resource_of(record: Record, memo: ArnMemo | None = None) -> str:
     """The canonical resource identifier of one record ('' when it names none): a ResourceRef's text, kept as
-    text because it is part of the aggregation key of every call."""
+    text because it is part of the aggregation key of every call. `memo` remembers the ARNs of `resources`
+    lists across the records of a run."""
     params = record.requestParameters
-    if params is None and not record.resources:  # an empty Raw: no resources field
+    resources = record.resources
+    if params is None and not resources:  # an empty Raw: no resources field
         return ""
     out: dict[str, Any] = {}
     if params is not None:
         _from_params(params, out)
     if record.passedRoles:
         out[PASSED_ROLES] = sorted({_cut(r) for r in record.passedRoles})
-    if record.resources and not (out.get("bucketName") and record.eventSource == "s3.amazonaws.com"):
-        arns = set()
-        for r in resources_of(record.resources):
-            if r.type in _IGNORED_TYPES:
-                continue
-            if r.ARN:
-                arns.add(_cut(r.ARN))
-            elif r.ARNPrefix:
-                arns.add(_cut(r.ARNPrefix) + "*")
-        if arns:
-            out["arns"] = sorted(arns)[:LIST_MAX]
+    # S3 data events name the bucket and key in their parameters too: their `resources` list is not read. A list
+    # from the memo is shared with it: nothing changes it once made.
+    s3_named = record.eventSource == "s3.amazonaws.com" and out.get("bucketName")
+    if resources and not s3_named and (arns := _arns(resources) if memo is None else memo.of(resources)):
+        out["arns"] = arns
     if not out:
         return ""
     if record.awsRegion and record.eventSource not in _REGIONLESS:

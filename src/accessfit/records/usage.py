@@ -14,7 +14,7 @@ from accessfit.model.times import event_stamp
 from accessfit.records.decode import Decoded, Record
 from accessfit.records.identity import Identities
 from accessfit.records.outcomes import outcome_of as outcome_of  # noqa: PLC0414 - its callers import it here
-from accessfit.records.resources import collapse, resource_of
+from accessfit.records.resources import ArnMemo, collapse, resource_of
 
 # Bounded reasons a record is not counted (also metric labels).
 MISSING_FIELD = "missing_field"
@@ -73,16 +73,23 @@ class Aggregate:
         return len(self.rows)
 
 
-def _attribute(rec: Record, window: Window, seen_ids: set[str], identities: Identities) -> tuple[Principal, str] | str:
+def _attribute(
+    rec: Record, window: Window, seen_ids: set[str], identities: Identities, stamps: Stamps
+) -> tuple[Principal, str, str] | str:
     when = rec.eventTime
     if not rec.eventSource or not rec.eventName or not when:
         return MISSING_FIELD
-    if rec.eventType in _SKIPPED_TYPES:
-        return _SKIPPED_TYPES[rec.eventType]
-    if rec.eventCategory in _SKIPPED_CATEGORIES:
-        return _SKIPPED_CATEGORIES[rec.eventCategory]
-    stamp = event_stamp(when)
-    if stamp is None:
+    # Compared with the common values first: a record's strings are new objects, and a comparison costs less
+    # than hashing them for the lookup.
+    kind, category = rec.eventType, rec.eventCategory
+    if kind != "AwsApiCall" and kind in _SKIPPED_TYPES:
+        return _SKIPPED_TYPES[kind]
+    if category != "Data" and category in _SKIPPED_CATEGORIES:
+        return _SKIPPED_CATEGORIES[category]
+    found = stamps.get(when, _UNSEEN)
+    if found is _UNSEEN:
+        found = _stamp_of(when, stamps)
+    if found is None:
         return BAD_EVENT_TIME
     if rec.eventID is not None:
         if rec.eventID in seen_ids:
@@ -95,23 +102,43 @@ def _attribute(rec: Record, window: Window, seen_ids: set[str], identities: Iden
     # The caller's own account holds its copy of a cross-account call; count that one only.
     if account and recipient and account != recipient:
         return CROSS_ACCOUNT_COPY
-    day = stamp[:10]
+    stamp, day = found
     if day < window.first_day:
         return OUTSIDE_WINDOW
     if day > window.last_day:
         return FUTURE_EVENT
-    return principal, stamp
+    return principal, stamp, day
+
+
+# An event time as a record gives it -> its canonical stamp and day (None: not a time). The calls of a file fall
+# in a few hundred seconds, so most records find their time here, and the keys of one second share its day's
+# string (hashed once).
+Stamps = dict[str, tuple[str, str] | None]
+STAMPS_MAX = 8192
+_UNSEEN = ("", "")
+
+
+def _stamp_of(when: str, stamps: Stamps) -> tuple[str, str] | None:
+    stamp = event_stamp(when)
+    found = None if stamp is None else (stamp, stamp[:10])
+    if len(when) <= 64:  # a longer text is no real time: not kept
+        if len(stamps) >= STAMPS_MAX:
+            stamps.clear()
+        stamps[when] = found
+    return found
 
 
 def attribute(rec: Record, window: Window, seen_ids: set[str]) -> tuple[Principal, str] | str:
     """The principal and UTC timestamp of a countable record, or the reason it is not counted."""
-    return _attribute(rec, window, seen_ids, Identities())
+    found = _attribute(rec, window, seen_ids, Identities(), {})
+    return found if isinstance(found, str) else found[:2]
 
 
 class Classifier:
     """`attribute` for the records of one ingest run, which remembers what repeats across its files: identities
-    (Identities, at most 16 MiB) and error codes → outcomes (at most CODES_MAX of at most CODE_MAX_CHARS; a few
-    dozen exist). One per run, so nothing outlives it."""
+    (Identities, at most 16 MiB), error codes → outcomes (at most CODES_MAX of at most CODE_MAX_CHARS; a few
+    dozen exist), event times → stamps (at most STAMPS_MAX) and `resources` lists → their ARNs (ArnMemo). One per
+    run, so nothing outlives it."""
 
     CODES_MAX = 1024
     CODE_MAX_CHARS = 128  # a longer errorCode (none is real) is classified every time: bytes stay bounded too
@@ -120,6 +147,8 @@ class Classifier:
         self.window = window
         self.identities = identities if identities is not None else Identities()
         self.outcomes: dict[str, int] = {}  # errorCode -> outcome, filled as codes are seen
+        self.stamps: Stamps = {}
+        self.arns = ArnMemo()
 
     def outcome(self, code: str) -> int:
         found = self.outcomes.get(code)
@@ -148,12 +177,14 @@ def accumulate(
     window = classifier.window
     identities = classifier.identities
     outcomes = classifier.outcomes
+    stamps = classifier.stamps
+    arns = classifier.arns
     for rec in records:
-        found = _attribute(rec, window, seen_ids, identities)
+        found = _attribute(rec, window, seen_ids, identities, stamps)
         if isinstance(found, str):
             skipped[found] = skipped.get(found, 0) + 1
             continue
-        principal, stamp = found
+        principal, stamp, day = found
         if first is None or stamp < first:
             first = stamp
         if last is None or stamp > last:
@@ -168,7 +199,7 @@ def accumulate(
             outcome = outcomes.get(code, -1)
             if outcome < 0:
                 outcome = classifier.outcome(code)
-        key = (arn, rec.eventSource or "", rec.eventName or "", resource_of(rec), stamp[:10], outcome)
+        key = (arn, rec.eventSource or "", rec.eventName or "", resource_of(rec, arns), day, outcome)
         row = rows.get(key)
         if row is None:
             rows[key] = [1, stamp, stamp]
@@ -212,9 +243,21 @@ def absorb(into: Aggregate, part: Aggregate) -> None:
     is spent. Merging is associative and commutative, so partials may be merged in any grouping."""
     if len(part.rows) > len(into.rows):
         into.rows, part.rows = part.rows, into.rows
-    rows = into.rows
-    for key, (count, first_seen, last_seen) in part.rows.items():
-        merge(rows, key, count, first_seen, last_seen)
+    rows, new = into.rows, part.rows
+    # The keys both hold are found and merged first (few: on a resource-diverse trail nearly every key is new);
+    # then one update adds the rest, in `part`'s order as a loop would, and puts the merged rows back. `part`'s
+    # row lists move over: it is spent.
+    both = rows.keys() & new.keys()
+    merged = {}
+    for key in both:
+        row, (count, first_seen, last_seen) = rows[key], new[key]
+        row[0] += count
+        row[1] = min(row[1], first_seen)
+        row[2] = max(row[2], last_seen)
+        merged[key] = row
+    rows.update(new)
+    if merged:
+        rows.update(merged)
     for arn, principal in part.principals.items():
         into.principals.setdefault(arn, principal)
 
