@@ -197,6 +197,7 @@ CALLS: dict[str, Callable[[UsageIndex], Any]] = {
     "first_seen": lambda i: i.first_seen(1),
     "usage_of_many": lambda i: i.usage_of_many([1], DAY, DAY),
     "first_seen_many": lambda i: i.first_seen_many([1]),
+    "seen_calls_many": lambda i: i.seen_calls_many([1], DAY, DAY, [1]),
     "account_calls": lambda i: i.account_calls(A1, DAY, DAY),
     "coverage": lambda i: i.coverage(A1, DAY, DAY),
     "regions": lambda i: i.regions(A1),

@@ -27,7 +27,7 @@ from accessfit.drift.coverage import Coverage, CoverageSpan, coverage_gaps
 from accessfit.drift.listing import listing
 from accessfit.granted.resolve import Grants
 from accessfit.iam.actionset import ActionSet, Universe, universe
-from accessfit.iam.catalog import PRIVILEGED
+from accessfit.iam.catalog import PRIVILEGED, Catalog
 from accessfit.iam.mapping import MAPPED, CallMap, Context, NameMap
 from accessfit.iam.unobservable import reason as unobservable_reason
 from accessfit.iam.unobservable import table as unobservable_table
@@ -144,18 +144,43 @@ def drift(
     first_seen: str | None,
     mapped: NameMap | CallMap,
 ) -> Drift:
-    ctx = Context(partition_of(grants.principal), "", grants.account)
+    ctx = context_of(grants)
     used: set[str] = set()
     denied: set[str] = set()
     for c in calls:
-        if c.outcome != Outcome.DENIED and c.outcome not in GRANTING:
-            continue  # failed before authorization was proven: neither used nor denied
-        m = mapped.names(c.event_source, c.event_name, c.resource, ctx)
-        if m.status == MAPPED:
-            (denied if c.outcome == Outcome.DENIED else used).update(m.actions)
+        if counts(c.outcome):
+            m = mapped.names(c.event_source, c.event_name, c.resource, ctx)
+            if m.status == MAPPED:
+                (denied if c.outcome == Outcome.DENIED else used).update(m.actions)
+    return drift_of(grants, used, denied, cov, now, window_days, grace_days, first_seen, mapped.cat)
+
+
+def context_of(grants: Grants) -> Context:
+    """What a principal's calls are mapped in: its partition and account."""
+    return Context(partition_of(grants.principal), "", grants.account)
+
+
+def counts(outcome: int) -> bool:
+    """Whether a call with this outcome shows an action used (allowed) or denied; the others failed before
+    authorization was proven: neither."""
+    return outcome == Outcome.DENIED or outcome in GRANTING
+
+
+def drift_of(
+    grants: Grants,
+    used: set[str],
+    denied: set[str],
+    cov: Coverage,
+    now: datetime,
+    window_days: int,
+    grace_days: int,
+    first_seen: str | None,
+    cat: Catalog,
+) -> Drift:
+    """`drift` from the actions the principal's calls used and were denied (catalog names, as the mapping's)."""
     # Catalog names on both sides (the mapping and the expansion canonicalise them); the granted side is an
     # ActionSet, so a wildcard grant is never listed here: only the used names are looked up in it.
-    uni = universe(mapped.cat)
+    uni = universe(cat)
     granted = _held(grants.actions, uni)
     used_granted = {a for a in used if a in granted}
     result = Drift(

@@ -4,10 +4,19 @@ day, and the ledger's figures."""
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 from accessfit.index.db import Db, operation
 from accessfit.index.rows import ApiCallRow, FailedObject, LedgerTotals, PrincipalUsage, Totals
 from accessfit.model import DayCoverage, ResourceRef, UsedCall
+
+
+class SeenCall(NamedTuple):
+    """A call a principal made with some outcome in a period (`seen_calls_many`)."""
+
+    call_id: int  # api_calls.id (`call_ids`)
+    outcome: int
+    resource: str | None  # its resource identifier's text; None for the calls asked for without
 
 
 class Reads(Db):
@@ -105,6 +114,26 @@ class Reads(Db):
         ).fetchall()
         for pid, src, name, res, outcome, n, first, last in rows:
             out.setdefault(pid, []).append(UsedCall(src, name, ResourceRef(res), outcome, n, first, last))
+        return out
+
+    @operation("read principals' distinct calls")
+    def seen_calls_many(
+        self, principal_ids: list[int], first_day: str, last_day: str, names_only: list[int]
+    ) -> dict[int, list[SeenCall]]:
+        """Each of `principal_ids`' distinct (call, outcome, resource) in the period, one query for all, without
+        the resource for the calls of `names_only` (one row for all their resources): drift maps most calls by
+        their names alone, and building every row of usage_of_many cost it more than the query."""
+        out: dict[int, list[SeenCall]] = {}
+        if not principal_ids:
+            return out
+        rows: list[tuple[int, int, int, str | None]] = self._conn.execute(
+            "SELECT DISTINCT u.principal_id, u.call_id, u.outcome, r.value FROM usage u "
+            "LEFT JOIN resources r ON r.id = u.resource_id AND u.call_id NOT IN (SELECT value FROM json_each(?)) "
+            "WHERE u.principal_id IN (SELECT value FROM json_each(?)) AND +u.day >= ? AND +u.day <= ?",
+            (json.dumps(names_only), json.dumps(principal_ids), first_day, last_day),
+        ).fetchall()
+        for pid, call_id, outcome, resource in rows:
+            out.setdefault(pid, []).append(SeenCall(call_id, outcome, resource))
         return out
 
     @operation("read when principals were first seen")

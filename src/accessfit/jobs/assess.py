@@ -13,31 +13,77 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from accessfit.drift import Coverage, CoverageSpan, Drift, NameMap, account_coverage, coverage_gaps, drift
-from accessfit.drift.compare import created_iso
+from accessfit.drift import Coverage, CoverageSpan, Drift, NameMap, account_coverage, coverage_gaps
+from accessfit.drift.compare import context_of, counts, created_iso, drift_of
 from accessfit.drift.coverage import data_families
 from accessfit.granted.resolve import Grants, resolve
 from accessfit.iam.catalog import Catalog
+from accessfit.iam.mapping import MAPPED
+from accessfit.iam.mapping.action_names import Reads, reads
 from accessfit.index import UsageIndex
+from accessfit.index.reads import SeenCall
 from accessfit.index.versions import PrincipalLookup
-from accessfit.model import UsedCall, Window
+from accessfit.model import Outcome, ResourceRef, Window
 from accessfit.model.times import iso
 
 CHUNK = 1000  # principals whose calls are read in one query
 
 
+class _Calls:
+    """The index's calls as drift reads them in one run: each call id's names, and those whose mapping reads no
+    resource (action_names.reads): their rows are read without one."""
+
+    def __init__(self, index: UsageIndex, cat: Catalog) -> None:
+        self.index, self.cat = index, cat
+        self.names: dict[int, tuple[str, str]] = {}
+        self.names_only: list[int] = []
+        self._read()
+
+    def _read(self) -> None:
+        self.names = {i: call for call, i in self.index.call_ids().items()}
+        self.names_only = [i for i, (s, n) in self.names.items() if reads(s, n, self.cat) is Reads.NOTHING]
+
+    def name(self, call_id: int) -> tuple[str, str]:
+        found = self.names.get(call_id)
+        if found is None:  # named since this run read the names (another process writes the index)
+            self._read()
+            found = self.names[call_id]
+        return found
+
+    def tally(self, grants: Grants, seen: list[SeenCall], mapped: NameMap) -> tuple[set[str], set[str]]:
+        """The actions the principal's calls used and those it was denied (as compare.drift counts them)."""
+        ctx = context_of(grants)
+        used: set[str] = set()
+        denied: set[str] = set()
+        for c in seen:
+            if counts(c.outcome):
+                source, name = self.name(c.call_id)
+                ref = _NO_RESOURCE if c.resource is None else ResourceRef(c.resource)
+                m = mapped.names(source, name, ref, ctx)
+                if m.status == MAPPED:
+                    (denied if c.outcome == Outcome.DENIED else used).update(m.actions)
+        return used, denied
+
+
+_NO_RESOURCE = ResourceRef()
+
+
 def _usage(
-    index: UsageIndex, ids: list[int | None], read: Window
-) -> Iterator[tuple[int | None, list[UsedCall], str | None]]:
-    """Each principal id with its calls in `read` and when it was first seen, read a chunk at a time: one query
-    per principal cost more than its rows at 50,000 principals."""
+    index: UsageIndex, ids: list[int | None], read: Window, calls: _Calls
+) -> Iterator[tuple[int | None, list[SeenCall], str | None]]:
+    """Each principal id with its distinct calls in `read` and when it was first seen, read a chunk at a time:
+    one query per principal cost more than its rows at 50,000 principals."""
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         known = [pid for pid in chunk if pid is not None]
-        calls = index.usage_of_many(known, read.first_day, read.last_day)
+        seen_calls = index.seen_calls_many(known, read.first_day, read.last_day, calls.names_only)
         seen = index.first_seen_many(known)
         for pid in chunk:
-            yield pid, (calls.get(pid, []) if pid is not None else []), (seen.get(pid) if pid is not None else None)
+            yield (
+                pid,
+                (seen_calls.get(pid, []) if pid is not None else []),
+                (seen.get(pid) if pid is not None else None),
+            )
 
 
 def granted(index: UsageIndex, keep_marker: str, cat: Catalog, only: str | None = None) -> list[Grants]:
@@ -75,11 +121,15 @@ def drift_all(
     rows = [ids.get(g.principal) for g in everyone]
     pids = [row.id if row is not None else None for row in rows]
     mapped = NameMap(cat)
-    for n, (grants, (_pid, calls, first_seen)) in enumerate(zip(everyone, _usage(index, pids, read), strict=True)):
+    calls = _Calls(index, cat)
+    for n, (grants, (_pid, seen, first_seen)) in enumerate(
+        zip(everyone, _usage(index, pids, read, calls), strict=True)
+    ):
         if n and n % CHUNK == 0:
             mapped = NameMap(cat)  # see DriftCache.update
+        used, denied = calls.tally(grants, seen, mapped)
         cov = coverages[grants.account]
-        results.append(drift(grants, calls, cov, now, window_days, grace_days, first_seen, mapped))
+        results.append(drift_of(grants, used, denied, cov, now, window_days, grace_days, first_seen, cat))
     return sorted(results, key=lambda d: (-len(d.unused), -len(d.unknown), d.principal))
 
 
@@ -145,10 +195,14 @@ class DriftCache:
         scan = bool(changes.keys() - self.accounts.keys())
         account_calls = index.calls_by_account(read.first_day, read.last_day) if scan else {}
         grown: dict[str, set[tuple[str, str]]] = {}
+        calls = _Calls(index, self.cat)
         if not scan and changed:
             account_of = {r.id: r.account for r in changed}
-            for principal_id, calls in index.usage_of_many(list(account_of), read.first_day, read.last_day).items():
-                grown.setdefault(account_of[principal_id], set()).update((c.event_source, c.event_name) for c in calls)
+            everything = list(calls.names)  # names alone
+            for principal_id, seen in index.seen_calls_many(
+                list(account_of), read.first_day, read.last_day, everything
+            ).items():
+                grown.setdefault(account_of[principal_id], set()).update(calls.name(c.call_id) for c in seen)
         accounts = {}
         for account, changed_at in changes.items():
             last = self.accounts.get(account)
@@ -187,15 +241,16 @@ class DriftCache:
                 results[grants.principal] = None
                 todo.append((grants, acc.coverage, pid))
         self.recomputed = len(todo)
-        reads = _usage(index, [pid for _g, _c, pid in todo], read)
+        usage = _usage(index, [pid for _g, _c, pid in todo], read, calls)
         mapped = NameMap(self.cat)
-        for n, ((grants, cov, pid), (_pid, calls, first_seen)) in enumerate(zip(todo, reads, strict=True)):
+        for n, ((grants, cov, pid), (_pid, seen, first_seen)) in enumerate(zip(todo, usage, strict=True)):
             if n and n % CHUNK == 0:
                 # A mapping memo per chunk of principals: NameMap maps most calls once per kind, whatever they
                 # name, but remembers a call that passes a role (or a PartiQL statement, a transaction, a copy)
                 # per resource, and those must not pile up over the organization's 50,000 principals.
                 mapped = NameMap(self.cat)
-            result = drift(grants, calls, cov, now, window_days, grace_days, first_seen, mapped)
+            used, denied = calls.tally(grants, seen, mapped)
+            result = drift_of(grants, used, denied, cov, now, window_days, grace_days, first_seen, self.cat)
             timed = bool(first_seen and first_seen > grace_start) or bool(
                 grants.created and created_iso(grants.created) > grace_start
             )
