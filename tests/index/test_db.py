@@ -207,6 +207,7 @@ CALLS: dict[str, Callable[[UsageIndex], Any]] = {
     "principal": lambda i: i.principal(ROLE),
     "principals_due": lambda i: i.principals_due("g"),
     "all_principals": lambda i: i.all_principals(),
+    "principals_since": lambda i: i.principals_since("", 0),
     "principal_lookup": lambda i: i.principal_lookup(),
     "versions": lambda i: i.versions(1),
     "latest_versions": lambda i: i.latest_versions([1]),

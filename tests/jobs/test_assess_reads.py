@@ -8,6 +8,8 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from accessfit.demo.iam import details
 from accessfit.demo.trail import TrailSpec, generate
 from accessfit.drift import CallMap, CoverageSpan, account_coverage, drift
@@ -16,7 +18,7 @@ from accessfit.index import UsageIndex
 from accessfit.index.writes import Batch
 from accessfit.jobs.assess import DriftCache, drift_all, granted
 from accessfit.jobs.ingest import IngestOptions, ingest
-from accessfit.model import FieldValue, Outcome, ResourceRef
+from accessfit.model import FieldValue, Outcome, PrincipalRow, ResourceRef
 from accessfit.trail.local import LocalSource
 from helpers import NOW, use
 
@@ -111,3 +113,39 @@ def test_seen_calls_are_the_distinct_calls_with_their_resource_unless_asked_with
         pid.id: index.seen_calls_many([pid.id], before, day, [])[pid.id]
     }
     assert index.seen_calls_many([], before, day, []) == {}
+
+
+def test_a_poll_reads_only_the_principals_changed_or_added(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    trail = tmp_path / "trail"
+    generate(trail, NOW - timedelta(hours=1), SPEC)
+    with UsageIndex(tmp_path / "i.sqlite3") as index:
+        ingest(LocalSource(str(trail)), index, replace(IngestOptions(), window_days=WINDOW), NOW)
+        account = SPEC.accounts[0]
+        index.save_snapshot(account, details(SPEC, account), NOW)
+        cache = DriftCache(CAT)
+        cache.update(index, NOW + timedelta(minutes=1), WINDOW, 0, KEEP)  # after the ingest's stamps
+        known = [g.principal for g in granted(index, KEEP, CAT)]
+        read: list[int] = []
+        original = UsageIndex.principals_since
+
+        def counting(self: UsageIndex, stamp: str, after_id: int) -> list[PrincipalRow]:
+            rows = original(self, stamp, after_id)
+            read.append(len(rows))
+            return rows
+
+        def refuse(self: UsageIndex) -> list[PrincipalRow]:
+            raise AssertionError("every principal read again")
+
+        monkeypatch.setattr(UsageIndex, "principals_since", counting)
+        monkeypatch.setattr(UsageIndex, "all_principals", refuse)
+        later = NOW + timedelta(minutes=5)
+        batch = Batch()
+        use(batch, known[0], "ListBuckets", later.date().isoformat())
+        # A principal the index had not seen (its grants are in the snapshot once it is refreshed).
+        use(batch, f"arn:aws:iam::{account}:role/newcomer", "GetObject", later.date().isoformat())
+        index.commit("s", batch, later)
+        got = [d.as_dict() for d in cache.update(index, later, WINDOW, 0, KEEP)]
+        assert read == [2]
+        monkeypatch.undo()
+        assert got == [d.as_dict() for d in drift_all(index, CAT, later, WINDOW, 0, KEEP)]
+        assert cache.recomputed == 1

@@ -73,6 +73,15 @@ class Versions(Db):
     def all_principals(self) -> list[PrincipalRow]:
         return [PrincipalRow(**r) for r in self._rows(f"{_PRINCIPAL} ORDER BY arn")]
 
+    @operation("read the principals changed or added")
+    def principals_since(self, stamp: str, after_id: int) -> list[PrincipalRow]:
+        """The principals whose usage changed at or after `stamp` and those added after id `after_id`: what a
+        reader of all of them (the daemon's drift) must read again, not every principal every poll."""
+        rows = self._rows(
+            f"{_PRINCIPAL} WHERE coalesce(usage_changed, '') >= ? OR id > ? ORDER BY arn", [stamp, after_id]
+        )
+        return [PrincipalRow(**r) for r in rows]
+
     @operation("read policy versions")
     def versions(self, principal_id: int) -> list[PolicyVersion]:
         rows = self._rows("SELECT * FROM policy_versions WHERE principal_id = ? ORDER BY version", [principal_id])

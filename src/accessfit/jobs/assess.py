@@ -9,7 +9,7 @@ the same results (tests/jobs/test_incremental.py compares them after each kind o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -23,7 +23,7 @@ from accessfit.iam.mapping.action_names import Reads, reads
 from accessfit.index import UsageIndex
 from accessfit.index.reads import SeenCall
 from accessfit.index.versions import PrincipalLookup
-from accessfit.model import Outcome, ResourceRef, Window
+from accessfit.model import Outcome, PrincipalRow, ResourceRef, Window
 from accessfit.model.times import iso
 
 CHUNK = 1000  # principals whose calls are read in one query
@@ -158,10 +158,29 @@ class DriftCache:
     accounts: dict[str, _Account] = field(default_factory=dict)
     results: dict[str, _Result] = field(default_factory=dict)
     recomputed: int = 0  # principals the last update computed anew
+    principals: dict[int, PrincipalRow] = field(default_factory=dict)  # every principal, by id, as last read
+    lookup: PrincipalLookup | None = None  # the same by ARN (its rows' usage stamps may be older)
 
     def clear(self) -> None:
         self.span, self.at = None, ""
         self.accounts, self.results = {}, {}
+        self.principals, self.lookup = {}, None
+
+    def _principals(self, index: UsageIndex, new: Callable[[str], bool]) -> tuple[list[PrincipalRow], PrincipalLookup]:
+        """The principals whose usage changed, and every principal by ARN: all read once, then only those whose
+        stamp may be new or that were added (a principal goes only by a prune, which starts the cache over), not
+        50,000 rows a poll."""
+        if self.lookup is None:
+            rows = index.all_principals()
+            self.principals = {r.id: r for r in rows}
+            self.lookup = PrincipalLookup(rows)
+        else:
+            rows = index.principals_since(self.at, max(self.principals, default=0))
+            added = any(r.id not in self.principals for r in rows)
+            self.principals.update((r.id, r) for r in rows)
+            if added:
+                self.lookup = PrincipalLookup(self.principals.values())
+        return [r for r in rows if new(r.usage_changed or "")], self.lookup
 
     def update(
         self, index: UsageIndex, now: datetime, window_days: int, grace_days: int, keep_marker: str
@@ -186,8 +205,8 @@ class DriftCache:
         for snap in index.snapshots(regrant):
             fresh[snap.account] = resolve(snap.details, snap.account, self.cat, keep_marker)
         stale: set[str] = set(regrant)
-        rows = index.all_principals()
-        changed = [r for r in rows if new(r.usage_changed or "")]
+        changed, ids = self._principals(index, new)
+        changed_ids = {r.id for r in changed}
         # The accounts' calls, for their data-event families: a scan of the window's usage, for every account at
         # once, when an account is new here. Otherwise an account's families only grow, by the calls of its
         # principals with new usage (usage rows go only by a prune or compaction, and leave the window only when
@@ -220,7 +239,6 @@ class DriftCache:
             if last is None or last.verdict != verdict:
                 stale.add(account)
             accounts[account] = _Account(changed_at, cov, verdict, held)
-        ids = PrincipalLookup(rows)
         grace_start = iso(now - timedelta(days=grace_days))
         results: dict[str, _Result | None] = {}  # None: to compute, in this order
         todo: list[tuple[Grants, Coverage, int | None]] = []
@@ -234,7 +252,7 @@ class DriftCache:
                     and account not in stale
                     and not kept.timed
                     and kept.principal_id == pid
-                    and (row is None or not new(row.usage_changed or ""))
+                    and (row is None or row.id not in changed_ids)
                 ):
                     results[grants.principal] = kept
                     continue
