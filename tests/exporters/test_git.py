@@ -12,7 +12,14 @@ import pytest
 
 from accessfit.errors import ExportError, GitError
 from accessfit.exporters import git as git_module
-from accessfit.exporters.git import LOCK_STALE_AFTER, PolicyChange, commit_message, commit_policies, git_commit
+from accessfit.exporters.git import (
+    LOCK_STALE_AFTER,
+    Checkin,
+    PolicyChange,
+    commit_message,
+    commit_policies,
+    git_commit,
+)
 from processes import reaped
 from tools import require
 
@@ -152,37 +159,170 @@ def test_the_commit_message_names_each_principal_with_its_actions_capped() -> No
     assert commit_message([], 0) == "accessfit: policy files written by an earlier run"
 
 
+def counted_gits(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Every git process started from here on logs its arguments, one line each, to the file returned (a `git` on
+    PATH that logs, then runs the real one)."""
+    real = require("git")
+    folder = tmp_path / "counted-bin"
+    folder.mkdir()
+    log_file = tmp_path / "gits.log"
+    wrapper = folder / "git"
+    wrapper.write_text(f'#!/bin/sh\necho "$*" >> {log_file}\nexec {real} "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    log_file.write_text("")
+    return log_file
+
+
+def commands(log_file: Path) -> list[str]:
+    """The git subcommand of each logged process (the first word not an option or `-C`'s directory)."""
+    found = []
+    for line in log_file.read_text().splitlines():
+        words = line.split()
+        rest = [
+            w for n, w in enumerate(words) if not w.startswith("-") and (n == 0 or words[n - 1] not in ("-C", "-c"))
+        ]
+        found.append(rest[0])
+    return found
+
+
+def objects(out: Path) -> dict[str, int]:
+    listed = subprocess.run(["git", "-C", str(out), "count-objects", "-v"], capture_output=True, text=True, check=True)
+    return {k: int(v) for k, v in (line.split(": ") for line in listed.stdout.splitlines()) if v.isdigit()}
+
+
 @pytest.mark.slow
-def test_a_commit_of_many_files_is_five_gits_and_one_pack_of_blobs(
+def test_a_commit_is_one_pack_and_the_same_gits_whatever_the_number_of_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gits = counted_gits(monkeypatch, tmp_path)
+    seen = []
+    for files in (3, 300):
+        out = tmp_path / f"policies{files}"
+        for n in range(files):
+            folder = out / "111122223333" / "role" / f"team{n % 3}"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"svc-{n}.json").write_text(f'{{"n": {n}}}\n')
+        gits.write_text("")
+        assert git_commit(out, "first")
+        seen.append(commands(gits))
+        # Blobs, the six trees and the commit; many in one pack, not a file each (git unpacks fewer than 100).
+        found = objects(out)
+        assert found["count"] + found["in-pack"] == files + 7
+        assert found["count"] == 0 if files > 100 else found["in-pack"] == 0
+        assert git(out, "status", "--porcelain") == ""
+    assert (
+        seen[0]
+        == seen[1]
+        == [
+            "init",
+            "rev-parse",
+            "symbolic-ref",
+            "ls-files",
+            "diff-index",
+            "fast-import",
+            "reset",
+            "gc",
+        ]
+    )
+
+
+def git(out: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(out), *args], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.slow
+def test_a_checkin_commits_the_bytes_it_was_given_without_reading_a_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     require("git")
     out = tmp_path / "policies"
-    for n in range(300):
-        folder = out / "111122223333" / "role" / f"team{n % 3}"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"svc-{n}.json").write_text(f'{{"n": {n}}}\n')
-    calls: list[tuple[str, ...]] = []
-    real = git_module._git
-
-    def counted(where: Path, *args: str) -> subprocess.CompletedProcess[str]:
-        calls.append(args)
-        return real(where, *args)
-
-    monkeypatch.setattr(git_module, "_git", counted)
+    (out / "r").mkdir(parents=True)
+    (out / "kept.json").write_text("kept\n")
+    (out / "gone.json").write_text("gone\n")
     assert git_commit(out, "first")
-    assert [next(a for a in args if not a.startswith("-") and "=" not in a) for args in calls] == [
-        "init",
-        "add",
-        "rm",
-        "diff",
-        "commit",
-    ]
-    counts = dict(
-        line.split(": ")
-        for line in subprocess.run(
-            ["git", "-C", str(out), "count-objects", "-v"], capture_output=True, text=True, check=True
-        ).stdout.splitlines()
-    )
-    # The 300 blobs in a pack; loose, only what the commit wrote: its six trees and itself.
-    assert int(counts["in-pack"]) == 300 and int(counts["count"]) == 7
+    checkin = Checkin(out)
+    checkin.start()
+    written = {"r/a.json": b'{"a": 1}\n', "kept.json": b"kept, changed\n"}
+    for name, data in written.items():
+        (out / name).write_bytes(data)
+    checkin.add([(str((out / name).resolve()), data) for name, data in written.items()])
+    (out / "gone.json").unlink()
+
+    def no_reading(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"read {args}")
+
+    monkeypatch.setattr(git_module, "open", no_reading, raising=False)
+    assert checkin.commit("second")
+    assert log(out) == ["second", "first"]
+    assert git(out, "ls-tree", "-r", "--name-only", "HEAD").split() == ["kept.json", "r/a.json"]
+    assert git(out, "show", "HEAD:kept.json") == "kept, changed\n"
+    assert git(out, "status", "--porcelain", "--ignored") == ""
+    assert "accessfit <accessfit@localhost>" in git(out, "log", "-1", "--format=%an <%ae> %cn <%ce>")
+
+
+@pytest.mark.slow
+def test_files_written_behind_the_checkins_back_are_committed_with_the_streamed_ones(tmp_path: Path) -> None:
+    require("git")
+    out = tmp_path / "policies"
+    out.mkdir()
+    (out / "a.json").write_text("a\n")
+    assert git_commit(out, "first")
+    checkin = Checkin(out)
+    checkin.start()
+    (out / "b.json").write_text("b\n")
+    checkin.add([("b.json", b"b\n")])
+    (out / "a.json").write_text("a, by a run that was killed\n")  # never streamed
+    assert checkin.commit("second")
+    assert git(out, "show", "HEAD:a.json") == "a, by a run that was killed\n"
+    assert git(out, "status", "--porcelain") == ""
+
+
+@pytest.mark.slow
+def test_nothing_differing_from_head_makes_no_commit_even_when_files_were_rewritten(tmp_path: Path) -> None:
+    require("git")
+    out = tmp_path / "policies"
+    out.mkdir()
+    (out / "a.json").write_text("a\n")
+    assert git_commit(out, "first")
+    checkin = Checkin(out)
+    checkin.start()
+    (out / "a.json").write_text("a\n")  # the same bytes again, a new file
+    checkin.add([("a.json", b"a\n")])
+    assert not checkin.commit("second")
+    assert log(out) == ["first"] and git(out, "status", "--porcelain") == ""
+
+
+@pytest.mark.slow
+def test_a_stream_given_up_commits_nothing_and_the_next_commit_takes_its_files(tmp_path: Path) -> None:
+    require("git")
+    out = tmp_path / "policies"
+    out.mkdir()
+    (out / "a.json").write_text("a\n")
+    assert git_commit(out, "first")
+    checkin = Checkin(out)
+    checkin.start()
+    (out / "a.json").write_text("a2\n")
+    checkin.add([("a.json", b"a2\n")])
+    checkin.close()  # as a regeneration that failed before its commit
+    assert log(out) == ["first"]
+    assert git_commit(out, "second") and git(out, "show", "HEAD:a.json") == "a2\n"
+
+
+@pytest.mark.slow
+def test_a_stale_ref_lock_left_by_a_killed_fast_import_is_cleared_and_a_fresh_one_refused(tmp_path: Path) -> None:
+    require("git")
+    out = tmp_path / "policies"
+    out.mkdir()
+    (out / "a.json").write_text("{}\n")
+    assert git_commit(out, "first")
+    branch = git(out, "symbolic-ref", "HEAD").strip()
+    lock = out / ".git" / f"{branch}.lock"
+    lock.write_text("")
+    (out / "a.json").write_text('{"v": 2}\n')
+    with pytest.raises(GitError, match=r"locked by .*\.lock \(0 s old\)"):
+        git_commit(out, "second")
+    then = lock.stat().st_mtime - LOCK_STALE_AFTER - 5
+    os.utime(lock, (then, then))
+    assert git_commit(out, "second")
+    assert not lock.exists() and log(out) == ["second", "first"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TypedDict
@@ -151,11 +152,13 @@ class PolicyWriter:
     serves a run: the folders it checked and made are remembered (paths as text: at 150,000 files, pathlib's
     objects cost more than the writes)."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, sink: Callable[[list[tuple[str, bytes]]], None] | None = None) -> None:
         self.out = out
         self._root = str(out)
+        self._sink = sink  # given each commit's files written (path, bytes): git takes them from memory
         self._group: GroupWrite[str] = GroupWrite()
-        self._pending: dict[str, tuple[str, int, int]] = {}  # principal -> wrapper, files staged, documents
+        # principal -> wrapper, documents, the files staged (path, bytes)
+        self._pending: dict[str, tuple[str, int, list[tuple[str, bytes]]]] = {}
         self._folders: dict[str, str] = {}  # folder -> resolved, checked to lie under `out`
         self._made: set[str] = set()  # folders known to exist
 
@@ -164,7 +167,7 @@ class PolicyWriter:
         the file when one cannot be (a path outside the output directory, a folder that cannot be made)."""
         rendered = render(principal, version)
         wrapper = os.path.join(self._root, rendered.wrapper)
-        written = 0
+        staged: list[tuple[str, bytes]] = []
         current = wrapper
         try:
             for name, text in rendered.files.items():
@@ -181,14 +184,14 @@ class PolicyWriter:
                 else:
                     target = os.path.join(resolved, base)
                 self._group.add(principal.arn, target, data)
-                written += 1
+                staged.append((target, data))
         except OSError as exc:
             self._group.discard(principal.arn)
             raise ExportError(f"cannot write the policy file {current}: {_reason(exc)}") from exc
         except ExportError:
             self._group.discard(principal.arn)
             raise
-        self._pending[principal.arn] = (wrapper, written, rendered.documents)
+        self._pending[principal.arn] = (wrapper, rendered.documents, staged)
 
     def __len__(self) -> int:
         """Files staged."""
@@ -200,17 +203,21 @@ class PolicyWriter:
         pending, self._pending = self._pending, {}
         done: dict[str, Ensured] = {}
         errors: dict[str, ExportError] = {}
-        for arn, (wrapper, written, documents) in pending.items():
+        written: list[tuple[str, bytes]] = []
+        for arn, (wrapper, documents, staged) in pending.items():
             if arn in failed:
                 path, exc = failed[arn]
                 errors[arn] = ExportError(f"cannot write the policy file {path}: {_reason(exc)}")
                 continue
+            written += staged
             try:
                 removed = _remove_extra_documents(self.out, wrapper, documents)
             except OSError as exc:
                 errors[arn] = ExportError(f"cannot remove an old policy file beside {wrapper}: {_reason(exc)}")
                 continue
-            done[arn] = Ensured(Path(wrapper), written, removed)
+            done[arn] = Ensured(Path(wrapper), len(staged), removed)
+        if self._sink is not None and written:
+            self._sink(written)
         return done, errors
 
     def _checked(self, folder: str) -> str:

@@ -2,21 +2,34 @@
 names each changed principal with the actions added and removed, so reviews of permission changes are ordinary
 diffs. Failures raise `GitError`: the files are written, only the history is not.
 
-Temporary files (`.<name>.tmp`, left by a killed write) are never committed: the repository's `info/exclude`
-ignores them and any already tracked are dropped from the index before the commit.
+A regeneration's commit (`Checkin`) is made by `git fast-import` from the bytes the writer already holds: each
+file's blob is streamed to git as it is written, and at the end the commit names every path that differs from
+HEAD. What differs is found without reading the files again: the paths git's index says may have changed (its
+stat cache: the files written since, and any a killed run or a person left) are compared with HEAD by blob id,
+the ones written in this run from the bytes streamed, the others read from disk. Then the index is made HEAD's
+again. Whatever differs from HEAD is committed, whoever wrote it, so files a killed run wrote are committed by
+the next one; a commit is never empty.
 
-A stale `.git/index.lock` (git killed mid-operation leaves it, and every later git command then fails) is removed
-when it is older than `LOCK_STALE_AFTER` and no git process has its working directory in the policy directory
-(read from /proc where there is one). accessfit itself runs git only synchronously, one regeneration at a time
-under the index's writer lock, so a lock that old with no git working there was left by a git that died. A
-younger lock, or one held by a running git, is a GitError: the files stay written and the next regeneration
-commits them.
+Temporary files (`.<name>.tmp`, left by a killed write) are never committed: the repository's `info/exclude`
+ignores them and any already tracked are removed by the commit.
+
+A stale lock (`.git/index.lock`, or a ref's: git killed mid-operation leaves it, and every later git command then
+fails) is removed when it is older than `LOCK_STALE_AFTER` and no git process other than this regeneration's own
+has its working directory in the policy directory (read from /proc where there is one). accessfit itself runs git
+only for one regeneration at a time under the index's writer lock, so a lock that old with no git working there
+was left by a git that died. A younger lock, or one held by a running git, is a GitError: the files stay written
+and the next regeneration commits them.
 """
+
+# Paths as text: git names them so, up to 150,000 of them a commit.
+# ruff: noqa: PTH117, PTH118, PTH115
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Sequence
+import hashlib
+import os
+import stat
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,20 +37,26 @@ import structlog
 
 from accessfit.errors import GitError
 from accessfit.exporters.atomic import TEMPORARY_SUFFIX
+from accessfit.exporters.fastimport import EXECUTABLE, LINK, REGULAR, Change, Stream, blob_id
+from accessfit.exporters.gitcli import LOCK_STALE_AFTER, clear_stale_lock, prepare
+from accessfit.exporters.gitcli import failed as _failed
+from accessfit.exporters.gitcli import git as _git
+
+__all__ = [  # the lock's rule is imported from here, where it is described
+    "LOCK_STALE_AFTER",
+    "MESSAGE_PRINCIPALS",
+    "Checkin",
+    "PolicyChange",
+    "clear_stale_lock",
+    "commit_message",
+    "commit_policies",
+    "git_commit",
+]
 
 log = structlog.get_logger(__name__)
 
-_AUTHOR = ("-c", "user.name=accessfit", "-c", "user.email=accessfit@localhost")
-LOCK_STALE_AFTER = 60.0  # seconds; git holds index.lock for well under a second on a policy directory
-_IGNORED = f".*{TEMPORARY_SUFFIX}"
 MESSAGE_PRINCIPALS = 50  # principals named in one commit message; the rest are counted
 MESSAGE_ACTIONS = 12  # actions named per principal and direction; the rest are counted
-# `git add` writes every new blob as a loose object, a file of its own: a first regeneration of 50,000 principals
-# is 150,000 of them, which then also push the `git gc --auto` that `git commit` runs (past 6,700 loose objects)
-# into repacking them all. Blobs over core.bigFileThreshold are streamed into one pack instead (git's bulk
-# check-in): about as long on this project's loaded machine (150,000 files: 22-28 s, against 15-34 s loose), far
-# fewer files. Set for the add alone, so diffs and the repository's own settings are as they were.
-_PACKED = ("-c", "core.bigFileThreshold=1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,111 +95,233 @@ def commit_message(changes: Sequence[PolicyChange], repaired: int) -> str:
     return "\n\n".join([subject, "\n".join(lines)]) if lines else subject
 
 
-def _git(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(["git", "-C", str(out), *args], capture_output=True, text=True, check=False)
-    except FileNotFoundError as exc:
-        raise GitError("git is not installed; turn off policy_git or install git", directory=str(out)) from exc
+def _temporary(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return name.startswith(".") and name.endswith(TEMPORARY_SUFFIX)
 
 
-def _failed(out: Path, step: str, done: subprocess.CompletedProcess[str]) -> GitError:
-    detail = (done.stderr or done.stdout).strip()
-    return GitError(f"git {step} in {out} failed: {detail}", directory=str(out))
+@dataclass(frozen=True, slots=True)
+class _Repository:
+    """What the commit builds on, read when the regeneration starts."""
+
+    object_format: str
+    head: str | None  # HEAD's commit; None before the first
+    branch: str  # the ref HEAD names
 
 
-def _git_working_in(out: Path) -> bool:
-    """Whether a git process has its working directory in `out` (Linux /proc; False where there is none). A git
-    process whose directory cannot be read (another user's) counts as working there: the lock is left alone."""
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return False
-    root = out.resolve()
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
+def _repository(out: Path) -> _Repository:
+    found = _git(out, "rev-parse", "--show-object-format", "--verify", "-q", "HEAD")
+    lines = found.stdout.split()
+    if found.returncode not in (0, 1) or not lines:
+        raise _failed(out, "rev-parse", found)
+    branch = _git(out, "symbolic-ref", "-q", "HEAD")
+    if branch.returncode != 0:
+        raise GitError(f"HEAD of {out} is not on a branch: check one out to commit policies to", directory=str(out))
+    head = lines[1] if found.returncode == 0 and len(lines) > 1 else None
+    return _Repository(lines[0], head, branch.stdout.strip())
+
+
+class Checkin:
+    """One regeneration's commit: `add` the files as they are written (their blobs go to git at once, from
+    memory), `commit` once at the end. Files a failed start could not stream are read from disk by the commit."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self._root = str(out.resolve())
+        self._stream = Stream(out)
+        self._repository: _Repository | None = None
+        self._streamed: dict[str, tuple[str, str]] = {}  # path -> (mark, blob id or "" before a first commit)
+
+    def start(self) -> None:
+        """Ready the repository for streaming; a failure (git missing, a lock) only means nothing is streamed, and
+        the commit tries again and raises it."""
         try:
-            if not (entry / "comm").read_text().startswith("git"):
-                continue
-            cwd = (entry / "cwd").resolve(strict=True)
-        except FileNotFoundError:
-            continue  # the process ended while we looked
-        except PermissionError:
-            return True
-        if cwd == root or cwd.is_relative_to(root):
-            return True
-    return False
-
-
-def _file_system_now(git_dir: Path) -> float:
-    """The time by the clock that stamped the lock: a lock's age is read against the file system's own clock, not
-    this process's, which may differ (a network file system, a shifted test clock)."""
-    probe = git_dir / "accessfit-clock"
-    probe.write_bytes(b"")
-    try:
-        return probe.stat().st_mtime
-    finally:
-        probe.unlink(missing_ok=True)
-
-
-def clear_stale_lock(out: Path) -> bool:
-    """Remove `.git/index.lock` when it is stale (see the module's rule); True when removed. A lock that may be
-    live is a GitError."""
-    lock = out / ".git" / "index.lock"
-    try:
-        age = _file_system_now(lock.parent) - lock.stat().st_mtime
-    except FileNotFoundError:
-        return False
-    except OSError as exc:
-        raise GitError(f"cannot read {lock}: {exc.strerror or exc}", directory=str(out)) from exc
-    if age < LOCK_STALE_AFTER or _git_working_in(out):
-        raise GitError(
-            f"git in {out} is locked by {lock} ({age:.0f} s old) and a git may still be running there; the files "
-            "are written and the next regeneration commits them",
-            directory=str(out),
-        )
-    lock.unlink(missing_ok=True)
-    log.warning("git.stale_lock_removed", lock=str(lock), age_seconds=round(age))
-    return True
-
-
-def _prepare(out: Path) -> None:
-    if not (out / ".git").exists():
-        created = _git(out, "init", "-q")
-        if created.returncode != 0:
-            raise GitError(f"cannot create a git repository in {out}: {created.stderr.strip()}", directory=str(out))
-    exclude = out / ".git" / "info" / "exclude"
-    if (out / ".git").is_dir():
-        try:
-            present = exclude.read_text().splitlines() if exclude.exists() else []
-            if _IGNORED not in present:
-                exclude.parent.mkdir(parents=True, exist_ok=True)
-                with exclude.open("a") as fh:
-                    fh.write(f"{_IGNORED}\n")
+            self.out.mkdir(parents=True, exist_ok=True)
+            prepare(self.out)
+            self._repository = _repository(self.out)
         except OSError as exc:
-            raise GitError(f"cannot write {exclude}: {exc.strerror or exc}", directory=str(out)) from exc
-        clear_stale_lock(out)
+            log.warning("git.not_streamed", error=str(exc))
+            self._repository = None
+        except GitError as exc:
+            log.warning("git.not_streamed", error=str(exc))
+            self._repository = None
+
+    def add(self, files: Iterable[tuple[str, bytes]]) -> None:
+        """Files now on disk with these bytes (paths under the policy directory, absolute or relative to it)."""
+        repo = self._repository
+        if repo is None:
+            return
+        named = [(self._relative(path), data) for path, data in files]
+        named = [(path, data) for path, data in named if path]
+        try:
+            marks = self._stream.blobs([data for _path, data in named])
+        except GitError as exc:
+            log.warning("git.not_streamed", error=str(exc))
+            self._stop()
+            return
+        hashed = repo.head is not None  # before a first commit nothing is compared
+        for (path, data), mark in zip(named, marks, strict=True):
+            self._streamed[path] = (mark, blob_id(data, repo.object_format) if hashed else "")
+
+    def commit(self, message: str) -> bool:
+        """Commit whatever differs from HEAD; False when nothing does. Raises GitError."""
+        try:
+            prepare(self.out, self._stream.pid)
+            if self._repository is None:
+                self._repository = _repository(self.out)
+                self._streamed.clear()
+            repo = self._repository
+            candidates = self._candidates(repo)
+            changes = self._changes(repo, candidates)
+            if changes:
+                self._stream.commit(repo.branch, repo.head, message, changes)
+            else:
+                self._stop()
+            if changes or candidates:
+                synced = _git(self.out, "reset", "-q")  # the index made HEAD's, its stat cache refreshed
+                if synced.returncode != 0:
+                    raise _failed(self.out, "reset", synced)
+        finally:
+            self._stop()
+        if changes:
+            self._gc()
+        return bool(changes)
+
+    def close(self) -> None:
+        """Give up: nothing is committed (the streamed blobs are left unreferenced)."""
+        self._stop()
+
+    def _stop(self) -> None:
+        self._stream.close()
+        self._streamed.clear()
+
+    def _relative(self, path: str) -> str:
+        if not os.path.isabs(path):
+            return path
+        if path.startswith(self._root + os.sep):
+            return path[len(self._root) + 1 :]
+        return ""  # not in the repository (no writer puts one there)
+
+    def _candidates(self, repo: _Repository) -> dict[str, str]:
+        """Path -> git's tag (`?` untracked, `C` changed, `R` removed, or none) of every path whose stat differs
+        from the index's, that the index holds otherwise than HEAD, or that was streamed: what may differ from
+        HEAD."""
+        listed = _git(self.out, "ls-files", "-z", "-t", "-m", "-d", "-o", "--exclude-standard")
+        if listed.returncode != 0:
+            raise _failed(self.out, "ls-files", listed)
+        found: dict[str, str] = {}
+        for entry in listed.stdout.split("\0"):
+            if entry:
+                tag, path = entry[0], entry[2:]
+                if found.get(path) != "R":
+                    found[path] = tag
+        # Staged but not committed (an older accessfit's `git add`, a person's): the index against HEAD.
+        against = repo.head or _empty_tree(repo.object_format)
+        staged = _git(self.out, "diff-index", "--cached", "-z", "--name-only", "--no-renames", against)
+        if staged.returncode != 0:
+            raise _failed(self.out, "diff-index", staged)
+        for path in staged.stdout.split("\0"):
+            if path:
+                found.setdefault(path, "")
+        for path in self._streamed:
+            found.setdefault(path, "")  # its stat unchanged by chance: compared all the same
+        return found
+
+    def _changes(self, repo: _Repository, candidates: dict[str, str]) -> list[Change]:
+        head = self._tree(repo, candidates)
+        changes: list[Change] = []
+        unread: list[tuple[str, str, bytes]] = []  # path, mode, bytes read from disk
+        for path in sorted(set(candidates) | {p for p in head if _temporary(p)}):
+            had = head.get(path)
+            now = self._now(repo, path, candidates.get(path, "R"))
+            if now is None:
+                if had is not None:
+                    changes.append(Change(path))
+                continue
+            mode, blob, data = now
+            if had is not None and had == (mode, blob):
+                continue
+            if data is None:
+                changes.append(Change(path, mode, blob))
+            else:
+                unread.append((path, mode, data))
+        marks = self._stream.blobs([data for _path, _mode, data in unread])
+        changes += [Change(path, mode, mark) for (path, mode, _data), mark in zip(unread, marks, strict=True)]
+        return changes
+
+    def _now(self, repo: _Repository, path: str, tag: str) -> tuple[str, str, bytes | None] | None:
+        """(mode, blob id or mark, the bytes when read from disk) of the path as it is now; None when it is gone
+        or is never committed."""
+        if _temporary(path) or tag == "R":
+            return None
+        streamed = self._streamed.get(path)
+        if streamed is not None:
+            mark, blob = streamed
+            return REGULAR, blob or mark, None
+        full = os.path.join(self._root, path)
+        try:
+            info = os.lstat(full)
+            if stat.S_ISLNK(info.st_mode):
+                data, mode = os.fsencode(os.readlink(full)), LINK
+            elif stat.S_ISREG(info.st_mode):
+                with open(full, "rb") as fh:  # noqa: PTH123
+                    data = fh.read()
+                mode = EXECUTABLE if info.st_mode & 0o111 else REGULAR
+            else:
+                return None
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise GitError(f"cannot read {full} to commit it: {exc.strerror or exc}", directory=str(self.out)) from exc
+        return mode, blob_id(data, repo.object_format), data
+
+    def _tree(self, repo: _Repository, candidates: dict[str, str]) -> dict[str, tuple[str, str]]:
+        """HEAD's (mode, blob id) of every path (only those of few candidates: the rest cannot differ)."""
+        if repo.head is None:
+            return {}
+        few = len(candidates) <= 200
+        paths = ["--", *(f":(literal){p}" for p in candidates)] if few else []
+        listed = _git(self.out, "ls-tree", "-r", "-z", "--full-tree", repo.head, *paths)
+        if listed.returncode != 0:
+            raise _failed(self.out, "ls-tree", listed)
+        tree: dict[str, tuple[str, str]] = {}
+        for entry in listed.stdout.split("\0"):
+            if entry:
+                info, path = entry.split("\t", 1)
+                mode, _kind, blob = info.split(" ")
+                tree[path] = (mode, blob)
+        return tree
+
+    def _gc(self) -> None:
+        """`git gc --auto`, as `git commit` runs it (fast-import does not): git's own thresholds decide, and a
+        failure only warns."""
+        done = _git(self.out, "gc", "--auto", "--quiet")
+        if done.returncode != 0:
+            log.warning("git.gc_failed", error=(done.stderr or done.stdout).strip())
+
+
+def _empty_tree(object_format: str) -> str:
+    hashed = hashlib.sha256() if object_format == "sha256" else hashlib.sha1()  # noqa: S324 - git's object id
+    hashed.update(b"tree 0\0")
+    return hashed.hexdigest()
 
 
 def git_commit(out: Path, message: str) -> bool:
-    """Commit the directory's changes (initialising the repository if needed). False when nothing changed."""
-    _prepare(out)
-    added = _git(out, *_PACKED, "add", "-A")
-    if added.returncode != 0:
-        raise _failed(out, "add", added)
-    dropped = _git(out, "rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", f":(glob)**/{_IGNORED}")
-    if dropped.returncode != 0:
-        raise _failed(out, "rm --cached", dropped)
-    staged = _git(out, "diff", "--cached", "--quiet")
-    if staged.returncode == 0:
-        return False
-    if staged.returncode != 1:  # 1 means "there are differences"; anything else is git failing
-        raise _failed(out, "diff", staged)
-    done = _git(out, *_AUTHOR, "commit", "-q", "-m", message)
-    if done.returncode != 0:
-        raise _failed(out, "commit", done)
-    return True
+    """Commit the directory's changes (initialising the repository if needed), read from disk. False when nothing
+    changed."""
+    checkin = Checkin(out)
+    try:
+        return checkin.commit(message)
+    finally:
+        checkin.close()
 
 
-def commit_policies(out: Path, changes: Sequence[PolicyChange], repaired: int = 0) -> bool:
-    """The commit of one regeneration: what it changed, and what it repaired."""
-    return git_commit(out, commit_message(changes, repaired))
+def commit_policies(
+    out: Path, changes: Sequence[PolicyChange], repaired: int = 0, checkin: Checkin | None = None
+) -> bool:
+    """The commit of one regeneration: what it changed, and what it repaired (by `checkin`, which streamed its
+    files, when given)."""
+    message = commit_message(changes, repaired)
+    if checkin is None:
+        return git_commit(out, message)
+    return checkin.commit(message)

@@ -30,12 +30,12 @@ import structlog
 from accessfit import __version__
 from accessfit.errors import ExportError, NotFoundError, PolicyError, StoreError
 from accessfit.exporters.files import Ensured, PolicyWriter, remove_temporaries
-from accessfit.exporters.git import MESSAGE_PRINCIPALS, PolicyChange, commit_policies
+from accessfit.exporters.git import MESSAGE_PRINCIPALS, Checkin, PolicyChange, commit_policies
 from accessfit.iam.catalog import Catalog
 from accessfit.index import UsageIndex
 from accessfit.jobs.authorized import Authorizations
 from accessfit.jobs.builders import CHUNK, Recipe, built
-from accessfit.model import PolicyDraft, PolicyVersion, Principal, Window
+from accessfit.model import PolicyDraft, PolicyVersion, Principal, PrincipalRow, Window
 from accessfit.model.times import iso
 from accessfit.policy import Limits, PolicySet, build
 from accessfit.policy.document import actions_of, compact
@@ -132,11 +132,40 @@ def regenerate(
     check(overrides, cat)  # a wrong override is the settings' fault: it stops the run, once
     generator = generator_id(limits.mode, cat, overrides)
     window = Window.ending(now, window_days)
-    writer = PolicyWriter(out) if out is not None else None  # one per run: it remembers the folders it checked
-    if writer is not None and (everyone if repair is None else repair):
-        _repair(index, writer, report)
-    due = index.all_principals() if everyone else index.principals_due(generator)
-    recipe = Recipe(cat, limits, window, tuple(overrides))
+    checkin = Checkin(out) if out is not None and git else None  # the files' blobs go to git as they are written
+    try:
+        if checkin is not None:
+            checkin.start()
+        # One writer per run: it remembers the folders it checked.
+        writer = PolicyWriter(out, checkin.add if checkin is not None else None) if out is not None else None
+        if writer is not None and (everyone if repair is None else repair):
+            _repair(index, writer, report)
+        due = index.all_principals() if everyone else index.principals_due(generator)
+        _build_and_store(
+            index, Recipe(cat, limits, window, tuple(overrides)), due, workers, now, generator, writer, report
+        )
+        if out is not None and checkin is not None:
+            _commit(out, report, checkin)
+    finally:
+        if checkin is not None:
+            checkin.close()  # a run that failed commits nothing: the next one commits what it wrote
+    report.seconds = time.monotonic() - started
+    log.info("generate.done", **report.as_dict())
+    _raise_failures(out, report)
+    return report
+
+
+def _build_and_store(
+    index: UsageIndex,
+    recipe: Recipe,
+    due: Sequence[PrincipalRow],
+    workers: int,
+    now: datetime,
+    generator: str,
+    writer: PolicyWriter | None,
+    report: GenerateReport,
+) -> None:
+    """Build the due principals' policies (on `workers`), then write and store them a chunk at a time."""
     chunks = built(index, recipe, due, workers)
     try:
         for chunk in chunks:
@@ -149,15 +178,9 @@ def regenerate(
                 for rule in one.lint:
                     report.lint[rule] = report.lint.get(rule, 0) + 1
                 good.append((one.row.id, one.row.principal, one.policy))
-            _store(index, good, window, now, generator, writer, report)
+            _store(index, good, recipe.window, now, generator, writer, report)
     finally:
         chunks.close()  # an error while storing shuts the workers down
-    if out is not None and git:
-        _commit(out, report)
-    report.seconds = time.monotonic() - started
-    log.info("generate.done", **report.as_dict())
-    _raise_failures(out, report)
-    return report
 
 
 def _store(
@@ -273,9 +296,9 @@ def _repair(index: UsageIndex, writer: PolicyWriter, report: GenerateReport) -> 
         report.failed.append(WriteFailure(principal="", error=f"cannot clean {out}: {exc.strerror or exc}"))
 
 
-def _commit(out: Path, report: GenerateReport) -> None:
+def _commit(out: Path, report: GenerateReport, checkin: Checkin) -> None:
     try:
-        report.committed = commit_policies(out, report.changes, report.repaired)
+        report.committed = commit_policies(out, report.changes, report.repaired, checkin)
     except ExportError as exc:
         report.commit_error = str(exc)
         log.error("git.commit_failed", error=str(exc), committed=False)  # noqa: TRY400 - expected
