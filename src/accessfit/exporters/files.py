@@ -14,13 +14,14 @@ anything is written, whatever the names, symbolic links or a bug upstream say.
 
 # Paths as text in the hot path: at 150,000 files a regeneration, pathlib's objects cost more than the writes
 # (hashing and parsing them was a third of the writer's time).
-# ruff: noqa: PTH102, PTH110, PTH112, PTH114, PTH118, PTH120, PTH123
+# ruff: noqa: PTH102, PTH110, PTH112, PTH114, PTH118, PTH120, PTH123, PTH208
 
 from __future__ import annotations
 
 import errno
 import os
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TypedDict
@@ -107,6 +108,14 @@ def render(principal: Principal, version: PolicyVersion) -> Rendered:
 
 
 @dataclass(frozen=True, slots=True)
+class Flight:
+    """A group of files being written (`PolicyWriter.begin`): its failures, once written, and what was staged."""
+
+    failed: Future[dict[str, tuple[Path, OSError]]]
+    pending: dict[str, tuple[str, int, list[tuple[str, bytes]]]]
+
+
+@dataclass(frozen=True, slots=True)
 class Ensured:
     """What `ensure` did to one principal's files."""
 
@@ -161,6 +170,10 @@ class PolicyWriter:
         self._pending: dict[str, tuple[str, int, list[tuple[str, bytes]]]] = {}
         self._folders: dict[str, str] = {}  # folder -> resolved, checked to lie under `out`
         self._made: set[str] = set()  # folders known to exist
+        # folder -> the names in it (listed once, then those staged): a file not there is not opened to compare
+        # (at 150,000 new files, the failed opens cost more than the listings)
+        self._names: dict[str, set[str]] = {}
+        self._writing: ThreadPoolExecutor | None = None  # writes a group while the next one is staged
 
     def stage(self, principal: Principal, version: PolicyVersion) -> None:
         """Stage the files of `version` that differ from the principal's files on disk. Raises ExportError naming
@@ -175,10 +188,12 @@ class PolicyWriter:
                 folder, base = os.path.split(current)
                 resolved = self._checked(folder)
                 data = text.encode("utf-8")
-                differs = _differs(current, data)
+                names = self._listed(folder)
+                differs = _differs(current, data) if base in names else None
                 if differs is False:
                     continue
                 self._make(folder)
+                names.add(base)
                 if differs and os.path.islink(current):  # written where it leads, if that is inside
                     target = str(inside(self.out, Path(current)))
                 else:
@@ -199,8 +214,27 @@ class PolicyWriter:
 
     def commit(self) -> tuple[dict[str, Ensured], dict[str, ExportError]]:
         """Write every staged file; what was done for each principal staged, and the error of each that failed."""
-        failed = self._group.commit()
+        return self.finish(self.begin())
+
+    def begin(self) -> Flight:
+        """Start writing every staged file, on a thread of its own, and return at once: the next group can be
+        staged meanwhile. `finish` it before relying on the files."""
+        if self._writing is None:
+            self._writing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policy-files")
+        group, self._group = self._group, GroupWrite()
         pending, self._pending = self._pending, {}
+        return Flight(self._writing.submit(group.commit), pending)
+
+    def close(self) -> None:
+        """Stop the writing thread (after the group in flight, if any)."""
+        if self._writing is not None:
+            self._writing.shutdown(wait=True)
+            self._writing = None
+
+    def finish(self, flight: Flight) -> tuple[dict[str, Ensured], dict[str, ExportError]]:
+        """Wait for a group's files; what was done for each principal staged, and the error of each that failed."""
+        failed = flight.failed.result()
+        pending = flight.pending
         done: dict[str, Ensured] = {}
         errors: dict[str, ExportError] = {}
         written: list[tuple[str, bytes]] = []
@@ -219,6 +253,16 @@ class PolicyWriter:
         if self._sink is not None and written:
             self._sink(written)
         return done, errors
+
+    def _listed(self, folder: str) -> set[str]:
+        names = self._names.get(folder)
+        if names is None:
+            try:
+                names = set(os.listdir(folder))
+            except FileNotFoundError:
+                names = set()
+            self._names[folder] = names
+        return names
 
     def _checked(self, folder: str) -> str:
         found = self._folders.get(folder)

@@ -29,7 +29,7 @@ import structlog
 
 from accessfit import __version__
 from accessfit.errors import ExportError, NotFoundError, PolicyError, StoreError
-from accessfit.exporters.files import Ensured, PolicyWriter, remove_temporaries
+from accessfit.exporters.files import Ensured, Flight, PolicyWriter, remove_temporaries
 from accessfit.exporters.git import MESSAGE_PRINCIPALS, Checkin, PolicyChange, commit_policies
 from accessfit.iam.catalog import Catalog
 from accessfit.index import UsageIndex
@@ -133,11 +133,11 @@ def regenerate(
     generator = generator_id(limits.mode, cat, overrides)
     window = Window.ending(now, window_days)
     checkin = Checkin(out) if out is not None and git else None  # the files' blobs go to git as they are written
+    # One writer per run: it remembers the folders it checked.
+    writer = PolicyWriter(out, checkin.add if checkin is not None else None) if out is not None else None
     try:
         if checkin is not None:
             checkin.start()
-        # One writer per run: it remembers the folders it checked.
-        writer = PolicyWriter(out, checkin.add if checkin is not None else None) if out is not None else None
         if writer is not None and (everyone if repair is None else repair):
             _repair(index, writer, report)
         due = index.all_principals() if everyone else index.principals_due(generator)
@@ -147,6 +147,8 @@ def regenerate(
         if out is not None and checkin is not None:
             _commit(out, report, checkin)
     finally:
+        if writer is not None:
+            writer.close()
         if checkin is not None:
             checkin.close()  # a run that failed commits nothing: the next one commits what it wrote
     report.seconds = time.monotonic() - started
@@ -165,8 +167,10 @@ def _build_and_store(
     writer: PolicyWriter | None,
     report: GenerateReport,
 ) -> None:
-    """Build the due principals' policies (on `workers`), then write and store them a chunk at a time."""
+    """Build the due principals' policies (on `workers`), then write and store them a chunk at a time: a chunk's
+    files are written on a thread while the next chunk is staged, and its versions stored once they are."""
     chunks = built(index, recipe, due, workers)
+    flying: tuple[Flight | None, list[_Due]] | None = None  # the chunk whose files are being written
     try:
         for chunk in chunks:
             good = []
@@ -178,12 +182,21 @@ def _build_and_store(
                 for rule in one.lint:
                     report.lint[rule] = report.lint.get(rule, 0) + 1
                 good.append((one.row.id, one.row.principal, one.policy))
-            _store(index, good, recipe.window, now, generator, writer, report)
+            staged = _stage_chunk(index, good, recipe.window, now, generator, writer, report)
+            last, flying = flying, None  # once stored (or failed) never stored again
+            if last is not None:
+                _store(index, *last, now, generator, writer, report)
+            flying = (writer.begin() if writer is not None else None, staged)
+        last, flying = flying, None
+        if last is not None:
+            _store(index, *last, now, generator, writer, report)
     finally:
+        if flying is not None and flying[0] is not None and writer is not None:
+            writer.finish(flying[0])  # files written, versions not stored: due again next time
         chunks.close()  # an error while storing shuts the workers down
 
 
-def _store(
+def _stage_chunk(
     index: UsageIndex,
     built: list[tuple[int, Principal, PolicySet]],
     window: Window,
@@ -191,9 +204,9 @@ def _store(
     generator: str,
     writer: PolicyWriter | None,
     report: GenerateReport,
-) -> None:
-    """Write the files of one chunk's changed policies (one group), then store their versions and note every
-    check."""
+) -> list[_Due]:
+    """Stage the files of one chunk's policies (one group; only those that differ from the files on disk): the
+    principals whose version is stored, or check noted, once the group is written."""
     latest = index.latest_versions([pid for pid, _principal, _ps in built])
     due: list[_Due] = []
     for pid, principal, ps in built:
@@ -207,9 +220,23 @@ def _store(
             row = _Due(principal, draft, version, _change(principal, before, version, ps.actions))
         if writer is None or _stage(writer, principal, row.version, report):
             due.append(row)
-    if writer is not None:
+    return due
+
+
+def _store(
+    index: UsageIndex,
+    flight: Flight | None,
+    due: list[_Due],
+    now: datetime,
+    generator: str,
+    writer: PolicyWriter | None,
+    report: GenerateReport,
+) -> None:
+    """Once a chunk's files are written, store the versions of the principals whose files were, and note every
+    check."""
+    if writer is not None and flight is not None:
         # A principal whose files failed is not noted as checked: due again, and its version number still free.
-        done = _write(writer, report)
+        done = _written(writer.finish(flight), report)
         due = [row for row in due if row.principal.arn in done]
         for row in due:
             if row.change is None:
@@ -256,7 +283,11 @@ def _stage(writer: PolicyWriter, principal: Principal, version: PolicyVersion, r
 
 def _write(writer: PolicyWriter, report: GenerateReport) -> dict[str, Ensured]:
     """Write the staged group; what was done for each principal whose files were written (the others reported)."""
-    done, failed = writer.commit()
+    return _written(writer.commit(), report)
+
+
+def _written(result: tuple[dict[str, Ensured], dict[str, ExportError]], report: GenerateReport) -> dict[str, Ensured]:
+    done, failed = result
     for arn, exc in failed.items():
         _write_failed(report, arn, exc)
     return done
