@@ -13,3 +13,10 @@ def die_on_poison(obj: LogObject, data: bytes, ctx: MapContext) -> Partial:
     if "poison" in obj.key:
         os._exit(137)
     return map_in_worker(obj, data, ctx)
+
+
+def report_niceness(obj: LogObject, data: bytes, ctx: MapContext) -> Partial:
+    """The object's partial, with the worker's niceness as its record count."""
+    out = map_in_worker(obj, data, ctx)
+    out.usage.records = os.getpriority(os.PRIO_PROCESS, 0)
+    return out

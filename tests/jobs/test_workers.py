@@ -20,12 +20,12 @@ from accessfit.index import UsageIndex
 from accessfit.jobs.ingest import IngestOptions, ingest
 from accessfit.jobs.ingest.fetch import Fetched
 from accessfit.jobs.ingest.partial import MapContext
-from accessfit.jobs.ingest.workers import MIN_PARALLEL_OBJECTS, WORKER_DIED, Mapped, Mapper
+from accessfit.jobs.ingest.workers import MIN_PARALLEL_OBJECTS, WORKER_DIED, WORKER_NICENESS, Mapped, Mapper
 from accessfit.model import LogObject, Partition, Window
 from accessfit.records.usage import Classifier
 from accessfit.trail.local import LocalSource
 from helpers import NOW, doc, gz, rec, snapshot, write_log
-from poison_work import die_on_poison
+from poison_work import die_on_poison, report_niceness
 from processes import ingest_process, objects_in, reaped, run_ingest, trail_and_clean_index
 
 pytestmark = pytest.mark.slow
@@ -75,6 +75,19 @@ def test_an_object_that_kills_its_worker_is_failed_alone_and_the_others_are_mapp
     failed = {m.fetched.obj.key: m.partial.failure.reason for m in out if m.partial and m.partial.failure}
     assert failed == {"k030-poison": WORKER_DIED}
     assert all(m.partial and m.partial.usage.ingested == 1 for m in out if m.fetched.obj.key not in failed)
+
+
+def test_workers_run_below_the_writer_so_that_they_never_take_its_core() -> None:
+    window = Window.ending(NOW, 90)
+    p = Partition("", None, "111122223333", "us-east-1")
+    objects = [Fetched(LogObject(f"k{n:03d}", p, T), gz(doc([rec()]))) for n in range(MIN_PARALLEL_OBJECTS + 8)]
+    with Mapper(MapContext(window, 1 << 20), 2, Classifier(window), work=report_niceness) as mapper:
+        out = [m for m in mapper.mapped(objects, threading.Event()) if isinstance(m, Mapped)]
+    writer = os.getpriority(os.PRIO_PROCESS, 0)
+    by_workers = [m.partial.usage.records for m in out[MIN_PARALLEL_OBJECTS:] if m.partial]
+    assert len(by_workers) == 8
+    assert set(by_workers) == {min(19, writer + WORKER_NICENESS)}
+    assert os.getpriority(os.PRIO_PROCESS, 0) == writer  # the writer's own is untouched
 
 
 def descendants(pid: int) -> set[int]:

@@ -109,7 +109,9 @@ class Db:
             # WAL + NORMAL: a power loss may drop the last transactions, never corrupt; the ledger is in
             # the same transactions, so dropped objects are simply read again.
             conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA cache_size = -16384")  # 16 MiB
+            # 8 MiB: the writer's share of a pass's memory budget (an ingest stays under 100 MB of RSS); 16 MiB
+            # measured no faster on a trail whose upserts land all over the B-tree.
+            conn.execute("PRAGMA cache_size = -8192")
             self._migrate()
         elif version == 0:
             raise StoreError(f"index {self.path} is empty; run `accessfit ingest` first")

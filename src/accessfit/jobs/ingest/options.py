@@ -17,7 +17,7 @@ class IngestOptions:
     accounts: frozenset[str] = frozenset()  # empty: all
     regions: frozenset[str] = frozenset()  # empty: all
     batch_objects: int = 20
-    batch_rows: int = 20_000  # usage rows merged in memory before a commit, at most: bounds RSS
+    batch_rows: int = 10_000  # usage rows merged in memory before a commit, at most: bounds RSS
     max_object_bytes: int = 128 * 1024 * 1024  # compressed; CloudTrail writes at most 50 MB
     max_json_bytes: int = 1024 * 1024 * 1024  # inflated
     fetch_workers: int = 4
