@@ -14,6 +14,7 @@ they leave stops (SIGINT, SIGTERM) to the writer, which finishes the chunk in ha
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import deque
@@ -31,10 +32,11 @@ from accessfit.iam.mapping import CallMap
 from accessfit.index import UsageIndex
 from accessfit.jobs.authorized import Authorizations
 from accessfit.jobs.ingest.workers import follow_writer
-from accessfit.model import PrincipalRow, Window
+from accessfit.model import PrincipalRow, UsedCall, Window
 from accessfit.policy import Limits, PolicySet, build
 from accessfit.policy.lint import with_findings
 from accessfit.policy.overrides import Override, apply
+from accessfit.policy.uses import CallNeeds
 
 log = structlog.get_logger(__name__)
 
@@ -77,10 +79,24 @@ class Builder:
         r = self._recipe
         # Principals repeat the same calls, each mapped once per chunk: a memo of the whole run would keep every
         # distinct resource of the organisation (390,000 at 50,000 principals: 300 MB a worker) for few more hits.
-        mapped = CallMap(r.cat)
+        mapped = CallNeeds(CallMap(r.cat))
+        usage = self._index.usage_of_many([row.id for row in rows], r.window.first_day, r.window.last_day)
+        # A chunk allocates hundreds of thousands of short-lived containers, none in a cycle: the collector's
+        # passes over every object alive (the catalog, the memo) were a third of the build's CPU. Refcounting frees
+        # the chunk's garbage; a cycle made meanwhile waits for the collection after the chunk.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._chunk(rows, usage, mapped)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _chunk(self, rows: Sequence[PrincipalRow], usage: dict[int, list[UsedCall]], mapped: CallNeeds) -> list[Built]:
+        r = self._recipe
         out = []
         for row in rows:
-            calls = self._index.usage_of(row.id, r.window.first_day, r.window.last_day)
+            calls = usage.get(row.id, [])
             try:
                 made = build(row.principal, calls, r.limits, r.cat, mapped, self._authorized(row.principal))
                 ps, findings = with_findings(apply(made, r.overrides, r.cat, r.limits.document_size), r.cat)

@@ -86,13 +86,21 @@ def carried_over(
     by_service = _by_service()
     called = frozenset(by_service if all_services else services & by_service.keys())
     seen = frozenset(a for s in called for a in _actions(s) if a in used)
-    out = []
-    for action, why in _candidates(called, seen, families, all_services):
-        if granted is None:
-            out.append(CarriedAction(action=action, carried=POSSIBLY, resources=[], reason=why))
-        elif action in granted:
-            out.append(CarriedAction(action=action, carried=CARRIED, resources=sorted(granted[action]), reason=why))
-    return out
+    candidates = _candidates(called, seen, families, all_services)
+    if granted is None:
+        return list(_possibly(candidates))
+    return [
+        CarriedAction(action=action, carried=CARRIED, resources=sorted(granted[action]), reason=why)
+        for action, why in candidates
+        if action in granted
+    ]
+
+
+@lru_cache(maxsize=4096)  # as many as _candidates' keys
+def _possibly(candidates: tuple[tuple[str, str], ...]) -> tuple[CarriedAction, ...]:
+    """The rows of candidates no snapshot says are granted: shared by every policy listing them (read, never
+    changed), so principals without a snapshot do not each make (and send to the writer) the same few dozen."""
+    return tuple(CarriedAction(action=action, carried=POSSIBLY, resources=[], reason=why) for action, why in candidates)
 
 
 @cache

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NotRequired, TypedDict
 
 from accessfit.errors import PolicyError
 from accessfit.iam.catalog import Catalog
-from accessfit.iam.mapping import UNMAPPED, ActionUse, CallMap
+from accessfit.iam.mapping import UNMAPPED, CallMap
 from accessfit.model import GRANTING, AllowDocument, AllowStatement, Outcome, Principal, UsedCall, partition_of
 from accessfit.policy import scope
 from accessfit.policy.carried import CARRIED, Authorization, CarriedAction, carried_over
 from accessfit.policy.document import actions_of, fingerprint
 from accessfit.policy.split import pack
-from accessfit.policy.uses import call_uses
+from accessfit.policy.uses import CallNeeds, needs_of, with_roles
 from accessfit.policy.validate import problems
 
 
@@ -122,6 +123,7 @@ class _Tally:
         self.last_seen = max(self.last_seen, call.last_seen)
 
 
+@lru_cache(maxsize=1024)  # a few hundred IAM prefixes
 def _sid_base(prefix: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", prefix) if part)
 
@@ -131,44 +133,55 @@ def build(
     calls: list[UsedCall],
     limits: Limits,
     cat: Catalog,
-    mapped: CallMap | None = None,
+    mapped: CallMap | CallNeeds | None = None,
     auth: Authorization | None = None,
 ) -> PolicySet:
     """The principal's policy from its calls, with the IAM catalog that maps and validates them. `mapped` is the
     run's memo of mapped calls (over `cat`), when the caller builds many principals' policies; `auth` what the
     latest authorization snapshot says (instance profiles' roles, what is granted now), None when there is none."""
-    mapped = CallMap(cat) if mapped is None else mapped
+    needs = needs_of(CallMap(cat) if mapped is None else mapped)
     profiles = auth.profiles if auth is not None else {}
     unresolved: set[str] = set()
     services: set[str] = set()
     partition = partition_of(principal.arn)
+    account = principal.account
     granted: dict[str, set[str]] = {}
     regions: dict[str, set[str]] = {}
     why: dict[str, dict[tuple[str, str], _Tally]] = {}
     denied: dict[tuple[str, int], _Tally] = {}  # (action, outcome) -> its calls
     unmapped: dict[tuple[str, str], _Tally] = {}
-    for done in call_uses(principal, calls, cat, mapped, profiles, unresolved):
-        call = done.call
-        if done.status == UNMAPPED:
+    for call in calls:
+        found = needs(call, partition, account)
+        if found.status == UNMAPPED:
             key = (call.event_source, call.event_name)
             tally = unmapped.get(key)
             if tally is None:
-                tally = unmapped[key] = _Tally(reason=done.reason)
+                tally = unmapped[key] = _Tally(reason=found.reason)
             tally.add(call)
             continue
-        for use in done.uses:
-            if call.outcome not in GRANTING:
+        if not found.uses:
+            continue
+        uses, use_regions = with_roles(found, profiles, unresolved)
+        if call.outcome not in GRANTING:
+            for use in uses:
                 if not use.inferred:
                     tally = denied.get((use.action, call.outcome))
                     if tally is None:
                         tally = denied[(use.action, call.outcome)] = _Tally()
                     tally.add(call)
                     tally.resources.update(use.resources)
-                continue
-            _grant(granted, regions, use)
-            services.add(use.action.split(":", 1)[0])
-            by_call = why.setdefault(use.action, {})
-            key = (call.event_source, call.event_name)
+            continue
+        key = (call.event_source, call.event_name)
+        for use, where in zip(uses, use_regions, strict=True):
+            action = use.action
+            resources = granted.get(action)
+            if resources is None:
+                resources = granted[action] = set()
+                services.add(action.partition(":")[0])
+            resources.update(use.resources)
+            if where:
+                regions.setdefault(action, set()).update(where)
+            by_call = why.setdefault(action, {})
             tally = by_call.get(key)
             if tally is None:
                 tally = by_call[key] = _Tally()
@@ -236,12 +249,7 @@ def _denied(action: str, outcome: int, tally: _Tally) -> DeniedAction:
     return row
 
 
-def _grant(granted: dict[str, set[str]], regions: dict[str, set[str]], use: ActionUse) -> None:
-    resources = granted.setdefault(use.action, set())
-    resources.update(use.resources)
-    for arn in use.resources:
-        if region := scope.region_of(arn):
-            regions.setdefault(use.action, set()).add(region)
+_STAR = ["*"]  # never changed: made into the key of its group
 
 
 def _statements(
@@ -253,20 +261,22 @@ def _statements(
     account: str,
 ) -> list[AllowStatement]:
     by_service: dict[str, dict[tuple[str, ...], list[str]]] = {}
+    mode = limits.mode
     for action, arns in granted.items():
         resources: list[str]
-        if not cat.resource_types(action) or limits.mode == "wildcard":
-            resources = ["*"]
-        elif limits.mode == "placeholder":
+        if mode == "wildcard" or not cat.resource_types(action):
+            resources = _STAR
+        elif mode == "placeholder":
             resources = scope.placeholder(action, cat, partition, account, regions.get(action, set()), arns)
         else:
             resources = scope.observed(arns, limits.objects_per_bucket, limits.resources_per_action)
-        prefix = action.split(":", 1)[0]
+        prefix = action.partition(":")[0]
         by_service.setdefault(prefix, {}).setdefault(tuple(resources), []).append(action)
     statements: list[AllowStatement] = []
+    star: tuple[str, ...] = ("*",)
     for prefix in sorted(by_service):
-        groups = sorted(by_service[prefix].items(), key=lambda kv: (kv[0] != ("*",), kv[0], sorted(kv[1])))
-        star: tuple[str, ...] = ("*",)
+        # `*` first, then by resources: a service's resource lists are its groups' keys, so never equal.
+        groups = sorted(by_service[prefix].items(), key=lambda kv: (kv[0] != star, kv[0]))
         base = _sid_base(prefix)
         for n, (shared, actions) in enumerate(groups, start=1):
             statements.append(

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import lru_cache
 from typing import TypedDict
 
 from accessfit.iam.catalog import PRIVILEGED, Catalog
@@ -81,15 +82,26 @@ def lint(documents: Iterable[AllowDocument], justification: Justification, cat: 
     for doc in documents:
         for statement in doc["Statement"]:
             resources = _resources(statement["Resource"])
+            anything = "*" in resources
             for action in statement["Action"]:
-                found.update(_grant(action, resources, cat))
-                found.update(_evidence(action, justification, cat))
+                # Most grants are of one action on named resources, which only PassRole's rule looks at.
+                if anything or "iam:PassRole" in _covered(action, cat):
+                    found.update(_grant(action, resources, cat))
+                calls = justification.get(action)
+                if calls and sum(c["calls"] for c in calls) == 1:
+                    found.update(_evidence(action, justification, cat))
     return sorted(found)
+
+
+@lru_cache(maxsize=65536)  # policies grant the same actions again and again; keyed by catalog
+def _covered(action: str, cat: Catalog) -> frozenset[str]:
+    """The catalog actions a statement's action grants."""
+    return cat.expand(action) if _wild(action) else frozenset({cat.canonical(action) or action})
 
 
 def _grant(action: str, resources: list[str], cat: Catalog) -> Iterator[Finding]:
     """The findings of one action on the statement's resources."""
-    covered = cat.expand(action) if _wild(action) else frozenset({cat.canonical(action) or action})
+    covered = _covered(action, cat)
     if "iam:PassRole" in covered:
         for resource in resources:
             if _wild(resource) and not _ONE_ROLE_ANY_PATH.match(resource):
@@ -148,8 +160,10 @@ def counts(findings: Iterable[Finding]) -> dict[str, int]:
 def with_findings(ps: PolicySet, cat: Catalog) -> tuple[PolicySet, list[Finding]]:
     """`ps` with its findings added to its warnings and, as a row with no call (`lint`, the rule, and `reason`),
     to the justification of the action each names: so they are stored with its version and written in its policy
-    file and its `.why.json`. And the findings."""
+    file and its `.why.json` (`ps` itself when there is none). And the findings."""
     found = lint(ps.documents, ps.justification, cat)
+    if not found:
+        return ps, found
     why = {action: list(rows) for action, rows in ps.justification.items()}
     for f in found:
         row = JustifyingCall(eventSource="", eventName="", calls=0, lastSeen="", lint=f.rule.value, reason=f.message)

@@ -15,10 +15,12 @@ def _document(statements: list[AllowStatement]) -> AllowDocument:
     return AllowDocument(Version=VERSION, Statement=statements)
 
 
-def _pieces(principal: str, statement: AllowStatement, limit: int) -> list[AllowStatement]:
-    """The statement, or parts of it (resources first, then actions) that each fit in a document alone."""
-    if size(_document([statement])) <= limit:
-        return [statement]
+def _pieces(principal: str, statement: AllowStatement, limit: int) -> list[tuple[AllowStatement, int]]:
+    """The statement, or parts of it (resources first, then actions) that each fit in a document alone, each with
+    its size."""
+    own = size(statement)
+    if _FRAME + own <= limit:  # the size of a document of this statement alone
+        return [(statement, own)]
     resources = statement["Resource"]
     actions = statement["Action"]
     parts: list[AllowStatement]
@@ -36,17 +38,18 @@ def _pieces(principal: str, statement: AllowStatement, limit: int) -> list[Allow
 def pack(principal: str, statements: list[AllowStatement], limit: int) -> list[AllowDocument]:
     """Documents holding every statement of the principal's policy, each within `limit`; first fit, in order, so
     the result is stable. PolicyError, naming the principal, when a statement cannot fit in any document."""
-    pieces: list[AllowStatement] = []
+    pieces: list[tuple[AllowStatement, int]] = []
     for statement in statements:
         parts = _pieces(principal, statement, limit)
         if len(parts) == 1:
-            pieces.append(statement)
+            pieces.append(parts[0])
         else:
-            pieces.extend({**p, "Sid": f"{statement['Sid']}P{n}"} for n, p in enumerate(parts, start=1))
+            for n, (p, _size) in enumerate(parts, start=1):
+                piece: AllowStatement = {**p, "Sid": f"{statement['Sid']}P{n}"}
+                pieces.append((piece, size(piece)))
     documents: list[list[AllowStatement]] = []
     used: list[int] = []  # characters of each document so far
-    for piece in pieces:
-        piece_size = size(piece)
+    for piece, piece_size in pieces:
         for n, doc in enumerate(documents):
             if used[n] + 1 + piece_size <= limit:  # 1: the comma between statements
                 doc.append(piece)

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from accessfit.iam.catalog import Catalog
 from accessfit.model import AllowDocument
 from accessfit.policy.document import NOT_ACCEPTED, VERSION, size
 
 _SID = re.compile(r"^[A-Za-z0-9]+$")
+
+
+@lru_cache(maxsize=65536)  # every principal's policy names a few of the same actions; keyed by catalog
+def _in_catalog(action: str, cat: Catalog) -> bool:
+    return cat.canonical(action) == action
+
+
+def _printable(resources: list[str]) -> bool:
+    """Every resource a string of characters IAM accepts (one search over them all: a newline is accepted)."""
+    texts = [r for r in resources if isinstance(r, str)]
+    return len(texts) == len(resources) and NOT_ACCEPTED.search("\n".join(texts)) is None
 
 
 def problems(documents: list[AllowDocument], cat: Catalog, limit: int) -> list[str]:
@@ -35,10 +47,10 @@ def problems(documents: list[AllowDocument], cat: Catalog, limit: int) -> list[s
                 found.append(f"{where} {sid}: Action must be a non-empty list")
                 actions = []
             for action in actions:
-                if not isinstance(action, str) or cat.canonical(action) != action:
+                if not isinstance(action, str) or not _in_catalog(action, cat):
                     found.append(f"{where} {sid}: {action!r} is not an action in the IAM catalog")
             resources = s.get("Resource")
-            if isinstance(resources, list) and any(not isinstance(r, str) or NOT_ACCEPTED.search(r) for r in resources):
+            if isinstance(resources, list) and not _printable(resources):
                 found.append(f"{where} {sid}: a resource has characters IAM does not accept")
             if resources != "*" and not (
                 isinstance(resources, list)
