@@ -109,6 +109,23 @@ def _unobservable_of(candidates: ActionSet) -> Iterator[str]:
         yield from by[service]
 
 
+# The unobservable actions per set object held (see listing.sorted_names: principals share their grants' sets).
+_UNOBSERVABLE_IN: dict[int, tuple[ActionSet, tuple[str, ...]]] = {}
+_UNOBSERVABLE_MAX = 8192
+
+
+def _unobservable_in(held: ActionSet) -> tuple[str, ...]:
+    """The unobservable table's actions that `held` holds, sorted: computed once per set object."""
+    found = _UNOBSERVABLE_IN.get(id(held))
+    if found is not None and found[0] is held:
+        return found[1]
+    if len(_UNOBSERVABLE_IN) >= _UNOBSERVABLE_MAX:
+        _UNOBSERVABLE_IN.clear()
+    names = tuple(sorted(a for a in _unobservable_of(held) if a in held))
+    _UNOBSERVABLE_IN[id(held)] = (held, names)
+    return names
+
+
 @lru_cache(maxsize=64)  # one run asks it of every principal with the same clock
 def _clock(now: datetime, window_days: int, grace_days: int) -> tuple[CoverageSpan, str]:
     """The span proven and the start of the grace period, as ISO text."""
@@ -211,7 +228,9 @@ def drift_of(
     called = {a.split(":", 1)[0] for a in used}
     unobservable = unobservable_table()
     held = granted if candidates is None else candidates
-    for action in sorted(a for a in _unobservable_of(held) if a in held and a not in taken):
+    for action in _unobservable_in(held):
+        if action in taken:
+            continue
         why = unobservable_reason(unobservable[action], cov.data_families)
         if why is not None:
             result.unobservable[action] = f"carried: {CARRIED} ({why})" if carries(action, called, False) else why
