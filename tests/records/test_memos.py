@@ -5,10 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from accessfit.model import Window
+from accessfit.model import ResourceRef, Window
 from accessfit.records.decode import decode
-from accessfit.records.resources import ArnMemo, resource_of
-from accessfit.records.usage import STAMPS_MAX, Aggregate, Classifier, absorb, accumulate, attribute
+from accessfit.records.resources import ArnMemo, collapse, resource_of
+from accessfit.records.usage import (
+    STAMPS_MAX,
+    Aggregate,
+    Classifier,
+    absorb,
+    accumulate,
+    attribute,
+    collapse_groups,
+    merge,
+)
 from helpers import doc, rec, role_uid
 
 WINDOW = Window(first_day="2026-09-01", last_day="2026-11-29")
@@ -87,3 +96,38 @@ def test_absorb_merges_the_keys_both_hold_and_adds_the_others_in_order() -> None
     small, large = _agg(b), _agg(a)
     absorb(small, large)  # the smaller goes into the larger: the same rows
     assert small.rows == into.rows
+
+
+def _collapsed_by_rebuilding(rows: dict[Any, list[Any]], cap: int) -> dict[Any, list[Any]]:
+    """What collapse_groups computed when it built the batch's rows again: every row to its group's mapping."""
+    groups: dict[Any, set[str]] = {}
+    for arn, source, name, resource, day, _ in rows:
+        groups.setdefault((arn, source, name, day), set()).add(resource)
+    mappings = {g: collapse(sorted(v), cap)[0] for g, v in groups.items() if len(v) > cap}
+    out: dict[Any, list[Any]] = {}
+    for (arn, source, name, resource, day, outcome), (count, first, last) in rows.items():
+        mapping = mappings.get((arn, source, name, day))
+        key = (arn, source, name, resource if mapping is None else mapping[resource], day, outcome)
+        merge(out, key, count, first, last)
+    return out
+
+
+def test_collapsing_in_place_gives_the_rows_a_rebuild_gave_with_collapsed_values_among_the_originals() -> None:
+    def ref(bucket: str, key: str) -> str:
+        return ResourceRef.encode({"bucketName": bucket, "key": key})
+
+    cap = 5
+    rows: dict[Any, list[Any]] = {}
+    for n in range(40):  # one big group over two buckets, two outcomes, and a small group beside it
+        rows[("p", "s3", "GetObject", ref(f"b{n % 2}", f"logs/{n:03d}"), "2026-11-28", n % 3 and 1)] = [n + 1, "a", "b"]
+    for n in range(3):
+        rows[("p", "s3", "PutObject", ref("b0", f"in/{n}"), "2026-11-28", 0)] = [1, "c", "d"]
+    half = _collapsed_by_rebuilding(dict(list(rows.items())[:20]), cap)  # a part collapsed first, as a big file is
+    mixed = {**dict(list(rows.items())[20:]), **half}
+    for order in (mixed, dict(reversed(list(mixed.items())))):
+        expected = _collapsed_by_rebuilding(_agg(order).rows, cap)
+        agg = _agg(order)
+        assert collapse_groups(agg, cap) == 1
+        assert agg.rows == expected
+        assert sum(r[0] for r in agg.rows.values()) == sum(r[0] for r in order.values())
+        assert len(agg.rows) < len(order)

@@ -7,6 +7,8 @@ reason for every record not counted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import itemgetter
 from typing import Any
 
 from accessfit.model import Principal, Window
@@ -274,11 +276,15 @@ def collapse_groups(agg: Aggregate, cap: int) -> int:
     if not big:
         return 0
     mappings = {g: collapse(sorted(values), cap)[0] for g, values in big.items()}
-    rows: dict[Key, list[Any]] = {}
-    for old, (count, first, last) in agg.rows.items():
-        arn, source, name, resource, day, outcome = old
-        mapping = mappings.get((arn, source, name, day))
-        key = old if mapping is None else (arn, source, name, mapping[resource], day, outcome)
-        merge(rows, key, count, first, last)
-    agg.rows = rows
+    # In place: only the rows of the groups collapsed move (to the end; the order of rows means nothing), found
+    # by a pass in C. Building the batch's dict again cost a hash of every key of the batch. All of them are taken
+    # out before any is merged back, so a row is never merged into one that moves after it.
+    rows = agg.rows
+    moving = list(compress(rows, map(mappings.__contains__, map(_GROUP, rows))))
+    taken = [rows.pop(old) for old in moving]
+    for (arn, source, name, resource, day, outcome), (count, first, last) in zip(moving, taken, strict=True):
+        merge(rows, (arn, source, name, mappings[arn, source, name, day][resource], day, outcome), count, first, last)
     return len(big)
+
+
+_GROUP = itemgetter(0, 1, 2, 4)  # a usage key's (principal, source, name, day)
