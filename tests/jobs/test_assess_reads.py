@@ -123,13 +123,13 @@ def test_a_poll_reads_only_the_principals_changed_or_added(tmp_path: Path, monke
         account = SPEC.accounts[0]
         index.save_snapshot(account, details(SPEC, account), NOW)
         cache = DriftCache(CAT)
-        cache.update(index, NOW + timedelta(minutes=1), WINDOW, 0, KEEP)  # after the ingest's stamps
+        cache.update(index, NOW, WINDOW, 0, KEEP)  # in the second of the ingest's stamps, as the daemon's poll
         known = [g.principal for g in granted(index, KEEP, CAT)]
         read: list[int] = []
         original = UsageIndex.principals_since
 
-        def counting(self: UsageIndex, stamp: str, after_id: int) -> list[PrincipalRow]:
-            rows = original(self, stamp, after_id)
+        def counting(self: UsageIndex, stamp: str, after_id: int, *, inclusive: bool = False) -> list[PrincipalRow]:
+            rows = original(self, stamp, after_id, inclusive=inclusive)
             read.append(len(rows))
             return rows
 

@@ -74,11 +74,13 @@ class Versions(Db):
         return [PrincipalRow(**r) for r in self._rows(f"{_PRINCIPAL} ORDER BY arn")]
 
     @operation("read the principals changed or added")
-    def principals_since(self, stamp: str, after_id: int) -> list[PrincipalRow]:
-        """The principals whose usage changed at or after `stamp` and those added after id `after_id`: what a
-        reader of all of them (the daemon's drift) must read again, not every principal every poll."""
+    def principals_since(self, stamp: str, after_id: int, *, inclusive: bool = False) -> list[PrincipalRow]:
+        """The principals whose usage changed after `stamp` (or at it, `inclusive`) and those added after id
+        `after_id`: what a reader of all of them (the daemon's drift) must read again, not every principal every
+        poll."""
         rows = self._rows(
-            f"{_PRINCIPAL} WHERE coalesce(usage_changed, '') >= ? OR id > ? ORDER BY arn", [stamp, after_id]
+            f"{_PRINCIPAL} WHERE coalesce(usage_changed, '') {'>=' if inclusive else '>'} ? OR id > ? ORDER BY arn",
+            [stamp, after_id],
         )
         return [PrincipalRow(**r) for r in rows]
 

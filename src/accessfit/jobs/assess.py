@@ -166,7 +166,9 @@ class DriftCache:
         self.accounts, self.results = {}, {}
         self.principals, self.lookup = {}, None
 
-    def _principals(self, index: UsageIndex, new: Callable[[str], bool]) -> tuple[list[PrincipalRow], PrincipalLookup]:
+    def _principals(
+        self, index: UsageIndex, new: Callable[[str], bool], same_second: bool
+    ) -> tuple[list[PrincipalRow], PrincipalLookup]:
         """The principals whose usage changed, and every principal by ARN: all read once, then only those whose
         stamp may be new or that were added (a principal goes only by a prune, which starts the cache over), not
         50,000 rows a poll."""
@@ -175,7 +177,7 @@ class DriftCache:
             self.principals = {r.id: r for r in rows}
             self.lookup = PrincipalLookup(rows)
         else:
-            rows = index.principals_since(self.at, max(self.principals, default=0))
+            rows = index.principals_since(self.at, max(self.principals, default=0), inclusive=same_second)
             added = any(r.id not in self.principals for r in rows)
             self.principals.update((r.id, r) for r in rows)
             if added:
@@ -205,7 +207,7 @@ class DriftCache:
         for snap in index.snapshots(regrant):
             fresh[snap.account] = resolve(snap.details, snap.account, self.cat, keep_marker)
         stale: set[str] = set(regrant)
-        changed, ids = self._principals(index, new)
+        changed, ids = self._principals(index, new, same_second)
         changed_ids = {r.id for r in changed}
         # The accounts' calls, for their data-event families: a scan of the window's usage, for every account at
         # once, when an account is new here. Otherwise an account's families only grow, by the calls of its
