@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -265,9 +266,22 @@ class PolicyWriter:
         return names
 
     def _checked(self, folder: str) -> str:
+        """`folder` resolved, checked to lie under `out`. A folder under one already checked costs one lstat (is
+        it a symbolic link?) rather than one per component of its path, as resolving it whole would."""
         found = self._folders.get(folder)
-        if found is None:
-            found = self._folders[folder] = str(inside(self.out, Path(folder)))
+        if found is not None:
+            return found
+        parent, base = os.path.split(folder)
+        if folder == self._root or not base or base in (".", "..") or parent == folder:
+            found = str(inside(self.out, Path(folder)))
+        else:
+            under = self._checked(parent)
+            try:
+                link = stat.S_ISLNK(os.lstat(folder).st_mode)
+            except FileNotFoundError:
+                link = False  # made by this writer, a folder
+            found = str(inside(self.out, Path(folder))) if link else os.path.join(under, base)
+        self._folders[folder] = found
         return found
 
     def _make(self, folder: str) -> None:

@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import stat
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,6 +133,9 @@ class Checkin:
         self._stream = Stream(out)
         self._repository: _Repository | None = None
         self._streamed: dict[str, tuple[str, str]] = {}  # path -> (mark, blob id or "" before a first commit)
+        self._queue: queue.Queue[list[tuple[str, bytes]] | None] = queue.Queue(maxsize=4)
+        self._feeder: threading.Thread | None = None
+        self._broken = False  # streaming failed: the commit reads every file from disk
 
     def start(self) -> None:
         """Ready the repository for streaming; a failure (git missing, a lock) only means nothing is streamed, and
@@ -147,25 +152,45 @@ class Checkin:
             self._repository = None
 
     def add(self, files: Iterable[tuple[str, bytes]]) -> None:
-        """Files now on disk with these bytes (paths under the policy directory, absolute or relative to it)."""
-        repo = self._repository
-        if repo is None:
+        """Files now on disk with these bytes (paths under the policy directory, absolute or relative to it). They
+        go to git from a thread of its own (hashing and the pipe release the GIL), a few groups behind at most."""
+        if self._repository is None or self._broken:
             return
-        named = [(self._relative(path), data) for path, data in files]
-        named = [(path, data) for path, data in named if path]
-        try:
-            marks = self._stream.blobs([data for _path, data in named])
-        except GitError as exc:
-            log.warning("git.not_streamed", error=str(exc))
-            self._stop()
-            return
-        hashed = repo.head is not None  # before a first commit nothing is compared
-        for (path, data), mark in zip(named, marks, strict=True):
-            self._streamed[path] = (mark, blob_id(data, repo.object_format) if hashed else "")
+        if self._feeder is None:
+            self._feeder = threading.Thread(target=self._feed, name="git-blobs", daemon=True)
+            self._feeder.start()
+        self._queue.put(list(files))
+
+    def _feed(self) -> None:
+        while (files := self._queue.get()) is not None:
+            if self._broken or self._repository is None:
+                continue
+            named = [(self._relative(path), data) for path, data in files]
+            named = [(path, data) for path, data in named if path]
+            try:
+                marks = self._stream.blobs([data for _path, data in named])
+            except GitError as exc:
+                log.warning("git.not_streamed", error=str(exc))
+                self._broken = True  # the commit reads the files from disk instead
+                continue
+            hashed = self._repository.head is not None  # before a first commit nothing is compared
+            for (path, data), mark in zip(named, marks, strict=True):
+                self._streamed[path] = (mark, blob_id(data, self._repository.object_format) if hashed else "")
+
+    def _drain(self) -> None:
+        """Wait for the files added so far to be streamed."""
+        if self._feeder is not None:
+            self._queue.put(None)
+            self._feeder.join()
+            self._feeder = None
+        if self._broken:
+            self._stream.close()
+            self._streamed.clear()
 
     def commit(self, message: str) -> bool:
         """Commit whatever differs from HEAD; False when nothing does. Raises GitError."""
         try:
+            self._drain()
             prepare(self.out, self._stream.pid)
             if self._repository is None:
                 self._repository = _repository(self.out)
@@ -192,6 +217,7 @@ class Checkin:
         self._stop()
 
     def _stop(self) -> None:
+        self._drain()
         self._stream.close()
         self._streamed.clear()
 
