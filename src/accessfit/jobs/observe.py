@@ -12,7 +12,7 @@ import json
 import time
 import weakref
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import structlog
@@ -158,28 +158,58 @@ def read_index(
     return state, errors
 
 
+@dataclass(frozen=True, slots=True)
+class _Share:
+    """One principal's drift as the aggregates count it."""
+
+    sizes: tuple[int, ...]  # DRIFT_KINDS' sizes, then unknown (0 or 1), unused privileged, holds any (0 or 1)
+    by_level: tuple[tuple[str, int], ...]
+    unused: PrincipalUnused
+
+
+_SIZES = (*DRIFT_KINDS, "unknown_principals", "unused_privileged", "privileged_principals")
+# Each drift's share, per Drift object: the DriftCache hands back the same object for every principal nothing
+# changed for, so a poll adds up 50,000 shares but computes only the new ones. Holds the last call's drifts only.
+_SHARES: dict[int, tuple[Drift, _Share]] = {}
+
+
+def _share(d: Drift) -> _Share:
+    privileged = len(d.unused_privileged)
+    sizes = (*(len(getattr(d, kind)) for kind in DRIFT_KINDS), int(d.status == "unknown"), privileged)
+    return _Share(
+        (*sizes, int(privileged > 0)),
+        tuple(d.unused_by_level.items()),
+        PrincipalUnused(d.principal, d.account, len(d.unused), privileged),
+    )
+
+
 def drift_state(results: Iterable[Drift]) -> DriftState:
     """Per account sums of each drift set's size (unused actions also by access level), the principals holding
     unused privileged actions, and every principal by unused actions, worst first."""
-    sums: dict[str, dict[str, int]] = {}
+    global _SHARES  # noqa: PLW0603 - replaced whole, so it holds only this call's drifts
+    shares: dict[int, tuple[Drift, _Share]] = {}
+    rows: dict[str, list[tuple[int, ...]]] = {}
     levels: dict[str, dict[str, int]] = {}
     worst = []
+    last = _SHARES
     for d in results:
-        acc = sums.setdefault(
-            d.account,
-            dict.fromkeys((*DRIFT_KINDS, "unknown_principals", "unused_privileged", "privileged_principals"), 0),
-        )
-        for kind in DRIFT_KINDS:
-            acc[kind] += len(getattr(d, kind))
-        acc["unknown_principals"] += d.status == "unknown"
-        acc["unused_privileged"] += len(d.unused_privileged)
-        acc["privileged_principals"] += bool(d.unused_privileged)
+        found = last.get(id(d))
+        share = found[1] if found is not None and found[0] is d else _share(d)
+        shares[id(d)] = (d, share)
+        rows.setdefault(d.account, []).append(share.sizes)
         by_level = levels.setdefault(d.account, {})
-        for level, n in d.unused_by_level.items():
+        for level, n in share.by_level:
             by_level[level] = by_level.get(level, 0) + n
-        worst.append(PrincipalUnused(d.principal, d.account, len(d.unused), len(d.unused_privileged)))
+        worst.append(share.unused)
+    _SHARES = shares
     worst.sort(key=lambda p: (-p.unused, p.principal))
-    accounts = {a: AccountDrift(**sums[a], unused_by_level=dict(sorted(levels[a].items()))) for a in sorted(sums)}
+    accounts = {
+        a: AccountDrift(
+            **dict(zip(_SIZES, map(sum, zip(*rows[a], strict=True)), strict=True)),
+            unused_by_level=dict(sorted(levels[a].items())),
+        )
+        for a in sorted(rows)
+    }
     privileged = sorted(worst, key=lambda p: (-p.privileged, p.principal))
     return DriftState(accounts, tuple(worst), tuple(privileged))
 
