@@ -220,6 +220,7 @@ def test_a_commit_is_one_pack_and_the_same_gits_whatever_the_number_of_files(
             "symbolic-ref",
             "ls-files",
             "diff-index",
+            "ls-files",
             "fast-import",
             "reset",
             "gc",

@@ -4,6 +4,8 @@ are stored, a principal whose files fail reported and due again, and each change
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from accessfit.model import ResourceRef
 from accessfit.policy import Limits
 from accessfit.policy.overrides import Override
 from helpers import A1, NOW, use
+from tools import require
 
 DAY = f"{NOW:%Y-%m-%d}"
 
@@ -167,3 +170,62 @@ def test_overrides_survive_every_regeneration_and_show_in_the_justification_file
     plain = regenerate(index, catalog(), Limits(), NOW + timedelta(minutes=3), 90, tmp_path)
     assert plain.checked == 1 and plain.changes[0].added == ["s3:DeleteObject"]
     assert plain.changes[0].removed == ["s3:GetObject"]
+
+
+def counted_gits(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Every git process started from here on logs its subcommand to the file returned (a `git` on PATH that logs,
+    then runs the real one)."""
+    real = require("git")
+    folder = tmp_path / "counted-bin"
+    folder.mkdir()
+    log_file = tmp_path / "gits.log"
+    wrapper = folder / "git"
+    # The first word not an option nor the value of -C or -c: the subcommand.
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        'skip=""; for a in "$@"; do if [ -n "$skip" ]; then skip=""; continue; fi; case "$a" in -C|-c) skip=1;; '
+        f'-*) ;; *) echo "$a" >> {log_file}; break;; esac; done\n'
+        f'exec {real} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    log_file.write_text("")
+    return log_file
+
+
+@pytest.mark.slow
+def test_a_regeneration_runs_the_same_few_gits_whatever_the_number_of_principals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gits = counted_gits(monkeypatch, tmp_path)
+    seen: dict[int, list[list[str]]] = {}
+    for principals in (4, 120):
+        arns = [f"arn:aws:iam::{A1}:role/team{n % 3}/app{n}" for n in range(principals)]
+        out = tmp_path / f"out{principals}"
+        with UsageIndex(tmp_path / f"index{principals}.sqlite3") as index:
+            batch = Batch()
+            for arn in arns:
+                use(batch, arn, "ListBuckets", DAY)
+            index.commit("s", batch, NOW - timedelta(hours=1))
+            runs = []
+            gits.write_text("")
+            assert regenerate(index, catalog(), Limits(), NOW, 90, out, git=True).committed
+            runs.append(gits.read_text().split())
+            batch = Batch()
+            use(batch, arns[1], "GetObject", DAY, resource=ResourceRef.encode({"bucketName": "b", "key": "k"}))
+            index.commit("s", batch, NOW + timedelta(minutes=1))
+            gits.write_text("")
+            assert regenerate(index, catalog(), Limits(), NOW + timedelta(minutes=2), 90, out, git=True).committed
+            runs.append(gits.read_text().split())
+            gits.write_text("")
+            assert not regenerate(index, catalog(), Limits(), NOW + timedelta(minutes=3), 90, out, git=True).committed
+            runs.append(gits.read_text().split())
+        seen[principals] = runs
+        tracked = subprocess.run(["git", "-C", str(out), "ls-files"], capture_output=True, text=True, check=True)
+        assert len(tracked.stdout.split()) == 3 * principals
+    assert seen[4] == seen[120]
+    first, second, nothing = seen[120]
+    commit = ["ls-files", "diff-index", "ls-files"]
+    assert first == ["init", "rev-parse", "symbolic-ref", "fast-import", *commit, "reset", "gc"]
+    assert second == ["rev-parse", "symbolic-ref", "fast-import", *commit, "ls-tree", "reset", "gc"]
+    assert nothing == ["rev-parse", "symbolic-ref", *commit]  # nothing due, nothing written, nothing to commit

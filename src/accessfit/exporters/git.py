@@ -249,6 +249,13 @@ class Checkin:
         for path in staged.stdout.split("\0"):
             if path:
                 found.setdefault(path, "")
+        # Temporary files an older accessfit committed: removed by this commit.
+        tracked = _git(self.out, "ls-files", "-z", "-c", "-i", "--exclude-standard")
+        if tracked.returncode != 0:
+            raise _failed(self.out, "ls-files", tracked)
+        for path in tracked.stdout.split("\0"):
+            if _temporary(path):
+                found.setdefault(path, "")
         for path in self._streamed:
             found.setdefault(path, "")  # its stat unchanged by chance: compared all the same
         return found
@@ -257,7 +264,7 @@ class Checkin:
         head = self._tree(repo, candidates)
         changes: list[Change] = []
         unread: list[tuple[str, str, bytes]] = []  # path, mode, bytes read from disk
-        for path in sorted(set(candidates) | {p for p in head if _temporary(p)}):
+        for path in sorted(candidates):
             had = head.get(path)
             now = self._now(repo, path, candidates.get(path, "R"))
             if now is None:
@@ -303,7 +310,7 @@ class Checkin:
 
     def _tree(self, repo: _Repository, candidates: dict[str, str]) -> dict[str, tuple[str, str]]:
         """HEAD's (mode, blob id) of every path (only those of few candidates: the rest cannot differ)."""
-        if repo.head is None:
+        if repo.head is None or not candidates:
             return {}
         few = len(candidates) <= 200
         paths = ["--", *(f":(literal){p}" for p in candidates)] if few else []

@@ -35,6 +35,7 @@ from accessfit.iam.catalog import Catalog
 from accessfit.index import UsageIndex
 from accessfit.jobs.authorized import Authorizations
 from accessfit.jobs.builders import CHUNK, Recipe, built
+from accessfit.jobs.gcpause import paused_collector
 from accessfit.model import PolicyDraft, PolicyVersion, Principal, PrincipalRow, Window
 from accessfit.model.times import iso
 from accessfit.policy import Limits, PolicySet, build
@@ -173,20 +174,21 @@ def _build_and_store(
     flying: tuple[Flight | None, list[_Due]] | None = None  # the chunk whose files are being written
     try:
         for chunk in chunks:
-            good = []
-            for one in chunk:
-                report.checked += 1
-                if one.policy is None:
-                    _invalid(report, one.row.arn, one.problems)
-                    continue
-                for rule in one.lint:
-                    report.lint[rule] = report.lint.get(rule, 0) + 1
-                good.append((one.row.id, one.row.principal, one.policy))
-            staged = _stage_chunk(index, good, recipe.window, now, generator, writer, report)
-            last, flying = flying, None  # once stored (or failed) never stored again
-            if last is not None:
-                _store(index, *last, now, generator, writer, report)
-            flying = (writer.begin() if writer is not None else None, staged)
+            with paused_collector():  # a tenth of the writer's CPU went to collections finding nothing
+                good = []
+                for one in chunk:
+                    report.checked += 1
+                    if one.policy is None:
+                        _invalid(report, one.row.arn, one.problems)
+                        continue
+                    for rule in one.lint:
+                        report.lint[rule] = report.lint.get(rule, 0) + 1
+                    good.append((one.row.id, one.row.principal, one.policy))
+                staged = _stage_chunk(index, good, recipe.window, now, generator, writer, report)
+                last, flying = flying, None  # once stored (or failed) never stored again
+                if last is not None:
+                    _store(index, *last, now, generator, writer, report)
+                flying = (writer.begin() if writer is not None else None, staged)
         last, flying = flying, None
         if last is not None:
             _store(index, *last, now, generator, writer, report)
