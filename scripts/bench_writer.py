@@ -1,0 +1,156 @@
+"""The writer's share of an ingestion pass, measured apart: what bounds a pass on any number of cores.
+
+    python scripts/bench_writer.py [--events 1000000] [--diverse] [--data DIR] [--cpu 1]
+
+With workers, every object's partial still goes through one writer: the reduce step (partials merged into the
+batch, each event looked up in the dedupe store), collapsing oversized groups, and the batch's transaction (the
+resource identifiers interned, the usage upserted, the ledger, coverage, the dedupe keys, COMMIT). However many
+workers map, a pass cannot take less than that. This script runs a pass in process once over the corpus of
+scripts/bench_ingest.py (the same seeded trail, cached under --data) and records the stream of mapped objects it
+produced to a temporary file; then, in a fresh index and in a child pinned to one CPU, it replays that stream
+through the very same Run with the mapping already done, and prints the CPU time of each of the writer's steps
+(time.process_time around each), the writer's total, the in-process pass's CPU and the bound on a speedup that
+follows: pass CPU / writer CPU. Not a test: figures go to docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import accessfit.jobs.ingest.run as run_module
+from accessfit.index import UsageIndex, writes
+from accessfit.jobs.ingest.options import IngestOptions
+from accessfit.jobs.ingest.workers import Mapper
+from accessfit.trail.local import LocalSource
+from bench_ingest import corpus  # type: ignore[import-not-found]  # the ingestion benchmark's cached corpora
+
+F = TypeVar("F", bound=Callable[..., Any])
+STAGES: dict[str, float] = {}
+OPTS = IngestOptions(workers=1, settle=timedelta(0))
+
+
+def _timed(name: str, fn: F) -> F:
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        started = time.process_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            STAGES[name] = STAGES.get(name, 0.0) + time.process_time() - started
+
+    return wrapped  # type: ignore[return-value]
+
+
+def capture(trail: Path, stream: Path, db: Path, now: datetime) -> dict[str, float]:
+    """A pass in process, every mapped object (and mark) of its stream pickled to `stream` as it goes by."""
+    mapped = Mapper.mapped
+    recording_cpu = [0.0]  # what recording costs is not the pass's
+    with stream.open("wb") as out:
+
+        def recording(self: Mapper, items: Any, stop: Any) -> Iterator[Any]:
+            for item in mapped(self, items, stop):
+                started = time.process_time()
+                pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
+                recording_cpu[0] += time.process_time() - started
+                yield item
+
+        Mapper.mapped = recording  # type: ignore[method-assign]
+        started = time.process_time()
+        with UsageIndex(db) as index:
+            report = run_module.Run(LocalSource(str(trail)), index, OPTS, now, None, None).run()
+    return {"events": report.events_ingested, "cpu": time.process_time() - started - recording_cpu[0]}
+
+
+def replay(trail: Path, stream: Path, db: Path, now: datetime) -> dict[str, float]:
+    """The writer's steps alone over the recorded stream, each timed."""
+
+    def recorded(self: Mapper, items: Any, stop: Any) -> Iterator[Any]:
+        with stream.open("rb") as f:
+            while True:
+                try:
+                    yield pickle.load(f)  # noqa: S301 - this script's own file
+                except EOFError:
+                    return
+
+    Mapper.mapped = recorded  # type: ignore[method-assign]
+    replaced: dict[str, object] = {"fetched_stream": lambda *a, **k: iter(())}  # nothing is read again
+    for name, label in (
+        ("reduce_partial", "reduce (merge, dedupe lookup)"),
+        ("collapse_groups", "collapse groups"),
+        ("upkeep", "upkeep (compaction)"),
+    ):
+        replaced[name] = _timed(label, getattr(run_module, name))
+    for name, value in replaced.items():
+        setattr(run_module, name, value)
+    w = writes.Writes
+    w.commit = _timed("the transaction, all of it", w.commit)  # type: ignore[method-assign]
+    w._write_usage = _timed("  usage rows (interning included)", w._write_usage)  # type: ignore[method-assign]
+    w._intern_resources = _timed("    interning resources", w._intern_resources)  # type: ignore[method-assign]
+    started = time.process_time()
+    with UsageIndex(db) as index:
+        run = run_module.Run(LocalSource(str(trail)), index, OPTS, now, None, None)
+        run._stream = lambda partitions: iter(())  # type: ignore[method-assign]
+        report = run.run(partitions=[])
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "events": report.events_ingested,
+        "cpu": time.process_time() - started,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        **{f"stage:{k}": v for k, v in STAGES.items()},
+    }
+
+
+def _child(mode: str, trail: Path, stream: Path, db: Path, now: datetime, cpu: int) -> dict[str, float]:
+    cmd = ["taskset", "-c", str(cpu), sys.executable, __file__, f"--{mode}", str(trail), str(stream), str(db)]
+    env = {**os.environ, "ACCESSFIT_LOG_LEVEL": "warning", "BENCH_NOW": now.isoformat()}
+    out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--diverse", action="store_true", help="the resource-diverse trail (TrailSpec.diverse)")
+    parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "bench-data")
+    parser.add_argument("--cpu", type=int, default=1, help="the CPU both children are pinned to")
+    parser.add_argument("--capture", nargs=3, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--replay", nargs=3, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.capture or args.replay:
+        now = datetime.fromisoformat(os.environ["BENCH_NOW"])
+        trail, stream, db = args.capture or args.replay
+        step = capture if args.capture else replay
+        print(json.dumps(step(trail, stream, db, now)))
+        return 0
+    trail = corpus(args.data, args.events, args.diverse)
+    now = datetime.now(UTC)
+    with tempfile.TemporaryDirectory() as tmp:
+        stream = Path(tmp) / "stream.pickle"
+        whole = _child("capture", trail, stream, Path(tmp) / "pass.sqlite3", now, args.cpu)
+        print(f"== {trail} ({whole['events']:,.0f} events), pinned to CPU {args.cpu}; load {os.getloadavg()[0]:.1f}")
+        print(f"pass in process (map and write; recording not counted) CPU {whole['cpu']:6.2f} s")
+        alone = _child("replay", trail, stream, Path(tmp) / "replay.sqlite3", now, args.cpu)
+    print(
+        f"the writer alone, same stream               CPU {alone['cpu']:6.2f} s, peak RSS {alone['peak_rss_mb']:.0f} MB"
+    )
+    for key in sorted((k for k in alone if k.startswith("stage:")), key=lambda k: -alone[k]):
+        print(f"  {key[6:]:40s} {alone[key]:6.2f} s")
+    print(f"bound on any number of workers: {whole['cpu'] / alone['cpu']:.2f}x one core (pass CPU / writer CPU)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
