@@ -276,6 +276,12 @@ def measure(db: Path, out: Path | None, git: bool, again: bool, workers: int, pr
             f"{tree.workers_cpu:.1f} s workers",
             flush=True,
         )
+        idle = report.waited
+        print(
+            f"  waited      the writer waited {idle['builders']:.1f} s for the builders' chunks and "
+            f"{idle['files']:.1f} s for a chunk's files to be written",
+            flush=True,
+        )
         if again:
             cpu, before = _cpu(), tree.workers_cpu
             more = regenerate_as_daemon(index, out, git, True, workers)

@@ -16,7 +16,6 @@ The index, the files and git agree after any interruption:
 from __future__ import annotations
 
 import copy
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,11 +34,11 @@ from accessfit.iam.catalog import Catalog
 from accessfit.index import UsageIndex
 from accessfit.jobs.authorized import Authorizations
 from accessfit.jobs.builders import CHUNK, Recipe, built
+from accessfit.jobs.drafts import change_of, draft_of, version_of
 from accessfit.jobs.gcpause import paused_collector
 from accessfit.model import PolicyDraft, PolicyVersion, Principal, PrincipalRow, Window
 from accessfit.model.times import iso
 from accessfit.policy import Limits, PolicySet, build
-from accessfit.policy.document import actions_of, compact
 from accessfit.policy.lint import with_findings
 from accessfit.policy.overrides import Override, apply, check
 from accessfit.policy.overrides import fingerprint as overrides_fingerprint
@@ -76,10 +75,16 @@ class GenerateReport:
     lint: dict[str, int] = field(default_factory=dict)  # security lint findings of the policies built, per rule
     seconds: float = 0.0
     changes: list[PolicyChange] = field(default_factory=list)  # logged and committed, not in as_dict
+    # seconds the writer waited for the builders and for a chunk's files, not in as_dict (benchmarks print them)
+    waited: dict[str, float] = field(default_factory=lambda: {"builders": 0.0, "files": 0.0})
 
     def as_dict(self) -> dict[str, Any]:
         # Not asdict: it would deep-copy every change only to drop them.
-        out = {f.name: copy.deepcopy(getattr(self, f.name)) for f in dataclass_fields(self) if f.name != "changes"}
+        out = {
+            f.name: copy.deepcopy(getattr(self, f.name))
+            for f in dataclass_fields(self)
+            if f.name not in ("changes", "waited")
+        }
         return {**out, "seconds": round(self.seconds, 3)}
 
 
@@ -173,7 +178,9 @@ def _build_and_store(
     chunks = built(index, recipe, due, workers)
     flying: tuple[Flight | None, list[_Due]] | None = None  # the chunk whose files are being written
     try:
+        mark = time.monotonic()
         for chunk in chunks:
+            report.waited["builders"] += time.monotonic() - mark
             with paused_collector():  # a tenth of the writer's CPU went to collections finding nothing
                 good = []
                 for one in chunk:
@@ -189,6 +196,7 @@ def _build_and_store(
                 if last is not None:
                     _store(index, *last, now, generator, writer, report)
                 flying = (writer.begin() if writer is not None else None, staged)
+            mark = time.monotonic()
         last, flying = flying, None
         if last is not None:
             _store(index, *last, now, generator, writer, report)
@@ -212,14 +220,14 @@ def _stage_chunk(
     latest = index.latest_versions([pid for pid, _principal, _ps in built])
     due: list[_Due] = []
     for pid, principal, ps in built:
-        draft = _draft(pid, ps, window)
+        draft = draft_of(pid, ps, window)
         before = latest.get(pid)
         if before is not None and before.fingerprint == draft.fingerprint:
             # Unchanged: its files must still be its latest version's (a file deleted, or an older accessfit's).
             row = _Due(principal, draft, before, None)
         else:
-            version = _version(draft, 1 if before is None else before.version + 1, iso(now), generator)
-            row = _Due(principal, draft, version, _change(principal, before, version, ps.actions))
+            version = version_of(draft, 1 if before is None else before.version + 1, iso(now), generator)
+            row = _Due(principal, draft, version, change_of(principal, before, version, ps.actions))
         if writer is None or _stage(writer, principal, row.version, report):
             due.append(row)
     return due
@@ -238,7 +246,9 @@ def _store(
     check."""
     if writer is not None and flight is not None:
         # A principal whose files failed is not noted as checked: due again, and its version number still free.
+        mark = time.monotonic()
         done = _written(writer.finish(flight), report)
+        report.waited["files"] += time.monotonic() - mark
         due = [row for row in due if row.principal.arn in done]
         for row in due:
             if row.change is None:
@@ -355,40 +365,10 @@ def _raise_failures(out: Path | None, report: GenerateReport) -> None:
         raise ExportError("; ".join(problems))
 
 
-def _change(principal: Principal, before: PolicyVersion | None, after: PolicyVersion, new: set[str]) -> PolicyChange:
-    """What `after` (granting `new`) adds and removes against `before`."""
-    old = actions_of(json.loads(before.documents)) if before is not None else set()
-    return PolicyChange(principal.arn, after.version, sorted(new - old), sorted(old - new))
-
-
 def _invalid(report: GenerateReport, principal: str, problems: list[str]) -> None:
     # Never stored or written; logged and reported so a person sees it.
     report.invalid.append(Invalid(principal=principal, problems=problems))
     log.error("policy.invalid", principal=principal, problems=problems)
-
-
-def _draft(principal_id: int, ps: PolicySet, window: Window) -> PolicyDraft:
-    return PolicyDraft(
-        principal_id=principal_id,
-        fingerprint=ps.fingerprint,
-        mode=ps.mode,
-        window_start=window.first_day,
-        window_end=window.last_day,
-        documents=compact(ps.documents).decode(),
-        justification=compact(ps.justification).decode(),
-        denied=compact(ps.denied).decode(),
-        unmapped=compact(ps.unmapped).decode(),
-        warnings=compact(ps.warnings).decode(),
-    )
-
-
-def _version(draft: PolicyDraft, number: int, created_at: str, generator: str) -> PolicyVersion:
-    # Field by field rather than asdict, which deep-copies: it is called for every principal.
-    fields = {name: getattr(draft, name) for name in _DRAFT_FIELDS}
-    return PolicyVersion(**fields, version=number, created_at=created_at, generator=generator)
-
-
-_DRAFT_FIELDS = tuple(f.name for f in dataclass_fields(PolicyDraft))
 
 
 def require_valid(ps: PolicySet) -> PolicySet:
