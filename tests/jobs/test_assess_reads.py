@@ -4,18 +4,22 @@ resource, mapped to action names by NameMap) equals drift over each principal's 
 
 from __future__ import annotations
 
+import gc
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from accessfit.demo.iam import details
 from accessfit.demo.trail import TrailSpec, generate
-from accessfit.drift import CallMap, CoverageSpan, account_coverage, drift
+from accessfit.drift import CallMap, CoverageSpan, Drift, account_coverage, drift
+from accessfit.drift.compare import drift_of
 from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
 from accessfit.index.writes import Batch
+from accessfit.jobs import assess
 from accessfit.jobs.assess import DriftCache, drift_all, granted
 from accessfit.jobs.ingest import IngestOptions, ingest
 from accessfit.model import FieldValue, Outcome, PrincipalRow, ResourceRef
@@ -149,3 +153,33 @@ def test_a_poll_reads_only_the_principals_changed_or_added(tmp_path: Path, monke
         monkeypatch.undo()
         assert got == [d.as_dict() for d in drift_all(index, CAT, later, WINDOW, 0, KEEP)]
         assert cache.recomputed == 1
+
+
+def test_a_drift_runs_with_the_collector_paused_and_restores_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trail = tmp_path / "trail"
+    generate(trail, NOW - timedelta(hours=1), SPEC)
+    with UsageIndex(tmp_path / "i.sqlite3") as index:
+        ingest(LocalSource(str(trail)), index, replace(IngestOptions(), window_days=WINDOW), NOW)
+        account = SPEC.accounts[0]
+        index.save_snapshot(account, details(SPEC, account), NOW)
+        collecting: list[bool] = []
+        original = drift_of
+
+        def watching(*args: Any) -> Drift:
+            collecting.append(gc.isenabled())
+            return original(*args)
+
+        monkeypatch.setattr(assess, "drift_of", watching)
+        assert gc.isenabled()
+        DriftCache(CAT).update(index, NOW, WINDOW, 0, KEEP)
+        drift_all(index, CAT, NOW, WINDOW, 0, KEEP)
+        assert gc.isenabled()
+        assert len(collecting) > 10 and not any(collecting)
+        gc.disable()  # a caller that had it off keeps it off
+        try:
+            DriftCache(CAT).update(index, NOW, WINDOW, 0, KEEP)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()

@@ -23,6 +23,7 @@ from accessfit.iam.mapping.action_names import Reads, reads
 from accessfit.index import UsageIndex
 from accessfit.index.reads import SeenCall
 from accessfit.index.versions import PrincipalLookup
+from accessfit.jobs.gcpause import paused_collector
 from accessfit.model import Outcome, PrincipalRow, ResourceRef, Window
 from accessfit.model.times import iso
 
@@ -104,6 +105,21 @@ def drift_all(
     only: str | None = None,
 ) -> list[Drift]:
     """Every principal's drift (or only `only`'s, its ARN in any case), those with the most unused first."""
+    # A drift makes many short-lived containers and no cycles; the collector's passes over every live object (the
+    # catalog's, the cache's) were a third of a first drift's CPU at 50,000 principals.
+    with paused_collector():
+        return _drift_all(index, cat, now, window_days, grace_days, keep_marker, only)
+
+
+def _drift_all(
+    index: UsageIndex,
+    cat: Catalog,
+    now: datetime,
+    window_days: int,
+    grace_days: int,
+    keep_marker: str,
+    only: str | None,
+) -> list[Drift]:
     read = CoverageSpan.ending(now, window_days).read
     ids = index.principal_lookup()
     coverages: dict[str, Coverage] = {}
@@ -191,6 +207,12 @@ class DriftCache:
         one-second resolution and the daemon stamps a job's writes with the `now` it then computes at, after them:
         a change stamped at the last computation's second was in it, unless this computation runs in that same
         second too (another job's writes), when those stamps count as new."""
+        with paused_collector():  # see drift_all
+            return self._update(index, now, window_days, grace_days, keep_marker)
+
+    def _update(
+        self, index: UsageIndex, now: datetime, window_days: int, grace_days: int, keep_marker: str
+    ) -> list[Drift]:
         span = CoverageSpan.ending(now, window_days)
         read = span.read
         if self.span != (read.first_day, read.last_day):

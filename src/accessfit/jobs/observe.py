@@ -31,6 +31,7 @@ from accessfit.exporters.observation import (
 from accessfit.iam.catalog import Catalog
 from accessfit.iam.mapping import UNMAPPED, Context, map_call
 from accessfit.index import UsageIndex
+from accessfit.jobs.gcpause import paused_collector
 from accessfit.model import ResourceRef, Window
 from accessfit.model.times import parse
 from accessfit.policy.lint import counts, lint
@@ -186,6 +187,11 @@ def _share(d: Drift) -> _Share:
 def drift_state(results: Iterable[Drift]) -> DriftState:
     """Per account sums of each drift set's size (unused actions also by access level), the principals holding
     unused privileged actions, and every principal by unused actions, worst first."""
+    with paused_collector():  # 50,000 new shares on a first drift: see jobs.assess.drift_all
+        return _drift_state(results)
+
+
+def _drift_state(results: Iterable[Drift]) -> DriftState:
     global _SHARES  # noqa: PLW0603 - replaced whole, so it holds only this call's drifts
     shares: dict[int, tuple[Drift, _Share]] = {}
     rows: dict[str, list[tuple[int, ...]]] = {}
