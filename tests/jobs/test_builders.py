@@ -3,6 +3,7 @@ versions, invalid principals and lint counts; a worker that dies costs no princi
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import signal
@@ -11,17 +12,20 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from structlog.testing import capture_logs
 
+from accessfit.errors import PolicyError
 from accessfit.iam.catalog import catalog
 from accessfit.index import Batch, UsageIndex
 from accessfit.jobs import builders
 from accessfit.jobs.builders import Builder, Built, Recipe, built
-from accessfit.jobs.regenerate import regenerate
+from accessfit.jobs.regenerate import policy_for, regenerate
 from accessfit.model import PrincipalRow, ResourceRef, Window
 from accessfit.policy import Limits
+from accessfit.policy import build as build_policy
 from helpers import A1, NOW, use
 from processes import reaped
 
@@ -110,7 +114,7 @@ from datetime import timedelta
 from accessfit.iam.catalog import catalog
 from accessfit.index import UsageIndex
 from accessfit.jobs import builders
-from accessfit.jobs.regenerate import regenerate
+from accessfit.jobs.regenerate import policy_for, regenerate
 from accessfit.policy import Limits
 from helpers import NOW
 builders.MIN_PARALLEL, builders.CHUNK = 1, 2
@@ -151,3 +155,71 @@ def test_a_writer_killed_takes_its_workers_with_it(tmp_path: Path) -> None:
     while (alive := {p for p in workers if Path(f"/proc/{p}").exists()}) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not alive, "no worker outlives its writer"
+
+
+def test_a_chunk_reads_its_usage_once_and_builds_what_each_principal_gets_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "index.sqlite3"
+    seed(db, 30)
+    with UsageIndex(db) as index:
+        window = Window.ending(NOW, 90)
+        recipe = Recipe(catalog(), LIMITS, window)
+        rows = index.all_principals()
+        reads: list[str] = []
+
+        def counted(name: str) -> Any:
+            read = getattr(index, name)
+
+            def counting(*args: Any) -> Any:
+                reads.append(name)
+                return read(*args)
+
+            return counting
+
+        monkeypatch.setattr(index, "usage_of_many", counted("usage_of_many"))
+        monkeypatch.setattr(index, "usage_of", counted("usage_of"))
+        chunk = Builder(index, recipe)(rows)
+        assert reads == ["usage_of_many"]
+        monkeypatch.undo()
+        assert [one.row for one in chunk] == rows
+        invalid = 0
+        for one in chunk:
+            try:
+                _principal, alone = policy_for(index, catalog(), one.row.arn, window, LIMITS)
+            except PolicyError as exc:
+                assert (one.policy, one.problems) == (None, exc.problems)
+                invalid += 1
+            else:
+                expected = (None, alone.problems) if alone.problems else (alone, [])
+                assert (one.policy, one.problems) == expected, one.row.arn
+        assert 0 < invalid < len(chunk)
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_the_collector_is_paused_while_a_chunk_builds_and_left_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collecting: bool
+) -> None:
+    db = tmp_path / "index.sqlite3"
+    seed(db, 3)
+    seen: list[bool] = []
+
+    def build(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        if len(seen) == 2:
+            raise RuntimeError("a bug while building")
+        return build_policy(*args, **kwargs)
+
+    with UsageIndex(db) as index:
+        recipe = Recipe(catalog(), LIMITS, Window.ending(NOW, 90))
+        rows = index.all_principals()
+        assert len(Builder(index, recipe)(rows[:1])) == 1
+        monkeypatch.setattr(builders, "build", build)
+        (gc.enable if collecting else gc.disable)()
+        try:
+            with pytest.raises(RuntimeError):
+                Builder(index, recipe)(rows)
+            assert gc.isenabled() is collecting
+        finally:
+            gc.enable()
+    assert seen == [False, False]

@@ -14,7 +14,6 @@ they leave stops (SIGINT, SIGTERM) to the writer, which finishes the chunk in ha
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 from collections import deque
@@ -31,6 +30,7 @@ from accessfit.iam.catalog import Catalog
 from accessfit.iam.mapping import CallMap
 from accessfit.index import UsageIndex
 from accessfit.jobs.authorized import Authorizations
+from accessfit.jobs.gcpause import paused_collector
 from accessfit.jobs.ingest.workers import follow_writer
 from accessfit.model import PrincipalRow, UsedCall, Window
 from accessfit.policy import Limits, PolicySet, build
@@ -81,16 +81,10 @@ class Builder:
         # distinct resource of the organisation (390,000 at 50,000 principals: 300 MB a worker) for few more hits.
         mapped = CallNeeds(CallMap(r.cat))
         usage = self._index.usage_of_many([row.id for row in rows], r.window.first_day, r.window.last_day)
-        # A chunk allocates hundreds of thousands of short-lived containers, none in a cycle: the collector's
-        # passes over every object alive (the catalog, the memo) were a third of the build's CPU. Refcounting frees
-        # the chunk's garbage; a cycle made meanwhile waits for the collection after the chunk.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        # A chunk allocates hundreds of thousands of short-lived containers: the collector's passes over every
+        # object alive (the catalog, the memos) were a third of the build's CPU.
+        with paused_collector():
             return self._chunk(rows, usage, mapped)
-        finally:
-            if collecting:
-                gc.enable()
 
     def _chunk(self, rows: Sequence[PrincipalRow], usage: dict[int, list[UsedCall]], mapped: CallNeeds) -> list[Built]:
         r = self._recipe
