@@ -222,6 +222,30 @@ def test_a_group_of_principals_fsyncs_each_file_once_and_each_folder_once(
     assert counted == {"files": 121, "folders": 6}
 
 
+def test_a_large_group_syncs_its_file_system_twice_instead_of_each_file_and_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if atomic._SYNCFS is None:
+        pytest.skip("no syncfs(2) here: every group fsyncs each file")
+    counted = fsyncs_counted(monkeypatch)
+    synced: list[bool] = []  # at each syncfs: whether any target was renamed into place yet
+    real = atomic._SYNCFS
+    arns = [f"arn:aws:iam::{A1}:role/team{n % 2}/app{n}" for n in range(atomic.SYNCFS_FROM // 3 + 1)]
+
+    def syncfs(fd: int) -> int:
+        synced.append(any((tmp_path / relative_path(arn)).exists() for arn in arns))
+        return real(fd)
+
+    monkeypatch.setattr(atomic, "_SYNCFS", syncfs)
+    writer = files.PolicyWriter(tmp_path)
+    for arn in arns:
+        writer.stage(principal(arn), version([doc("s3:GetObject")]))
+    done, failed = writer.commit()
+    assert failed == {} and sorted(done) == sorted(arns) and len(every_file(tmp_path)) == 3 * len(arns)
+    # The temporary files made durable before any rename, then the renames: no fsync of a file or a folder.
+    assert synced == [False, True] and counted == {"files": 0, "folders": 0}
+
+
 def test_in_a_group_a_principal_whose_file_fails_keeps_its_files_and_the_others_are_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -233,10 +257,10 @@ def test_in_a_group_a_principal_whose_file_fails_keeps_its_files_and_the_others_
     before = {p: p.read_bytes() for p in every_file(tmp_path)}
     real = atomic._write_synced
 
-    def full_for_blocked(tmp: Path | str, data: bytes) -> None:
+    def full_for_blocked(tmp: Path | str, data: bytes, sync: bool = True) -> None:
         if Path(tmp).name == ".blocked.json.tmp":
             raise OSError(28, os.strerror(28))
-        real(tmp, data)
+        real(tmp, data, sync)
 
     monkeypatch.setattr(atomic, "_write_synced", full_for_blocked)
     writer = files.PolicyWriter(tmp_path)

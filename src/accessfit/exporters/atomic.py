@@ -11,7 +11,8 @@ A group keeps that order for every file while paying for durability once per gro
 every temporary file is written and fsynced first, the fsyncs issued at once from a few threads (the file system
 then commits them in a few journal transactions instead of one each: at 1,500 files, 0.3 s instead of 3.8 s on
 this project's machine), then each is renamed over its target, then each folder a rename or a new folder changed
-is fsynced once, so the renames survive a power loss too.
+is fsynced once, so the renames survive a power loss too. A large group (`SYNCFS_FROM` files, on Linux) is made
+durable by syncfs(2) of its file system instead, once before the renames and once after.
 """
 
 # Paths as text in the hot path: at 150,000 files a regeneration, pathlib's objects cost more than the writes
@@ -21,14 +22,22 @@ is fsynced once, so the renames survive a power loss too.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
-from collections.abc import Hashable
+import sys
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Generic, TypeVar
 
 TEMPORARY_SUFFIX = ".tmp"
+# From this many files a group, one syncfs(2) of the file system before the renames and one after replace an
+# fsync per file and per folder (Linux): on this project's VM (ext4 without a journal) each fsync wrote its inode's
+# block and flushed the disk's cache, 0.08 s for 1,500 files against 0.025 s. Smaller groups (a daemon's usual
+# regeneration) keep fsync, which waits only for their own files, not for whatever else the file system holds.
+SYNCFS_FROM = 256
 SYNC_THREADS = 16  # fsyncs in flight at once: enough for the journal to batch them, few enough to stay cheap
 
 Owner = TypeVar("Owner", bound=Hashable)
@@ -51,11 +60,12 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         raise
 
 
-def _write_synced(tmp: Path | str, data: bytes) -> None:
+def _write_synced(tmp: Path | str, data: bytes, sync: bool = True) -> None:
     with open(tmp, "wb") as fh:
         fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+        if sync:
+            fh.flush()
+            os.fsync(fh.fileno())
 
 
 def fsync_folder(folder: Path | str) -> None:
@@ -99,24 +109,70 @@ class GroupWrite(Generic[Owner]):
         if not staged:
             return {}
         failed: dict[Owner, tuple[Path, OSError]] = {}
+        jobs = [(owner, path, data) for owner, files in staged.items() for path, data in files]
+        whole = _SYNCFS is not None and len(jobs) >= SYNCFS_FROM  # one sync of the file system, not one a file
         with ThreadPoolExecutor(max_workers=SYNC_THREADS) as pool:
-            jobs = [(owner, path, data) for owner, files in staged.items() for path, data in files]
             # A slice of the files per thread rather than a task per file: thousands of futures cost more than
             # the writes they wait on.
             slices = [jobs[n::SYNC_THREADS] for n in range(SYNC_THREADS)]
-            for part, errors in zip(slices, pool.map(_stage_slice, slices), strict=True):
+            for part, errors in zip(slices, pool.map(partial(_stage_slice, sync=not whole), slices), strict=True):
                 for (owner, path, _data), error in zip(part, errors, strict=True):
                     if error is not None:
                         failed.setdefault(owner, (Path(path), error))
+            if whole and (broken := _sync_file_systems({os.path.dirname(p) for _o, p, _d in jobs})) is not None:
+                for owner in staged:  # nothing is known durable: no file is replaced
+                    failed.setdefault(owner, (Path(broken[0]), broken[1]))
             changed = {os.path.dirname(f) for f in folders}
             for owner, files in staged.items():
                 changed.update(_rename(owner, files, failed))
-            for folder, error in pool.map(_sync_folder, sorted(changed)):
+            if whole:
+                broken = _sync_file_systems(changed)
+                synced = [(folder, None if broken is None else broken[1]) for folder in changed]
+            else:
+                synced = list(pool.map(_sync_folder, sorted(changed)))
+            for folder, error in synced:
                 if error is not None:
                     for owner, files in staged.items():
                         if owner not in failed and any(os.path.dirname(p) == folder for p, _ in files):
                             failed[owner] = (Path(folder), error)
         return failed
+
+
+def _load_syncfs() -> Callable[[int], int] | None:
+    """Linux's syncfs(2), which os does not offer; None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        found = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+    found.argtypes = [ctypes.c_int]
+    found.restype = ctypes.c_int
+    return found
+
+
+_SYNCFS = _load_syncfs()
+
+
+def _sync_file_systems(folders: set[str]) -> tuple[str, OSError] | None:
+    """syncfs once for each file system the folders lie on; the first that failed, with its error."""
+    seen: set[int] = set()
+    for folder in sorted(folders):
+        try:
+            fd = os.open(folder, os.O_RDONLY)
+            try:
+                device = os.fstat(fd).st_dev
+                if device not in seen:
+                    seen.add(device)
+                    assert _SYNCFS is not None
+                    if _SYNCFS(fd) != 0:
+                        code = ctypes.get_errno()
+                        raise OSError(code, os.strerror(code))
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            return folder, exc
+    return None
 
 
 def _temporary(path: str) -> str:
@@ -156,14 +212,14 @@ def _sync_folder(folder: str) -> tuple[str, OSError | None]:
     return folder, None
 
 
-def _stage_slice(jobs: list[tuple[Owner, str, bytes]]) -> list[OSError | None]:
-    """Temporary files written and fsynced, one after the other (on a pool thread); each one's error, if any,
-    with nothing left behind."""
+def _stage_slice(jobs: list[tuple[Owner, str, bytes]], sync: bool = True) -> list[OSError | None]:
+    """Temporary files written (and fsynced, unless the whole file system is synced after), one after the other
+    (on a pool thread); each one's error, if any, with nothing left behind."""
     errors: list[OSError | None] = []
     for _owner, path, data in jobs:
         tmp = _temporary(path)
         try:
-            _write_synced(tmp, data)
+            _write_synced(tmp, data, sync)
         except OSError as exc:
             _unlink(tmp)
             errors.append(exc)
