@@ -183,3 +183,30 @@ def test_a_drift_runs_with_the_collector_paused_and_restores_it(
             assert not gc.isenabled()
         finally:
             gc.enable()
+
+
+def test_a_large_drift_collects_after_itself_and_a_small_one_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trail = tmp_path / "trail"
+    generate(trail, NOW - timedelta(hours=1), SPEC)
+    with UsageIndex(tmp_path / "i.sqlite3") as index:
+        ingest(LocalSource(str(trail)), index, replace(IngestOptions(), window_days=WINDOW), NOW)
+        account = SPEC.accounts[0]
+        index.save_snapshot(account, details(SPEC, account), NOW)
+        collected: list[bool] = []
+
+        def collecting(*_args: Any) -> int:
+            collected.append(gc.isenabled())
+            return 0
+
+        monkeypatch.setattr(gc, "collect", collecting)
+        cache = DriftCache(CAT)
+        monkeypatch.setattr(assess, "SETTLE", 5)
+        cache.update(index, NOW, WINDOW, 0, KEEP)  # every principal: more than 5
+        assert collected == [True]
+        batch = Batch()
+        use(batch, granted(index, KEEP, CAT)[0].principal, "ListBuckets", NOW.date().isoformat())
+        index.commit("s", batch, NOW + timedelta(minutes=5))
+        cache.update(index, NOW + timedelta(minutes=5), WINDOW, 0, KEEP)  # one principal
+        assert cache.recomputed == 1 and collected == [True]
