@@ -30,9 +30,8 @@ from accessfit.index import UsageIndex
 from accessfit.jobs.assess import DriftCache, drift_all
 from accessfit.jobs.ingest import IngestOptions
 from accessfit.jobs.refresh import IamTarget
-from accessfit.policy import Limits
 from accessfit.trail.local import LocalSource
-from helpers import A1, NOW, rec, role_uid, snapshot, write_log
+from helpers import A1, NOW, daemon_plan, rec, role_uid, snapshot, write_log
 from processes import objects_in, reaped, run_ingest, trail_and_clean_index
 from tools import require
 
@@ -275,20 +274,8 @@ def log_file(root: Path, roles: range, delivered: datetime) -> None:
 
 
 def plan(tmp_path: Path, *, policy_git: bool = False) -> Plan:
-    return Plan(
-        source=lambda: LocalSource(str(tmp_path / "trail")),
-        database=tmp_path / "i.sqlite3",
-        ingest=IngestOptions(window_days=7, fetch_workers=1),
-        limits=Limits(),
-        window_days=7,
-        grace_days=0,
-        keep_marker="AccessfitKeep",
-        policy_dir=tmp_path / "policies",
-        policy_git=policy_git,
-        listen=("127.0.0.1", 0),
-        poll_every=timedelta(seconds=2),
-        granted_every=timedelta(hours=1),
-        prune_every=timedelta(days=1),
+    return daemon_plan(
+        tmp_path, policy_dir=tmp_path / "policies", policy_git=policy_git, poll_every=timedelta(seconds=2)
     )
 
 

@@ -15,9 +15,8 @@ from accessfit.app.plan import Plan
 from accessfit.exporters.managed import IamPolicies
 from accessfit.index import Step, UsageIndex
 from accessfit.jobs.ingest import IngestOptions
-from accessfit.policy import Limits
-from accessfit.trail.local import LocalSource
 from apply_stand import APP, LATER, POLICY, WINDOW, activate, denied_put_log
+from helpers import daemon_plan
 
 
 def _plan(tmp_path: Path, auto_rollback: bool) -> Plan:
@@ -25,20 +24,11 @@ def _plan(tmp_path: Path, auto_rollback: bool) -> Plan:
         session = session_for(None)
         return IamPolicies(iam_client(session), sts_client(session))
 
-    return Plan(
-        source=lambda: LocalSource(str(tmp_path / "trail")),
-        database=tmp_path / "i.sqlite3",
+    return daemon_plan(
+        tmp_path,
         ingest=IngestOptions(window_days=WINDOW, fetch_workers=1),
-        limits=Limits(),
         window_days=WINDOW,
-        grace_days=0,
-        keep_marker="AccessfitKeep",
-        policy_dir=None,
-        policy_git=False,
-        listen=("127.0.0.1", 0),
         poll_every=timedelta(seconds=2),
-        granted_every=timedelta(hours=1),
-        prune_every=timedelta(days=1),
         watch_days=7,
         rollback_iam=own if auto_rollback else None,
     )

@@ -14,13 +14,9 @@ import pytest
 
 from accessfit.app import config, wiring
 from accessfit.app.daemon import Daemon
-from accessfit.app.plan import Plan
 from accessfit.index import UsageIndex
-from accessfit.jobs.ingest import IngestOptions
-from accessfit.policy import Limits
-from accessfit.trail.local import LocalSource
 from fakeiam import OWN, fake_iam
-from helpers import NOW
+from helpers import NOW, daemon_plan
 
 OTHER = "444455556666"
 READER = f"arn:aws:iam::{OTHER}:role/reader"
@@ -55,22 +51,7 @@ def test_the_daemons_granted_job_counts_broken_xml_and_reads_the_other_accounts(
     with fake_iam(broken={OWN}) as url:
         monkeypatch.setenv("AWS_ENDPOINT_URL", url)
         targets = wiring.granted_targets(config.load(None, assume_roles=[READER]))
-        plan = Plan(
-            source=lambda: LocalSource(str(tmp_path / "trail")),
-            database=tmp_path / "i.sqlite3",
-            ingest=IngestOptions(window_days=7, fetch_workers=1),
-            limits=Limits(),
-            window_days=7,
-            grace_days=0,
-            keep_marker="AccessfitKeep",
-            policy_dir=None,
-            policy_git=False,
-            listen=("127.0.0.1", 0),
-            poll_every=timedelta(seconds=2),
-            granted_every=timedelta(hours=1),
-            prune_every=timedelta(days=1),
-            granted_targets=targets,
-        )
+        plan = daemon_plan(tmp_path, poll_every=timedelta(seconds=2), granted_targets=targets)
         daemon = Daemon(plan, clock=lambda: NOW)
         try:
             daemon.granted()  # raised ResponseParserError before, and the counter stayed 0
