@@ -165,6 +165,9 @@ class Memory:
     """Peaks of a process tree's memory, in KiB, over the samples."""
 
     samples: list[tuple[float, int, int, int]] = field(default_factory=list)  # (t, processes, rss, pss)
+    # The ingest process's own RSS by kind (VmRSS = RssAnon + RssFile + RssShmem), and the bytes it has read so far
+    # (/proc/PID/io rchar: the log files and the index pages SQLite reads back).
+    parts: list[tuple[float, int, int, int, int]] = field(default_factory=list)  # (t, anon, file, shmem, rchar)
     peak_rss: dict[int, int] = field(default_factory=dict)  # per pid
     peak_pss: dict[int, int] = field(default_factory=dict)
     roles: dict[int, str] = field(default_factory=dict)
@@ -187,6 +190,9 @@ class Memory:
             total_rss, total_pss = total_rss + rss, total_pss + pss
         if total_rss:  # not after the child exited, when it is a zombie without memory
             self.samples.append((t, len(pids), total_rss, total_pss))
+            status = f"/proc/{root}/status"
+            anon, file_kb, shmem = (_kb(status, k) for k in ("RssAnon:", "RssFile:", "RssShmem:"))
+            self.parts.append((t, anon, file_kb, shmem, _kb(f"/proc/{root}/io", "rchar:")))
 
 
 def ingest_supports_workers() -> bool:
@@ -205,6 +211,7 @@ def run(trail: Path, workers: int | None, cpu: int | None) -> dict[str, Any]:
         if cpu is not None:
             cmd = ["taskset", "-c", str(cpu), *cmd]  # taskset execs the command: same pid, pinned from the start
         mem = Memory()
+        load = Path("/proc/loadavg").read_text().split()[0]  # the machine is shared: its 1-minute load at start
         started = time.monotonic()
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE)
         while True:
@@ -229,6 +236,8 @@ def run(trail: Path, workers: int | None, cpu: int | None) -> dict[str, Any]:
         "ru_maxrss_mb": usage.ru_maxrss / 1024,
         "cpu_s": usage.ru_utime + usage.ru_stime,  # the child and its reaped descendants
         "tree_cpu_s": sum(mem.cpu_s.values()),  # every process of the tree, as last sampled
+        "writer_cpu_s": mem.cpu_s.get(proc.pid, 0.0),  # the ingest's own, without its workers
+        "load": load,
         "peak_tree_rss_mb": max((s[2] for s in mem.samples), default=0) / 1024,
         "peak_tree_pss_mb": max((s[3] for s in mem.samples), default=0) / 1024,
         "max_processes": max((s[1] for s in mem.samples), default=0),
@@ -240,7 +249,28 @@ def run(trail: Path, workers: int | None, cpu: int | None) -> dict[str, Any]:
             key=lambda r: (r["role"] != "ingest", -r["rss_mb"]),
         ),
         "samples": mem.samples,
+        "parts": mem.parts,
     }
+
+
+def by_tenth(parts: list[tuple[float, int, int, int, int]]) -> list[str]:
+    """The ingest process's RSS by kind at each tenth of the run's time (its pace is steady), and at its peak, in
+    MB: anonymous memory (Python's and SQLite's heaps) apart from mapped files and shared memory (SQLite's -shm)."""
+
+    def shown(t: float, anon: int, file_kb: int, shmem: int) -> str:
+        mb = [kb / 1024 for kb in (anon + file_kb + shmem, anon, file_kb, shmem)]
+        return f"{t:.0f}s {mb[0]:.1f} ({mb[1]:.1f}/{mb[2]:.1f}/{mb[3]:.1f})"
+
+    if not parts:
+        return []
+    end = parts[-1][0]
+    out, step = [], 1
+    for t, anon, file_kb, shmem, _ in parts:
+        if t >= end * step / 10:
+            out.append(shown(t, anon, file_kb, shmem))
+            step += 1
+    t, anon, file_kb, shmem, _ = max(parts, key=lambda p: p[1] + p[2] + p[3])
+    return [*out, "peak " + shown(t, anon, file_kb, shmem)]
 
 
 def _median(values: list[float]) -> float:
@@ -282,6 +312,8 @@ def bench(trail: Path, args: argparse.Namespace, workers_list: list[int | None])
             "pass_s": [r["seconds"] for r in results],
             "cpu_s": _median([r["cpu_s"] for r in results]),
             "tree_cpu_s": _median([r["tree_cpu_s"] for r in results]),
+            "writer_cpu_s": [r["writer_cpu_s"] for r in results],
+            "loads": [r["load"] for r in results],
             "peak_tree_rss_mb": _median([r["peak_tree_rss_mb"] for r in results]),
             "peak_tree_pss_mb": _median([r["peak_tree_pss_mb"] for r in results]),
             "max_tree_rss_mb": max(r["peak_tree_rss_mb"] for r in results),
@@ -297,6 +329,10 @@ def bench(trail: Path, args: argparse.Namespace, workers_list: list[int | None])
         print(
             f"runs          {len(results)}; pass seconds: {', '.join(f'{s:.2f}' for s in summary['pass_s'])}; "
             f"CPU {summary['cpu_s']:.1f} s (median, rusage), {summary['tree_cpu_s']:.1f} s (median, /proc of the tree)"
+        )
+        print(
+            f"writer        CPU {', '.join(f'{c:.1f}' for c in summary['writer_cpu_s'])} s (the ingest process's own); "
+            f"load at start {', '.join(summary['loads'])}"
         )
         print(
             f"throughput    {summary['events_per_s']:,.0f} events/s in the pass (median; "
@@ -320,6 +356,8 @@ def bench(trail: Path, args: argparse.Namespace, workers_list: list[int | None])
         if samples:
             quarters = [samples[min(len(samples) - 1, int(len(samples) * q))] for q in (0.25, 0.5, 0.75, 1.0)]
             print("tree RSS      " + ", ".join(f"{t:.1f}s: {rss / 1024:.0f} MB" for t, _, rss, _ in quarters))
+        if mid["parts"]:
+            print("ingest RSS    MB (anon/file/shmem) at each tenth of the run: " + "; ".join(by_tenth(mid["parts"])))
     one = next((c for w, c in out["configs"].items() if w in ("1", "None")), None)
     if one and "floor" in out:
         ratio = one["events_per_s"] / out["floor"]["events_per_s"]
@@ -367,6 +405,7 @@ def main() -> int:
         for r in results:
             for c in r["configs"].values():
                 c.pop("samples", None)
+                c.pop("parts", None)
         args.out.write_text(json.dumps({"argv": sys.argv[1:], "results": results}, indent=1, default=str))
     return 0
 

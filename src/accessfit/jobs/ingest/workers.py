@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import queue
 import select
 import signal
@@ -29,8 +30,10 @@ from typing import TypeVar
 import structlog
 
 from accessfit.errors import DecodeError
+from accessfit.jobs.gcpause import paused_collector
 from accessfit.jobs.ingest.fetch import Fetched
 from accessfit.jobs.ingest.partial import MapContext, Partial, map_bytes, map_in_worker
+from accessfit.jobs.ingest.wire import decode, encode
 from accessfit.model import LogObject
 from accessfit.records.usage import Classifier
 
@@ -51,6 +54,8 @@ IN_FLIGHT_BYTES = 256 << 20
 M = TypeVar("M")  # a mark carried through the stream (jobs.ingest.fetch.fetched_stream)
 # What a worker runs for an object: jobs.ingest.partial.map_in_worker (a module-level function: workers import it).
 Work = Callable[[LogObject, bytes, MapContext], Partial]
+# What a worker's answer starts with: a partial (jobs.ingest.wire), or an exception the writer raises (pickled).
+_PARTIAL, _RAISED = b"P", b"E"
 
 
 def follow_writer(writer: int) -> None:
@@ -94,17 +99,18 @@ class Mapped:
     partial: Partial | None
 
 
-def _serve(conn: Connection, work: Work, writer: int) -> None:
-    """A worker's loop: objects in, partials out, in order, until the writer says stop or goes away. Partials
-    leave through a thread of their own, so the worker maps its next object while the writer is busy committing
-    rather than waiting for the writer to read the last one."""
+def _serve(conn: Connection, work: Work, writer: int, ctx: MapContext) -> None:
+    """A worker's loop: objects in (each as its LogObject, then its bytes as they are, not pickled), partials out,
+    encoded (jobs.ingest.wire), in order, until the writer says stop or goes away. Partials leave through a thread
+    of their own, so the worker maps its next object while the writer is busy committing rather than waiting for
+    the writer to read the last one."""
     follow_writer(writer)
-    outbox: queue.SimpleQueue[Partial | BaseException | None] = queue.SimpleQueue()
+    outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
 
     def send() -> None:
         while (out := outbox.get()) is not None:
             try:
-                conn.send(out)
+                conn.send_bytes(out)
             except OSError:  # the writer stopped waiting (a stop, or it is gone)
                 os._exit(0)
 
@@ -112,16 +118,18 @@ def _serve(conn: Connection, work: Work, writer: int) -> None:
     sender.start()
     while True:
         try:
-            job = conn.recv()
+            obj = conn.recv()
+            if obj is None:
+                break
+            data = conn.recv_bytes()
         except (EOFError, OSError):  # the writer closed the pipe or is gone
             break
-        if job is None:
-            break
-        obj, data, ctx = job
         try:
-            outbox.put(work(obj, data, ctx))
+            partial = work(obj, data, ctx)
+            with paused_collector():
+                outbox.put(_PARTIAL + encode(partial))
         except Exception as exc:  # a defect, not the object's: the writer raises it as it would in process
-            outbox.put(exc)
+            outbox.put(_RAISED + pickle.dumps(exc))
     outbox.put(None)
     sender.join()
 
@@ -143,7 +151,6 @@ class _Worker:
 
     proc: ForkServerProcess
     conn: Connection
-    ctx: MapContext
     outbox: queue.SimpleQueue[_Job | None] = field(default_factory=queue.SimpleQueue)
 
     def __post_init__(self) -> None:
@@ -156,18 +163,20 @@ class _Worker:
                 if job is None:
                     self.conn.send(None)
                     return
-                self.conn.send((job.fetched.obj, job.fetched.data, self.ctx))
+                self.conn.send(job.fetched.obj)
+                self.conn.send_bytes(job.fetched.data)
             except OSError:  # the worker is gone: the writer learns it from the pipe's other direction
                 return
 
-    def result(self) -> Partial:
-        """The partial of the oldest object not yet received. EOFError (or OSError) when the worker died."""
-        out = self.conn.recv()
-        if isinstance(out, BaseException):
-            raise out
-        if not isinstance(out, Partial):
-            raise TypeError(f"a worker answered {type(out).__name__}")
-        return out
+    def result(self, obj: LogObject) -> Partial:
+        """The partial of the oldest object not yet received, `obj`. EOFError (or OSError) when the worker died."""
+        out = memoryview(self.conn.recv_bytes())
+        if out[:1] == _RAISED:
+            raised = pickle.loads(out[1:])  # noqa: S301 - our own worker's, through our own pipe
+            raise raised if isinstance(raised, BaseException) else TypeError(f"a worker raised {raised!r}")
+        if out[:1] != _PARTIAL:
+            raise TypeError(f"a worker answered {bytes(out[:16])!r}")
+        return decode(obj, out[1:])
 
     def stop(self, wait: float) -> None:
         self.outbox.put(_STOP)
@@ -234,10 +243,12 @@ class Mapper:
         mp = multiprocessing.get_context("forkserver")
         mp.set_forkserver_preload([__name__])
         mine, theirs = mp.Pipe()
-        proc = mp.Process(target=_serve, args=(theirs, self.work, os.getpid()), name="accessfit-map", daemon=True)
+        proc = mp.Process(
+            target=_serve, args=(theirs, self.work, os.getpid(), self.ctx), name="accessfit-map", daemon=True
+        )
         proc.start()
         theirs.close()
-        return _Worker(proc, mine, self.ctx)
+        return _Worker(proc, mine)
 
     def _assign(self, job: _Job) -> None:
         """Queue the job to the next worker in turn (starting the workers on first use)."""
@@ -291,7 +302,7 @@ class Mapper:
         worker = job.worker
         assert worker is not None
         try:
-            return worker.result()
+            return worker.result(job.fetched.obj)
         except (EOFError, OSError):
             pass
         log.warning("ingest.worker_died", key=job.fetched.obj.key, exitcode=worker.proc.exitcode)
@@ -308,7 +319,7 @@ class Mapper:
         job.worker = worker
         worker.outbox.put(job)
         try:
-            out = worker.result()
+            out = worker.result(job.fetched.obj)
         except (EOFError, OSError):
             log.warning("object.worker_died", key=job.fetched.obj.key, exitcode=worker.proc.exitcode)
             out = Partial(job.fetched.obj, failure=DecodeError(WORKER_DIED, "its worker process died mapping it"))
