@@ -337,7 +337,12 @@ def main() -> int:
             head = subprocess.run(
                 ["git", "-C", str(out), "rev-list", "--count", "HEAD"], capture_output=True, text=True, check=False
             )
-            print(f"git           {head.stdout.strip()} commits")
+            tree = subprocess.run(
+                ["git", "-C", str(out), "rev-parse", "HEAD^{tree}"], capture_output=True, text=True, check=False
+            )
+            # The tree's id is a digest of every committed path and byte: the same before and after a change to
+            # the writer means the same files.
+            print(f"git           {head.stdout.strip()} commits, tree {tree.stdout.strip()}")
     return 0
 
 

@@ -32,12 +32,16 @@ NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)  # scripts/bench_policy.py's corpus
 
 
 def digest_of(one: Built) -> bytes:
-    """What the writer stores and writes of one principal, as bytes."""
-    ps = one.policy
-    if ps is None:
+    """What the writer stores and writes of one principal, as bytes: the compact JSON of [arn, mode, documents,
+    justification, denied, unmapped, warnings, lint] (of [arn, null, problems] when invalid), spliced from the
+    stored texts, so the digest is the one of the PolicySet's values since before the builders drafted them."""
+    made = one.policy
+    if made is None:
         return compact([one.row.arn, None, one.problems])
-    parts = [ps.documents, ps.justification, ps.denied, ps.unmapped, ps.warnings, list(one.lint)]
-    return compact([one.row.arn, ps.mode, *parts])
+    d = made.draft
+    parts = [d.documents, d.justification, d.denied, d.unmapped, d.warnings]
+    every = [compact(one.row.arn), compact(d.mode), *(p.encode() for p in parts), compact(list(one.lint))]
+    return b"[" + b",".join(every) + b"]"
 
 
 def _cpu() -> float:

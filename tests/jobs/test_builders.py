@@ -22,6 +22,7 @@ from accessfit.iam.catalog import catalog
 from accessfit.index import Batch, UsageIndex
 from accessfit.jobs import builders
 from accessfit.jobs.builders import Builder, Built, Recipe, built
+from accessfit.jobs.drafts import drafted
 from accessfit.jobs.regenerate import policy_for, regenerate
 from accessfit.model import PrincipalRow, ResourceRef, Window
 from accessfit.policy import Limits
@@ -191,7 +192,8 @@ def test_a_chunk_reads_its_usage_once_and_builds_what_each_principal_gets_alone(
                 assert (one.policy, one.problems) == (None, exc.problems)
                 invalid += 1
             else:
-                expected = (None, alone.problems) if alone.problems else (alone, [])
+                made = drafted(one.row.id, one.row.arn, alone, window)
+                expected = (None, alone.problems) if alone.problems else (made, [])
                 assert (one.policy, one.problems) == expected, one.row.arn
         assert 0 < invalid < len(chunk)
 

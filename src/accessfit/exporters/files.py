@@ -21,7 +21,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -34,7 +34,7 @@ from accessfit.exporters.atomic import TEMPORARY_SUFFIX, GroupWrite
 from accessfit.exporters.names import principal_path
 from accessfit.model import AllowDocument, PolicyVersion, Principal
 from accessfit.policy import DeniedAction, UnmappedCall
-from accessfit.policy.document import canonical
+from accessfit.policy.document import compact
 
 
 class FileWindow(TypedDict):
@@ -83,29 +83,105 @@ class Rendered:
     wrapper: str
 
 
+@dataclass(frozen=True, slots=True)
+class Prerendered:
+    """A policy's files as far as they do not depend on the version it becomes (its number, stamp, generator):
+    made where the policy is built (a worker of jobs.builders), so the writer neither decodes the stored JSON
+    again nor formats the documents."""
+
+    documents: tuple[bytes, ...]  # each document file's bytes
+    why: bytes
+    tail: bytes  # the wrapper from `documents` to its end, formatted as the whole wrapper holds it
+
+
+def _pretty(compact: bytes) -> bytes:
+    """`canonical`'s bytes from compact JSON: the same formatting, without decoding and encoding it again."""
+    return msgspec.json.format(compact, indent=2) + b"\n"
+
+
+def prerender(
+    arn: str, documents: Sequence[bytes], justification: bytes, denied: bytes, unmapped: bytes, warnings: bytes
+) -> Prerendered:
+    """The version-independent files of a principal's policy from its parts as compact JSON (each document
+    apart), as `policy.document.compact` encodes them."""
+    doc_names, _why, _wrapper = _names(principal_path(arn), len(documents))
+    names = compact([n.rsplit("/", 1)[-1] for n in doc_names])
+    # The keys in PolicyFile's order, from `documents` on.
+    tail = b"".join(
+        [
+            b'{"documents":[',
+            b",".join(documents),
+            b'],"document_files":',
+            names,
+            b',"denied":',
+            denied,
+            b',"unmapped":',
+            unmapped,
+            b',"warnings":',
+            warnings,
+            b"}",
+        ]
+    )
+    return Prerendered(tuple(_pretty(d) for d in documents), _pretty(justification), _pretty(tail))
+
+
+def _prerendered(principal: Principal, version: PolicyVersion) -> Prerendered:
+    """`prerender` of a stored version: its texts decoded and encoded again, so a version an older accessfit
+    stored (another JSON encoder) renders as it always did."""
+    documents: list[AllowDocument] = msgspec.json.decode(version.documents)
+
+    def again(text: str) -> bytes:
+        return compact(msgspec.json.decode(text))
+
+    return prerender(
+        principal.arn,
+        [compact(d) for d in documents],
+        again(version.justification),
+        again(version.denied),
+        again(version.unmapped),
+        again(version.warnings),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Bytes:
+    """`Rendered`, each file as the bytes written."""
+
+    files: dict[str, bytes]
+    documents: int
+    wrapper: str
+
+
+def _render(principal: Principal, version: PolicyVersion, pre: Prerendered | None = None) -> _Bytes:
+    """The files' bytes of a principal's version; `pre` its prerendered files when it was just built (else
+    rendered from the stored version)."""
+    pre = _prerendered(principal, version) if pre is None else pre
+    doc_names, why, wrapper = _names(principal_path(principal.arn), len(pre.documents))
+    head = compact(
+        {
+            "principal": principal.arn,
+            "kind": principal.kind,
+            "account": principal.account,
+            "version": version.version,
+            "generated_at": version.created_at,
+            "mode": version.mode,
+            "window": FileWindow(start=version.window_start, end=version.window_end),
+            "generator": version.generator,
+        }
+    )
+    # Two objects formatted apart, spliced: `{...head` + `,` + `tail...}` is the whole wrapper formatted at once
+    # (every key of both at the same depth), and the tail was formatted where the policy was built.
+    whole = _pretty(head)[: -len(b"\n}\n")] + b",\n" + pre.tail[len(b"{\n") :]
+    files = dict(zip(doc_names, pre.documents, strict=True))
+    files[why] = pre.why
+    files[wrapper] = whole
+    return _Bytes(files, len(pre.documents), wrapper)
+
+
 def render(principal: Principal, version: PolicyVersion) -> Rendered:
     """The files of a principal's version, from the stored version alone."""
-    documents: list[AllowDocument] = msgspec.json.decode(version.documents)
-    doc_names, why, wrapper = _names(principal_path(principal.arn), len(documents))
-    policy = PolicyFile(
-        principal=principal.arn,
-        kind=principal.kind,
-        account=principal.account,
-        version=version.version,
-        generated_at=version.created_at,
-        mode=version.mode,
-        window=FileWindow(start=version.window_start, end=version.window_end),
-        generator=version.generator,
-        documents=documents,
-        document_files=[n.rsplit("/", 1)[-1] for n in doc_names],
-        denied=msgspec.json.decode(version.denied),
-        unmapped=msgspec.json.decode(version.unmapped),
-        warnings=msgspec.json.decode(version.warnings),
-    )
-    files = {name: canonical(doc) for name, doc in zip(doc_names, documents, strict=True)}
-    files[why] = canonical(msgspec.json.decode(version.justification))
-    files[wrapper] = canonical(policy)
-    return Rendered(files, len(documents), wrapper)
+    made = _render(principal, version)
+    return Rendered({name: data.decode() for name, data in made.files.items()}, made.documents, made.wrapper)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,19 +252,19 @@ class PolicyWriter:
         self._names: dict[str, set[str]] = {}
         self._writing: ThreadPoolExecutor | None = None  # writes a group while the next one is staged
 
-    def stage(self, principal: Principal, version: PolicyVersion) -> None:
-        """Stage the files of `version` that differ from the principal's files on disk. Raises ExportError naming
-        the file when one cannot be (a path outside the output directory, a folder that cannot be made)."""
-        rendered = render(principal, version)
+    def stage(self, principal: Principal, version: PolicyVersion, pre: Prerendered | None = None) -> None:
+        """Stage the files of `version` that differ from the principal's files on disk (`pre`: its prerendered
+        files, when it was just built from them). Raises ExportError naming the file when one cannot be (a path
+        outside the output directory, a folder that cannot be made)."""
+        rendered = _render(principal, version, pre)
         wrapper = os.path.join(self._root, rendered.wrapper)
         staged: list[tuple[str, bytes]] = []
         current = wrapper
         try:
-            for name, text in rendered.files.items():
+            for name, data in rendered.files.items():
                 current = os.path.join(self._root, name)
                 folder, base = os.path.split(current)
                 resolved = self._checked(folder)
-                data = text.encode("utf-8")
                 names = self._listed(folder)
                 differs = _differs(current, data) if base in names else None
                 if differs is False:

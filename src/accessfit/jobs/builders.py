@@ -31,10 +31,11 @@ from accessfit.iam.catalog import Catalog
 from accessfit.iam.mapping import CallMap
 from accessfit.index import UsageIndex
 from accessfit.jobs.authorized import Authorizations
+from accessfit.jobs.drafts import Drafted, drafted
 from accessfit.jobs.gcpause import paused_collector
 from accessfit.jobs.ingest.workers import follow_writer
 from accessfit.model import PrincipalRow, UsedCall, Window
-from accessfit.policy import Limits, PolicySet, build
+from accessfit.policy import Limits, build
 from accessfit.policy.lint import with_findings
 from accessfit.policy.overrides import Override, apply
 from accessfit.policy.uses import CallNeeds
@@ -58,11 +59,11 @@ class Recipe:
 
 @dataclass(frozen=True, slots=True)
 class Built:
-    """One principal's policy as built: `policy` None when it could not be made or failed validation (`problems`
-    say why), and the rules of the security lint's findings."""
+    """One principal's policy as built, drafted for the writer (`jobs.drafts.Drafted`): `policy` None when it could
+    not be made or failed validation (`problems` say why), and the rules of the security lint's findings."""
 
     row: PrincipalRow
-    policy: PolicySet | None
+    policy: Drafted | None
     problems: list[str] = field(default_factory=list)
     lint: tuple[str, ...] = ()
 
@@ -101,7 +102,8 @@ class Builder:
             if ps.problems:
                 out.append(Built(row, None, ps.problems))
                 continue
-            out.append(Built(row, ps, lint=tuple(f.rule for f in findings)))
+            # Encoded here, on the worker's core: the writer stores and writes these texts as they are.
+            out.append(Built(row, drafted(row.id, row.arn, ps, r.window), lint=tuple(f.rule for f in findings)))
         return out
 
 

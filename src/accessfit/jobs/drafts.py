@@ -4,27 +4,46 @@ version a draft becomes, and what a new version adds and removes against the one
 from __future__ import annotations
 
 import json
-from dataclasses import fields
+from dataclasses import dataclass, fields
 
+from accessfit.exporters.files import Prerendered, prerender
 from accessfit.exporters.git import PolicyChange
 from accessfit.model import PolicyDraft, PolicyVersion, Principal, Window
 from accessfit.policy import PolicySet
-from accessfit.policy.document import actions_of, compact
+from accessfit.policy.document import actions_of, compact, fingerprint_of
 
 
-def draft_of(principal_id: int, ps: PolicySet, window: Window) -> PolicyDraft:
-    return PolicyDraft(
+@dataclass(frozen=True, slots=True)
+class Drafted:
+    """A built policy as the writer takes it: its draft, the actions it grants and its files but the wrapper's
+    head (which names the version). Made where the policy is built: text pickles for a tenth of what the
+    policy's objects cost, and the writer encodes nothing again."""
+
+    draft: PolicyDraft
+    actions: frozenset[str]
+    files: Prerendered
+
+
+def drafted(principal_id: int, arn: str, ps: PolicySet, window: Window) -> Drafted:
+    """The draft of `ps` with its actions and its prerendered files, each part encoded once."""
+    docs = [compact(d) for d in ps.documents]
+    documents = b"[" + b",".join(docs) + b"]"  # compact(ps.documents), from the parts
+    justification, denied = compact(ps.justification), compact(ps.denied)
+    unmapped, warnings = compact(ps.unmapped), compact(ps.warnings)
+    draft = PolicyDraft(
         principal_id=principal_id,
-        fingerprint=ps.fingerprint,
+        fingerprint=fingerprint_of(documents),
         mode=ps.mode,
         window_start=window.first_day,
         window_end=window.last_day,
-        documents=compact(ps.documents).decode(),
-        justification=compact(ps.justification).decode(),
-        denied=compact(ps.denied).decode(),
-        unmapped=compact(ps.unmapped).decode(),
-        warnings=compact(ps.warnings).decode(),
+        documents=documents.decode(),
+        justification=justification.decode(),
+        denied=denied.decode(),
+        unmapped=unmapped.decode(),
+        warnings=warnings.decode(),
     )
+    files = prerender(arn, docs, justification, denied, unmapped, warnings)
+    return Drafted(draft, frozenset(actions_of(ps.documents)), files)
 
 
 def version_of(draft: PolicyDraft, number: int, created_at: str, generator: str) -> PolicyVersion:
@@ -36,7 +55,9 @@ def version_of(draft: PolicyDraft, number: int, created_at: str, generator: str)
 _DRAFT_FIELDS = tuple(f.name for f in fields(PolicyDraft))
 
 
-def change_of(principal: Principal, before: PolicyVersion | None, after: PolicyVersion, new: set[str]) -> PolicyChange:
+def change_of(
+    principal: Principal, before: PolicyVersion | None, after: PolicyVersion, new: set[str] | frozenset[str]
+) -> PolicyChange:
     """What `after` (granting `new`) adds and removes against `before`."""
     old = actions_of(json.loads(before.documents)) if before is not None else set()
     return PolicyChange(principal.arn, after.version, sorted(new - old), sorted(old - new))

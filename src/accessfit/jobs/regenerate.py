@@ -28,13 +28,13 @@ import structlog
 
 from accessfit import __version__
 from accessfit.errors import ExportError, NotFoundError, PolicyError, StoreError
-from accessfit.exporters.files import Ensured, Flight, PolicyWriter, remove_temporaries
+from accessfit.exporters.files import Ensured, Flight, PolicyWriter, Prerendered, remove_temporaries
 from accessfit.exporters.git import MESSAGE_PRINCIPALS, Checkin, PolicyChange, commit_policies
 from accessfit.iam.catalog import Catalog
 from accessfit.index import UsageIndex
 from accessfit.jobs.authorized import Authorizations
 from accessfit.jobs.builders import CHUNK, Recipe, built
-from accessfit.jobs.drafts import change_of, draft_of, version_of
+from accessfit.jobs.drafts import Drafted, change_of, version_of
 from accessfit.jobs.gcpause import paused_collector
 from accessfit.model import PolicyDraft, PolicyVersion, Principal, PrincipalRow, Window
 from accessfit.model.times import iso
@@ -190,8 +190,8 @@ def _build_and_store(
                         continue
                     for rule in one.lint:
                         report.lint[rule] = report.lint.get(rule, 0) + 1
-                    good.append((one.row.id, one.row.principal, one.policy))
-                staged = _stage_chunk(index, good, recipe.window, now, generator, writer, report)
+                    good.append((one.row.principal, one.policy))
+                staged = _stage_chunk(index, good, now, generator, writer, report)
                 last, flying = flying, None  # once stored (or failed) never stored again
                 if last is not None:
                     _store(index, *last, now, generator, writer, report)
@@ -208,8 +208,7 @@ def _build_and_store(
 
 def _stage_chunk(
     index: UsageIndex,
-    built: list[tuple[int, Principal, PolicySet]],
-    window: Window,
+    built: list[tuple[Principal, Drafted]],
     now: datetime,
     generator: str,
     writer: PolicyWriter | None,
@@ -217,18 +216,21 @@ def _stage_chunk(
 ) -> list[_Due]:
     """Stage the files of one chunk's policies (one group; only those that differ from the files on disk): the
     principals whose version is stored, or check noted, once the group is written."""
-    latest = index.latest_versions([pid for pid, _principal, _ps in built])
+    latest = index.latest_versions([made.draft.principal_id for _principal, made in built])
     due: list[_Due] = []
-    for pid, principal, ps in built:
-        draft = draft_of(pid, ps, window)
-        before = latest.get(pid)
+    for principal, made in built:
+        draft = made.draft
+        before = latest.get(draft.principal_id)
+        pre = None
         if before is not None and before.fingerprint == draft.fingerprint:
-            # Unchanged: its files must still be its latest version's (a file deleted, or an older accessfit's).
+            # Unchanged: its files must still be its latest version's (a file deleted, or an older accessfit's),
+            # rendered from it, not from this build (whose reasons may differ).
             row = _Due(principal, draft, before, None)
         else:
             version = version_of(draft, 1 if before is None else before.version + 1, iso(now), generator)
-            row = _Due(principal, draft, version, change_of(principal, before, version, ps.actions))
-        if writer is None or _stage(writer, principal, row.version, report):
+            row = _Due(principal, draft, version, change_of(principal, before, version, made.actions))
+            pre = made.files
+        if writer is None or _stage(writer, principal, row.version, report, pre):
             due.append(row)
     return due
 
@@ -283,10 +285,17 @@ class _Due:
     change: PolicyChange | None  # None when the policy is unchanged
 
 
-def _stage(writer: PolicyWriter, principal: Principal, version: PolicyVersion, report: GenerateReport) -> bool:
-    """Stage the principal's files of `version`; False (reported, logged) when they cannot be."""
+def _stage(
+    writer: PolicyWriter,
+    principal: Principal,
+    version: PolicyVersion,
+    report: GenerateReport,
+    pre: Prerendered | None = None,
+) -> bool:
+    """Stage the principal's files of `version` (`pre`: prerendered as built); False (reported, logged) when
+    they cannot be."""
     try:
-        writer.stage(principal, version)
+        writer.stage(principal, version, pre)
     except ExportError as exc:
         _write_failed(report, principal.arn, exc)
         return False

@@ -29,7 +29,12 @@ def compact(value: object) -> bytes:
 
 def fingerprint(documents: list[AllowDocument]) -> str:
     """What two versions compare by: the same documents, the same fingerprint."""
-    return hashlib.sha256(compact(documents)).hexdigest()
+    return fingerprint_of(compact(documents))
+
+
+def fingerprint_of(compacted: bytes) -> str:
+    """`fingerprint` of documents already encoded by `compact`."""
+    return hashlib.sha256(compacted).hexdigest()
 
 
 def actions_of(documents: list[AllowDocument]) -> set[str]:
