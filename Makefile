@@ -25,13 +25,16 @@ lint: $(BIN)/accessfit
 typecheck: $(BIN)/accessfit
 	$(BIN)/mypy
 
+# One test process per core (pytest-xdist); worksteal keeps both busy to the end, whatever the long tests are.
+PYTEST := $(BIN)/pytest -q -n auto --dist worksteal
+
 unit: $(BIN)/accessfit
-	$(BIN)/pytest -q
+	$(PYTEST)
 
 # The whole suite once more with the clock (this process's and every process it starts) four years ahead, so a new
 # test that depends on the day it runs fails today, not in four years.
 future: $(BIN)/accessfit
-	$(BIN)/pytest -q --clock-shift-days=1500
+	$(PYTEST) --clock-shift-days=1500
 
 test: lint typecheck unit future
 
