@@ -131,7 +131,8 @@ def test_notifications_health_metrics_and_a_clean_stop(
             lint = subprocess.run([require("promtool"), "check", "metrics"], input=text, capture_output=True, text=True)
             assert lint.returncode == 0, lint.stdout + lint.stderr
             assert get(f"http://127.0.0.1:{port}/nothing")[0] == 404
-            time.sleep(2.5)  # one more poll
+            # One more poll: a third has started only once the second ended (one poll runs at a time).
+            wait_for(lambda: _polls_started(port) >= 3, timeout=60)
         finally:
             proc.send_signal(signal.SIGTERM)
             out: str = proc.communicate(timeout=20)[0]
@@ -141,6 +142,12 @@ def test_notifications_health_metrics_and_a_clean_stop(
     assert "daemon.started" in events and events[-1] == "daemon.stopped"
     # Accounts and regions are discovered once an hour, not at every poll.
     assert events.count("ingest.done") >= 2 and events.count("discovery.done") == 1
+
+
+def _polls_started(port: int) -> float:
+    text = get(f"http://127.0.0.1:{port}/metrics")[1]
+    found = re.search(r"^accessfit_poll_runs_total (\S+)$", text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
 
 
 @pytest.mark.slow
