@@ -20,3 +20,10 @@ def report_niceness(obj: LogObject, data: bytes, ctx: MapContext) -> Partial:
     out = map_in_worker(obj, data, ctx)
     out.usage.records = os.getpriority(os.PRIO_PROCESS, 0)
     return out
+
+
+def raise_on_poison(obj: LogObject, data: bytes, ctx: MapContext) -> Partial:
+    """A defect of the map step (not the object's): the writer must raise it as it would in process."""
+    if "poison" in obj.key:
+        raise ValueError(f"a defect mapping {obj.key}")
+    return map_in_worker(obj, data, ctx)

@@ -25,7 +25,7 @@ from accessfit.model import LogObject, Partition, Window
 from accessfit.records.usage import Classifier
 from accessfit.trail.local import LocalSource
 from helpers import NOW, doc, gz, rec, snapshot, write_log
-from poison_work import die_on_poison, report_niceness
+from poison_work import die_on_poison, raise_on_poison, report_niceness
 from processes import ingest_process, objects_in, reaped, run_ingest, trail_and_clean_index
 
 pytestmark = pytest.mark.slow
@@ -75,6 +75,22 @@ def test_an_object_that_kills_its_worker_is_failed_alone_and_the_others_are_mapp
     failed = {m.fetched.obj.key: m.partial.failure.reason for m in out if m.partial and m.partial.failure}
     assert failed == {"k030-poison": WORKER_DIED}
     assert all(m.partial and m.partial.usage.ingested == 1 for m in out if m.fetched.obj.key not in failed)
+
+
+def test_a_defect_in_a_workers_map_step_is_raised_by_the_writer_as_in_process() -> None:
+    window = Window.ending(NOW, 90)
+    p = Partition("", None, "111122223333", "us-east-1")
+    objects = [
+        Fetched(LogObject(f"k{n:03d}{'-poison' if n == 20 else ''}", p, T), gz(doc([rec()])))
+        for n in range(MIN_PARALLEL_OBJECTS + 8)
+    ]
+    seen = []
+    mapper = Mapper(MapContext(window, 1 << 20), 2, Classifier(window), work=raise_on_poison)
+    with mapper, pytest.raises(ValueError, match="k020-poison"):
+        for m in mapper.mapped(objects, threading.Event()):
+            assert isinstance(m, Mapped) and m.partial and m.partial.usage.ingested == 1
+            seen.append(m.fetched.obj.key)
+    assert seen == [f.obj.key for f in objects[:20]]  # the ones before it, in order, mapped
 
 
 def test_workers_run_below_the_writer_so_that_they_never_take_its_core() -> None:
