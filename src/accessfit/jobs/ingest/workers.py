@@ -19,6 +19,7 @@ import pickle
 import queue
 import select
 import signal
+import struct
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -91,6 +92,29 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _exactly(fd: int, size: int) -> bytearray:
+    buf = bytearray(size)
+    view = memoryview(buf)
+    got = 0
+    while got < size:
+        n = os.readv(fd, [view[got:]])
+        if n == 0:
+            raise EOFError if got == 0 else OSError("end of file inside a message")
+        got += n
+    return buf
+
+
+def receive(conn: Connection) -> memoryview:
+    """The next message `conn.send_bytes` sent, read into one buffer of its size. `Connection.recv_bytes` asks for
+    all that remains at each read of the socket, so each of a large message's many reads allocated (and gave back)
+    a buffer of the whole remainder: ten times the CPU for an object's or a partial's megabytes."""
+    fd = conn.fileno()
+    (size,) = struct.unpack("!i", _exactly(fd, 4))
+    if size == -1:  # what send_bytes sends before the size of a message over 2 GiB
+        (size,) = struct.unpack("!Q", _exactly(fd, 8))
+    return memoryview(_exactly(fd, size))
+
+
 @dataclass(frozen=True, slots=True)
 class Mapped:
     """An object as read, and its partial — None when the read failed (then `fetched.failure` says why)."""
@@ -121,7 +145,7 @@ def _serve(conn: Connection, work: Work, writer: int, ctx: MapContext) -> None:
             obj = conn.recv()
             if obj is None:
                 break
-            data = conn.recv_bytes()
+            data = bytes(receive(conn))
         except (EOFError, OSError):  # the writer closed the pipe or is gone
             break
         try:
@@ -170,7 +194,7 @@ class _Worker:
 
     def result(self, obj: LogObject) -> Partial:
         """The partial of the oldest object not yet received, `obj`. EOFError (or OSError) when the worker died."""
-        out = memoryview(self.conn.recv_bytes())
+        out = receive(self.conn)
         if out[:1] == _RAISED:
             raised = pickle.loads(out[1:])  # noqa: S301 - our own worker's, through our own pipe
             raise raised if isinstance(raised, BaseException) else TypeError(f"a worker raised {raised!r}")
