@@ -225,3 +225,14 @@ def test_the_collector_is_paused_while_a_chunk_builds_and_left_as_it_was(
         finally:
             gc.enable()
     assert seen == [False, False]
+
+
+def test_a_chunk_sent_back_by_a_worker_is_the_chunk_it_built(tmp_path: Path) -> None:
+    db = tmp_path / "index.sqlite3"
+    seed(db, 30)
+    with UsageIndex(db) as index:
+        rows = index.all_principals()
+        chunk = Builder(index, Recipe(catalog(), LIMITS, Window.ending(NOW, 90)))(rows)
+    assert any(one.policy is None for one in chunk) and any(one.policy is not None for one in chunk)
+    assert [PrincipalRow(*row) for row in builders._rows_out(rows)] == rows
+    assert builders._from_wire(rows, builders._to_wire(chunk)) == chunk

@@ -218,6 +218,7 @@ def _stage_chunk(
     principals whose version is stored, or check noted, once the group is written."""
     latest = index.latest_versions([made.draft.principal_id for _principal, made in built])
     due: list[_Due] = []
+    stamp = iso(now)
     for principal, made in built:
         draft = made.draft
         before = latest.get(draft.principal_id)
@@ -227,7 +228,7 @@ def _stage_chunk(
             # rendered from it, not from this build (whose reasons may differ).
             row = _Due(principal, draft, before, None)
         else:
-            version = version_of(draft, 1 if before is None else before.version + 1, iso(now), generator)
+            version = version_of(draft, 1 if before is None else before.version + 1, stamp, generator)
             row = _Due(principal, draft, version, change_of(principal, before, version, made.actions))
             pre = made.files
         if writer is None or _stage(writer, principal, row.version, report, pre):
