@@ -1,10 +1,11 @@
 """The SQLite usage index: daily aggregates of raw API calls, the ledger of processed objects, cursors, coverage,
 policy versions and authorization snapshots. The only package that talks to SQLite.
 
-`UsageIndex` is one handle composed of mixins, one module per job (db: opening and transactions; writes;
-upkeep; reads; versions; snapshots; state; applied). Mixins rather than delegation because every job shares the one
-connection, its transactions and the interning caches that a rollback must clear, and because callers keep
-calling `index.<method>` without a forwarding method per call. Every public method is wrapped by
+`UsageIndex` is one handle composed of mixins, one module per job (db: opening and transactions; interning; writes;
+staging: the pass's usage staged and merged in key order; upkeep; reads; versions; snapshots; state; applied).
+Mixins rather than delegation because every job shares the one connection, its transactions and the interning
+caches that a rollback must clear, and because callers keep calling `index.<method>` without a forwarding method
+per call. Every public method is wrapped by
 `db.operation`, so no sqlite3 error leaves the package except as a StoreError.
 """
 

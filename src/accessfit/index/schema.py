@@ -190,4 +190,22 @@ MIGRATIONS += (
     """,
 )
 
+MIGRATIONS += (
+    """
+    -- Usage rows of an ingestion pass not yet merged into usage (index.staging): appended in each batch's
+    -- transaction, merged in key order and deleted in one later transaction. Readers read usage only. The
+    -- resource is its text: it is interned when merged, in sorted order, not batch by batch.
+    CREATE TABLE staged_usage (
+        principal_id INTEGER NOT NULL,
+        call_id INTEGER NOT NULL,
+        resource TEXT NOT NULL,
+        day TEXT NOT NULL,
+        outcome INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL
+    );
+    """,
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,22 +1,23 @@
 """The write path: a batch of merged usage, ledger rows, coverage and cursors committed in one transaction, so an
 object is counted exactly once even if the process dies at any point. Principals, API calls and resources are
-interned to integer ids (a smaller B-tree makes the upserts several times cheaper)."""
+interned to integer ids (index.interning). The usage rows go straight into `usage`, or, for an ingestion pass,
+to `staged_usage`, merged later in key order (index.staging)."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
-from accessfit.index.db import Db, operation
-from accessfit.model import LogObject, Partition, ResourceRef
+from accessfit.index.db import operation
+from accessfit.index.interning import Interning, mark_changed
+from accessfit.index.staging import StagedRow, Staging
+from accessfit.model import LogObject, Partition
 from accessfit.model.times import iso, parse
 from accessfit.records.usage import Aggregate, FileUsage
 
-_CACHE_MAX = 20_000  # resource ids kept in memory; bounds RSS (a data-event-heavy trail has too many to keep anyway)
+# Interning and mark_changed moved to index.interning; still importable from here.
+__all__ = ["Batch", "Interning", "ObjectRow", "Retry", "RetryState", "Writes", "mark_changed"]
 
 
 @dataclass(slots=True)
@@ -62,103 +63,7 @@ class Batch:
         return bool(self.objects or self.cursors or self.usage.rows or self.listed or self.retries)
 
 
-def mark_changed(conn: sqlite3.Connection, principal_ids: Iterable[int], stamp: str) -> None:
-    """Note that these principals' usage rows changed at `stamp`: their policies may need regenerating."""
-    conn.executemany(
-        "UPDATE principals SET usage_changed = ? WHERE id = ?", [(stamp, pid) for pid in sorted(set(principal_ids))]
-    )
-
-
-class Interning(Db):
-    """Integer ids for partitions, principals, API calls and resources, cached for the life of the handle."""
-
-    def __init__(self, path: str | Path, *, writer: bool = True) -> None:
-        self._principal_ids: dict[str, int] = {}
-        self._call_ids: dict[tuple[str, str], int] = {}
-        self._resource_ids: dict[str, int] = {}
-        self._partition_ids: dict[tuple[str, Partition], int] = {}
-        super().__init__(path, writer=writer)
-
-    def _forget(self) -> None:
-        # Ids handed out inside a rolled-back transaction no longer exist.
-        self._principal_ids.clear()
-        self._call_ids.clear()
-        self._resource_ids.clear()
-        self._partition_ids.clear()
-        super()._forget()
-
-    def _partition_id(self, source: str, p: Partition) -> int:
-        cached = self._partition_ids.get((source, p))
-        if cached is not None:
-            return cached
-        self._conn.execute(
-            "INSERT OR IGNORE INTO partitions (source, path, org, account, region) VALUES (?, ?, ?, ?, ?)",
-            (source, p.path, p.org, p.account, p.region),
-        )
-        row = self._conn.execute("SELECT id FROM partitions WHERE source = ? AND path = ?", (source, p.path))
-        pid = int(row.fetchone()[0])
-        self._partition_ids[(source, p)] = pid
-        return pid
-
-    def _principal(self, arn: str, kind: str, account: str) -> int:
-        pid = self._principal_ids.get(arn)
-        if pid is None:
-            self._conn.execute(
-                "INSERT OR IGNORE INTO principals (arn, kind, account) VALUES (?, ?, ?)", (arn, kind, account)
-            )
-            pid = int(self._conn.execute("SELECT id FROM principals WHERE arn = ?", (arn,)).fetchone()[0])
-            self._principal_ids[arn] = pid
-        return pid
-
-    def _call(self, source: str, name: str) -> int:
-        cid = self._call_ids.get((source, name))
-        if cid is None:
-            self._conn.execute(
-                "INSERT OR IGNORE INTO api_calls (event_source, event_name) VALUES (?, ?)", (source, name)
-            )
-            cid = int(
-                self._conn.execute(
-                    "SELECT id FROM api_calls WHERE event_source = ? AND event_name = ?", (source, name)
-                ).fetchone()[0]
-            )
-            self._call_ids[(source, name)] = cid
-        return cid
-
-    def _resource(self, value: str) -> int:
-        rid = self._resource_ids.get(value)
-        if rid is None:
-            if len(self._resource_ids) > _CACHE_MAX:
-                self._resource_ids.clear()
-            rid = int(
-                self._conn.execute(
-                    "INSERT INTO resources (value, collapsed) VALUES (?, ?) "
-                    "ON CONFLICT (value) DO UPDATE SET value = excluded.value RETURNING id",
-                    (value, ResourceRef(value).level),
-                ).fetchone()[0]
-            )
-            self._resource_ids[value] = rid
-        return rid
-
-    def _intern_resources(self, values: set[str]) -> None:
-        """Ids for many resource values at once: two statements per chunk instead of one per value."""
-        if len(self._resource_ids) + len(values) > _CACHE_MAX:
-            self._resource_ids.clear()
-        missing = [v for v in values if v not in self._resource_ids]
-        if not missing:
-            return
-        self._conn.executemany(
-            "INSERT OR IGNORE INTO resources (value, collapsed) VALUES (?, ?)",
-            [(v, ResourceRef(v).level) for v in missing],
-        )
-        for i in range(0, len(missing), 500):
-            chunk = missing[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            query = f"SELECT id, value FROM resources WHERE value IN ({marks})"  # noqa: S608 - placeholders only
-            for rid, value in self._conn.execute(query, chunk):
-                self._resource_ids[value] = rid
-
-
-class Writes(Interning):
+class Writes(Staging):
     """Cursors, the ledger and the batch write."""
 
     @operation("read a partition's cursor")
@@ -211,8 +116,9 @@ class Writes(Interning):
         }
 
     @operation("write a batch")
-    def commit(self, source: str, batch: Batch, now: datetime) -> None:
-        """Write a batch in one transaction."""
+    def commit(self, source: str, batch: Batch, now: datetime, *, staged: bool = False) -> None:
+        """Write a batch in one transaction: its usage readable once this returns, or, `staged`, once merged
+        (index.staging: at the pass's end, past STAGE_BOUND rows, or by the next writer to open the index)."""
         if not batch:
             return
         stamp = iso(now)
@@ -223,7 +129,7 @@ class Writes(Interning):
                     "ON CONFLICT DO UPDATE SET value = min(value, excluded.value)",
                     (min(k[4] for k in batch.usage.rows),),
                 )
-            self._write_usage(batch.usage, stamp)
+            self._write_usage(batch.usage, stamp, staged)
             self._write_objects(source, batch.objects, stamp)
             for day, hashes in batch.events.items():
                 self._conn.execute(
@@ -260,33 +166,28 @@ class Writes(Interning):
                     "UPDATE partitions SET high_water = max(coalesce(high_water, ''), ?), polled_at = ? WHERE id = ?",
                     (iso(hw), stamp, self._partition_id(source, p)),
                 )
+        if staged and batch.usage.rows:
+            self._staged(len(batch.usage.rows), now)
 
-    def _write_usage(self, agg: Aggregate, stamp: str) -> None:
+    def _write_usage(self, agg: Aggregate, stamp: str, staged: bool) -> None:
         principals = agg.principals
-        self._intern_resources({k[3] for k in agg.rows})
-        ids = self._resource_ids
-        params = []
+        rows: list[StagedRow] = []
         for (arn, source, name, resource, day, outcome), (count, first, last) in agg.rows.items():
             p = principals[arn]
-            params.append(
-                (
-                    self._principal(arn, p.kind, p.account),
-                    self._call(source, name),
-                    ids[resource],
-                    day,
-                    outcome,
-                    count,
-                    first,
-                    last,
-                )
-            )
+            pid = self._principal(arn, p.kind, p.account)
+            rows.append((pid, self._call(source, name), resource, day, outcome, count, first, last))
+        if staged:
+            self._stage_usage(rows, stamp)  # resources are interned when merged
+            return
+        self._intern_resources({r[2] for r in rows})
+        ids = self._resource_ids
         self._conn.executemany(
             "INSERT INTO usage (principal_id, call_id, resource_id, day, outcome, count, first_seen, last_seen) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET count = count + excluded.count, "
             "first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)",
-            params,
+            [(r[0], r[1], ids[r[2]], *r[3:]) for r in rows],
         )
-        mark_changed(self._conn, (p[0] for p in params), stamp)
+        mark_changed(self._conn, (r[0] for r in rows), stamp)
 
     def _write_objects(self, source: str, objects: list[ObjectRow], stamp: str) -> None:
         skipped: dict[tuple[str, str], int] = {}
