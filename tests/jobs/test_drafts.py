@@ -70,9 +70,7 @@ def test_a_drafted_policy_is_stored_and_written_as_its_stored_version_renders(tm
     stored = {p.relative_to(tmp_path / "stored"): p.read_bytes() for p in (tmp_path / "stored").rglob("*.json")}
     assert built == stored
     assert len(built) == len(ps.documents) + 2
-    wrapper = json.loads(
-        next(data for path, data in built.items() if path.name in {"empty.json", "app.json"})
-    )
+    wrapper = json.loads(next(data for path, data in built.items() if path.name in {"empty.json", "app.json"}))
     assert list(wrapper) == [
         "principal",
         "kind",

@@ -27,7 +27,7 @@ from pathlib import Path
 import structlog
 
 from accessfit.errors import PolicyError
-from accessfit.exporters.files import Prerendered
+from accessfit.exporters.rendering import Prerendered
 from accessfit.iam.catalog import Catalog
 from accessfit.iam.mapping import CallMap
 from accessfit.index import UsageIndex

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, fields
 
-from accessfit.exporters.files import Prerendered, prerender
 from accessfit.exporters.git import PolicyChange
+from accessfit.exporters.rendering import Prerendered, prerender
 from accessfit.model import PolicyDraft, PolicyVersion, Principal, Window
 from accessfit.policy import PolicySet
 from accessfit.policy.document import actions_of, compact, fingerprint_of
