@@ -23,7 +23,6 @@ from accessfit.errors import (
 )
 from accessfit.index import Batch, ObjectRow, Retry, RetryState, UsageIndex
 from accessfit.jobs.ingest.fetch import fetched_stream
-from accessfit.jobs.ingest.memory import release_free_heap
 from accessfit.jobs.ingest.options import IngestOptions
 from accessfit.jobs.ingest.partial import MapContext
 from accessfit.jobs.ingest.plan import PartitionPlan, before_window, diagnose, discover, plan, span_of
@@ -181,7 +180,6 @@ class Run:
             self.principals.update(self.batch.usage.principals)
             self.index.commit(self.source.url, self.batch, self.now, staged=self.staged)
             self.batch = Batch()
-            release_free_heap()  # the batch is gone: the pages it freed go back (jobs.ingest.memory)
 
     def _tick(self) -> None:
         if len(self.batch.objects) >= self.opts.batch_objects or len(self.batch.usage) >= self.opts.batch_rows:
