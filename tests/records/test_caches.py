@@ -26,6 +26,34 @@ def _identity(i: int, pad: int) -> bytes:
     return json.dumps(uid, ensure_ascii=False).encode()
 
 
+def _session_of(i: int) -> bytes:
+    """An ordinary role session's userIdentity (ASCII, ~600 bytes), of a role of its own: nothing is shared."""
+    arn = f"arn:aws:iam::111122223333:role/service/team-{i % 50}/app-{i:06d}"
+    uid = {
+        "type": "AssumedRole",
+        "principalId": f"AROA{i:017d}:session-{i:08x}",
+        "arn": f"arn:aws:sts::111122223333:assumed-role/app-{i:06d}/session-{i:08x}",
+        "accountId": "111122223333",
+        "accessKeyId": f"ASIA{i:016d}",
+        "sessionContext": {
+            "sessionIssuer": {"type": "Role", "principalId": f"AROA{i:017d}", "arn": arn, "userName": f"app-{i}"},
+            "attributes": {"creationDate": "2026-11-30T10:00:00Z", "mfaAuthenticated": "false"},
+        },
+    }
+    return json.dumps(uid).encode()
+
+
+def test_an_ingest_runs_identities_hold_at_most_4_mib_by_default() -> None:
+    # An ingest's share of its 100 MB: 8 MiB took the same CPU as 4 and held 3-4 MB more (docs/benchmarks.md).
+    ids = Identities()
+    held = 0
+    for i in range(20_000):  # ~ 10 MB of identities, ~ 26 MB as they are counted
+        ids[_session_of(i)]
+        held = max(held, ids._bytes)
+    assert 3.5 * MB < held <= 4 * MB  # filled to its bound, never past it
+    assert 0 < len(ids) < 20_000
+
+
 def test_identities_hold_at_most_their_bytes_however_large_the_identities() -> None:
     keys = [_identity(i, 3000) for i in range(3000)]  # ~ 9 MB of identities, ~ 40 MB as principals in memory
     tracemalloc.start()

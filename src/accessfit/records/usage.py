@@ -138,7 +138,7 @@ def attribute(rec: Record, window: Window, seen_ids: set[str]) -> tuple[Principa
 
 class Classifier:
     """`attribute` for the records of one ingest run, which remembers what repeats across its files: identities
-    (Identities, at most 8 MiB), error codes → outcomes (at most CODES_MAX of at most CODE_MAX_CHARS; a few
+    (Identities, at most 4 MiB), error codes → outcomes (at most CODES_MAX of at most CODE_MAX_CHARS; a few
     dozen exist), event times → stamps (at most STAMPS_MAX) and `resources` lists → their ARNs (ArnMemo). One per
     run, so nothing outlives it."""
 
