@@ -11,6 +11,8 @@ from accessfit.index.db import Db
 from accessfit.model import Partition, ResourceRef
 
 _CACHE_MAX = 20_000  # resource ids kept in memory; bounds RSS (a data-event-heavy trail has too many to keep anyway)
+_CHUNK = 500  # resource values looked up by one statement
+_LOOKUP = f"SELECT id, value FROM resources WHERE value IN ({','.join('?' * _CHUNK)})"  # noqa: S608 - placeholders
 
 
 def mark_changed(conn: sqlite3.Connection, principal_ids: Iterable[int], stamp: str) -> None:
@@ -101,9 +103,9 @@ class Interning(Db):
             "INSERT OR IGNORE INTO resources (value, collapsed) VALUES (?, ?)",
             [(v, ResourceRef(v).level) for v in missing],
         )
-        for i in range(0, len(missing), 500):
-            chunk = missing[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            query = f"SELECT id, value FROM resources WHERE value IN ({marks})"  # noqa: S608 - placeholders only
-            for rid, value in self._conn.execute(query, chunk):
+        for i in range(0, len(missing), _CHUNK):
+            # Padded with NULLs (which match nothing) to one length: a statement per length would fill the sqlite3
+            # module's statement cache, about 48 KB of SQLite's heap each, over a long pass.
+            chunk = missing[i : i + _CHUNK]
+            for rid, value in self._conn.execute(_LOOKUP, chunk + [None] * (_CHUNK - len(chunk))):
                 self._resource_ids[value] = rid
