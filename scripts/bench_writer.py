@@ -4,7 +4,8 @@
 
 With workers, every object's partial still goes through one writer: the reduce step (partials merged into the
 batch, each event looked up in the dedupe store), collapsing oversized groups, and the batch's transaction (the
-resource identifiers interned, the usage upserted, the ledger, coverage, the dedupe keys, COMMIT). However many
+resource identifiers interned, the usage staged, the ledger, coverage, the dedupe keys, COMMIT), the merge of the
+staged usage into the index (index.staging). However many
 workers map, a pass cannot take less than that. This script runs a pass in process once over the corpus of
 scripts/bench_ingest.py (the same seeded trail, cached under --data) and records the stream of mapped objects it
 produced to a temporary file; then, in a fresh index and in a child pinned to one CPU, it replays that stream
@@ -31,7 +32,7 @@ from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import accessfit.jobs.ingest.run as run_module
-from accessfit.index import UsageIndex, writes
+from accessfit.index import UsageIndex, staging, writes
 from accessfit.jobs.ingest.options import IngestOptions
 from accessfit.jobs.ingest.workers import Mapper
 from accessfit.trail.local import LocalSource
@@ -98,6 +99,8 @@ def replay(trail: Path, stream: Path, db: Path, now: datetime) -> dict[str, floa
     w.commit = _timed("the transaction, all of it", w.commit)  # type: ignore[method-assign]
     w._write_usage = _timed("  usage rows (interning included)", w._write_usage)  # type: ignore[method-assign]
     w._intern_resources = _timed("    interning resources", w._intern_resources)  # type: ignore[method-assign]
+    s = staging.Staging
+    s._merge = _timed("  merging staged usage (pass end, bound)", s._merge)  # type: ignore[method-assign]
     started = time.process_time()
     with UsageIndex(db) as index:
         run = run_module.Run(LocalSource(str(trail)), index, OPTS, now, None, None)

@@ -184,6 +184,7 @@ CALLS: dict[str, Callable[[UsageIndex], Any]] = {
     "known_events": lambda i: i.known_events({1: {2}}),
     "retries": lambda i: i.retries("s", Partition("", None, A1, "us-east-1")),
     "commit": lambda i: i.commit("s", _batch(), NOW),
+    "merge_staged": lambda i: i.merge_staged(NOW),
     "compact": lambda i: i.compact(2, NOW),
     "prune": lambda i: i.prune(DAY, NOW),
     "kept_window": lambda i: i.kept_window(),

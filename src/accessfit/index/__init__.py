@@ -2,7 +2,7 @@
 policy versions and authorization snapshots. The only package that talks to SQLite.
 
 `UsageIndex` is one handle composed of mixins, one module per job (db: opening and transactions; interning; writes;
-upkeep; reads; versions; snapshots; state; applied).
+staging: the pass's usage staged and merged in key order; upkeep; reads; versions; snapshots; state; applied).
 Mixins rather than delegation because every job shares the one connection, its transactions and the interning
 caches that a rollback must clear, and because callers keep calling `index.<method>` without a forwarding method
 per call. Every public method is wrapped by

@@ -113,6 +113,7 @@ class Db:
             # measured no faster on a trail whose upserts land all over the B-tree.
             conn.execute("PRAGMA cache_size = -8192")
             self._migrate()
+            self._opened()
         elif version == 0:
             raise StoreError(f"index {self.path} is empty; run `accessfit ingest` first")
         elif version < SCHEMA_VERSION:
@@ -194,6 +195,9 @@ class Db:
 
     def _forget(self) -> None:
         """Drop what was cached from a transaction that was rolled back."""
+
+    def _opened(self) -> None:
+        """What a writer does once it holds the lock and the schema is current."""
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         return list(self._db.query(sql, params))

@@ -8,7 +8,8 @@ from datetime import date, datetime
 from typing import Any
 
 from accessfit.index.db import operation
-from accessfit.index.interning import Interning, mark_changed
+from accessfit.index.interning import mark_changed
+from accessfit.index.staging import Staging
 from accessfit.model.times import iso
 from accessfit.records.resources import collapse
 from accessfit.records.usage import merge
@@ -25,7 +26,7 @@ class PruneImpact:
     total_principals: int
 
 
-class Upkeep(Interning):
+class Upkeep(Staging):
     @operation("read the window the index keeps")
     def kept_window(self) -> int | None:
         """The window (days) of the last prune, which the index's data spans; None before the first."""
@@ -55,8 +56,9 @@ class Upkeep(Interning):
         Collapsing depends only on the set of values in a group, and a group once collapsed stays collapsed,
         so the result is the same however the ingestion was split into runs (or killed). Only days written
         since the last compaction are looked at. The principals whose rows changed are marked changed at `now`.
-        Returns the number of groups collapsed.
+        Returns the number of groups collapsed. Staged usage is merged first: the groups are read from `usage`.
         """
+        self._merge(iso(now))
         row = self._conn.execute("SELECT value FROM meta WHERE key = 'dirty_from'").fetchone()
         if row is None:
             return 0
@@ -106,7 +108,9 @@ class Upkeep(Interning):
     @operation("prune old days")
     def prune(self, first_day: str, now: datetime, window_days: int | None = None) -> dict[str, int]:
         """Delete everything about days before `first_day` (the window's start); the principals that lose usage
-        rows are marked changed at `now`. `window_days`, the window that starts there, is remembered (`kept_window`)."""
+        rows are marked changed at `now`. `window_days`, the window that starts there, is remembered (`kept_window`).
+        Staged usage is merged first, so that its old days go too and its resources are not taken for unused."""
+        self._merge(iso(now))
         counts: dict[str, int] = {}
         with self._transaction():
             if window_days is not None:

@@ -1,6 +1,7 @@
 """The write path: a batch of merged usage, ledger rows, coverage and cursors committed in one transaction, so an
 object is counted exactly once even if the process dies at any point. Principals, API calls and resources are
-interned to integer ids (index.interning; a smaller B-tree makes the upserts several times cheaper)."""
+interned to integer ids (index.interning). The usage rows go straight into `usage`, or, for an ingestion pass,
+to `staged_usage`, merged later in key order (index.staging)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime
 
 from accessfit.index.db import operation
 from accessfit.index.interning import Interning, mark_changed
+from accessfit.index.staging import StagedRow, Staging
 from accessfit.model import LogObject, Partition
 from accessfit.model.times import iso, parse
 from accessfit.records.usage import Aggregate, FileUsage
@@ -61,7 +63,7 @@ class Batch:
         return bool(self.objects or self.cursors or self.usage.rows or self.listed or self.retries)
 
 
-class Writes(Interning):
+class Writes(Staging):
     """Cursors, the ledger and the batch write."""
 
     @operation("read a partition's cursor")
@@ -114,8 +116,9 @@ class Writes(Interning):
         }
 
     @operation("write a batch")
-    def commit(self, source: str, batch: Batch, now: datetime) -> None:
-        """Write a batch in one transaction."""
+    def commit(self, source: str, batch: Batch, now: datetime, *, staged: bool = False) -> None:
+        """Write a batch in one transaction: its usage readable once this returns, or, `staged`, once merged
+        (index.staging: at the pass's end, past STAGE_BOUND rows, or by the next writer to open the index)."""
         if not batch:
             return
         stamp = iso(now)
@@ -126,7 +129,7 @@ class Writes(Interning):
                     "ON CONFLICT DO UPDATE SET value = min(value, excluded.value)",
                     (min(k[4] for k in batch.usage.rows),),
                 )
-            self._write_usage(batch.usage, stamp)
+            self._write_usage(batch.usage, stamp, staged)
             self._write_objects(source, batch.objects, stamp)
             for day, hashes in batch.events.items():
                 self._conn.execute(
@@ -163,33 +166,28 @@ class Writes(Interning):
                     "UPDATE partitions SET high_water = max(coalesce(high_water, ''), ?), polled_at = ? WHERE id = ?",
                     (iso(hw), stamp, self._partition_id(source, p)),
                 )
+        if staged and batch.usage.rows:
+            self._staged(len(batch.usage.rows), now)
 
-    def _write_usage(self, agg: Aggregate, stamp: str) -> None:
+    def _write_usage(self, agg: Aggregate, stamp: str, staged: bool) -> None:
         principals = agg.principals
-        self._intern_resources({k[3] for k in agg.rows})
-        ids = self._resource_ids
-        params = []
+        rows: list[StagedRow] = []
         for (arn, source, name, resource, day, outcome), (count, first, last) in agg.rows.items():
             p = principals[arn]
-            params.append(
-                (
-                    self._principal(arn, p.kind, p.account),
-                    self._call(source, name),
-                    ids[resource],
-                    day,
-                    outcome,
-                    count,
-                    first,
-                    last,
-                )
-            )
+            pid = self._principal(arn, p.kind, p.account)
+            rows.append((pid, self._call(source, name), resource, day, outcome, count, first, last))
+        if staged:
+            self._stage_usage(rows, stamp)  # resources are interned when merged
+            return
+        self._intern_resources({r[2] for r in rows})
+        ids = self._resource_ids
         self._conn.executemany(
             "INSERT INTO usage (principal_id, call_id, resource_id, day, outcome, count, first_seen, last_seen) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET count = count + excluded.count, "
             "first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)",
-            params,
+            [(r[0], r[1], ids[r[2]], *r[3:]) for r in rows],
         )
-        mark_changed(self._conn, (p[0] for p in params), stamp)
+        mark_changed(self._conn, (r[0] for r in rows), stamp)
 
     def _write_objects(self, source: str, objects: list[ObjectRow], stamp: str) -> None:
         skipped: dict[tuple[str, str], int] = {}

@@ -85,6 +85,9 @@ class Run:
         self.held: list[tuple[LogObject, ObjectReadError]] = []
         self.due: dict[str, RetryState] = {}  # the planned partitions' objects waiting to be read again
         self._retry_from: dict[Partition, datetime] = {}  # a partition's first object a later poll must read
+        # run() stages its batches' usage (index.staging) and merges it once, at the end of the pass; a Run used
+        # batch by batch (the queue consumer, backfill's replays) writes usage directly.
+        self.staged = False
 
     def process(self, item: Mapped) -> bool:
         """Add one object to the batch. False if it must be retried by a later poll."""
@@ -175,7 +178,7 @@ class Run:
         if self.batch:
             collapse_groups(self.batch.usage, self.opts.resource_cap)
             self.principals.update(self.batch.usage.principals)
-            self.index.commit(self.source.url, self.batch, self.now)
+            self.index.commit(self.source.url, self.batch, self.now, staged=self.staged)
             self.batch = Batch()
 
     def _tick(self) -> None:
@@ -264,6 +267,7 @@ class Run:
             # A wrong source looks like an idle one: say what is there instead.
             self.report.diagnosis = diagnose(self.source, self.opts)
             log.warning("trail.empty", source=self.source.url, diagnosis=self.report.diagnosis)
+        self.staged = True
         try:
             self._consume(partitions)
         finally:
@@ -274,6 +278,10 @@ class Run:
             finally:
                 self.flush()
         self.flush()
+        # Before upkeep, which reads usage. A pass that raised leaves its rows staged: the next pass's merge, or
+        # the next writer to open the index, merges them.
+        self.index.merge_staged(self.now)
+        self.staged = False
         if not self.report.interrupted:
             kept = upkeep(
                 self.index,

@@ -1,0 +1,111 @@
+"""Staged usage: the ingestion pass's usage rows appended to `staged_usage` in each batch's transaction, and merged
+into `usage` later, in one large transaction walked in key order.
+
+Why: `usage` is a B-tree keyed (principal, call, resource, day, outcome), and `resources` one with a unique index
+of texts, both far larger than SQLite's page cache on a resource-diverse trail, so upserting a batch's rows
+directly, and interning its resources, touches about one page per row. Appending them to a rowid table costs next
+to nothing, and one merge of hundreds of thousands of rows reads and writes each page once: the new resource texts
+interned in sorted order, the rows grouped by resource and joined to their ids in that order, then sorted by the
+key and upserted into `usage` (`INSERT … ON CONFLICT`). Many small merges lose what one large one gains, hence
+`STAGE_BOUND`.
+
+The batch's transaction stays the exactly-once one (ledger rows, cursors, coverage, seen events and the staged
+rows together); the merge moves rows from `staged_usage` to `usage` and deletes them in one transaction of its own,
+so a row is counted once whether or not the process dies between the two. When merges happen: at the end of every
+pass (jobs.ingest.run), when more than STAGE_BOUND rows are staged, before compaction and pruning (index.upkeep),
+and when a writer opens an index that holds staged rows (a pass killed after staging and before merging).
+
+Readers — policies, drift, the HTTP API, read-only handles — read `usage` only: they see the index as of the last
+merge. `principals.usage_changed` is stamped at merge time, so regeneration never sees a change before its rows are
+in `usage`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from accessfit.index.db import operation
+from accessfit.index.interning import Interning, mark_changed
+from accessfit.model import ResourceRef
+from accessfit.model.times import iso
+
+# Merge once this many rows are staged. Bounds how stale readers may be during a long pass and how large one merge
+# transaction is; a smaller bound gives up much of the gain (see docs/benchmarks.md, "staged usage").
+STAGE_BOUND = 1_000_000
+
+# A usage row as staged: principal and call ids, the resource's text, day, outcome, count, first and last seen.
+StagedRow = tuple[int, int, str, str, int, int, str, str]
+
+# The level of a new resource comes from ResourceRef, the one reader of resource texts (a SQL function).
+_INTERN = (
+    "INSERT INTO resources (value, collapsed) SELECT v, resource_level(v) "
+    "FROM (SELECT DISTINCT resource AS v FROM staged_usage ORDER BY 1) "
+    "WHERE NOT EXISTS (SELECT 1 FROM resources WHERE value = v)"
+)
+_MERGE = (
+    "WITH s AS MATERIALIZED (SELECT resource, principal_id, call_id, day, outcome, sum(count) AS n, "
+    "min(first_seen) AS f, max(last_seen) AS l FROM staged_usage GROUP BY 1, 2, 3, 4, 5) "
+    "INSERT INTO usage (principal_id, call_id, resource_id, day, outcome, count, first_seen, last_seen) "
+    "SELECT s.principal_id, s.call_id, r.id, s.day, s.outcome, s.n, s.f, s.l "
+    "FROM s JOIN resources r ON r.value = s.resource WHERE true ORDER BY 1, 2, 3, 4, 5 "
+    "ON CONFLICT DO UPDATE SET count = count + excluded.count, "
+    "first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)"
+)
+
+
+def _level(value: str) -> int:
+    return ResourceRef(value).level
+
+
+class Staging(Interning):
+    """The staged write path of usage rows and their merge."""
+
+    def __init__(self, path: str | Path, *, writer: bool = True) -> None:
+        self._staged_rows = 0  # staged by this handle since its last merge
+        super().__init__(path, writer=writer)
+
+    def _opened(self) -> None:
+        self._conn.create_function("resource_level", 1, _level, deterministic=True)
+        # A pass killed between staging and merging: its ledger says done, so its rows are merged now, with the
+        # stamp of the batches that staged them.
+        self._merge(None)
+        super()._opened()
+
+    def _stage_usage(self, params: list[StagedRow], stamp: str) -> None:
+        """Append a batch's usage rows, in the batch's transaction; `stamp` is remembered for a merge at open."""
+        self._conn.executemany("INSERT INTO staged_usage VALUES (?, ?, ?, ?, ?, ?, ?, ?)", params)
+        self._conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('staged_at', ?) "
+            "ON CONFLICT DO UPDATE SET value = max(value, excluded.value)",
+            (stamp,),
+        )
+
+    def _staged(self, rows: int, now: datetime) -> None:
+        """After a batch's transaction staged `rows`: merge when the bound is passed."""
+        self._staged_rows += rows
+        if self._staged_rows >= STAGE_BOUND:
+            self._merge(iso(now))
+
+    @operation("merge staged usage")
+    def merge_staged(self, now: datetime) -> int:
+        """Merge every staged usage row into `usage`, marking its principals changed at `now`; the rows merged."""
+        return self._merge(iso(now))
+
+    def _merge(self, stamp: str | None) -> int:
+        conn = self._conn
+        if not conn.execute("SELECT EXISTS (SELECT 1 FROM staged_usage)").fetchone()[0]:
+            self._staged_rows = 0
+            return 0
+        with self._transaction():
+            if stamp is None:
+                row = conn.execute("SELECT value FROM meta WHERE key = 'staged_at'").fetchone()
+                stamp = str(row[0]) if row is not None else ""
+            principals = [int(r[0]) for r in conn.execute("SELECT DISTINCT principal_id FROM staged_usage")]
+            conn.execute(_INTERN)
+            conn.execute(_MERGE)
+            merged = int(conn.execute("DELETE FROM staged_usage").rowcount)
+            conn.execute("DELETE FROM meta WHERE key = 'staged_at'")
+            mark_changed(conn, principals, stamp)
+        self._staged_rows = 0
+        return merged
