@@ -208,44 +208,4 @@ MIGRATIONS += (
     """,
 )
 
-MIGRATIONS += (
-    """
-    -- Schema 7's staged write path (staged_usage) measured no faster in a real pass and was taken out. The rows a
-    -- pass killed between staging and merging left there are merged as its merge would have: their resources
-    -- interned (collapsed as ResourceRef.level reads it: 2 for '*', 1 for a text ending with the collapsed mark),
-    -- their principals stamped with the time of the pass that staged them; then the table goes.
-    INSERT INTO resources (value, collapsed)
-        SELECT DISTINCT resource,
-            CASE WHEN resource = '*' THEN 2 WHEN substr(resource, -6) = '"~":1}' THEN 1 ELSE 0 END
-        FROM staged_usage WHERE true
-        ON CONFLICT (value) DO NOTHING;
-    INSERT INTO usage (principal_id, call_id, resource_id, day, outcome, count, first_seen, last_seen)
-        SELECT s.principal_id, s.call_id, r.id, s.day, s.outcome, sum(s.count), min(s.first_seen), max(s.last_seen)
-        FROM staged_usage s JOIN resources r ON r.value = s.resource WHERE true GROUP BY 1, 2, 3, 4, 5
-        ON CONFLICT DO UPDATE SET count = count + excluded.count,
-            first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen);
-    UPDATE principals SET usage_changed = coalesce((SELECT value FROM meta WHERE key = 'staged_at'), usage_changed)
-        WHERE id IN (SELECT principal_id FROM staged_usage);
-    DELETE FROM meta WHERE key = 'staged_at';
-    DROP TABLE staged_usage;
-    """,
-)
-
-MIGRATIONS += (
-    """
-    -- The staged write path back (index.staging): measured side by side over 10,000,000 events, a pass took 24%
-    -- less CPU with it (docs/benchmarks.md). The table as schema 7 made it.
-    CREATE TABLE staged_usage (
-        principal_id INTEGER NOT NULL,
-        call_id INTEGER NOT NULL,
-        resource TEXT NOT NULL,
-        day TEXT NOT NULL,
-        outcome INTEGER NOT NULL,
-        count INTEGER NOT NULL,
-        first_seen TEXT NOT NULL,
-        last_seen TEXT NOT NULL
-    );
-    """,
-)
-
 SCHEMA_VERSION = len(MIGRATIONS)
