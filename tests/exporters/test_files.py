@@ -12,8 +12,9 @@ import pytest
 
 from accessfit.errors import ExportError
 from accessfit.exporters import atomic, files
-from accessfit.exporters.files import ensure, relative_path, remove_temporaries, render
+from accessfit.exporters.files import ensure, relative_path, remove_temporaries
 from accessfit.exporters.names import principal_path
+from accessfit.exporters.rendering import render
 from accessfit.model import AllowDocument, PolicyVersion, Principal
 from accessfit.policy.document import compact
 from helpers import A1

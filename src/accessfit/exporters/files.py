@@ -30,22 +30,8 @@ from pathlib import Path
 from accessfit.errors import ExportError
 from accessfit.exporters.atomic import TEMPORARY_SUFFIX, GroupWrite
 from accessfit.exporters.names import principal_path
-from accessfit.exporters.rendering import Prerendered, Rendered, prerender, render, render_bytes
+from accessfit.exporters.rendering import Prerendered, render_bytes
 from accessfit.model import PolicyVersion, Principal
-
-__all__ = [  # the rendering's names stay importable from here, where they were
-    "Ensured",
-    "Flight",
-    "PolicyWriter",
-    "Prerendered",
-    "Rendered",
-    "ensure",
-    "inside",
-    "prerender",
-    "relative_path",
-    "remove_temporaries",
-    "render",
-]
 
 
 def relative_path(arn: str) -> Path:

@@ -10,14 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from accessfit.index.db import operation
-from accessfit.index.interning import Interning, mark_changed
+from accessfit.index.interning import mark_changed
 from accessfit.index.staging import StagedRow, Staging
 from accessfit.model import LogObject, Partition
 from accessfit.model.times import iso, parse
 from accessfit.records.usage import Aggregate, FileUsage
-
-# Interning and mark_changed moved to index.interning; still importable from here.
-__all__ = ["Batch", "Interning", "ObjectRow", "Retry", "RetryState", "Writes", "mark_changed"]
 
 
 @dataclass(slots=True)

@@ -28,8 +28,9 @@ import structlog
 
 from accessfit import __version__
 from accessfit.errors import ExportError, NotFoundError, PolicyError, StoreError
-from accessfit.exporters.files import Ensured, Flight, PolicyWriter, Prerendered, remove_temporaries
+from accessfit.exporters.files import Ensured, Flight, PolicyWriter, remove_temporaries
 from accessfit.exporters.git import MESSAGE_PRINCIPALS, Checkin, PolicyChange, commit_policies
+from accessfit.exporters.rendering import Prerendered
 from accessfit.iam.catalog import Catalog
 from accessfit.index import UsageIndex
 from accessfit.jobs.authorized import Authorizations
