@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,14 @@ def objects_in(db: Path) -> int:
             conn.close()
     except sqlite3.OperationalError:
         return 0  # schema not created yet
+
+
+def until_objects(db: Path, proc: subprocess.Popen[AnyStr], count: int, timeout: float = 120) -> None:
+    """Wait until `proc` has committed at least `count` objects to `db`, or has ended, or `timeout` has passed: the
+    caller then checks which (a signal is sent while the process is mid-run)."""
+    deadline = time.monotonic() + timeout
+    while objects_in(db) < count and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
 
 
 @contextmanager

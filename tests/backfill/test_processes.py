@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +19,7 @@ from mypy_boto3_s3 import S3Client
 
 from accessfit.demo import TrailSpec, generate
 from helpers import rec, snapshot, write_log
-from processes import objects_in, reaped
+from processes import objects_in, reaped, until_objects
 from tools import require, unavailable
 
 pytestmark = pytest.mark.slow
@@ -81,9 +80,7 @@ def test_an_import_killed_midway_then_run_again_is_one_clean_import(bucket: Path
     total = objects_in(clean)
     cmd = [sys.executable, "-m", "accessfit", "import-backfill", str(out), "--db", str(crashed)]
     with reaped(subprocess.Popen(cmd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)) as proc:
-        deadline = time.monotonic() + 60
-        while objects_in(crashed) == 0 and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.002)
+        until_objects(crashed, proc, 1, timeout=60)
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)
     assert 0 < objects_in(crashed) < total, "the import ended before it could be killed: more units are needed"

@@ -5,6 +5,8 @@ resource, mapped to action names by NameMap) equals drift over each principal's 
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +32,18 @@ CAT = catalog()
 WINDOW = 5
 KEEP = "accessfit:keep"
 SPEC = TrailSpec(events=1500, days=6, seed=7, daily=True, digests=False)
+
+
+@contextmanager
+def _one_account_index(tmp_path: Path) -> Iterator[UsageIndex]:
+    """The demo trail's index, with the first account's authorization details."""
+    trail = tmp_path / "trail"
+    generate(trail, NOW - timedelta(hours=1), SPEC)
+    with UsageIndex(tmp_path / "i.sqlite3") as index:
+        ingest(LocalSource(str(trail)), index, replace(IngestOptions(), window_days=WINDOW), NOW)
+        account = SPEC.accounts[0]
+        index.save_snapshot(account, details(SPEC, account), NOW)
+        yield index
 
 
 def _requests(batch: Batch, arn: str, day: str) -> None:
@@ -120,12 +134,7 @@ def test_seen_calls_are_the_distinct_calls_with_their_resource_unless_asked_with
 
 
 def test_a_poll_reads_only_the_principals_changed_or_added(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    trail = tmp_path / "trail"
-    generate(trail, NOW - timedelta(hours=1), SPEC)
-    with UsageIndex(tmp_path / "i.sqlite3") as index:
-        ingest(LocalSource(str(trail)), index, replace(IngestOptions(), window_days=WINDOW), NOW)
-        account = SPEC.accounts[0]
-        index.save_snapshot(account, details(SPEC, account), NOW)
+    with _one_account_index(tmp_path) as index:
         cache = DriftCache(CAT)
         cache.update(index, NOW, WINDOW, 0, KEEP)  # in the second of the ingest's stamps, as the daemon's poll
         known = [g.principal for g in granted(index, KEEP, CAT)]
@@ -146,7 +155,7 @@ def test_a_poll_reads_only_the_principals_changed_or_added(tmp_path: Path, monke
         batch = Batch()
         use(batch, known[0], "ListBuckets", later.date().isoformat())
         # A principal the index had not seen (its grants are in the snapshot once it is refreshed).
-        use(batch, f"arn:aws:iam::{account}:role/newcomer", "GetObject", later.date().isoformat())
+        use(batch, f"arn:aws:iam::{SPEC.accounts[0]}:role/newcomer", "GetObject", later.date().isoformat())
         index.commit("s", batch, later)
         got = [d.as_dict() for d in cache.update(index, later, WINDOW, 0, KEEP)]
         assert read == [2]
@@ -158,12 +167,7 @@ def test_a_poll_reads_only_the_principals_changed_or_added(tmp_path: Path, monke
 def test_a_drift_runs_with_the_collector_paused_and_restores_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    trail = tmp_path / "trail"
-    generate(trail, NOW - timedelta(hours=1), SPEC)
-    with UsageIndex(tmp_path / "i.sqlite3") as index:
-        ingest(LocalSource(str(trail)), index, replace(IngestOptions(), window_days=WINDOW), NOW)
-        account = SPEC.accounts[0]
-        index.save_snapshot(account, details(SPEC, account), NOW)
+    with _one_account_index(tmp_path) as index:
         collecting: list[bool] = []
         original = drift_of
 
@@ -188,12 +192,7 @@ def test_a_drift_runs_with_the_collector_paused_and_restores_it(
 def test_a_large_drift_collects_after_itself_and_a_small_one_does_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    trail = tmp_path / "trail"
-    generate(trail, NOW - timedelta(hours=1), SPEC)
-    with UsageIndex(tmp_path / "i.sqlite3") as index:
-        ingest(LocalSource(str(trail)), index, replace(IngestOptions(), window_days=WINDOW), NOW)
-        account = SPEC.accounts[0]
-        index.save_snapshot(account, details(SPEC, account), NOW)
+    with _one_account_index(tmp_path) as index:
         collected: list[bool] = []
 
         def collecting(*_args: Any) -> int:

@@ -4,14 +4,13 @@ clean run."""
 from __future__ import annotations
 
 import signal
-import time
 from pathlib import Path
 
 import pytest
 
 from accessfit.demo import TrailSpec
 from helpers import snapshot
-from processes import ingest_process, objects_in, reaped, run_ingest, trail_and_clean_index
+from processes import ingest_process, objects_in, reaped, run_ingest, trail_and_clean_index, until_objects
 
 pytestmark = pytest.mark.slow
 
@@ -26,9 +25,7 @@ def test_sigkill_mid_run_then_restart_gives_the_index_of_a_clean_run(tmp_path: P
     for fraction in (0.2, 0.5, 0.8):
         with reaped(ingest_process(trail, crashed, batch=2)) as proc:
             target = int(stats.files * fraction)
-            deadline = time.monotonic() + 120
-            while objects_in(crashed) < target and proc.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.005)
+            until_objects(crashed, proc, target)
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 kills += 1
@@ -46,9 +43,7 @@ def test_sigterm_finishes_the_object_in_hand_commits_and_exits_130(tmp_path: Pat
     )
     stopped = tmp_path / "stopped.sqlite3"
     with reaped(ingest_process(trail, stopped, batch=2)) as proc:
-        deadline = time.monotonic() + 120
-        while objects_in(stopped) < stats.files // 3 and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.005)
+        until_objects(stopped, proc, stats.files // 3)
         assert proc.poll() is None, "the run finished before it could be stopped"
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)

@@ -9,7 +9,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,7 +23,7 @@ from accessfit.index.staging import Staging
 from accessfit.jobs.ingest import IngestOptions, ingest
 from accessfit.trail.local import LocalSource
 from helpers import NOW, snapshot
-from processes import ingest_process, objects_in, reaped, run_ingest, trail_and_clean_index
+from processes import ingest_process, objects_in, reaped, run_ingest, trail_and_clean_index, until_objects
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = TrailSpec(events=6_000, days=3, seed=11, min_per_file=20, max_per_file=80, digests=False, diverse=True)
@@ -144,9 +143,7 @@ def test_sigkill_between_staging_and_merging_then_a_new_run_gives_the_index_of_a
     )
     crashed = tmp_path / "crashed.sqlite3"
     with reaped(ingest_process(trail, crashed, batch=2, workers=1)) as proc:
-        deadline = time.monotonic() + 120
-        while objects_in(crashed) < stats.files // 3 and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.005)
+        until_objects(crashed, proc, stats.files // 3)
         assert proc.poll() is None, "the run finished before it could be killed; the trail is too small to test this"
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=60)

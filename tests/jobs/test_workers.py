@@ -26,7 +26,7 @@ from accessfit.records.usage import Classifier
 from accessfit.trail.local import LocalSource
 from helpers import NOW, doc, gz, rec, snapshot, write_log
 from poison_work import die_on_poison, raise_on_poison, report_niceness
-from processes import ingest_process, objects_in, reaped, run_ingest, trail_and_clean_index
+from processes import ingest_process, objects_in, reaped, run_ingest, trail_and_clean_index, until_objects
 
 pytestmark = pytest.mark.slow
 
@@ -138,9 +138,7 @@ SPEC = TrailSpec(events=60_000, days=3, seed=7, min_per_file=50, max_per_file=15
 
 def wait_for_workers(proc: subprocess.Popen[bytes], db: Path, objects: int) -> set[int]:
     """The ingest's worker processes, once it has committed `objects` objects."""
-    deadline = time.monotonic() + 120
-    while objects_in(db) < objects and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.005)
+    until_objects(db, proc, objects)
     assert proc.poll() is None, "the run finished first; the trail is too small for this test"
     kids = descendants(proc.pid)
     assert len(kids) >= 3, kids  # the fork server and two workers (and the resource tracker)
