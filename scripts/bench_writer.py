@@ -102,8 +102,15 @@ def _statement_report(index: UsageIndex, statements: Statements) -> dict[str, An
     timed: Any = index._conn
     conn: sqlite3.Connection = timed._conn  # the connection itself, untimed
     plans = {}
-    for name, sql in (("intern", staging._INTERN), ("merge", staging._MERGE), ("delete", "DELETE FROM staged_usage")):
-        plans[name] = [str(r[3]) for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+    merging = getattr(staging, "_MERGING", None)  # the merge's temporary table, when it has one
+    if merging:
+        conn.execute(merging)
+    for name in ("_GROUP", "_INTERN", "_MERGE"):
+        if hasattr(staging, name):
+            plans[name[1:].lower()] = [str(r[3]) for r in conn.execute(f"EXPLAIN QUERY PLAN {getattr(staging, name)}")]
+    if merging:
+        conn.execute("DROP TABLE temp.merging")
+    conn.create_function("resource_level", 1, lambda v: ResourceRef(v).level, deterministic=True)
     priced = {}
     for name, expr in (("none", "length(value)"), ("callback", "resource_level(value)"), ("sql", _level_sql("value"))):
         started = time.process_time()
@@ -150,8 +157,9 @@ def replay(trail: Path, stream: Path, db: Path, now: datetime) -> dict[str, Any]
     if statements is not None:
         statements.names.update(
             {
-                staging._INTERN: "intern new resources (DISTINCT, ORDER BY, resource_level)",
-                staging._MERGE: "grouped CTE, join to resources, ORDER BY, upsert into usage",
+                staging._INTERN: "intern new resources",
+                staging._MERGE: "join to resources, ORDER BY, upsert into usage",
+                getattr(staging, "_GROUP", ""): "group by resource into temp.merging",
             }
         )
         w.commit = _within(statements, "batch transaction", w.commit)  # type: ignore[method-assign]

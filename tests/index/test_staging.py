@@ -131,3 +131,55 @@ def test_pruning_merges_the_staged_rows_first_so_old_ones_go_and_their_resources
     # The resource a staged row named is not taken for unused: it is in usage when the unused ones are deleted.
     [call] = index.usage_of(_pid(index), DAY, DAY)
     assert call.resource.text == _bucket("logs")
+
+
+def _levels(path: Path) -> dict[str, int]:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return {str(v): int(c) for v, c in conn.execute("SELECT value, collapsed FROM resources")}
+    finally:
+        conn.close()
+
+
+def test_the_merge_stores_each_new_resource_with_the_level_resource_ref_reads_from_its_text(
+    index: UsageIndex, tmp_path: Path
+) -> None:
+    texts = [
+        ResourceRef.NONE,
+        ResourceRef.MANY,
+        _bucket("logs"),
+        ResourceRef.of({"bucketName": "logs", "key": "a/", ResourceRef.COLLAPSED: 1}).text,
+        ResourceRef.of({"bucketName": "logs", ResourceRef.COLLAPSED: 1, "region": "eu-west-1"}).text,
+        ResourceRef.of({"key": 'ends "~":1}'}).text,  # the mark inside a value, escaped: not collapsed
+        ResourceRef.of({"bucketName": "łódź-ünïcode", ResourceRef.COLLAPSED: 1}).text,
+        "*x",
+        "not json",
+    ]
+    batch = Batch()
+    for text in texts:
+        use(batch, ROLE, "GetObject", DAY, resource=text)
+    index.commit("s", batch, NOW, staged=True)
+    index.merge_staged(NOW)
+    assert _levels(index.path) == {t: ResourceRef(t).level for t in texts}
+    assert sorted(set(_levels(index.path).values())) == [0, 1, 2]
+    # The same as the direct write path, which asks ResourceRef for each.
+    with UsageIndex(tmp_path / "direct.sqlite3") as direct:
+        direct.commit("s", batch, NOW)
+        assert _levels(direct.path) == _levels(index.path)
+
+
+def test_a_merge_interns_each_resource_once_however_many_rows_and_merges_name_it(index: UsageIndex) -> None:
+    first, second = Batch(), Batch()
+    for bucket in ("a", "b"):
+        use(first, ROLE, "GetObject", DAY, resource=_bucket(bucket))
+        use(first, OTHER, "GetObject", DAY, resource=_bucket(bucket), count=2)
+    use(second, ROLE, "GetObject", DAY, resource=_bucket("b"), count=5)
+    use(second, ROLE, "PutObject", DAY, resource=_bucket("c"))
+    index.commit("s", first, NOW, staged=True)
+    index.merge_staged(NOW)
+    index.commit("s", second, NOW, staged=True)
+    index.commit("s", second, NOW, staged=True)  # the same keys staged twice before one merge: summed
+    index.merge_staged(NOW)
+    assert sorted(_levels(index.path)) == sorted(_bucket(b) for b in ("a", "b", "c"))
+    by = {(c.event_name, c.resource.text): c.count for c in index.usage_of(_pid(index), DAY, DAY)}
+    assert by == {("GetObject", _bucket("a")): 1, ("GetObject", _bucket("b")): 11, ("PutObject", _bucket("c")): 2}
