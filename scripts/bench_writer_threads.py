@@ -11,10 +11,19 @@ index (kept at INDEX with --keep, for scripts/usage_digest.py), and prints one J
   sender), sampled every 50 ms (a thread's last figure before it ended);
 - `steps`: the main thread's CPU (time.thread_time) in `Run.process` (reduce and the batch), `Run.flush` (the
   transaction), `Mapper._inline` (objects mapped in process before the workers start), `receive` (waiting on a
-  worker's pipe and decoding its partial; the CPU only) and, within it, `decode`;
+  worker's pipe and decoding its partial; the CPU only) and, within it, `decode`; and the pass's end after the
+  last object: `close` (the workers stopped), `merge` (the staged rows merged) and `upkeep`;
 - `gc`: collections of the writer's cyclic collector per generation, how many and their CPU;
 - `children_cpu`, `tree_cpu`: the fork server's, resource tracker's and workers' CPU, and all of it with this
-  process's.
+  process's;
+- `waits`: the main thread's wall time less its CPU in each step (`receive`: the writer idle, waiting on a worker);
+  `mapped_at`: the wall time from the pass's start to the workers' stop (the rest is the pass's serial end);
+- `main_runqueue_wait`: the seconds the writer's main thread was runnable but waiting for a CPU (schedstat);
+- `worker_steps`: each worker's own account, kept by the map function this script hands the workers
+  (`timed_work`): its CPU by thread (main, the partials' sender), in the map step itself, encoding its partials
+  and receiving its objects' bytes, the identities it resolved (its memo's misses), its collector's passes,
+  its page faults, when it mapped its first and its last object (`first_at`, `last_at`, time.time(): against
+  `ended`, the pass's end) and how long its main thread waited for a CPU (`runqueue_wait`).
 
 Run it pinned (`taskset -c 1`) with --workers 1 for one core. Not a test: figures go to docs/benchmarks.md.
 """
@@ -22,9 +31,12 @@ Run it pinned (`taskset -c 1`) with --workers 1 for one core. Not a test: figure
 from __future__ import annotations
 
 import argparse
+import ast
 import gc
+import importlib
 import json
 import os
+import resource
 import tempfile
 import threading
 import time
@@ -35,12 +47,20 @@ from typing import Any
 
 from accessfit.index import UsageIndex
 from accessfit.jobs.ingest import IngestOptions, ingest
+from accessfit.jobs.ingest import partial as partial_module
 from accessfit.jobs.ingest import run as run_module
 from accessfit.jobs.ingest import workers as workers_module
+from accessfit.jobs.ingest.partial import MapContext, Partial, map_in_worker
+from accessfit.model import LogObject
+from accessfit.records.identity import Identities, Resolved
+from accessfit.records.usage import Classifier
 from accessfit.trail.local import LocalSource
 
 TICK = os.sysconf("SC_CLK_TCK")
 STEPS: dict[str, float] = {}
+WAITS: dict[str, float] = {}
+FIRST: dict[str, float] = {}  # when each step first ran (perf_counter)
+STATS_ENV = "BENCH_WORKER_STATS"  # the folder each worker writes its account to (one JSON file per worker)
 GC_CPU = [0.0, 0.0, 0.0]
 GC_RUNS = [0, 0, 0]
 _gc_started = [0.0]
@@ -54,6 +74,11 @@ def _stat_cpu(path: str) -> float | None:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def _runqueue_wait(tid: int) -> float:
+    """The seconds the thread spent runnable, waiting for a CPU (/proc/.../schedstat's second field)."""
+    return int(Path(f"/proc/self/task/{tid}/schedstat").read_text().split()[1]) / 1e9
+
+
 def _timed(owner: Any, name: str, step: str) -> None:
     """Wrap `owner.name` so that the calling thread's CPU in it adds to STEPS[step] (when there is one: older
     versions have no decode)."""
@@ -62,11 +87,14 @@ def _timed(owner: Any, name: str, step: str) -> None:
         return
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        started = time.thread_time()
+        started, wall = time.thread_time(), time.perf_counter()
+        FIRST.setdefault(step, wall)
         try:
             return inner(*args, **kwargs)
         finally:
-            STEPS[step] = STEPS.get(step, 0.0) + time.thread_time() - started
+            used = time.thread_time() - started
+            STEPS[step] = STEPS.get(step, 0.0) + used
+            WAITS[step] = WAITS.get(step, 0.0) + time.perf_counter() - wall - used
 
     setattr(owner, name, wrapped)
 
@@ -77,6 +105,76 @@ def _collecting(phase: str, info: dict[str, int]) -> None:
         return
     GC_CPU[info["generation"]] += time.thread_time() - _gc_started[0]
     GC_RUNS[info["generation"]] += 1
+
+
+class CountedIdentities(Identities):
+    """Identities that count the raw values they decode (a worker's cold memo shows here)."""
+
+    misses = 0
+
+    def __missing__(self, key: bytes) -> Resolved:
+        self.misses += 1
+        return super().__missing__(key)
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _install_in_worker(ctx: MapContext) -> None:
+    """In a worker, on its first object: time its encoding and its reads of objects, count its memos' misses."""
+    _WORKER.update(map=0.0, encode=0.0, receive=0.0, idle=0.0, objects=0, events=0, rows=0)
+    classifier = Classifier(ctx.window, CountedIdentities())
+    partial_module._worker = (ctx.window, classifier)
+    _WORKER["classifier"] = classifier
+    for name, step in (("encode", "encode"), ("receive", "receive")):
+        inner = getattr(workers_module, name)
+
+        def wrapped(*args: Any, _inner: Callable[..., Any] = inner, _step: str = step) -> Any:
+            started, wall = time.thread_time(), time.perf_counter()
+            try:
+                return _inner(*args)
+            finally:
+                used = time.thread_time() - started
+                _WORKER[_step] += used
+                if _step == "receive":
+                    _WORKER["idle"] += time.perf_counter() - wall - used
+
+        setattr(workers_module, name, wrapped)
+    gc.callbacks.append(_collecting)
+
+
+def timed_work(obj: LogObject, data: bytes, ctx: MapContext) -> Partial:
+    """What the workers run in place of map_in_worker: the same, with its account written after each object."""
+    if not _WORKER:
+        _install_in_worker(ctx)
+        _WORKER["first_at"] = time.time()
+    started = time.thread_time()
+    out = map_in_worker(obj, data, ctx)
+    _WORKER["map"] += time.thread_time() - started
+    _WORKER["objects"] += 1
+    _WORKER["events"] += out.usage.records
+    _WORKER["rows"] += len(out.aggregate.rows)
+    folder = os.environ.get(STATS_ENV)
+    if folder:
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        classifier = _WORKER["classifier"]
+        threads = {}
+        for task in Path("/proc/self/task").iterdir():
+            name = (task / "comm").read_text().strip()
+            threads[f"{task.name} {name}"] = _stat_cpu(f"{task}/stat")
+        _WORKER["last_at"] = time.time()
+        account = {k: v for k, v in _WORKER.items() if k != "classifier"}
+        account |= {
+            "identity_misses": classifier.identities.misses,
+            "gc": {f"gen{g}": [GC_RUNS[g], round(GC_CPU[g], 3)] for g in range(3)},
+            "minflt": ru.ru_minflt,
+            "majflt": ru.ru_majflt,
+            "cpu": ru.ru_utime + ru.ru_stime,
+            "threads": threads,
+            "runqueue_wait": _runqueue_wait(threading.get_native_id()),
+        }
+        Path(folder, f"{os.getpid()}.json").write_text(json.dumps(account))
+    return out
 
 
 class Sampler:
@@ -126,12 +224,29 @@ def main() -> int:
     ap.add_argument("trail", type=Path)
     ap.add_argument("--workers", type=int, default=2, help="ingest's workers (1: in process)")
     ap.add_argument("--keep", type=Path, help="write the index here and keep it")
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="MODULE:NAME=VALUE",
+        help="set a bound for the run (a Python literal), e.g. accessfit.index.staging:STAGE_BOUND=250000",
+    )
     args = ap.parse_args()
+    for setting in args.set:
+        where, _, value = setting.partition("=")
+        module, _, name = where.partition(":")
+        setattr(importlib.import_module(module), name, ast.literal_eval(value))
+    stats = Path(tempfile.mkdtemp(prefix="worker-steps-"))
+    os.environ[STATS_ENV] = str(stats)  # before the fork server starts: the workers inherit it
+    workers_module.Mapper.__init__.__defaults__ = (timed_work,)
     _timed(run_module.Run, "process", "process")
     _timed(run_module.Run, "flush", "flush")
     _timed(workers_module.Mapper, "_inline", "inline")
     _timed(workers_module._Worker, "result", "receive")  # what the writer spends on each partial
     _timed(workers_module, "decode", "decode")
+    _timed(workers_module.Mapper, "close", "close")  # stopping the workers
+    _timed(UsageIndex, "merge_staged", "merge")  # the pass's serial end: its staged rows merged, then upkeep
+    _timed(run_module, "upkeep", "upkeep")
     gc.callbacks.append(_collecting)
     sampler = Sampler()
     main_tid = threading.get_native_id()
@@ -139,9 +254,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, UsageIndex(args.keep or Path(tmp) / "index.sqlite3") as index:
         opts = IngestOptions(settle=timedelta(0), workers=args.workers)
         wall, cpu, main_cpu = time.perf_counter(), time.process_time(), time.thread_time()
+        began = wall
         report = ingest(LocalSource(str(args.trail)), index, opts, datetime.now(UTC))
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         main_cpu = time.thread_time() - main_cpu
+        ended = time.time()
+    main_wait = _runqueue_wait(main_tid)
     sampler.sample()
     sampler.done.set()
     threads: dict[str, float] = {}
@@ -152,14 +270,20 @@ def main() -> int:
         "events": report.events_ingested,
         "workers": args.workers,
         "load": load,
+        "set": args.set,
         "wall": round(wall, 2),
         "process_cpu": round(cpu, 2),
         "main_thread_cpu": round(main_cpu, 2),
+        "main_runqueue_wait": round(main_wait, 2),
+        "ended": ended,
         "threads": {k: round(v, 2) for k, v in sorted(threads.items())},
         "steps": {k: round(v, 2) for k, v in STEPS.items()},
+        "waits": {k: round(v, 2) for k, v in WAITS.items()},
+        "mapped_at": round(FIRST.get("close", began) - began, 2),  # the wall time at which the last object was in
         "gc": {f"gen{g}": [GC_RUNS[g], round(GC_CPU[g], 2)] for g in range(3)},
         "children_cpu": sorted(round(v, 2) for v in sampler.children.values()),
         "tree_cpu": round(cpu + sum(sampler.children.values()), 2),
+        "worker_steps": [json.loads(f.read_text()) for f in sorted(stats.glob("*.json"))],
     }
     print(json.dumps(out))
     return 0
