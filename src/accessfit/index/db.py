@@ -112,6 +112,13 @@ class Db:
             # 8 MiB: the writer's share of a pass's memory budget (an ingest stays under 100 MB of RSS); 16 MiB
             # measured no faster on a trail whose upserts land all over the B-tree.
             conn.execute("PRAGMA cache_size = -8192")
+            # The sqlite3 module's library is built with SECURE_DELETE (Debian's), which zeroes every page a
+            # DELETE or DROP frees and writes it again: the staged rows of each merge (through the WAL) and the
+            # merge's temporary table. FAST still zeroes what is deleted within pages written anyway. Nothing in
+            # the index is a secret its own file does not hold elsewhere (the merged rows are in usage).
+            # 1,000,000 diverse events: the merge's DELETE 0.28 -> 0.06 s, its COMMIT 0.57 -> 0.35 s.
+            conn.execute("PRAGMA main.secure_delete = FAST")
+            conn.execute("PRAGMA temp.secure_delete = FAST")
             self._migrate()
             self._opened()
         elif version == 0:
