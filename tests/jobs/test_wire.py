@@ -103,3 +103,11 @@ def test_each_distinct_string_is_decoded_once_and_shared_by_the_rows_that_name_i
     keys = list(decode(OBJ, encode(mapped)).aggregate.rows)
     assert len(keys) > 1
     assert len({id(k[0]) for k in keys}) == 1 and len({id(k[2]) for k in keys}) == 1
+
+
+def test_partials_of_one_row_and_of_two_are_decoded_as_they_were_mapped() -> None:
+    # A column of one string is built apart from longer ones (itemgetter of one index gives no tuple).
+    for records in ([rec()], [rec(), rec("PutObject")]):
+        mapped = map_bytes(OBJ, gz(doc(records)), CTX, Classifier(WINDOW))
+        assert len(mapped.aggregate.rows) == len(records)
+        same(mapped, decode(OBJ, encode(mapped)))

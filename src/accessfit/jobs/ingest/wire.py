@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import marshal
 from array import array
+from collections.abc import Sequence
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from accessfit.errors import DecodeError
@@ -36,6 +38,17 @@ def _column(raw: bytes) -> array[int]:
     out = array(_INT)
     out.frombytes(raw)
     return out
+
+
+def _texts(strings: list[str], raw: bytes) -> Sequence[str]:
+    """The strings a column names, as one tuple made in C (itemgetter), not one call a row: the few-resource
+    trail's partials decode in a quarter less of the writer's CPU so (0.82 against 1.10 µs a row; the diverse
+    trail's, whose rows are mostly new strings that marshal makes, the same 1.5-1.6 µs)."""
+    numbers = _column(raw)
+    if len(numbers) > 1:
+        texts: tuple[str, ...] = itemgetter(*numbers)(strings)
+        return texts
+    return [strings[n] for n in numbers]  # itemgetter of one number gives that string alone, of none fails
 
 
 def encode(partial: Partial) -> bytes:
@@ -64,8 +77,7 @@ def decode(obj: LogObject, blob: bytes | memoryview) -> Partial:
         version, usage, failure, principals, strings, named, outcome, count, events = marshal.loads(blob)  # noqa: S302 - our worker's
         if version != VERSION:
             raise ValueError(f"a worker's partial of layout {version}, not {VERSION}")
-        text = strings.__getitem__
-        arn, source, name, resource, day, first, last = (map(text, _column(raw)) for raw in named)
+        arn, source, name, resource, day, first, last = (_texts(strings, raw) for raw in named)
         keys = zip(arn, source, name, resource, day, _column(outcome), strict=True)
         rows = dict(zip(keys, map(list, zip(_column(count), first, last, strict=True)), strict=True))
         agg = Aggregate(rows, {arn: Principal(arn, kind, account) for arn, kind, account in principals})
