@@ -208,4 +208,14 @@ MIGRATIONS += (
     """,
 )
 
+MIGRATIONS += (
+    """
+    -- The few collapsed resources (collapsed > 0: 196 of 454,158 after 1,000,000 diverse events), for compaction,
+    -- which asks whether a group of usage rows holds one: a join of every row of the days it looks at to its
+    -- resource, a random probe each (0.65 s of a 1,000,000-event pass, worse as the table outgrows the cache),
+    -- becomes a lookup in this small index.
+    CREATE INDEX resources_collapsed ON resources (id) WHERE collapsed > 0;
+    """,
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)

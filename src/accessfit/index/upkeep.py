@@ -14,6 +14,16 @@ from accessfit.model.times import iso
 from accessfit.records.resources import collapse
 from accessfit.records.usage import merge
 
+# The groups of usage rows (principal, call, day) from a day on that compaction must collapse: over the cap, or
+# holding a collapsed value beside others (which may be observed values, or collapsed ones from separate batches
+# that share a container), collapsed whole again. The collapsed ids come from their own small index (schema 8),
+# not from a join of every row to its resource.
+_GROUPS = (
+    "SELECT principal_id, call_id, day FROM usage WHERE day >= ? GROUP BY 1, 2, 3 "
+    "HAVING COUNT(DISTINCT resource_id) > ? OR (COUNT(DISTINCT resource_id) > 1 AND "
+    "MAX(resource_id IN (SELECT id FROM resources WHERE collapsed > 0)))"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class PruneImpact:
@@ -63,14 +73,7 @@ class Upkeep(Staging):
         if row is None:
             return 0
         since_day = row[0]
-        groups = self._conn.execute(
-            "SELECT u.principal_id, u.call_id, u.day FROM usage u JOIN resources r ON r.id = u.resource_id "
-            "WHERE u.day >= ? GROUP BY 1, 2, 3 "
-            # Over the cap, or holding a collapsed value beside others (which may be observed values, or
-            # collapsed ones from separate batches that share a container): collapse the whole group again.
-            "HAVING COUNT(DISTINCT u.resource_id) > ? OR (MAX(r.collapsed) > 0 AND COUNT(DISTINCT u.resource_id) > 1)",
-            (since_day, cap),
-        ).fetchall()
+        groups = self._conn.execute(_GROUPS, (since_day, cap)).fetchall()
         changed: set[int] = set()
         collapsed = 0
         with self._transaction():
