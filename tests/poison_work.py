@@ -3,6 +3,7 @@ killer would: importable by name, as worker processes need (tests/jobs/test_work
 
 from __future__ import annotations
 
+import gc
 import os
 
 from accessfit.jobs.ingest.partial import MapContext, Partial, map_in_worker
@@ -27,3 +28,12 @@ def raise_on_poison(obj: LogObject, data: bytes, ctx: MapContext) -> Partial:
     if "poison" in obj.key:
         raise ValueError(f"a defect mapping {obj.key}")
     return map_in_worker(obj, data, ctx)
+
+
+def report_collector(obj: LogObject, data: bytes, ctx: MapContext) -> Partial:
+    """The object's partial, with whether the worker's collector ran during its map step as its record count and
+    how many objects the worker keeps out of the collector's passes (gc.freeze) as its skipped count."""
+    out = map_in_worker(obj, data, ctx)
+    out.usage.records = int(gc.isenabled())
+    out.usage.skipped = {"frozen": gc.get_freeze_count()}
+    return out

@@ -13,6 +13,7 @@ the rest of the pass goes on.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -59,7 +60,7 @@ Work = Callable[[LogObject, bytes, MapContext], Partial]
 _PARTIAL, _RAISED = b"P", b"E"
 
 
-def follow_writer(writer: int) -> None:
+def follow_writer(writer: int, niceness: int = WORKER_NICENESS) -> None:
     """In each worker process (of ingestion, and of jobs.builders): stops are the writer's to make (systemd
     signals the whole unit, a terminal the whole group): a worker finishes what it has and leaves when the writer
     shuts it down. And a writer that dies (SIGKILL, the OOM killer) takes its workers with it rather than leaving
@@ -69,7 +70,7 @@ def follow_writer(writer: int) -> None:
     # The writer is the pass's one serial step: with as many workers as cores, a worker that held a core the
     # writer wanted stalled the whole pass (on two cores, the writer got about two thirds of one). Workers at a
     # lower priority take what the writer leaves and never its share.
-    os.nice(WORKER_NICENESS)
+    os.nice(niceness)
     try:
         fd = os.pidfd_open(writer)
     except ProcessLookupError:  # the writer died while this worker started
@@ -129,6 +130,8 @@ def _serve(conn: Connection, work: Work, writer: int, ctx: MapContext) -> None:
     of their own, so the worker maps its next object while the writer is busy committing rather than waiting for
     the writer to read the last one."""
     follow_writer(writer)
+    # What the worker imported and was handed lives as long as it does: kept out of the collector's passes.
+    gc.freeze()
     outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
 
     def send() -> None:
@@ -149,11 +152,13 @@ def _serve(conn: Connection, work: Work, writer: int, ctx: MapContext) -> None:
         except (EOFError, OSError):  # the writer closed the pipe or is gone
             break
         try:
-            partial = work(obj, data, ctx)
+            # The partial is encoded and freed before the collector runs again: a collection that ran after it
+            # walked its rows (about one a mapped object), though they hold no cycles.
             with paused_collector():
-                outbox.put(_PARTIAL + encode(partial))
+                out = _PARTIAL + encode(work(obj, data, ctx))
         except Exception as exc:  # a defect, not the object's: the writer raises it as it would in process
-            outbox.put(_RAISED + pickle.dumps(exc))
+            out = _RAISED + pickle.dumps(exc)
+        outbox.put(out)
     outbox.put(None)
     sender.join()
 
