@@ -2,7 +2,8 @@
 after a first big ingest, and print the time, the rate and the peak RSS.
 
     python scripts/bench_policy.py [--principals 50000] [--accounts 100] [--calls 25] [--files] [--git]
-                                   [--again] [--profile OUT] [--cache DIR] [--dir DIR] [--trash DIR]
+                                   [--again] [--changed] [--builder-niceness N] [--profile OUT] [--cache DIR]
+                                   [--dir DIR] [--trash DIR]
 
 Builds an index holding N principals over the accounts (roles under paths, some users), each with about `calls`
 distinct raw calls over several services and 30 days: S3 object keys of its own (many distinct resources), its
@@ -14,9 +15,12 @@ creation), `--trash` keeps one run's 150,000 files from slowing the next (delete
 
 Then times one `regenerate` as the daemon's first poll runs it (every principal due, the repair pass first), with
 policy files written under a fresh directory (`--files`) and committed to git (`--git`), and with `--again` a
-second one of every principal with nothing changed (`accessfit generate --all`). The index is built in a child
-process, so the peak RSS printed is the regeneration's own (and git's, counted apart). Not a test: figures go to
-docs/benchmarks.md.
+second one of every principal with nothing changed (`accessfit generate --all`); with `--changed`, the daemon's
+steady state: one new call added to every principal's usage, so every policy changes, and the next poll's
+regeneration (no repair pass) replaces every file in the same folder (a temporary file renamed over each).
+`--builder-niceness` runs the builders at that niceness instead of jobs.builders' own. The index is built in a
+child process, so the peak RSS printed is the regeneration's own (and git's, counted apart). Not a test: figures
+go to docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ import structlog
 
 from accessfit.iam.catalog import catalog
 from accessfit.index import Batch, UsageIndex
+from accessfit.jobs import builders
 from accessfit.jobs.ingest.workers import default_workers
 from accessfit.jobs.regenerate import GenerateReport, regenerate
 from accessfit.model import FieldValue, Principal, ResourceRef
@@ -49,6 +54,7 @@ from accessfit.policy import Limits
 
 WINDOW = 90
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)  # a fixed time: the same corpus, days and versions every run
+LATER = NOW + timedelta(hours=1)  # the daemon's next poll (--changed)
 Context = tuple[random.Random, int, str]  # the principal's generator, its number and its account
 RequestOf = Callable[[random.Random, int, str], dict[str, FieldValue] | None]
 
@@ -175,24 +181,66 @@ def build_index(db: Path, args: argparse.Namespace) -> None:
 
 
 def regenerate_as_daemon(
-    index: UsageIndex, out: Path | None, git: bool, everyone: bool, workers: int
+    index: UsageIndex,
+    out: Path | None,
+    git: bool,
+    everyone: bool,
+    workers: int,
+    now: datetime = NOW,
+    first: bool = True,
 ) -> GenerateReport:
-    """One regeneration as the daemon's first poll runs it (the repair pass, then the due principals)."""
+    """One regeneration as the daemon's poll runs it: the due principals, after the repair pass on its `first`."""
     report = GenerateReport()
     regenerate(
         index,
         catalog(),
         Limits(),
-        NOW,
+        now,
         WINDOW,
         out,
         git,
         everyone=everyone,
         report=report,
-        repair=True,
+        repair=first,
         workers=workers,
     )
     return report
+
+
+def add_a_call_to_everyone(index: UsageIndex, now: datetime) -> int:
+    """One new call in every principal's usage (an SQS action on a queue of its own: a new statement), as an
+    ingest at `now` commits it; returns the principals changed."""
+    batch = Batch()
+    day = now.strftime("%Y-%m-%d")
+    for row in index.all_principals():
+        batch.usage.principals[row.arn] = row.principal
+        queue = f"https://sqs.us-east-1.amazonaws.com/{row.account}/changed-{row.id}"
+        resource_text = ResourceRef.of({"queueUrl": queue}).text
+        key = (row.arn, "sqs.amazonaws.com", "DeleteMessage", resource_text, day, 0)
+        batch.usage.rows[key] = [1, f"{day}T10:00:00Z", f"{day}T10:00:00Z"]
+    index.commit("bench", batch, now)
+    return len(batch.usage.principals)
+
+
+class Clock:
+    """Wall, user and system seconds of this process, git's (children waited for) and the workers' (sampled),
+    from one point on."""
+
+    def __init__(self, tree: Tree) -> None:
+        self._tree = tree
+        self._start = self._now()
+
+    def _now(self) -> tuple[float, float, float, float, float]:
+        own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        git = children.ru_utime + children.ru_stime
+        return time.monotonic(), own.ru_utime, own.ru_stime, git, self._tree.workers_cpu
+
+    def line(self) -> str:
+        wall, user, system, git, workers = (b - a for a, b in zip(self._start, self._now(), strict=True))
+        return (
+            f"wall {wall:.2f} s; this process {user:.1f} s user, {system:.1f} s system; git {git:.1f} s; "
+            f"workers {workers:.1f} s; load {os.getloadavg()[0]:.2f}"
+        )
 
 
 class Tree:
@@ -252,12 +300,24 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def measure(db: Path, out: Path | None, git: bool, again: bool, workers: int, profile: str | None) -> None:
+def measure(
+    db: Path,
+    out: Path | None,
+    git: bool,
+    again: bool,
+    workers: int,
+    profile: str | None,
+    changed: bool = False,
+    niceness: int | None = None,
+) -> None:
     """The regeneration(s), in a fresh process, so the memory is theirs."""
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))  # no line per policy
+    if niceness is not None:
+        builders.BUILDER_NICENESS = niceness  # read by built() in this process, sent to the workers it starts
+    print(f"builders      at niceness +{builders.BUILDER_NICENESS} (load {os.getloadavg()[0]:.2f} at the start)")
     with UsageIndex(db) as index, Tree() as tree:
         cpu = _cpu()
-        if profile:
+        if profile and not changed:
             profiler = cProfile.Profile()
             report = profiler.runcall(regenerate_as_daemon, index, out, git, False, workers)
             profiler.dump_stats(profile)
@@ -284,6 +344,27 @@ def measure(db: Path, out: Path | None, git: bool, again: bool, workers: int, pr
             f"{idle['files']:.1f} s for a chunk's files to be written",
             flush=True,
         )
+        if changed:
+            print(f"changed       a new call for {add_a_call_to_everyone(index, LATER):,} principals", flush=True)
+            clock = Clock(tree)
+            if profile:
+                profiler = cProfile.Profile()
+                more = profiler.runcall(regenerate_as_daemon, index, out, git, False, workers, LATER, False)
+                profiler.dump_stats(profile)
+            else:
+                more = regenerate_as_daemon(index, out, git, False, workers, LATER, first=False)
+            print(
+                f"in place      {more.checked:,} principals due, {more.new_versions:,} new versions, "
+                f"{more.written:,} principals' files written, {len(more.invalid)} invalid, committed "
+                f"{more.committed}: {more.seconds:.2f} s",
+                flush=True,
+            )
+            print(f"  CPU         {clock.line()}", flush=True)
+            print(
+                f"  waited      {more.waited['builders']:.1f} s for the builders, {more.waited['files']:.1f} s for "
+                "files",
+                flush=True,
+            )
         if again:
             cpu, before = _cpu(), tree.workers_cpu
             more = regenerate_as_daemon(index, out, git, True, workers)
@@ -316,7 +397,17 @@ def main() -> int:
     ap.add_argument("--git", action="store_true", help="and commit them to git (implies --files)")
     ap.add_argument("--workers", type=int, default=default_workers(), help="build processes (default: one per core)")
     ap.add_argument("--again", action="store_true", help="then regenerate every principal again, nothing changed")
-    ap.add_argument("--profile", metavar="OUT", help="write a cProfile of the first regeneration to OUT")
+    ap.add_argument(
+        "--changed",
+        action="store_true",
+        help="then add a call to every principal and regenerate them all in place, as the daemon's next poll",
+    )
+    ap.add_argument("--builder-niceness", type=int, metavar="N", help="the builders' niceness (default: theirs)")
+    ap.add_argument(
+        "--profile",
+        metavar="OUT",
+        help="write a cProfile of the first regeneration (with --changed: the one in place) to OUT",
+    )
     ap.add_argument("--cache", metavar="DIR", help="keep the built index in DIR and reuse it")
     ap.add_argument("--dir", metavar="DIR", help="make the run's temporary directory in DIR (default: the system's)")
     ap.add_argument(
@@ -331,7 +422,8 @@ def main() -> int:
         build_index(db, args)
         out = Path(tmp) / "policies" if files else None
         child = multiprocessing.get_context("spawn").Process(
-            target=measure, args=(db, out, args.git, args.again, args.workers, args.profile)
+            target=measure,
+            args=(db, out, args.git, args.again, args.workers, args.profile, args.changed, args.builder_niceness),
         )
         child.start()
         child.join()
@@ -345,12 +437,20 @@ def main() -> int:
             head = subprocess.run(
                 ["git", "-C", str(out), "rev-list", "--count", "HEAD"], capture_output=True, text=True, check=False
             )
-            tree = subprocess.run(
-                ["git", "-C", str(out), "rev-parse", "HEAD^{tree}"], capture_output=True, text=True, check=False
+            trees = subprocess.run(
+                ["git", "-C", str(out), "log", "--reverse", "--format=%T"], capture_output=True, text=True, check=False
             )
             # The tree's id is a digest of every committed path and byte: the same before and after a change to
             # the writer means the same files.
-            print(f"git           {head.stdout.strip()} commits, tree {tree.stdout.strip()}")
+            print(f"git           {head.stdout.strip()} commits, trees {' '.join(trees.stdout.split())}")
+            if args.changed:
+                stat = subprocess.run(
+                    ["git", "-C", str(out), "diff", "--shortstat", "HEAD~1", "HEAD"],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                print(f"  in place    {stat.stdout.strip()}")
         if args.trash and out is not None:
             # On ext4 without a journal (this project's VM) every inode allocation skips, one by one, the inodes
             # of its group freed in the last minute or more: deleting this run's 150,000 files would make the

@@ -27,6 +27,7 @@ from accessfit.jobs.regenerate import policy_for, regenerate
 from accessfit.model import PrincipalRow, ResourceRef, Window
 from accessfit.policy import Limits
 from accessfit.policy import build as build_policy
+from builder_work import report_niceness
 from helpers import A1, NOW, use
 from processes import reaped
 
@@ -236,3 +237,21 @@ def test_a_chunk_sent_back_by_a_worker_is_the_chunk_it_built(tmp_path: Path) -> 
     assert any(one.policy is None for one in chunk) and any(one.policy is not None for one in chunk)
     assert [PrincipalRow(*row) for row in builders._rows_out(rows)] == rows
     assert builders._from_wire(rows, builders._to_wire(chunk)) == chunk
+
+
+@pytest.mark.slow
+def test_builders_run_at_the_writers_niceness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The regeneration's writer waits on its builders (unlike ingestion's, the serial step its workers yield to):
+    # builders niced below it lost their cores to any other process.
+    monkeypatch.setattr(builders, "MIN_PARALLEL", 1)
+    monkeypatch.setattr(builders, "CHUNK", 3)
+    monkeypatch.setattr(builders, "_build", report_niceness)
+    db = tmp_path / "index.sqlite3"
+    seed(db, 12)
+    writer = os.getpriority(os.PRIO_PROCESS, 0)
+    with UsageIndex(db) as index:
+        recipe = Recipe(catalog(), LIMITS, Window.ending(NOW, 90))
+        chunks = list(built(index, recipe, index.all_principals(), workers=2))
+    assert [len(chunk) for chunk in chunks] == [3, 3, 3, 3]
+    assert {problem for chunk in chunks for one in chunk for problem in one.problems} == {str(writer)}
+    assert os.getpriority(os.PRIO_PROCESS, 0) == writer  # the writer's own is untouched

@@ -46,6 +46,11 @@ log = structlog.get_logger(__name__)
 # Below this many due principals, build in process.
 MIN_PARALLEL = 2_000
 CHUNK = 500  # principals per chunk: one transaction and one group of files each
+# How much lower the builders run than the writer (os.nice), read when they start: not at all. Ingestion's workers
+# run below their writer, the pass's serial step; a regeneration's writer mostly waits for its builders, and
+# builders niced +10 lost their cores to any other process: 285 s at 50,000 principals beside two busy processes,
+# against 105 s at the writer's niceness (docs/benchmarks.md).
+BUILDER_NICENESS = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +123,7 @@ def built(
     given = 0  # chunks handed back
     if workers > 1 and len(due) >= MIN_PARALLEL:
         context = multiprocessing.get_context("forkserver")
-        start = (index.path, recipe, os.getpid())
+        start = (index.path, recipe, os.getpid(), BUILDER_NICENESS)
         pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=start)
         pending: deque[Future[bytes]] = deque()
         try:
@@ -144,11 +149,11 @@ def built(
 _builder: Builder | None = None  # a worker's, for its life (one regeneration)
 
 
-def _start(path: Path, recipe: Recipe, writer: int) -> None:
+def _start(path: Path, recipe: Recipe, writer: int, niceness: int) -> None:
     """In each worker: stops are the writer's to make (systemd and a terminal signal the whole group), and a
     writer that dies (SIGKILL, the OOM killer) takes its workers with it rather than leaving them building."""
     global _builder  # noqa: PLW0603 - the worker's one state, made once by the pool's initializer
-    follow_writer(writer)
+    follow_writer(writer, niceness)
     _builder = Builder(UsageIndex(path, writer=False), recipe)
 
 
