@@ -22,8 +22,9 @@ index (kept at INDEX with --keep, for scripts/usage_digest.py), and prints one J
 - `worker_steps`: each worker's own account, kept by the map function this script hands the workers
   (`timed_work`): its CPU by thread (main, the partials' sender), in the map step itself, encoding its partials
   and receiving its objects' bytes, the identities it resolved (its memo's misses), its collector's passes,
-  its page faults, when it mapped its first and its last object (`first_at`, `last_at`, time.time(): against
-  `ended`, the pass's end) and how long its main thread waited for a CPU (`runqueue_wait`).
+  its page faults, its CPU before its first object (`start_cpu`), when it mapped its first and its last object
+  (`first_at`, `last_at`, time.time(): against `ended`, the pass's end) and how long its main thread waited
+  for a CPU (`runqueue_wait`).
 
 Run it pinned (`taskset -c 1`) with --workers 1 for one core. Not a test: figures go to docs/benchmarks.md.
 """
@@ -146,8 +147,10 @@ def _install_in_worker(ctx: MapContext) -> None:
 def timed_work(obj: LogObject, data: bytes, ctx: MapContext) -> Partial:
     """What the workers run in place of map_in_worker: the same, with its account written after each object."""
     if not _WORKER:
+        ru = resource.getrusage(resource.RUSAGE_SELF)
         _install_in_worker(ctx)
         _WORKER["first_at"] = time.time()
+        _WORKER["start_cpu"] = ru.ru_utime + ru.ru_stime  # before its first object: the start from the fork server
     started = time.thread_time()
     out = map_in_worker(obj, data, ctx)
     _WORKER["map"] += time.thread_time() - started
