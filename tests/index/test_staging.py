@@ -183,3 +183,19 @@ def test_a_merge_interns_each_resource_once_however_many_rows_and_merges_name_it
     assert sorted(_levels(index.path)) == sorted(_bucket(b) for b in ("a", "b", "c"))
     by = {(c.event_name, c.resource.text): c.count for c in index.usage_of(_pid(index), DAY, DAY)}
     assert by == {("GetObject", _bucket("a")): 1, ("GetObject", _bucket("b")): 11, ("PutObject", _bucket("c")): 2}
+
+
+def test_rows_staged_with_one_key_by_several_batches_are_summed_with_the_earliest_first_and_latest_last_seen(
+    index: UsageIndex,
+) -> None:
+    key = (ROLE, "s3.amazonaws.com", "GetObject", _bucket("logs"), DAY, 0)
+    seen = [(2, "T05:00:00Z", "T06:00:00Z"), (3, "T01:00:00Z", "T02:00:00Z"), (4, "T03:00:00Z", "T09:00:00Z")]
+    for i, (count, first, last) in enumerate(seen):
+        batch = _batch(f"k{i}")
+        batch.usage.rows[key] = [count, DAY + first, DAY + last]
+        index.commit("s", batch, NOW, staged=True)
+        if i == 0:
+            index.merge_staged(NOW)  # the first already in usage: the next two merged into it and each other
+    index.merge_staged(NOW)
+    [call] = index.usage_of(_pid(index), DAY, DAY)
+    assert (call.count, call.first_seen, call.last_seen) == (9, DAY + "T01:00:00Z", DAY + "T09:00:00Z")

@@ -47,12 +47,14 @@ _LEVEL = (
     f"WHEN substr(resource, -{len(_TAIL)}) = '{_TAIL}' THEN 1 ELSE 0 END"
 )
 
-# The merge sorts the staged rows twice: by resource text, once, to group them, intern the new texts and join each
-# to its id, all three walking the resources' unique index in order; then by usage's key, to upsert. The groups go
-# to a temporary table in resource order (its rowid order) that the two later statements scan.
+# The merge sorts the staged rows twice: by resource text, once, into a temporary table (its rowid order the text
+# order), which the intern of the new texts and the join of each row to its id then scan, both walking the
+# resources' unique index in order; then by usage's key, to upsert. Rows staged with one key by several batches
+# are not grouped first: the upsert adds them up as it adds them to a row already in usage (grouping them in the
+# first sort cost 1.0-1.4 s more of a 698,903-row merge, docs/benchmarks.md).
 _GROUP = (
-    "INSERT INTO temp.merging SELECT resource, principal_id, call_id, day, outcome, sum(count), min(first_seen), "
-    "max(last_seen) FROM staged_usage GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
+    "INSERT INTO temp.merging SELECT resource, principal_id, call_id, day, outcome, count, first_seen, last_seen "
+    "FROM staged_usage ORDER BY resource"
 )
 _INTERN = f"INSERT OR IGNORE INTO resources (value, collapsed) SELECT resource, {_LEVEL} FROM temp.merging"  # noqa: S608
 _MERGE = (
