@@ -24,7 +24,7 @@ index (kept at INDEX with --keep, for scripts/usage_digest.py), and prints one J
   and receiving its objects' bytes, the identities it resolved (its memo's misses), its collector's passes,
   its page faults, its CPU before its first object (`start_cpu`), when it mapped its first and its last object
   (`first_at`, `last_at`, time.time(): against `ended`, the pass's end) and how long its main thread waited
-  for a CPU (`runqueue_wait`).
+  for a CPU (`runqueue_wait`); written once, when the worker exits, into a folder in /dev/shm.
 
 Run it pinned (`taskset -c 1`) with --workers 1 for one core. Not a test: figures go to docs/benchmarks.md.
 """
@@ -36,6 +36,7 @@ import ast
 import gc
 import importlib
 import json
+import multiprocessing.util
 import os
 import resource
 import tempfile
@@ -142,10 +143,36 @@ def _install_in_worker(ctx: MapContext) -> None:
 
         setattr(workers_module, name, wrapped)
     gc.callbacks.append(_collecting)
+    multiprocessing.util.Finalize(None, _write_account, exitpriority=10)
+
+
+def _write_account() -> None:
+    """At the worker's exit (a multiprocessing finalizer): its account, into the folder the writer reads. Written
+    once, not after each object: a file written per object on a busy disk blocked the worker for seconds."""
+    folder = os.environ.get(STATS_ENV)
+    if not folder or not _WORKER:
+        return
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    classifier = _WORKER["classifier"]
+    threads = {}
+    for task in Path("/proc/self/task").iterdir():
+        name = (task / "comm").read_text().strip()
+        threads[f"{task.name} {name}"] = _stat_cpu(f"{task}/stat")
+    account = {k: v for k, v in _WORKER.items() if k != "classifier"}
+    account |= {
+        "identity_misses": classifier.identities.misses,
+        "gc": {f"gen{g}": [GC_RUNS[g], round(GC_CPU[g], 3)] for g in range(3)},
+        "minflt": ru.ru_minflt,
+        "majflt": ru.ru_majflt,
+        "cpu": ru.ru_utime + ru.ru_stime,
+        "threads": threads,
+        "runqueue_wait": _runqueue_wait(threading.get_native_id()),
+    }
+    Path(folder, f"{os.getpid()}.json").write_text(json.dumps(account))
 
 
 def timed_work(obj: LogObject, data: bytes, ctx: MapContext) -> Partial:
-    """What the workers run in place of map_in_worker: the same, with its account written after each object."""
+    """What the workers run in place of map_in_worker: the same, timed and counted (written at the exit)."""
     if not _WORKER:
         ru = resource.getrusage(resource.RUSAGE_SELF)
         _install_in_worker(ctx)
@@ -157,26 +184,7 @@ def timed_work(obj: LogObject, data: bytes, ctx: MapContext) -> Partial:
     _WORKER["objects"] += 1
     _WORKER["events"] += out.usage.records
     _WORKER["rows"] += len(out.aggregate.rows)
-    folder = os.environ.get(STATS_ENV)
-    if folder:
-        ru = resource.getrusage(resource.RUSAGE_SELF)
-        classifier = _WORKER["classifier"]
-        threads = {}
-        for task in Path("/proc/self/task").iterdir():
-            name = (task / "comm").read_text().strip()
-            threads[f"{task.name} {name}"] = _stat_cpu(f"{task}/stat")
-        _WORKER["last_at"] = time.time()
-        account = {k: v for k, v in _WORKER.items() if k != "classifier"}
-        account |= {
-            "identity_misses": classifier.identities.misses,
-            "gc": {f"gen{g}": [GC_RUNS[g], round(GC_CPU[g], 3)] for g in range(3)},
-            "minflt": ru.ru_minflt,
-            "majflt": ru.ru_majflt,
-            "cpu": ru.ru_utime + ru.ru_stime,
-            "threads": threads,
-            "runqueue_wait": _runqueue_wait(threading.get_native_id()),
-        }
-        Path(folder, f"{os.getpid()}.json").write_text(json.dumps(account))
+    _WORKER["last_at"] = time.time()
     return out
 
 
@@ -239,7 +247,8 @@ def main() -> int:
         where, _, value = setting.partition("=")
         module, _, name = where.partition(":")
         setattr(importlib.import_module(module), name, ast.literal_eval(value))
-    stats = Path(tempfile.mkdtemp(prefix="worker-steps-"))
+    shm = Path("/dev/shm")  # noqa: S108 - mkdtemp makes its own folder there: memory, not a busy disk
+    stats = Path(tempfile.mkdtemp(prefix="worker-steps-", dir=shm if shm.is_dir() else None))
     os.environ[STATS_ENV] = str(stats)  # before the fork server starts: the workers inherit it
     workers_module.Mapper.__init__.__defaults__ = (timed_work,)
     _timed(run_module.Run, "process", "process")
