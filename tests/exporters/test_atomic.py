@@ -37,3 +37,15 @@ def test_a_failed_write_keeps_the_old_file_and_removes_the_temporary_one(
         write_atomic(path, "new")
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["p.json"]
+
+
+def test_a_write_larger_than_one_system_call_takes_is_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = os.write
+
+    def short(fd: int, data: bytes | memoryview) -> int:
+        return real(fd, data[:1000])  # as a write(2) interrupted part way returns
+
+    monkeypatch.setattr(os, "write", short)
+    data = bytes(range(256)) * 40
+    write_atomic(tmp_path / "p.bin", data)
+    assert (tmp_path / "p.bin").read_bytes() == data

@@ -274,3 +274,15 @@ def test_in_a_group_a_principal_whose_file_fails_keeps_its_files_and_the_others_
     assert sorted(after) == sorted(before), "no temporary file is left"
     changed = {p.name for p in after if after[p] != before[p]}
     assert changed == {"a.json", "a.policy1.json", "c.json", "c.policy1.json"}, "blocked's files are all the old ones"
+
+
+@pytest.mark.parametrize("extra", ["\n", "x" * 70_000])
+def test_a_file_holding_the_bytes_and_more_or_less_is_written_again(tmp_path: Path, extra: str) -> None:
+    arn = f"arn:aws:iam::{A1}:role/app"
+    stored = version([doc("s3:GetObject")])
+    first = ensure(tmp_path, principal(arn), stored)
+    right = first.path.read_bytes()
+    for wrong in (right + extra.encode(), right[: len(right) // 2], b""):
+        first.path.write_bytes(wrong)
+        assert ensure(tmp_path, principal(arn), stored).written == 1
+        assert first.path.read_bytes() == right

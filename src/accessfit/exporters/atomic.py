@@ -17,7 +17,7 @@ durable by syncfs(2) of its file system instead, once before the renames and onc
 
 # Paths as text in the hot path: at 150,000 files a regeneration, pathlib's objects cost more than the writes
 # (hashing and parsing them was a third of the writer's time).
-# ruff: noqa: PTH105, PTH108, PTH118, PTH120, PTH123
+# ruff: noqa: PTH105, PTH108, PTH118, PTH120
 
 from __future__ import annotations
 
@@ -61,11 +61,17 @@ def write_atomic(path: Path, data: bytes | str) -> None:
 
 
 def _write_synced(tmp: Path | str, data: bytes, sync: bool = True) -> None:
-    with open(tmp, "wb") as fh:
-        fh.write(data)
+    # os.open rather than open(): a file object costs three more syscalls a file (fstat, isatty's ioctl, lseek),
+    # 450,000 in a regeneration of 50,000 principals.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
         if sync:
-            fh.flush()
-            os.fsync(fh.fileno())
+            os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def fsync_folder(folder: Path | str) -> None:
