@@ -105,7 +105,7 @@ def _statement_report(index: UsageIndex, statements: Statements) -> dict[str, An
     merging = getattr(staging, "_MERGING", None)  # the merge's temporary table, when it has one
     if merging:
         conn.execute(merging)
-    for name in ("_GROUP", "_INTERN", "_MERGE"):
+    for name in ("_SORT", "_GROUP", "_INTERN", "_MERGE"):
         if hasattr(staging, name):
             plans[name[1:].lower()] = [str(r[3]) for r in conn.execute(f"EXPLAIN QUERY PLAN {getattr(staging, name)}")]
     if merging:
@@ -159,7 +159,7 @@ def replay(trail: Path, stream: Path, db: Path, now: datetime) -> dict[str, Any]
             {
                 staging._INTERN: "intern new resources",
                 staging._MERGE: "join to resources, ORDER BY, upsert into usage",
-                getattr(staging, "_GROUP", ""): "group by resource into temp.merging",
+                getattr(staging, "_SORT", ""): "sort by resource into temp.merging",
             }
         )
         w.commit = _within(statements, "batch transaction", w.commit)  # type: ignore[method-assign]

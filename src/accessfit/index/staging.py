@@ -5,7 +5,7 @@ Why: `usage` is a B-tree keyed (principal, call, resource, day, outcome), and `r
 of texts, both far larger than SQLite's page cache on a resource-diverse trail, so upserting a batch's rows
 directly, and interning its resources, touches about one page per row. Appending them to a rowid table costs next
 to nothing, and one merge of hundreds of thousands of rows reads and writes each page once: the new resource texts
-interned in sorted order, the rows grouped by resource and joined to their ids in that order, then sorted by the
+interned in sorted order, the rows sorted by resource and joined to their ids in that order, then sorted by the
 key and upserted into `usage` (`INSERT … ON CONFLICT`). Many small merges lose what one large one gains, hence
 `STAGE_BOUND`.
 
@@ -52,7 +52,7 @@ _LEVEL = (
 # resources' unique index in order; then by usage's key, to upsert. Rows staged with one key by several batches
 # are not grouped first: the upsert adds them up as it adds them to a row already in usage (grouping them in the
 # first sort cost 1.0-1.4 s more of a 698,903-row merge, docs/benchmarks.md).
-_GROUP = (
+_SORT = (
     "INSERT INTO temp.merging SELECT resource, principal_id, call_id, day, outcome, count, first_seen, last_seen "
     "FROM staged_usage ORDER BY resource"
 )
@@ -114,7 +114,7 @@ class Staging(Interning):
                 stamp = str(row[0]) if row is not None else ""
             principals = [int(r[0]) for r in conn.execute("SELECT DISTINCT principal_id FROM staged_usage")]
             conn.execute(_MERGING)
-            conn.execute(_GROUP)
+            conn.execute(_SORT)
             conn.execute(_INTERN)
             conn.execute(_MERGE)
             conn.execute("DROP TABLE temp.merging")
