@@ -345,6 +345,17 @@ def index_stat_fresh(out: Path) -> bool:
     return "ctime: 0:0" not in listed and git(out, "diff-files", "--name-only") == ""
 
 
+def _three_hundred_committed(tmp_path: Path) -> tuple[Path, list[str]]:
+    """A policy folder of 300 files in its first commit, and their names."""
+    out = tmp_path / "policies"
+    out.mkdir()
+    names = [f"p{n}.json" for n in range(300)]
+    for name in names:
+        (out / name).write_text(f"{name} 1\n")
+    assert git_commit(out, "first")
+    return out, names
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("changed", "syncs"), [(300, ["read-tree", "update-index"]), (10, ["reset"])])
 def test_the_index_is_heads_after_a_commit_read_afresh_when_most_files_changed(
@@ -353,12 +364,7 @@ def test_the_index_is_heads_after_a_commit_read_afresh_when_most_files_changed(
     # `git reset` checks and hashes each changed file: 15 s when 150,000 changed; HEAD's tree read afresh and every
     # file hashed once costs a quarter of that, and more than reset's when few changed.
     gits = counted_gits(monkeypatch, tmp_path)
-    out = tmp_path / "policies"
-    out.mkdir()
-    names = [f"p{n}.json" for n in range(300)]
-    for name in names:
-        (out / name).write_text(f"{name} 1\n")
-    assert git_commit(out, "first")
+    out, names = _three_hundred_committed(tmp_path)
     checkin = rewrite(out, names[:changed], "2")
     gits.write_text("")
     assert checkin.commit("second")
@@ -372,12 +378,7 @@ def test_the_index_is_heads_after_a_commit_read_afresh_when_most_files_changed(
 @pytest.mark.slow
 def test_an_index_left_without_stat_by_a_killed_commit_commits_nothing_more(tmp_path: Path) -> None:
     require("git")
-    out = tmp_path / "policies"
-    out.mkdir()
-    names = [f"p{n}.json" for n in range(300)]
-    for name in names:
-        (out / name).write_text(f"{name} 1\n")
-    assert git_commit(out, "first")
+    out, names = _three_hundred_committed(tmp_path)
     assert rewrite(out, names, "2").commit("second")
     git(out, "read-tree", "HEAD")  # killed before the refresh: HEAD's entries, none with its file's stat
     assert not index_stat_fresh(out)
