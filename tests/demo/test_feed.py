@@ -51,3 +51,24 @@ def test_the_same_seed_and_times_give_the_same_files(tmp_path: Path) -> None:
     assert [o.key for o, _ in a] == [o.key for o, _ in b]
     assert [r for _, r in a] == [r for _, r in b]
     assert [o.key for o, _ in _feed(tmp_path / "c", 4, seed=8)] != [o.key for o, _ in a]
+
+
+def test_the_first_tick_gives_the_first_accounts_orders_api_a_new_permission(tmp_path: Path) -> None:
+    """So that `make run` shows a policy's second version within a poll of starting (the README test waits for it)."""
+    (obj, records), *_ = _feed(tmp_path, 1)
+    assert obj.partition.account == "111122223333"
+    assert "Publish" in _orders_calls(records)
+    files = sorted(_feed(tmp_path / "more", 6), key=lambda f: f[0].delivered)
+    novel = [(o.partition.account, _orders_calls(rs) & NOVEL) for o, rs in files[::2]]  # the odd ticks
+    assert novel == [  # each account's role in turn
+        ("111122223333", {"Publish"}),
+        ("444455556666", {"GetSecretValue"}),
+        ("777788889999", {"StartExecution"}),
+    ]
+
+
+NOVEL = {"Publish", "GetSecretValue", "StartExecution", "BatchGetImage"}
+
+
+def _orders_calls(records: list[dict[str, Any]]) -> set[str]:
+    return {r["eventName"] for r in records if "assumed-role/orders-api/" in r["userIdentity"].get("arn", "")}

@@ -21,16 +21,20 @@ def feeder(root: Path, seed: int = 7) -> Callable[[datetime], None]:
     gen = Generator(spec)
     rng = random.Random(seed)
     ticks = [0]
-    novel = list(_NOVEL)  # calls the orders API role never made before, one every other tick
+    # Calls the orders API role never made before, one every other tick from the first: the first goes to the first
+    # account, so that a new policy version shows within a poll of the demo's start, then each account in turn.
+    novel = list(_NOVEL)
 
     def feed(now: datetime) -> None:
         ticks[0] += 1
-        account = rng.choice(spec.accounts)
+        fresh = ticks[0] % 2 == 1 and bool(novel)
+        turn = spec.accounts[(len(_NOVEL) - len(novel)) % len(spec.accounts)]
+        account = turn if fresh else rng.choice(spec.accounts)
         region = spec.regions[0]
         delivered = now.replace(second=0, microsecond=0)
         records = gen.records(rng, account, region, delivered - timedelta(minutes=3), delivered, 25)
         actor = gen.actors[account][0]  # the orders API role
-        if ticks[0] % 2 == 0 and novel:
+        if fresh:
             records.append(make_record(rng, actor, novel.pop(0), region, delivered - timedelta(seconds=30)))
         if ticks[0] % 3 == 0:
             records.append(
