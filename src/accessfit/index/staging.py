@@ -12,7 +12,8 @@ key and upserted into `usage` (`INSERT … ON CONFLICT`). Many small merges lose
 The batch's transaction stays the exactly-once one (ledger rows, cursors, coverage, seen events and the staged
 rows together); the merge moves rows from `staged_usage` to `usage` and deletes them in one transaction of its own,
 so a row is counted once whether or not the process dies between the two. When merges happen: at the end of every
-pass (jobs.ingest.run), when more than STAGE_BOUND rows are staged, before compaction and pruning (index.upkeep),
+pass (jobs.ingest.run), when more than STAGE_BOUND rows are staged (in a pass with workers, earlier and in parts:
+`early_merge_bound`), before compaction and pruning (index.upkeep),
 and when a writer opens an index that holds staged rows (a pass killed after staging and before merging).
 
 Readers — policies, drift, the HTTP API, read-only handles — read `usage` only: they see the index as of the last
@@ -34,6 +35,19 @@ from accessfit.model.times import iso
 # transaction is. In a stand-alone model merges every 200,000 rows lost much of the gain of merges every 700,000;
 # in a real pass of 700,000 rows, 250,000 measured no worse (docs/benchmarks.md, "usage rows staged").
 STAGE_BOUND = 1_000_000
+
+# A pass whose map step runs in worker processes merges early and in parts (jobs.ingest.run): a merge is the
+# writer's, one core's, and one at the pass's end left the workers' cores idle for 5-6 s of a 17 s pass; during
+# the pass the workers map objects handed to them ahead while the writer merges. The first part is this many rows,
+# then each half of what the pass merged before it, at most STAGE_BOUND: a merge walks most of usage's leaf pages
+# whatever its size, so on a large index parts as large as a one-core pass's keep the pages written per row.
+EARLY_MERGE_ROWS = 200_000
+
+
+def early_merge_bound(merged: int) -> int:
+    """The rows staged at which a pass with workers merges next, `merged` rows merged by it so far."""
+    return min(STAGE_BOUND, max(EARLY_MERGE_ROWS, merged // 2))
+
 
 # A usage row as staged: principal and call ids, the resource's text, day, outcome, count, first and last seen.
 StagedRow = tuple[int, int, str, str, int, int, str, str]
@@ -82,6 +96,11 @@ class Staging(Interning):
         # stamp of the batches that staged them.
         self._merge(None)
         super()._opened()
+
+    @property
+    def staged_rows(self) -> int:
+        """Rows this handle staged since its last merge."""
+        return self._staged_rows
 
     def _stage_usage(self, params: list[StagedRow], stamp: str) -> None:
         """Append a batch's usage rows, in the batch's transaction; `stamp` is remembered for a merge at open."""

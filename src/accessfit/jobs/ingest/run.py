@@ -22,6 +22,7 @@ from accessfit.errors import (
     TransientSourceError,
 )
 from accessfit.index import Batch, ObjectRow, Retry, RetryState, UsageIndex
+from accessfit.index.staging import early_merge_bound
 from accessfit.jobs.ingest.fetch import fetched_stream
 from accessfit.jobs.ingest.options import IngestOptions
 from accessfit.jobs.ingest.partial import MapContext
@@ -44,6 +45,11 @@ NOT_FOUND = "not_found"  # an object listed, then gone when read
 # ahead of a replica), and recorded failed at the RETRY_READS-th such read or RETRY_AGE after the first.
 RETRY_READS = 5
 RETRY_AGE = timedelta(days=1)
+# Objects handed to each worker before the writer merges staged usage during a pass (index.staging's
+# early_merge_bound): about what a worker maps while a merge of 200,000 rows holds the writer, so that the
+# workers go on mapping on the other core meanwhile. Their compressed bytes stay in the writer until their
+# partials are taken (about 230 KB an object of the resource-diverse trail).
+MERGE_AHEAD = 48
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +94,7 @@ class Run:
         # run() stages its batches' usage (index.staging) and merges it once, at the end of the pass; a Run used
         # batch by batch (the queue consumer, backfill's replays) writes usage directly.
         self.staged = False
+        self._merged = 0  # staged rows this pass merged before its end
 
     def process(self, item: Mapped) -> bool:
         """Add one object to the batch. False if it must be retried by a later poll."""
@@ -180,6 +187,10 @@ class Run:
             self.principals.update(self.batch.usage.principals)
             self.index.commit(self.source.url, self.batch, self.now, staged=self.staged)
             self.batch = Batch()
+            if self.staged and self.mapper.parallel and self.index.staged_rows >= early_merge_bound(self._merged):
+                # The merge is this process's alone: the workers are handed enough to map while it runs.
+                self.mapper.map_ahead(MERGE_AHEAD)
+                self._merged += self.index.merge_staged(self.now)
 
     def _tick(self) -> None:
         if len(self.batch.objects) >= self.opts.batch_objects or len(self.batch.usage) >= self.opts.batch_rows:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerProcess
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 import structlog
 
@@ -174,6 +174,18 @@ _STOP = None  # what tells a worker's sender, then the worker, to finish
 
 
 @dataclass(slots=True)
+class _Feed(Generic[M]):
+    """The stream the workers map: what is not yet handed out, and the objects handed out in the stream's order
+    (marks among them) whose partials the writer has not taken yet."""
+
+    items: Iterator[Fetched | M]
+    stop: threading.Event
+    pending: deque[_Job | M] = field(default_factory=deque)
+    in_flight: int = 0  # compressed bytes of the pending objects
+    exhausted: bool = False
+
+
+@dataclass(slots=True)
 class _Worker:
     """One worker process, its pipe, and a thread that sends it objects: sending a large object blocks until the
     worker has read it, and the writer must not wait on that."""
@@ -225,6 +237,7 @@ class Mapper:
         self.workers = workers if workers > 0 else default_workers()
         self._pool: list[_Worker] = []
         self._next = 0
+        self._feed: _Feed[Any] | None = None  # the stream being mapped by the workers, while it is
 
     def __enter__(self) -> Mapper:
         return self
@@ -288,39 +301,59 @@ class Mapper:
         job.worker = worker
         worker.outbox.put(job)
 
-    def _parallel(self, it: Iterator[Fetched | M], stop: threading.Event) -> Iterator[Mapped | M]:
-        pending: deque[_Job | M] = deque()
-        in_flight = 0
-        ahead = PER_WORKER * self.workers
-        exhausted = False
-        while True:
-            # Keep the workers fed: up to PER_WORKER objects each, within the byte bound (always at least one).
-            while not exhausted and not stop.is_set() and len(pending) < ahead:
-                if pending and in_flight >= IN_FLIGHT_BYTES:
-                    break
-                item = next(it, None)
-                if item is None:
-                    exhausted = True
-                elif isinstance(item, Fetched):
-                    job = _Job(item)
-                    if item.failure is None:
-                        self._assign(job)
-                        in_flight += len(item.data)
-                    pending.append(job)
-                else:
-                    pending.append(item)
-            if not pending:
+    @property
+    def parallel(self) -> bool:
+        """Whether worker processes are mapping the stream now."""
+        return self._feed is not None and bool(self._pool)
+
+    def map_ahead(self, per_worker: int) -> None:
+        """Hand the workers objects until `per_worker` each are mapped ahead of the writer (within the byte bound):
+        before the writer's main thread leaves the stream for long (a merge of staged usage), so that the workers
+        map on the other cores meanwhile instead of waiting on it. Nothing happens in process or before the
+        workers start."""
+        if self._feed is not None:
+            self._fill(self._feed, per_worker * self.workers)
+
+    def _fill(self, feed: _Feed[M], ahead: int) -> None:
+        # Always at least one object in hand, whatever its size.
+        while not feed.exhausted and not feed.stop.is_set() and len(feed.pending) < ahead:
+            if feed.pending and feed.in_flight >= IN_FLIGHT_BYTES:
                 return
-            head = pending.popleft()
-            if not isinstance(head, _Job):
-                yield head
-                continue
-            if head.worker is None:
-                yield Mapped(head.fetched, None)
-                continue
-            partial = self._result(head, pending)
-            in_flight -= len(head.fetched.data)
-            yield Mapped(head.fetched, partial)
+            item = next(feed.items, None)
+            if item is None:
+                feed.exhausted = True
+            elif isinstance(item, Fetched):
+                job = _Job(item)
+                if item.failure is None:
+                    self._assign(job)
+                    feed.in_flight += len(item.data)
+                feed.pending.append(job)
+            else:
+                feed.pending.append(item)
+
+    def _parallel(self, it: Iterator[Fetched | M], stop: threading.Event) -> Iterator[Mapped | M]:
+        feed: _Feed[M] = _Feed(it, stop)
+        self._feed = feed
+        pending = feed.pending
+        ahead = PER_WORKER * self.workers
+        try:
+            while True:
+                # Keep the workers fed: up to PER_WORKER objects each, within the byte bound.
+                self._fill(feed, ahead)
+                if not pending:
+                    return
+                head = pending.popleft()
+                if not isinstance(head, _Job):
+                    yield head
+                    continue
+                if head.worker is None:
+                    yield Mapped(head.fetched, None)
+                    continue
+                partial = self._result(head, pending)
+                feed.in_flight -= len(head.fetched.data)
+                yield Mapped(head.fetched, partial)
+        finally:
+            self._feed = None
 
     def _result(self, job: _Job, pending: deque[_Job | M]) -> Partial:
         """The job's partial. If its worker dies first, every object that worker had not answered for is mapped
