@@ -6,18 +6,20 @@ from __future__ import annotations
 import json
 import os
 import stat
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pytest
 
 from accessfit.errors import ExportError
 from accessfit.exporters import atomic, files
 from accessfit.exporters.files import ensure, relative_path, remove_temporaries
-from accessfit.exporters.names import principal_path
-from accessfit.exporters.rendering import render
-from accessfit.model import AllowDocument, PolicyVersion, Principal
+from accessfit.exporters.names import principal_path, principal_stem
+from accessfit.exporters.rendering import Prerendered, render
+from accessfit.jobs.drafts import drafted, version_of
+from accessfit.model import AllowDocument, PolicyVersion, Principal, Window
+from accessfit.policy import PolicySet
 from accessfit.policy.document import compact
-from helpers import A1
+from helpers import A1, NOW
 
 
 def doc(*actions: str) -> AllowDocument:
@@ -84,7 +86,8 @@ def test_the_check_holds_on_its_own_when_a_name_would_climb_out(
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    monkeypatch.setattr(files, "principal_path", lambda arn: PurePosixPath("..", "..", "escaped"))
+    # The writer names a principal's files by its stem's text (exporters.names.principal_stem).
+    monkeypatch.setattr(files, "principal_stem", lambda arn: "../../escaped")
     with pytest.raises(ExportError, match="outside the output directory"):
         ensure(out, principal(f"arn:aws:iam::{A1}:role/app"), version([doc("s3:ListBucket")]))
     assert every_file(tmp_path) == set()
@@ -286,3 +289,72 @@ def test_a_file_holding_the_bytes_and_more_or_less_is_written_again(tmp_path: Pa
         first.path.write_bytes(wrong)
         assert ensure(tmp_path, principal(arn), stored).written == 1
         assert first.path.read_bytes() == right
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        f"arn:aws:iam::{A1}:role/service-role/etl",
+        f"arn:aws:iam::{A1}:root",
+        f"arn:aws:iam::{A1}:role//double",
+        f"arn:aws:iam::{A1}:role/../../../x",
+        f"arn:aws:iam::{A1}:role/.git/hooks",
+        f"arn:aws:iam::{A1}:role/app.why",
+        "arn:aws-cn:iam::123:role/x",
+        f"arn:aws:iam::{A1}:role/" + "n" * 300,
+        f"arn:aws:iam::{A1}:role/é/ключ",
+        "../../x",
+        "/etc/passwd",
+        "",
+    ],
+)
+def test_a_stem_as_text_is_the_path_of_the_principals_files(arn: str) -> None:
+    # The writer and the workers name files by principal_stem's text; git, tests and people by principal_path.
+    assert principal_stem(arn) == str(principal_path(arn))
+
+
+def _built(arn: str, number: int) -> tuple[PolicyVersion, Prerendered]:
+    """A version just built (prerendered, as a worker sends it) of a policy granting s3:ListBucket."""
+    ps = PolicySet(arn, "observed", [doc("s3:ListBucket")], {"s3:ListBucket": []}, [], [])
+    made = drafted(1, arn, ps, Window.ending(NOW, 90))
+    return version_of(made.draft, number, "2026-11-28T12:00:00Z", "g"), made.files
+
+
+def test_a_new_versions_wrapper_and_sidecar_are_written_without_reading_the_files_they_replace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arn = f"arn:aws:iam::{A1}:role/app"
+    first, pre = _built(arn, 1)
+    ensure(tmp_path, principal(arn), first)
+    read: list[str] = []
+    real = files._differs
+
+    def watched(path: str, data: bytes) -> bool | None:
+        read.append(path.rsplit("/", 1)[-1])
+        return real(path, data)
+
+    monkeypatch.setattr(files, "_differs", watched)
+    writer = files.PolicyWriter(tmp_path)
+    second, pre = _built(arn, 2)
+    writer.stage(principal(arn), second, pre)
+    done, failed = writer.commit()
+    assert read == ["app.policy1.json"] and not failed
+    assert done[arn].written == 2  # the document is unchanged; the wrapper names version 2
+    assert json.loads((tmp_path / relative_path(arn)).read_text())["version"] == 2
+    read.clear()
+    ensure(tmp_path, principal(arn), second)  # a stored version (the repair): every file compared, none written
+    assert sorted(read) == ["app.json", "app.policy1.json", "app.why.json"]
+
+
+def test_a_new_versions_wrapper_that_is_a_link_inside_is_written_where_it_leads(tmp_path: Path) -> None:
+    arn = f"arn:aws:iam::{A1}:role/app"
+    ensure(tmp_path, principal(arn), _built(arn, 1)[0])
+    wrapper = tmp_path / relative_path(arn)
+    kept = tmp_path / "kept.json"
+    wrapper.rename(kept)
+    wrapper.symlink_to(kept)
+    writer = files.PolicyWriter(tmp_path)
+    second, pre = _built(arn, 2)
+    writer.stage(principal(arn), second, pre)
+    writer.commit()
+    assert wrapper.is_symlink() and json.loads(kept.read_text())["version"] == 2

@@ -212,6 +212,7 @@ CALLS: dict[str, Callable[[UsageIndex], Any]] = {
     "principal_lookup": lambda i: i.principal_lookup(),
     "versions": lambda i: i.versions(1),
     "latest_versions": lambda i: i.latest_versions([1]),
+    "latest_heads": lambda i: i.latest_heads([1]),
     "latest_version_numbers": lambda i: i.latest_version_numbers(),
     "record_versions": lambda i: i.record_versions([DRAFT], NOW, "g"),
     "save_snapshot": lambda i: i.save_snapshot(A1, no_grants(), NOW),

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from accessfit.exporters.files import PolicyWriter, ensure
-from accessfit.jobs.drafts import drafted, version_of
+from accessfit.jobs.drafts import drafted, granted_by, version_of
 from accessfit.model import AllowDocument, Principal, Window
 from accessfit.policy import DeniedAction, JustifyingCall, PolicySet, UnmappedCall
-from accessfit.policy.document import compact
+from accessfit.policy.document import actions_of, compact
 from helpers import A1, NOW
 
 WINDOW = Window.ending(NOW, 90)
@@ -89,3 +89,13 @@ def test_a_drafted_policy_is_stored_and_written_as_its_stored_version_renders(tm
     for path, data in built.items():  # the formatting json.dumps gives, whatever was spliced
         assert data.decode() == json.dumps(json.loads(data), indent=2, ensure_ascii=False) + "\n", path
     assert wrapper["version"] == 3 and wrapper["documents"] == ps.documents and wrapper["warnings"] == ps.warnings
+
+
+@pytest.mark.parametrize("name", sorted(POLICIES))
+def test_the_actions_of_stored_documents_are_those_they_grant(name: str) -> None:
+    ps = POLICIES[name]
+    stored = drafted(7, ps.principal, ps, WINDOW).draft.documents
+    assert granted_by(stored) == actions_of(json.loads(stored)) == ps.actions
+    # Keys it does not read (Sid, Effect, Resource, a Condition) and the order of keys do not matter.
+    other = '[{"Statement":[{"Resource":"*","Condition":{"a":1},"Action":["s3:A","s3:B"]},{"Action":["s3:A"]}]}]'
+    assert granted_by(other) == {"s3:A", "s3:B"}

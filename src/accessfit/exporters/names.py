@@ -50,13 +50,19 @@ def account_folder(partition: str, account: str) -> str:
     return component(f"{partition}:{account}", hashed=True)
 
 
-def principal_path(arn: str) -> PurePosixPath:
-    """`arn:aws:iam::111122223333:role/service-role/etl` → `111122223333/role/service-role/etl` (no suffix: the
-    stem of the principal's files). Every `/` of the resource is a folder, each segment a component."""
+def principal_stem(arn: str) -> str:
+    """`principal_path` as POSIX text, made without pathlib: a regeneration names 50,000 stems on the workers and
+    again in the writer, and a PurePosixPath's parsing was 40 us of each (the components are never empty, `.` or
+    `..`, so joining them is the path's text)."""
     parts = arn.split(":", 5)
     if len(parts) == 6 and parts[0] == "arn":
         partition, account, resource = parts[1], parts[4], parts[5]
     else:  # not an ARN at all: a folder of its own, hashed like any text that is not an account
         partition, account, resource = "", "", arn
-    segments = [component(s) for s in resource.split("/")]
-    return PurePosixPath(account_folder(partition, account), *segments)
+    return "/".join([account_folder(partition, account), *(component(s) for s in resource.split("/"))])
+
+
+def principal_path(arn: str) -> PurePosixPath:
+    """`arn:aws:iam::111122223333:role/service-role/etl` → `111122223333/role/service-role/etl` (no suffix: the
+    stem of the principal's files). Every `/` of the resource is a folder, each segment a component."""
+    return PurePosixPath(principal_stem(arn))

@@ -12,7 +12,7 @@ from typing import TypedDict
 
 import msgspec
 
-from accessfit.exporters.names import principal_path
+from accessfit.exporters.names import principal_stem
 from accessfit.model import AllowDocument, PolicyVersion, Principal
 from accessfit.policy import DeniedAction, UnmappedCall
 from accessfit.policy.document import compact
@@ -41,7 +41,7 @@ class PolicyFile(TypedDict):
     warnings: list[str]
 
 
-def _names(stem: PurePosixPath, documents: int) -> tuple[list[str], str, str]:
+def _names(stem: PurePosixPath | str, documents: int) -> tuple[list[str], str, str]:
     """The document files, the sidecar and the wrapper of a stem, as text relative to the output directory."""
     text = str(stem)
     docs = [f"{text}.policy{n}.json" for n in range(1, documents + 1)]
@@ -79,7 +79,7 @@ def prerender(
 ) -> Prerendered:
     """The version-independent files of a principal's policy from its parts as compact JSON (each document
     apart), as `policy.document.compact` encodes them."""
-    doc_names, _why, _wrapper = _names(principal_path(arn), len(documents))
+    doc_names, _why, _wrapper = _names(principal_stem(arn), len(documents))
     names = compact([n.rsplit("/", 1)[-1] for n in doc_names])
     # The keys in PolicyFile's order, from `documents` on.
     tail = b"".join(
@@ -128,12 +128,15 @@ class RenderedBytes:
 
 
 def render_bytes(
-    principal: Principal, version: PolicyVersion, pre: Prerendered | None = None, stem: PurePosixPath | None = None
+    principal: Principal,
+    version: PolicyVersion,
+    pre: Prerendered | None = None,
+    stem: PurePosixPath | str | None = None,
 ) -> RenderedBytes:
     """The files' bytes of a principal's version; `pre` its prerendered files when it was just built (else
-    rendered from the stored version); `stem` where its files go (default: `principal_path`'s)."""
+    rendered from the stored version); `stem` where its files go (default: `principal_stem`'s)."""
     pre = _prerendered(principal, version) if pre is None else pre
-    stem = principal_path(principal.arn) if stem is None else stem
+    stem = principal_stem(principal.arn) if stem is None else stem
     doc_names, why, wrapper = _names(stem, len(pre.documents))
     head = compact(
         {

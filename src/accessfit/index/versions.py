@@ -6,6 +6,7 @@ from __future__ import annotations
 import string
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from accessfit.index.db import Db, operation
 from accessfit.model import PolicyDraft, PolicyVersion, PrincipalRow
@@ -17,8 +18,25 @@ _LATEST_OF = (
     "max(version) AS version FROM policy_versions WHERE principal_id IN ({marks}) GROUP BY principal_id) m "
     "ON m.principal_id = v.principal_id AND m.version = v.version"
 )
+# What a regeneration reads of each principal's latest version: a version whose fingerprint differs needs only its
+# number and its documents (the actions it granted); the justification and the rest, most of a row's bytes, are read
+# only for the principals whose policy is unchanged (their files are rendered from the stored version).
+_HEADS_OF = (
+    "SELECT v.principal_id, v.version, v.fingerprint, v.documents FROM policy_versions v JOIN (SELECT principal_id, "
+    "max(version) AS version FROM policy_versions WHERE principal_id IN ({marks}) GROUP BY principal_id) m "
+    "ON m.principal_id = v.principal_id AND m.version = v.version"
+)
 # SQLite's lower() folds ASCII only; the lookup folds the same way.
 _FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+class VersionHead(NamedTuple):
+    """A principal's latest version as far as a new policy is compared with it: its number, fingerprint and
+    documents (stored text)."""
+
+    version: int
+    fingerprint: str
+    documents: str
 
 
 class PrincipalLookup:
@@ -113,6 +131,19 @@ class Versions(Db):
                 where = f"WHERE principal_id IN ({', '.join('?' * len(part))})"
                 rows.extend(self._rows(latest.format(where=where), part))
         return {int(r["principal_id"]): PolicyVersion(**r) for r in rows}
+
+    @operation("read the latest policy versions")
+    def latest_heads(self, principal_ids: Sequence[int]) -> dict[int, VersionHead]:
+        """Each given principal's latest version's number, fingerprint and documents, by principal id; none for a
+        principal never stored."""
+        found: dict[int, VersionHead] = {}
+        ids = list(principal_ids)
+        for start in range(0, len(ids), 500):  # well under SQLite's bound on parameters
+            part = ids[start : start + 500]
+            query = _HEADS_OF.format(marks=", ".join("?" * len(part)))  # only placeholders are formatted in
+            for pid, version, fingerprint, documents in self._conn.execute(query, part):
+                found[int(pid)] = VersionHead(int(version), str(fingerprint), str(documents))
+        return found
 
     def _latest_in_transaction(self, principal_ids: Sequence[int]) -> dict[int, tuple[int, str]]:
         """(version, fingerprint) of each principal's latest version, read in the caller's transaction, a few

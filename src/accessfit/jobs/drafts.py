@@ -3,8 +3,9 @@ version a draft becomes, and what a new version adds and removes against the one
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, fields
+
+import msgspec
 
 from accessfit.exporters.git import PolicyChange
 from accessfit.exporters.rendering import Prerendered, prerender
@@ -55,9 +56,28 @@ def version_of(draft: PolicyDraft, number: int, created_at: str, generator: str)
 _DRAFT_FIELDS = tuple(f.name for f in fields(PolicyDraft))
 
 
+class _Statement(msgspec.Struct):
+    Action: list[str]
+
+
+class _Document(msgspec.Struct):
+    Statement: list[_Statement]
+
+
+# Only the actions of stored documents: decoding every resource and Sid of 50,000 principals' documents to read
+# their actions cost the writer a second of a regeneration in place.
+_actions_only = msgspec.json.Decoder(list[_Document]).decode
+
+
+def granted_by(documents: str) -> set[str]:
+    """The actions stored documents (their JSON text) grant: `policy.document.actions_of` of them, decoded."""
+    return {a for d in _actions_only(documents) for s in d.Statement for a in s.Action}
+
+
 def change_of(
-    principal: Principal, before: PolicyVersion | None, after: PolicyVersion, new: set[str] | frozenset[str]
+    principal: Principal, before: str | None, after: PolicyVersion, new: set[str] | frozenset[str]
 ) -> PolicyChange:
-    """What `after` (granting `new`) adds and removes against `before`."""
-    old = actions_of(json.loads(before.documents)) if before is not None else set()
+    """What `after` (granting `new`) adds and removes against the documents stored `before` (their JSON text;
+    None for a principal's first version)."""
+    old = granted_by(before) if before is not None else set()
     return PolicyChange(principal.arn, after.version, sorted(new - old), sorted(old - new))

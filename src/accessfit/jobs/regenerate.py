@@ -33,6 +33,7 @@ from accessfit.exporters.git import MESSAGE_PRINCIPALS, Checkin, PolicyChange, c
 from accessfit.exporters.rendering import Prerendered
 from accessfit.iam.catalog import Catalog
 from accessfit.index import UsageIndex
+from accessfit.index.versions import VersionHead
 from accessfit.jobs.authorized import Authorizations
 from accessfit.jobs.builders import CHUNK, Recipe, built
 from accessfit.jobs.drafts import Drafted, change_of, version_of
@@ -146,13 +147,18 @@ def regenerate(
         if checkin is not None:
             checkin.start()
         if writer is not None and (everyone if repair is None else repair):
-            _repair(index, writer, report)
+            with paused_collector():  # every principal's latest version read and rendered: no cycles, many objects
+                _repair(index, writer, report)
         due = index.all_principals() if everyone else index.principals_due(generator)
         _build_and_store(
             index, Recipe(cat, limits, window, tuple(overrides)), due, workers, now, generator, writer, report
         )
         if out is not None and checkin is not None:
-            _commit(out, report, checkin)
+            # The commit parses git's listings of every path (150,000 at 50,000 principals) into tuples: with the
+            # collector on, its passes over the run's objects alive (every change, the catalog) were most of the
+            # commit's CPU.
+            with paused_collector():
+                _commit(out, report, checkin)
     finally:
         if writer is not None:
             writer.close()
@@ -217,24 +223,34 @@ def _stage_chunk(
 ) -> list[_Due]:
     """Stage the files of one chunk's policies (one group; only those that differ from the files on disk): the
     principals whose version is stored, or check noted, once the group is written."""
-    latest = index.latest_versions([made.draft.principal_id for _principal, made in built])
+    heads = index.latest_heads([made.draft.principal_id for _principal, made in built])
+    # The whole stored row only of the unchanged: their files are rendered from it (a changed one's come prerendered).
+    same = [d.principal_id for d in (made.draft for _p, made in built) if _same(heads.get(d.principal_id), d)]
+    latest = index.latest_versions(same) if same else {}
     due: list[_Due] = []
     stamp = iso(now)
     for principal, made in built:
         draft = made.draft
-        before = latest.get(draft.principal_id)
+        head = heads.get(draft.principal_id)
         pre = None
+        before = latest.get(draft.principal_id)
         if before is not None and before.fingerprint == draft.fingerprint:
             # Unchanged: its files must still be its latest version's (a file deleted, or an older accessfit's),
             # rendered from it, not from this build (whose reasons may differ).
             row = _Due(principal, draft, before, None)
         else:
-            version = version_of(draft, 1 if before is None else before.version + 1, stamp, generator)
-            row = _Due(principal, draft, version, change_of(principal, before, version, made.actions))
+            number = 1 if head is None else head.version + 1
+            version = version_of(draft, number, stamp, generator)
+            changed = change_of(principal, None if head is None else head.documents, version, made.actions)
+            row = _Due(principal, draft, version, changed)
             pre = made.files
         if writer is None or _stage(writer, principal, row.version, report, pre):
             due.append(row)
     return due
+
+
+def _same(head: VersionHead | None, draft: PolicyDraft) -> bool:
+    return head is not None and head.fingerprint == draft.fingerprint
 
 
 def _store(
