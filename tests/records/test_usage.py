@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from accessfit.model import Outcome, Window
 from accessfit.records.decode import decode
-from accessfit.records.usage import Aggregate, Classifier, FileUsage, accumulate, outcome_of
+from accessfit.records.usage import Aggregate, Classifier, FileUsage, accumulate, attribute, outcome_of
 from helpers import A2, doc, rec, role_uid, user_uid
 
 WINDOW = Window(first_day="2026-09-01", last_day="2026-11-29")
@@ -123,3 +125,47 @@ def test_runs_share_nothing() -> None:
     accumulate(decode(doc([rec(error="AccessDenied")]), 1 << 20).records, Aggregate(), first)
     assert first.outcomes and len(first.identities) == 1
     assert not second.outcomes and len(second.identities) == 0
+
+
+def _faults() -> list[dict[str, object]]:
+    """Records with every reason not to count them, alone and two at a time (the first check that fails names
+    the reason), between records that count, one event delivered twice and one without an eventID."""
+    faults: dict[str, dict[str, Any]] = {
+        "no_name": {"eventName": None},
+        "no_time": {"eventTime": None},
+        "service": {"eventType": "AwsServiceEvent"},
+        "sign_in": {"eventType": "AwsConsoleSignIn"},
+        "insight": {"eventCategory": "Insight"},
+        "network": {"eventCategory": "NetworkActivity"},
+        "bad_time": {"eventTime": "2026-02-30T00:00:00Z"},
+        "old": {"eventTime": "2020-01-01T00:00:00Z"},
+        "future": {"eventTime": "2027-06-01T00:00:00Z"},
+        "aws_service": {"userIdentity": {"type": "AWSService", "invokedBy": "ec2.amazonaws.com"}},
+        "no_identity": {"userIdentity": None},
+        "cross_account": {"userIdentity": role_uid(account=A2)},
+        "dup": {"eventID": "00000000-0000-4000-8000-00000000d0d0"},
+    }
+    out: list[dict[str, object]] = [rec(), rec(eventID=None), rec(eventID=None)]
+    for one in faults.values():
+        out += [rec(**one), rec("PutObject", error="AccessDenied")]
+    for a, b in [(a, b) for a in faults.values() for b in faults.values() if a is not b]:
+        out.append(rec(**{**a, **b}))
+    return out
+
+
+def test_accumulate_counts_and_skips_each_record_as_attribute_does() -> None:
+    records = decode(doc(_faults()), 1 << 20).records
+    agg, fu = Aggregate(), FileUsage()
+    fu = accumulate(records, agg, Classifier(WINDOW))
+    seen: set[str] = set()
+    reasons: dict[str, int] = {}
+    counted = 0
+    for r in records:
+        found = attribute(r, WINDOW, seen)
+        if isinstance(found, str):
+            reasons[found] = reasons.get(found, 0) + 1
+        else:
+            counted += 1
+    assert fu.skipped == reasons
+    assert fu.ingested == counted == sum(row[0] for row in agg.rows.values())
+    assert len(reasons) >= 10  # every check is met
