@@ -43,7 +43,7 @@ from accessfit.exporters.fastimport import EXECUTABLE, LINK, REGULAR, Change, St
 from accessfit.exporters.gitcli import LOCK_STALE_AFTER, clear_stale_lock, prepare
 from accessfit.exporters.gitcli import failed as _failed
 from accessfit.exporters.gitcli import git as _git
-from accessfit.exporters.gitindex import Streamed, head_index, stat_from
+from accessfit.exporters.gitindex import Streamed, head_index, streamed_file
 
 __all__ = [  # the lock's rule is imported from here, where it is described
     "LOCK_STALE_AFTER",
@@ -180,7 +180,7 @@ class Checkin:
                 continue
             fmt = self._repository.object_format
             for (path, data, st), mark in zip(named, marks, strict=True):
-                self._streamed[path] = Streamed(mark, blob_id(data, fmt), None if st is None else stat_from(st))
+                self._streamed[path] = streamed_file(path, mark, blob_id(data, fmt), st)
 
     def _drain(self) -> None:
         """Wait for the files added so far to be streamed."""

@@ -60,12 +60,21 @@ def stat_of(path: str) -> Stat | None:
 
 
 class Streamed(NamedTuple):
-    """A file a regeneration streamed to git: its mark, its blob id and its stat right after it was written (None:
-    not a regular file then)."""
+    """A file a regeneration streamed to git: its mark, its blob id, its stat right after it was written (None: not
+    a regular file then) and its index entry, packed as it is streamed (off the commit's serial end)."""
 
     mark: str
     blob: str
     stat: Stat | None
+    entry: bytes = b""
+
+
+def streamed_file(path: str, mark: str, blob: str, st: os.stat_result | None) -> Streamed:
+    """A file streamed (its path relative to the repository, `st` its lstat as written), its index entry packed."""
+    found = None if st is None else stat_from(st)
+    if found is None or len(blob) != 40:  # sha1 ids only: a sha256 repository's index is git's to write
+        return Streamed(mark, blob, None)
+    return Streamed(mark, blob, found, _entry(os.fsencode(path), blob, found))
 
 
 def head_index(
@@ -85,12 +94,12 @@ def head_index(
             return False
         else:
             paths.add(change.path)
-    entries: dict[str, tuple[str, Stat]] = {}
+    entries: dict[str, Streamed] = {}
     for path in paths:
         found = streamed.get(path)
         if found is None or found.stat is None:
             return False
-        entries[path] = (found.blob, found.stat)
+        entries[path] = found
     return write_index(root, git_dir, entries)
 
 
@@ -113,16 +122,16 @@ def _entry(name: bytes, blob: str, st: Stat) -> bytes:
     return packed + name + b"\0" * pad
 
 
-def write_index(root: str, git_dir: str, entries: Mapping[str, tuple[str, Stat]]) -> bool:
-    """Make the index of the repository at `git_dir` hold exactly `entries` (path relative to `root` -> SHA-1 blob
-    id, the stat taken when the file was written), each a regular file; False, with the index left as it was,
-    when a file's stat is no longer the one given or the index cannot be locked or written."""
+def write_index(root: str, git_dir: str, entries: Mapping[str, Streamed]) -> bool:
+    """Make the index of the repository at `git_dir` hold exactly `entries` (path relative to `root` -> the file as
+    streamed, its entry packed), each a regular file; False, with the index left as it was, when a file's stat is
+    no longer the one it was streamed with or the index cannot be locked or written."""
     parts = [b"DIRC", struct.pack(">II", 2, len(entries))]
-    for name, path in sorted((os.fsencode(path), path) for path in entries):  # in git's order: by the bytes
-        blob, st = entries[path]
-        if stat_of(os.path.join(root, path)) != st:
+    for _name, path in sorted((os.fsencode(path), path) for path in entries):  # in git's order: by the bytes
+        found = entries[path]
+        if not found.entry or stat_of(os.path.join(root, path)) != found.stat:
             return False
-        parts.append(_entry(name, blob, st))
+        parts.append(found.entry)
     data = b"".join(parts)
     data += hashlib.sha1(data).digest()  # noqa: S324 - git's checksum of the index
     lock = os.path.join(git_dir, "index.lock")
