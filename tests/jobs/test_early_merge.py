@@ -84,8 +84,8 @@ def test_a_pass_with_workers_merges_in_parts_with_objects_mapped_ahead_and_count
             merges.append((n, any(m.parallel for m in mappers)))
         return n
 
-    def ahead(self: Mapper, per_worker: int) -> None:
-        map_ahead(self, per_worker)
+    def ahead(self: Mapper, per_worker: int, max_bytes: int) -> None:
+        map_ahead(self, per_worker, max_bytes)
         assert self._feed is not None
         handed.append(len(self._feed.pending))
 
@@ -115,6 +115,14 @@ def test_a_pass_with_workers_merges_in_parts_with_objects_mapped_ahead_and_count
 
     assert _digest(tmp_path / "two.sqlite3") == _digest(tmp_path / "one.sqlite3")
     assert snapshot(tmp_path / "two.sqlite3") == snapshot(tmp_path / "one.sqlite3")
+
+    # The bytes held ahead are bounded too: at one byte, no deeper than the workers are fed anyway.
+    merges.clear()
+    handed.clear()
+    monkeypatch.setattr(run, "MERGE_AHEAD_BYTES", 1)
+    _ingest(trail, tmp_path / "bounded.sqlite3", workers=2)
+    assert len(handed) >= 3 and max(handed) <= PER_WORKER * 2
+    assert snapshot(tmp_path / "bounded.sqlite3") == snapshot(tmp_path / "one.sqlite3")
 
 
 # `accessfit ingest` with the first merge of a pass with workers at 300 rows, so that a small trail merges in parts.

@@ -306,18 +306,18 @@ class Mapper:
         """Whether worker processes are mapping the stream now."""
         return self._feed is not None and bool(self._pool)
 
-    def map_ahead(self, per_worker: int) -> None:
-        """Hand the workers objects until `per_worker` each are mapped ahead of the writer (within the byte bound):
+    def map_ahead(self, per_worker: int, max_bytes: int = IN_FLIGHT_BYTES) -> None:
+        """Hand the workers objects until `per_worker` each are mapped ahead of the writer, or `max_bytes` of them:
         before the writer's main thread leaves the stream for long (a merge of staged usage), so that the workers
         map on the other cores meanwhile instead of waiting on it. Nothing happens in process or before the
         workers start."""
         if self._feed is not None:
-            self._fill(self._feed, per_worker * self.workers)
+            self._fill(self._feed, per_worker * self.workers, min(max_bytes, IN_FLIGHT_BYTES))
 
-    def _fill(self, feed: _Feed[M], ahead: int) -> None:
+    def _fill(self, feed: _Feed[M], ahead: int, max_bytes: int = IN_FLIGHT_BYTES) -> None:
         # Always at least one object in hand, whatever its size.
         while not feed.exhausted and not feed.stop.is_set() and len(feed.pending) < ahead:
-            if feed.pending and feed.in_flight >= IN_FLIGHT_BYTES:
+            if feed.pending and feed.in_flight >= max_bytes:
                 return
             item = next(feed.items, None)
             if item is None:
