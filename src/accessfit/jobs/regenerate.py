@@ -33,11 +33,11 @@ from accessfit.exporters.git import MESSAGE_PRINCIPALS, Checkin, PolicyChange, c
 from accessfit.exporters.rendering import Prerendered
 from accessfit.iam.catalog import Catalog
 from accessfit.index import UsageIndex
-from accessfit.index.versions import VersionHead
 from accessfit.jobs.authorized import Authorizations
 from accessfit.jobs.builders import CHUNK, Recipe, built
 from accessfit.jobs.drafts import Drafted, change_of, version_of
 from accessfit.jobs.gcpause import paused_collector
+from accessfit.jobs.switches import short_switches
 from accessfit.model import PolicyDraft, PolicyVersion, Principal, PrincipalRow, Window
 from accessfit.model.times import iso
 from accessfit.policy import Limits, PolicySet, build
@@ -150,14 +150,12 @@ def regenerate(
             with paused_collector():  # every principal's latest version read and rendered: no cycles, many objects
                 _repair(index, writer, report)
         due = index.all_principals() if everyone else index.principals_due(generator)
-        _build_and_store(
-            index, Recipe(cat, limits, window, tuple(overrides)), due, workers, now, generator, writer, report
-        )
+        with short_switches():  # the file and git threads' system calls wait less for the GIL
+            _build_and_store(
+                index, Recipe(cat, limits, window, tuple(overrides)), due, workers, now, generator, writer, report
+            )
         if out is not None and checkin is not None:
-            # The commit parses git's listings of every path (150,000 at 50,000 principals) into tuples: with the
-            # collector on, its passes over the run's objects alive (every change, the catalog) were most of the
-            # commit's CPU.
-            with paused_collector():
+            with paused_collector():  # git's listings of every path parsed: the collector's passes cost the most
                 _commit(out, report, checkin)
     finally:
         if writer is not None:
@@ -225,7 +223,8 @@ def _stage_chunk(
     principals whose version is stored, or check noted, once the group is written."""
     heads = index.latest_heads([made.draft.principal_id for _principal, made in built])
     # The whole stored row only of the unchanged: their files are rendered from it (a changed one's come prerendered).
-    same = [d.principal_id for d in (made.draft for _p, made in built) if _same(heads.get(d.principal_id), d)]
+    drafts = [made.draft for _principal, made in built]
+    same = [d.principal_id for d in drafts if (h := heads.get(d.principal_id)) and h.fingerprint == d.fingerprint]
     latest = index.latest_versions(same) if same else {}
     due: list[_Due] = []
     stamp = iso(now)
@@ -247,10 +246,6 @@ def _stage_chunk(
         if writer is None or _stage(writer, principal, row.version, report, pre):
             due.append(row)
     return due
-
-
-def _same(head: VersionHead | None, draft: PolicyDraft) -> bool:
-    return head is not None and head.fingerprint == draft.fingerprint
 
 
 def _store(
