@@ -91,9 +91,6 @@ class GroupWrite(Generic[Owner]):
 
     _staged: dict[Owner, list[tuple[str, bytes]]] = field(default_factory=dict)
     _folders: set[str] = field(default_factory=set)  # folders created for the group: their parents change too
-    # Each file renamed into place by the last commit, with its lstat taken right after (git's index is written
-    # from it: exporters.gitindex).
-    renamed: dict[str, os.stat_result] = field(default_factory=dict)
 
     def add(self, owner: Owner, path: str, data: bytes) -> None:
         """Stage `data` for `path` (text, not a Path: a group holds thousands, and pathlib's objects cost)."""
@@ -115,7 +112,6 @@ class GroupWrite(Generic[Owner]):
         files are left as they were and their temporary files removed). Empties the group."""
         staged, self._staged = self._staged, {}
         folders, self._folders = self._folders, set()
-        self.renamed = {}
         if not staged:
             return {}
         failed: dict[Owner, tuple[Path, OSError]] = {}
@@ -134,7 +130,7 @@ class GroupWrite(Generic[Owner]):
                     failed.setdefault(owner, (Path(broken[0]), broken[1]))
             changed = {os.path.dirname(f) for f in folders}
             for owner, files in staged.items():
-                changed.update(_rename(owner, files, failed, self.renamed))
+                changed.update(_rename(owner, files, failed))
             if whole:
                 broken = _sync_file_systems(changed)
                 synced = [(folder, None if broken is None else broken[1]) for folder in changed]
@@ -190,14 +186,9 @@ def _temporary(path: str) -> str:
     return os.path.join(folder, f".{name}{TEMPORARY_SUFFIX}")
 
 
-def _rename(
-    owner: Owner,
-    files: list[tuple[str, bytes]],
-    failed: dict[Owner, tuple[Path, OSError]],
-    renamed: dict[str, os.stat_result],
-) -> set[str]:
+def _rename(owner: Owner, files: list[tuple[str, bytes]], failed: dict[Owner, tuple[Path, OSError]]) -> set[str]:
     """Rename an owner's temporary files over their targets, in order, unless one of them failed (then remove
-    them all); the folders changed. Each file renamed goes into `renamed` with its lstat."""
+    them all); the folders changed."""
     changed: set[str] = set()
     for n, (path, _data) in enumerate(files):
         if owner in failed:
@@ -210,8 +201,6 @@ def _rename(
             failed[owner] = (Path(path), exc)
             _unlink(_temporary(path))
             continue
-        with contextlib.suppress(OSError):  # its stat as renamed (a rename changes its ctime)
-            renamed[path] = os.lstat(path)
         changed.add(os.path.dirname(path))
     return changed
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +46,6 @@ class Flight:
 
     failed: Future[dict[str, tuple[Path, OSError]]]
     pending: dict[str, tuple[str, int, list[tuple[str, bytes]]]]
-    group: GroupWrite[str]  # its files' stat once renamed (`renamed`), for git's index
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,13 +103,10 @@ class PolicyWriter:
     serves a run: the folders it checked and made are remembered (paths as text: at 150,000 files, pathlib's
     objects cost more than the writes)."""
 
-    def __init__(
-        self, out: Path, sink: Callable[[list[tuple[str, bytes]], Mapping[str, os.stat_result]], None] | None = None
-    ) -> None:
+    def __init__(self, out: Path, sink: Callable[[list[tuple[str, bytes]]], None] | None = None) -> None:
         self.out = out
         self._root = str(out)
-        # Given each commit's files written (path, bytes) and their stat once renamed: git takes them from memory.
-        self._sink = sink
+        self._sink = sink  # given each commit's files written (path, bytes): git takes them from memory
         self._group: GroupWrite[str] = GroupWrite()
         # principal -> wrapper, documents, the files staged (path, bytes)
         self._pending: dict[str, tuple[str, int, list[tuple[str, bytes]]]] = {}
@@ -176,7 +172,7 @@ class PolicyWriter:
             self._writing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policy-files")
         group, self._group = self._group, GroupWrite()
         pending, self._pending = self._pending, {}
-        return Flight(self._writing.submit(group.commit), pending, group)
+        return Flight(self._writing.submit(group.commit), pending)
 
     def close(self) -> None:
         """Stop the writing thread (after the group in flight, if any)."""
@@ -204,7 +200,7 @@ class PolicyWriter:
                 continue
             done[arn] = Ensured(Path(wrapper), len(staged), removed)
         if self._sink is not None and written:
-            self._sink(written, flight.group.renamed)
+            self._sink(written)
         return done, errors
 
     def _listed(self, folder: str) -> dict[str, bool]:

@@ -31,7 +31,7 @@ import os
 import queue
 import stat
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,7 +43,6 @@ from accessfit.exporters.fastimport import EXECUTABLE, LINK, REGULAR, Change, St
 from accessfit.exporters.gitcli import LOCK_STALE_AFTER, clear_stale_lock, prepare
 from accessfit.exporters.gitcli import failed as _failed
 from accessfit.exporters.gitcli import git as _git
-from accessfit.exporters.gitindex import Streamed, head_index, streamed_file
 
 __all__ = [  # the lock's rule is imported from here, where it is described
     "LOCK_STALE_AFTER",
@@ -134,9 +133,8 @@ class Checkin:
         self._root = str(out.resolve())
         self._stream = Stream(out)
         self._repository: _Repository | None = None
-        self._streamed: dict[str, Streamed] = {}
-        self._queue: queue.Queue[tuple[list[tuple[str, bytes]], Mapping[str, os.stat_result]] | None]
-        self._queue = queue.Queue(maxsize=4)
+        self._streamed: dict[str, tuple[str, str]] = {}  # path -> (mark, blob id or "" before a first commit)
+        self._queue: queue.Queue[list[tuple[str, bytes]] | None] = queue.Queue(maxsize=4)
         self._feeder: threading.Thread | None = None
         self._broken = False  # streaming failed: the commit reads every file from disk
 
@@ -154,33 +152,31 @@ class Checkin:
             log.warning("git.not_streamed", error=str(exc))
             self._repository = None
 
-    def add(self, files: Iterable[tuple[str, bytes]], stats: Mapping[str, os.stat_result] | None = None) -> None:
-        """Files now on disk with these bytes (paths under the policy directory, absolute or relative to it), and
-        the lstat of those whose stat was taken as they were written (git's index is then written from it). They
+    def add(self, files: Iterable[tuple[str, bytes]]) -> None:
+        """Files now on disk with these bytes (paths under the policy directory, absolute or relative to it). They
         go to git from a thread of its own (hashing and the pipe release the GIL), a few groups behind at most."""
         if self._repository is None or self._broken:
             return
         if self._feeder is None:
             self._feeder = threading.Thread(target=self._feed, name="git-blobs", daemon=True)
             self._feeder.start()
-        self._queue.put((list(files), {} if stats is None else stats))
+        self._queue.put(list(files))
 
     def _feed(self) -> None:
-        while (item := self._queue.get()) is not None:
+        while (files := self._queue.get()) is not None:
             if self._broken or self._repository is None:
                 continue
-            files, stats = item
-            named = [(self._relative(path), data, stats.get(path)) for path, data in files]
-            named = [(path, data, st) for path, data, st in named if path]
+            named = [(self._relative(path), data) for path, data in files]
+            named = [(path, data) for path, data in named if path]
             try:
-                marks = self._stream.blobs([data for _path, data, _st in named])
+                marks = self._stream.blobs([data for _path, data in named])
             except GitError as exc:
                 log.warning("git.not_streamed", error=str(exc))
                 self._broken = True  # the commit reads the files from disk instead
                 continue
-            fmt = self._repository.object_format
-            for (path, data, st), mark in zip(named, marks, strict=True):
-                self._streamed[path] = streamed_file(path, mark, blob_id(data, fmt), st)
+            hashed = self._repository.head is not None  # before a first commit nothing is compared
+            for (path, data), mark in zip(named, marks, strict=True):
+                self._streamed[path] = (mark, blob_id(data, self._repository.object_format) if hashed else "")
 
     def _drain(self) -> None:
         """Wait for the files added so far to be streamed."""
@@ -272,9 +268,6 @@ class Checkin:
         more of HEAD's files changed, HEAD's tree read afresh and every file hashed once (25 us a file) is cheaper.
         Killed between the two, the index has HEAD's entries without their stat: the next commit hashes the files
         once more and finds the same changes."""
-        complete = repo.head is None or len(candidates) > FEW  # HEAD's whole tree was listed
-        if repo.object_format == "sha1" and complete and head_index(self._root, head, changes, self._streamed):
-            return
         whole = repo.head is not None and len(candidates) > FEW and 4 * len(changes) >= len(head)
         steps = [["read-tree", "HEAD"], ["update-index", "-q", "--refresh"]] if whole else [["reset", "-q"]]
         for step in steps:
@@ -309,8 +302,9 @@ class Checkin:
         if _temporary(path) or tag == "R":
             return None
         streamed = self._streamed.get(path)
-        if streamed is not None:  # before a first commit, its mark: nothing is compared
-            return REGULAR, streamed.blob if repo.head is not None else streamed.mark, None
+        if streamed is not None:
+            mark, blob = streamed
+            return REGULAR, blob or mark, None
         full = os.path.join(self._root, path)
         try:
             info = os.lstat(full)
