@@ -47,10 +47,9 @@ class CountedIdentities(Identities):
 class CountedArns(ArnMemo):
     misses = 0
 
-    def of(self, raw: msgspec.Raw) -> list[str]:
-        if bytes(raw) not in self:
-            self.misses += 1
-        return super().of(raw)
+    def miss(self, key: bytes, raw: msgspec.Raw) -> list[str]:
+        self.misses += 1
+        return super().miss(key, raw)
 
 
 def objects(trail: Path, limit: int | None) -> list[tuple[LogObject, Path]]:

@@ -6,8 +6,9 @@ import pytest
 
 from accessfit.errors import DecodeError
 from accessfit.model import Principal
-from accessfit.records.decode import decode, inflate, resources_of
+from accessfit.records.decode import Skipped, decode, inflate, resources_of
 from accessfit.records.identity import identity_of
+from accessfit.records.resources import resource_of
 from helpers import doc, gz, rec
 
 MB = 1 << 20
@@ -102,3 +103,15 @@ def test_json_nested_too_deep_is_a_decode_error_not_a_recursion_error(text: byte
     with pytest.raises(DecodeError) as exc:
         decode(gzip.compress(text), 1 << 30)
     assert exc.value.reason == "too_deep"
+
+
+def test_an_object_where_a_text_parameter_belongs_is_skipped_not_built() -> None:
+    # DynamoDB's `key` ({"pk": {"S": …}}) shares its name with S3's object key; every other shape reads as it is.
+    key = {"pk": {"S": "cust#1"}, "sk": {"N": "7"}}
+    shapes = [key, "k", 7, 2.5, True, ["a", {"x": 1}, ["b"]], 10**30]
+    records = decode(doc([rec("GetItem", "dynamodb.amazonaws.com", params={"key": v}) for v in shapes]), MB).records
+    values = [r.requestParameters.key if r.requestParameters is not None else None for r in records]
+    assert values[0] == Skipped() and not isinstance(values[0], dict)
+    assert values[1:] == shapes[1:]
+    assert resource_of(records[0]) == ""  # an object names no key, as before
+    assert resource_of(records[1]) == '{"key":"k","region":"us-east-1"}'

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from accessfit.errors import DecodeError
-from accessfit.model import REQUEST_PARAMS
+from accessfit.model import LIST, REQUEST_PARAMS, SCALAR
 from accessfit.records.inflate import GZIP_MAGIC, Piece, inflate, pieces
 from accessfit.records.roles import may_pass, role_paths, roles_of_record
 from accessfit.records.stream import RUN_BYTES, documents
@@ -61,11 +61,25 @@ class Resource(msgspec.Struct, gc=False):
     type: str | None = None
 
 
+class Skipped(msgspec.Struct, gc=False):
+    """A JSON object where a parameter read as text holds one (DynamoDB's `key`, `{"pk": {"S": …}}`, shares its
+    name with S3's): what it holds is skipped, not built into dicts that the identifier then drops."""
+
+
+# A parameter read as one text or a list of them (LIST, SCALAR): any JSON value, but an object is Skipped.
+Plain = str | int | float | bool | list[Any] | Skipped | None
+
+
 def _params_struct() -> type[msgspec.Struct]:
     """The request parameters that name a resource, one field per row of accessfit.model.REQUEST_PARAMS (named as
-    CloudTrail names them, where that is an identifier). `Any` because services disagree on shapes."""
+    CloudTrail names them, where that is an identifier). Any value is accepted, because services disagree on
+    shapes; the identifier reads an object only in the parameters of other reads (a profile, a batch, …)."""
     fields = [
-        (p.cloudtrail if p.cloudtrail.isidentifier() else p.stored, Any, msgspec.field(default=None, name=p.cloudtrail))
+        (
+            p.cloudtrail if p.cloudtrail.isidentifier() else p.stored,
+            Plain if p.read in (LIST, SCALAR) else Any,
+            msgspec.field(default=None, name=p.cloudtrail),
+        )
         for p in REQUEST_PARAMS
     ]
     return msgspec.defstruct("Params", fields, module=__name__, gc=False, omit_defaults=True)

@@ -114,7 +114,9 @@ class Identities(dict[bytes, Resolved]):
         super().__init__()
         self.max_bytes = max_bytes
         self._bytes = 0
-        self.by_fields: dict[Fields, Resolved] = {}
+        # Each resolved identity with its size as `_size` counts it: a quarter of a diverse trail's events bring a
+        # raw value not seen yet, whose entry then costs one getsizeof instead of four.
+        self.by_fields: dict[Fields, tuple[Resolved, int]] = {}
 
     def __missing__(self, key: bytes) -> Resolved:
         if not key:
@@ -126,14 +128,17 @@ class Identities(dict[bytes, Resolved]):
         if uid is None:
             return self._keep(key, (NO_IDENTITY, None))
         fields = fields_of(uid)
-        found = self.by_fields.get(fields)
-        if found is None:
+        entry = self.by_fields.get(fields)
+        if entry is None:
             found = (principal_of(uid), uid.accountId)
-            size = self._size(found) + sum(getsizeof(f) for f in fields if f is not None)
-            if size <= self.MAX_ENTRY_BYTES:
-                self._reserve(size)
-                self.by_fields[fields] = found
-        return self._keep(key, found)
+            size = self._size(found)
+            kept = size + sum(getsizeof(f) for f in fields if f is not None)
+            if kept <= self.MAX_ENTRY_BYTES:
+                self._reserve(kept)
+                self.by_fields[fields] = (found, size)
+        else:
+            found, size = entry
+        return self._keep(key, found, size)
 
     def _size(self, found: Resolved) -> int:
         # getsizeof, not len: one character outside Latin-1 makes a whole string 2 or 4 bytes a character.
@@ -150,8 +155,9 @@ class Identities(dict[bytes, Resolved]):
             self._bytes = 0
         self._bytes += size
 
-    def _keep(self, key: bytes, found: Resolved) -> Resolved:
-        size = getsizeof(key) + self._size(found)
+    def _keep(self, key: bytes, found: Resolved, size: int | None = None) -> Resolved:
+        """Remember `found` for `key`; `size` is `_size(found)`, when known."""
+        size = getsizeof(key) + (self._size(found) if size is None else size)
         if size <= self.MAX_ENTRY_BYTES:
             self._reserve(size)
             self[key] = found

@@ -155,12 +155,15 @@ class ArnMemo(dict[bytes, list[str]]):
     def of(self, raw: msgspec.Raw) -> list[str]:
         key = bytes(raw)
         found = self.get(key)
-        if found is None:
-            found = _arns(raw)
-            if len(key) <= self.MAX_RAW:
-                if len(self) >= self.MAX:
-                    self.clear()
-                self[key] = found
+        return self.miss(key, raw) if found is None else found
+
+    def miss(self, key: bytes, raw: msgspec.Raw) -> list[str]:
+        """The ARNs of `raw` (whose bytes are `key`), not remembered yet."""
+        found = _arns(raw)
+        if len(key) <= self.MAX_RAW:
+            if len(self) >= self.MAX:
+                self.clear()
+            self[key] = found
         return found
 
 
@@ -191,12 +194,18 @@ def resource_of(record: Record, memo: ArnMemo | None = None) -> str:
         out[PASSED_ROLES] = sorted({_cut(r) for r in record.passedRoles})
     # S3 data events name the bucket and key in their parameters too: their `resources` list is not read. A list
     # from the memo is shared with it: nothing changes it once made.
-    s3_named = record.eventSource == "s3.amazonaws.com" and out.get("bucketName")
-    if resources and not s3_named and (arns := _arns(resources) if memo is None else memo.of(resources)):
-        out["arns"] = arns
+    source = record.eventSource
+    if resources and not (source == "s3.amazonaws.com" and out.get("bucketName")):
+        arns: list[str] | None
+        if memo is None:
+            arns = _arns(resources)
+        elif (arns := memo.get(key := bytes(resources))) is None:  # the memo's lookup, without a call
+            arns = memo.miss(key, resources)
+        if arns:
+            out["arns"] = arns
     if not out:
         return ""
-    if record.awsRegion and record.eventSource not in _REGIONLESS:
+    if record.awsRegion and source not in _REGIONLESS:
         # Names of regional resources (tables, functions, queues by name, …) need the region to become ARNs.
         out["region"] = record.awsRegion
     return _encode(out).decode()
