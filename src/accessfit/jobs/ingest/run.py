@@ -93,8 +93,9 @@ class Run:
         self.held: list[tuple[LogObject, ObjectReadError]] = []
         self.due: dict[str, RetryState] = {}  # the planned partitions' objects waiting to be read again
         self._retry_from: dict[Partition, datetime] = {}  # a partition's first object a later poll must read
-        # run() stages its batches' usage (index.staging) and merges it once, at the end of the pass; a Run used
-        # batch by batch (the queue consumer, backfill's replays) writes usage directly.
+        # run() stages its batches' usage (index.staging) and merges it at the end of the pass (with workers, also
+        # in parts during it: flush); a Run used batch by batch (the queue consumer, backfill's replays) writes
+        # usage directly.
         self.staged = False
         self._merged = 0  # staged rows this pass merged before its end
 
