@@ -24,33 +24,12 @@ from accessfit.jobs.ingest import IngestOptions, ingest, run
 from accessfit.jobs.ingest.workers import PER_WORKER, Mapper
 from accessfit.trail.local import LocalSource
 from helpers import NOW, snapshot
+from jobs.test_staged_ingest import _digest, _used_digest
 from processes import objects_in, reaped, run_ingest, trail_and_clean_index, until_objects
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = TrailSpec(events=6_000, days=3, seed=11, min_per_file=20, max_per_file=80, digests=False, diverse=True)
 OPTS = replace(IngestOptions(), settle=timedelta(0), batch_objects=5, resource_cap=20)
-
-
-def _digest(db: Path) -> str:
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "usage_digest.py"), str(db)], check=True, capture_output=True, text=True
-    ).stdout
-    [line] = [line for line in out.splitlines() if line.startswith("digest")]
-    return line.split()[1]
-
-
-def _used_digest(db: Path, copy: Path) -> str:
-    """The digest of a copy of `db` without the resources no usage row names (which raw values a batch interns
-    before compaction collapses them depends on where a restarted pass's batches begin; nothing reads them)."""
-    src, dst = sqlite3.connect(db), sqlite3.connect(copy)
-    try:
-        src.backup(dst)
-        dst.execute("DELETE FROM resources WHERE id NOT IN (SELECT resource_id FROM usage)")
-        dst.commit()
-    finally:
-        src.close()
-        dst.close()
-    return _digest(copy)
 
 
 def test_the_early_merge_bound_starts_small_then_follows_half_of_what_was_merged_up_to_the_stage_bound() -> None:
