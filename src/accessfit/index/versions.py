@@ -4,7 +4,7 @@ change, and every check is noted so an unchanged principal is not looked at agai
 from __future__ import annotations
 
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
@@ -13,19 +13,26 @@ from accessfit.model import PolicyDraft, PolicyVersion, PrincipalRow
 from accessfit.model.times import iso
 
 _PRINCIPAL = "SELECT id, arn, kind, account, usage_changed FROM principals"
-_LATEST_OF = (
-    "SELECT v.principal_id, v.version, v.fingerprint FROM policy_versions v JOIN (SELECT principal_id, "
-    "max(version) AS version FROM policy_versions WHERE principal_id IN ({marks}) GROUP BY principal_id) m "
+# Each principal's latest version: the row of its highest version number, of the principals a WHERE names (or all).
+_LATEST = (
+    "SELECT {columns} FROM policy_versions v JOIN (SELECT principal_id, max(version) AS version "
+    "FROM policy_versions {where} GROUP BY principal_id) m "
     "ON m.principal_id = v.principal_id AND m.version = v.version"
 )
-# What a regeneration reads of each principal's latest version: a version whose fingerprint differs needs only its
-# number and its documents (the actions it granted); the justification and the rest, most of a row's bytes, are read
-# only for the principals whose policy is unchanged (their files are rendered from the stored version).
-_HEADS_OF = (
-    "SELECT v.principal_id, v.version, v.fingerprint, v.documents FROM policy_versions v JOIN (SELECT principal_id, "
-    "max(version) AS version FROM policy_versions WHERE principal_id IN ({marks}) GROUP BY principal_id) m "
-    "ON m.principal_id = v.principal_id AND m.version = v.version"
-)
+_PART = 500  # principals a query: well under SQLite's bound on parameters
+
+
+def _latest_of(columns: str, count: int) -> str:
+    """The query of `columns` of the latest versions of `count` principals, their ids its parameters (only
+    placeholders are formatted in)."""
+    return _LATEST.format(columns=columns, where=f"WHERE principal_id IN ({', '.join('?' * count)})")
+
+
+def _parts(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), _PART):
+        yield ids[start : start + _PART]
+
+
 # SQLite's lower() folds ASCII only; the lookup folds the same way.
 _FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
@@ -116,32 +123,25 @@ class Versions(Db):
     def latest_versions(self, principal_ids: Sequence[int] | None = None) -> dict[int, PolicyVersion]:
         """Each principal's latest version (of those given, or of all), by principal id; none for a principal
         never stored. What the policy files must show."""
-        latest = (
-            "SELECT v.* FROM policy_versions v JOIN (SELECT principal_id, max(version) AS version "
-            "FROM policy_versions {where} GROUP BY principal_id) m "
-            "ON m.principal_id = v.principal_id AND m.version = v.version"
-        )
         if principal_ids is None:
-            rows = self._rows(latest.format(where=""))
+            rows = self._rows(_LATEST.format(columns="v.*", where=""))
         else:
             rows = []
-            ids = list(principal_ids)
-            for start in range(0, len(ids), 500):  # well under SQLite's bound on parameters
-                part = ids[start : start + 500]
-                where = f"WHERE principal_id IN ({', '.join('?' * len(part))})"
-                rows.extend(self._rows(latest.format(where=where), part))
+            for part in _parts(list(principal_ids)):
+                rows.extend(self._rows(_latest_of("v.*", len(part)), part))
         return {int(r["principal_id"]): PolicyVersion(**r) for r in rows}
 
     @operation("read the latest policy versions")
     def latest_heads(self, principal_ids: Sequence[int]) -> dict[int, VersionHead]:
         """Each given principal's latest version's number, fingerprint and documents, by principal id; none for a
         principal never stored."""
+        # A version whose fingerprint differs needs only its number and its documents (the actions it granted);
+        # the justification and the rest, most of a row's bytes, are read only for the principals whose policy is
+        # unchanged (their files are rendered from the stored version: latest_versions).
         found: dict[int, VersionHead] = {}
-        ids = list(principal_ids)
-        for start in range(0, len(ids), 500):  # well under SQLite's bound on parameters
-            part = ids[start : start + 500]
-            query = _HEADS_OF.format(marks=", ".join("?" * len(part)))  # only placeholders are formatted in
-            for pid, version, fingerprint, documents in self._conn.execute(query, part):
+        columns = "v.principal_id, v.version, v.fingerprint, v.documents"
+        for part in _parts(list(principal_ids)):
+            for pid, version, fingerprint, documents in self._conn.execute(_latest_of(columns, len(part)), part):
                 found[int(pid)] = VersionHead(int(version), str(fingerprint), str(documents))
         return found
 
@@ -149,11 +149,8 @@ class Versions(Db):
         """(version, fingerprint) of each principal's latest version, read in the caller's transaction, a few
         hundred principals a query rather than one each."""
         found: dict[int, tuple[int, str]] = {}
-        ids = sorted(set(principal_ids))
-        for start in range(0, len(ids), 500):  # well under SQLite's bound on parameters
-            part = ids[start : start + 500]
-            marks = ", ".join("?" * len(part))
-            query = _LATEST_OF.format(marks=marks)  # only placeholders are formatted in
+        for part in _parts(sorted(set(principal_ids))):
+            query = _latest_of("v.principal_id, v.version, v.fingerprint", len(part))
             for pid, version, fingerprint in self._conn.execute(query, part):
                 found[int(pid)] = (int(version), str(fingerprint))
         return found
