@@ -195,14 +195,9 @@ def resource_of(record: Record, memo: ArnMemo | None = None) -> str:
     # S3 data events name the bucket and key in their parameters too: their `resources` list is not read. A list
     # from the memo is shared with it: nothing changes it once made.
     source = record.eventSource
-    if resources and not (source == "s3.amazonaws.com" and out.get("bucketName")):
-        arns: list[str] | None
-        if memo is None:
-            arns = _arns(resources)
-        elif (arns := memo.get(key := bytes(resources))) is None:  # the memo's lookup, without a call
-            arns = memo.miss(key, resources)
-        if arns:
-            out["arns"] = arns
+    s3_named = source == "s3.amazonaws.com" and out.get("bucketName")
+    if resources and not s3_named and (arns := _arns(resources) if memo is None else memo.of(resources)):
+        out["arns"] = arns
     if not out:
         return ""
     if record.awsRegion and source not in _REGIONLESS:
