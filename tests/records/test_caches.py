@@ -26,17 +26,19 @@ def _identity(i: int, pad: int) -> bytes:
     return json.dumps(uid, ensure_ascii=False).encode()
 
 
-def _session_of(i: int) -> bytes:
-    """An ordinary role session's userIdentity (ASCII, ~600 bytes), of a role of its own: nothing is shared."""
-    arn = f"arn:aws:iam::111122223333:role/service/team-{i % 50}/app-{i:06d}"
+def _session_of(i: int, role: int | None = None) -> bytes:
+    """An ordinary role session's userIdentity (ASCII, ~600 bytes), of a role of its own (nothing is shared) unless
+    `role` names one."""
+    r = i if role is None else role
+    arn = f"arn:aws:iam::111122223333:role/service/team-{r % 50}/app-{r:06d}"
     uid = {
         "type": "AssumedRole",
-        "principalId": f"AROA{i:017d}:session-{i:08x}",
-        "arn": f"arn:aws:sts::111122223333:assumed-role/app-{i:06d}/session-{i:08x}",
+        "principalId": f"AROA{r:017d}:session-{i:08x}",
+        "arn": f"arn:aws:sts::111122223333:assumed-role/app-{r:06d}/session-{i:08x}",
         "accountId": "111122223333",
         "accessKeyId": f"ASIA{i:016d}",
         "sessionContext": {
-            "sessionIssuer": {"type": "Role", "principalId": f"AROA{i:017d}", "arn": arn, "userName": f"app-{i}"},
+            "sessionIssuer": {"type": "Role", "principalId": f"AROA{r:017d}", "arn": arn, "userName": f"app-{r}"},
             "attributes": {"creationDate": "2026-11-30T10:00:00Z", "mfaAuthenticated": "false"},
         },
     }
@@ -68,6 +70,26 @@ def test_identities_hold_at_most_their_bytes_however_large_the_identities() -> N
         tracemalloc.stop()
     assert 0 < len(ids) < 3000
     assert peak <= 4.5 * MB
+
+
+def test_identities_of_sessions_sharing_roles_fill_their_bound_with_real_memory() -> None:
+    # As on a trail: many sessions of a few roles. The resolved identity is held once (by_fields), each session
+    # adds its raw bytes and a slot. Counting the principal again for every session, the memo held ~60% of its
+    # bound in real memory, and started over half again as often as it needed to.
+    limit = 1 * MB
+    tracemalloc.start()
+    try:
+        ids = Identities(max_bytes=limit)
+        base = tracemalloc.get_traced_memory()[0]
+        peak = 0
+        for i in range(6_000):
+            ids[_session_of(i, role=i % 20)]  # the raw bytes made here, as a pass makes them
+            peak = max(peak, tracemalloc.get_traced_memory()[0] - base)
+        held = len(ids)
+    finally:
+        tracemalloc.stop()
+    assert 0.8 * limit <= peak <= limit
+    assert len(ids.by_fields) <= 20 and 0 < held < 6_000
 
 
 def test_an_identity_larger_than_an_entry_is_resolved_but_not_kept() -> None:

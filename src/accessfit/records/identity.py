@@ -100,12 +100,17 @@ class Identities(dict[bytes, Resolved]):
     value had the same fields (`fields_of`): a role's sessions differ in their bytes (session name, access key)
     but not in their principal, and a trail of short sessions meets each raw value only a few times.
 
-    Bounded by bytes, not entries: both maps together hold at most `max_bytes` (default 4 MiB), counting each
-    identity as its raw length (or its fields' strings), the principal's strings and ENTRY_OVERHEAD; when full
-    they start over (a trail holds a few hundred to a few thousand sessions a day, of 150 to 700 bytes each). An
+    Bounded by bytes, not entries: both maps together hold at most `max_bytes` (default 4 MiB), counting a
+    resolved identity (in `by_fields`) as its fields' strings, the principal's strings and ENTRY_OVERHEAD, and a
+    raw value as its bytes and RAW_OVERHEAD (the resolved identity it maps to is the one `by_fields` counts); when
+    full they start over (a trail holds a few hundred to a few thousand sessions a day, of 150 to 700 bytes each). An
     identity larger than MAX_ENTRY_BYTES is resolved every time, never kept: it cannot push the sessions out."""
 
     ENTRY_OVERHEAD = 200  # the dict slot, the tuple and the Principal object
+    # A raw value's share of its dict's table beside its bytes. Counting the principal shared with `by_fields`
+    # again for each raw value had the memo hold ~2.6 MB of real memory at its "4 MiB" on a diverse trail, and
+    # start over half again as often.
+    RAW_OVERHEAD = 100
     MAX_ENTRY_BYTES = 64 << 10
 
     # 4 MiB: an ingest's share of a 100 MB budget; the roles behind a trail's sessions fit many times over, and a
@@ -114,9 +119,7 @@ class Identities(dict[bytes, Resolved]):
         super().__init__()
         self.max_bytes = max_bytes
         self._bytes = 0
-        # Each resolved identity with its size as `_size` counts it: a quarter of a diverse trail's events bring a
-        # raw value not seen yet, whose entry then costs one getsizeof instead of four.
-        self.by_fields: dict[Fields, tuple[Resolved, int]] = {}
+        self.by_fields: dict[Fields, Resolved] = {}
 
     def __missing__(self, key: bytes) -> Resolved:
         if not key:
@@ -128,17 +131,18 @@ class Identities(dict[bytes, Resolved]):
         if uid is None:
             return self._keep(key, (NO_IDENTITY, None))
         fields = fields_of(uid)
-        entry = self.by_fields.get(fields)
-        if entry is None:
-            found = (principal_of(uid), uid.accountId)
-            size = self._size(found)
-            kept = size + sum(getsizeof(f) for f in fields if f is not None)
-            if kept <= self.MAX_ENTRY_BYTES:
-                self._reserve(kept)
-                self.by_fields[fields] = (found, size)
-        else:
-            found, size = entry
-        return self._keep(key, found, size)
+        found = self.by_fields.get(fields)
+        if found is not None:
+            return self._keep(key, found, 0)
+        found = (principal_of(uid), uid.accountId)
+        # Both entries reserved at once, so that starting over between the two cannot leave the raw value's entry
+        # holding a resolved identity that nothing counts.
+        kept = self._size(found) + sum(getsizeof(f) for f in fields if f is not None)
+        kept += getsizeof(key) + self.RAW_OVERHEAD
+        if kept <= self.MAX_ENTRY_BYTES:
+            self._reserve(kept)
+            self.by_fields[fields] = self[key] = found
+        return found
 
     def _size(self, found: Resolved) -> int:
         # getsizeof, not len: one character outside Latin-1 makes a whole string 2 or 4 bytes a character.
@@ -156,8 +160,9 @@ class Identities(dict[bytes, Resolved]):
         self._bytes += size
 
     def _keep(self, key: bytes, found: Resolved, size: int | None = None) -> Resolved:
-        """Remember `found` for `key`; `size` is `_size(found)`, when known."""
-        size = getsizeof(key) + (self._size(found) if size is None else size)
+        """Remember `found` for `key`; `size` is what `found` holds beyond the raw value's entry (`_size(found)`
+        unless given: 0 when `by_fields` holds it already)."""
+        size = getsizeof(key) + self.RAW_OVERHEAD + (self._size(found) if size is None else size)
         if size <= self.MAX_ENTRY_BYTES:
             self._reserve(size)
             self[key] = found
