@@ -39,6 +39,7 @@ from accessfit.model import PolicyDraft, PrincipalRow, UsedCall, Window
 from accessfit.policy import Limits, build
 from accessfit.policy.lint import with_findings
 from accessfit.policy.overrides import Override, apply
+from accessfit.policy.shapes import ShapedNeeds, Shapes
 from accessfit.policy.uses import CallNeeds
 
 log = structlog.get_logger(__name__)
@@ -82,12 +83,15 @@ class Builder:
         self._index = index
         self._recipe = recipe
         self._authorized = Authorizations(index, recipe.cat, recipe.window)  # profiles' roles, what is granted now
+        # Across chunks, the calls' shapes (policy.shapes): the same kinds of call on other principals' resources.
+        self._shapes = Shapes()
 
     def __call__(self, rows: Sequence[PrincipalRow]) -> list[Built]:
         r = self._recipe
         # Principals repeat the same calls, each mapped once per chunk: a memo of the whole run would keep every
         # distinct resource of the organisation (390,000 at 50,000 principals: 300 MB a worker) for few more hits.
-        mapped = CallNeeds(CallMap(r.cat))
+        # A call not yet seen is answered from its shape's uses, remembered for the run (bounded: policy.shapes).
+        mapped: CallNeeds = ShapedNeeds(CallMap(r.cat), self._shapes)
         usage = self._index.usage_of_many([row.id for row in rows], r.window.first_day, r.window.last_day)
         # A chunk allocates hundreds of thousands of short-lived containers: the collector's passes over every
         # object alive (the catalog, the memos) were a third of the build's CPU.

@@ -63,14 +63,16 @@ class CallNeeds:
         if m.status != MAPPED:
             return Needed(m.status, m.reason, (), (), False)
         uses = needed(m.actions, call.resource, ctx, self.mapped.cat)
-        return Needed(m.status, m.reason, uses, tuple(_regions(u) for u in uses), any(map(_passes_profile, uses)))
+        return Needed(m.status, m.reason, uses, tuple(map(regions_of, uses)), any(map(passes_profile, uses)))
 
 
-def _regions(use: ActionUse) -> frozenset[str]:
+def regions_of(use: ActionUse) -> frozenset[str]:
+    """The regions a use's ARNs name."""
     return frozenset(r for r in map(region_of, use.resources) if r)
 
 
-def _passes_profile(use: ActionUse) -> bool:
+def passes_profile(use: ActionUse) -> bool:
+    """Whether a use passes an instance profile (its roles are the snapshot's)."""
     return use.action == "iam:PassRole" and any(is_profile(r) for r in use.resources)
 
 
@@ -85,8 +87,8 @@ def with_roles(
     """A call's uses and their regions, `iam:PassRole` of an instance profile on the profile's roles."""
     if not found.profiles:
         return found.uses, found.regions
-    uses = tuple(profile_roles(u, profiles, unresolved) if _passes_profile(u) else u for u in found.uses)
-    return uses, tuple(_regions(u) for u in uses)
+    uses = tuple(profile_roles(u, profiles, unresolved) if passes_profile(u) else u for u in found.uses)
+    return uses, tuple(map(regions_of, uses))
 
 
 def call_uses(
