@@ -168,21 +168,23 @@ def test_a_chunk_reads_its_usage_once_and_builds_what_each_principal_gets_alone(
         window = Window.ending(NOW, 90)
         recipe = Recipe(catalog(), LIMITS, window)
         rows = index.all_principals()
-        reads: list[str] = []
+        reads: list[tuple[str, bool]] = []  # each read, and whether the collector ran while it read
 
         def counted(name: str) -> Any:
             read = getattr(index, name)
 
             def counting(*args: Any) -> Any:
-                reads.append(name)
+                reads.append((name, gc.isenabled()))
                 return read(*args)
 
             return counting
 
         monkeypatch.setattr(index, "usage_of_many", counted("usage_of_many"))
         monkeypatch.setattr(index, "usage_of", counted("usage_of"))
+        gc.enable()
         chunk = Builder(index, recipe)(rows)
-        assert reads == ["usage_of_many"]
+        # Read with the collector paused: two objects a row, and its passes over all alive were half the read.
+        assert reads == [("usage_of_many", False)]
         monkeypatch.undo()
         assert [one.row for one in chunk] == rows
         invalid = 0
