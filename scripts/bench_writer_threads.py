@@ -124,11 +124,11 @@ _WORKER: dict[str, Any] = {}
 
 def _install_in_worker(ctx: MapContext) -> None:
     """In a worker, on its first object: time its encoding and its reads of objects, count its memos' misses."""
-    _WORKER.update(map=0.0, encode=0.0, receive=0.0, idle=0.0, objects=0, events=0, rows=0)
+    _WORKER.update(map=0.0, encode=0.0, row_file=0.0, receive=0.0, idle=0.0, objects=0, events=0, rows=0)
     classifier = Classifier(ctx.window, CountedIdentities())
     partial_module._worker = (ctx.window, classifier)
     _WORKER["classifier"] = classifier
-    for name, step in (("encode", "encode"), ("receive", "receive")):
+    for name, step in (("encode", "encode"), ("rows_to_file", "row_file"), ("receive", "receive")):
         inner = getattr(workers_module, name)
 
         def wrapped(*args: Any, _inner: Callable[..., Any] = inner, _step: str = step) -> Any:
@@ -257,6 +257,9 @@ def main() -> int:
     _timed(workers_module._Worker, "result", "receive")  # what the writer spends on each partial
     _timed(workers_module, "decode", "decode")
     _timed(workers_module.Mapper, "close", "close")  # stopping the workers
+    _timed(UsageIndex, "commit", "commit")  # the batches' transactions
+    _timed(UsageIndex, "_copy_rows", "copy")  # within them, rows copied from the workers' row files
+    _timed(UsageIndex, "_collapse_staged", "collapse")  # and their groups over the cap collapsed
     _timed(UsageIndex, "merge_staged", "merge")  # the pass's serial end: its staged rows merged, then upkeep
     _timed(run_module, "upkeep", "upkeep")
     gc.callbacks.append(_collecting)

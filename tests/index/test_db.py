@@ -237,7 +237,8 @@ def _public() -> set[str]:
 def test_every_public_method_turns_sqlite_errors_into_store_errors() -> None:
     unguarded = {n for n in _public() if not hasattr(getattr(UsageIndex, n), GUARDED)}
     assert unguarded == set()
-    assert _public() - {"close"} == set(CALLS)
+    # A worker's row file's methods touch no table of the index: tests/index/test_rowfile.py holds their errors.
+    assert _public() - {"close", "attach_rows", "detach_rows", "copied_keys"} == set(CALLS)
 
 
 @pytest.mark.parametrize("name", sorted(CALLS))
