@@ -13,7 +13,7 @@ from accessfit.demo import TrailSpec
 from accessfit.demo.trail import generate
 from accessfit.index import UsageIndex
 from accessfit.index.writes import Writes
-from accessfit.jobs.ingest import IngestOptions, ingest
+from accessfit.jobs.ingest import IngestOptions, ingest, run
 from accessfit.jobs.ingest.batchkeys import BatchKeys
 from accessfit.trail.local import LocalSource
 from helpers import NOW
@@ -45,6 +45,7 @@ def test_a_pass_with_workers_copies_rows_from_their_files_and_makes_the_index_on
         mixed.append(bool(batch.copied and batch.usage.rows))  # type: ignore[attr-defined]
         return rows(self, batch)  # type: ignore[arg-type]
 
+    monkeypatch.setattr(run, "ROW_FILES", True)
     monkeypatch.setattr(Writes, "_copy_rows", counted)
     monkeypatch.setattr(BatchKeys, "rows", seen)
     digests = []

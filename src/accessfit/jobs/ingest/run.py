@@ -55,6 +55,11 @@ RETRY_AGE = timedelta(days=1)
 # each) took the writer's peak RSS from 88 to 104 MB; 16 MiB to 100 MB, 8 MiB to 92 MB (about 4% slower).
 MERGE_AHEAD = 48
 MERGE_AHEAD_BYTES = 8 << 20
+# Whether a pass with workers keeps their usage rows in row files of their own (index.rowfile) instead of sending
+# them: the writer's CPU with workers 19.8 -> 15.5 s, the workers' +1.3-1.7 s each (1,000,000 diverse events,
+# bench_writer_threads), but the CLI pass at a load of 5 took 41.5-43.5 s against 32.7-34.2 s without, its tree
+# 34.8 against 30.0 s of CPU (docs/benchmarks.md, "the writer's rows"): off until measured on a quiet machine.
+ROW_FILES = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +296,7 @@ class Run:
     def _attach_row_files(self) -> Path | None:
         """With workers, a row file for each (index.rowfile), attached to the index: workers keep their partials'
         rows there and the batch transactions copy them, instead of the rows crossing the pipes."""
-        if self.mapper.workers <= 1:
+        if self.mapper.workers <= 1 or not ROW_FILES:
             return None
         folder, paths = row_files(self.index.path, self.mapper.workers)
         attached = []
