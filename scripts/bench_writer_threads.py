@@ -10,7 +10,9 @@ index (kept at INDEX with --keep, for scripts/usage_digest.py), and prints one J
 - `threads`: each thread's CPU from /proc/self/task/TID/stat, by thread name (the fetch pool, each worker's
   sender), sampled every 50 ms (a thread's last figure before it ended);
 - `steps`: the main thread's CPU (time.thread_time) in `Run.process` (reduce and the batch), `Run.flush` (the
-  transaction), `Mapper._inline` (objects mapped in process before the workers start), `receive` (waiting on a
+  transaction; within it `commit`, the batches' transactions, and, with `run.ROW_FILES`, `copy` and `collapse`,
+  rows copied from the workers' row files and their groups collapsed), `Mapper._inline` (objects mapped in process
+  before the workers start), `receive` (waiting on a
   worker's pipe and decoding its partial; the CPU only) and, within it, `decode`; and the pass's end after the
   last object: `close` (the workers stopped), `merge` (the staged rows merged) and `upkeep`;
 - `gc`: collections of the writer's cyclic collector per generation, how many and their CPU;
@@ -21,6 +23,7 @@ index (kept at INDEX with --keep, for scripts/usage_digest.py), and prints one J
 - `main_runqueue_wait`: the seconds the writer's main thread was runnable but waiting for a CPU (schedstat);
 - `worker_steps`: each worker's own account, kept by the map function this script hands the workers
   (`timed_work`): its CPU by thread (main, the partials' sender), in the map step itself, encoding its partials
+  (and `row_file`, writing their rows to its row file, with `run.ROW_FILES`)
   and receiving its objects' bytes, the identities it resolved (its memo's misses), its collector's passes,
   its page faults, its CPU before its first object (`start_cpu`), when it mapped its first and its last object
   (`first_at`, `last_at`, time.time(): against `ended`, the pass's end) and how long its main thread waited
