@@ -10,9 +10,7 @@ index (kept at INDEX with --keep, for scripts/usage_digest.py), and prints one J
 - `threads`: each thread's CPU from /proc/self/task/TID/stat, by thread name (the fetch pool, each worker's
   sender), sampled every 50 ms (a thread's last figure before it ended);
 - `steps`: the main thread's CPU (time.thread_time) in `Run.process` (reduce and the batch), `Run.flush` (the
-  transaction; within it `commit`, the batches' transactions, and, with `run.ROW_FILES`, `copy` and `collapse`,
-  rows copied from the workers' row files and their groups collapsed), `Mapper._inline` (objects mapped in process
-  before the workers start), `receive` (waiting on a
+  transaction), `Mapper._inline` (objects mapped in process before the workers start), `receive` (waiting on a
   worker's pipe and decoding its partial; the CPU only) and, within it, `decode`; and the pass's end after the
   last object: `close` (the workers stopped), `merge` (the staged rows merged) and `upkeep`;
 - `gc`: collections of the writer's cyclic collector per generation, how many and their CPU;
@@ -23,7 +21,6 @@ index (kept at INDEX with --keep, for scripts/usage_digest.py), and prints one J
 - `main_runqueue_wait`: the seconds the writer's main thread was runnable but waiting for a CPU (schedstat);
 - `worker_steps`: each worker's own account, kept by the map function this script hands the workers
   (`timed_work`): its CPU by thread (main, the partials' sender), in the map step itself, encoding its partials
-  (and `row_file`, writing their rows to its row file, with `run.ROW_FILES`)
   and receiving its objects' bytes, the identities it resolved (its memo's misses), its collector's passes,
   its page faults, its CPU before its first object (`start_cpu`), when it mapped its first and its last object
   (`first_at`, `last_at`, time.time(): against `ended`, the pass's end) and how long its main thread waited
@@ -127,11 +124,11 @@ _WORKER: dict[str, Any] = {}
 
 def _install_in_worker(ctx: MapContext) -> None:
     """In a worker, on its first object: time its encoding and its reads of objects, count its memos' misses."""
-    _WORKER.update(map=0.0, encode=0.0, row_file=0.0, receive=0.0, idle=0.0, objects=0, events=0, rows=0)
+    _WORKER.update(map=0.0, encode=0.0, receive=0.0, idle=0.0, objects=0, events=0, rows=0)
     classifier = Classifier(ctx.window, CountedIdentities())
     partial_module._worker = (ctx.window, classifier)
     _WORKER["classifier"] = classifier
-    for name, step in (("encode", "encode"), ("rows_to_file", "row_file"), ("receive", "receive")):
+    for name, step in (("encode", "encode"), ("receive", "receive")):
         inner = getattr(workers_module, name)
 
         def wrapped(*args: Any, _inner: Callable[..., Any] = inner, _step: str = step) -> Any:
@@ -260,9 +257,6 @@ def main() -> int:
     _timed(workers_module._Worker, "result", "receive")  # what the writer spends on each partial
     _timed(workers_module, "decode", "decode")
     _timed(workers_module.Mapper, "close", "close")  # stopping the workers
-    _timed(UsageIndex, "commit", "commit")  # the batches' transactions
-    _timed(UsageIndex, "_copy_rows", "copy")  # within them, rows copied from the workers' row files
-    _timed(UsageIndex, "_collapse_staged", "collapse")  # and their groups over the cap collapsed
     _timed(UsageIndex, "merge_staged", "merge")  # the pass's serial end: its staged rows merged, then upkeep
     _timed(run_module, "upkeep", "upkeep")
     gc.callbacks.append(_collecting)

@@ -237,8 +237,7 @@ def _public() -> set[str]:
 def test_every_public_method_turns_sqlite_errors_into_store_errors() -> None:
     unguarded = {n for n in _public() if not hasattr(getattr(UsageIndex, n), GUARDED)}
     assert unguarded == set()
-    # A worker's row file's methods touch no table of the index: tests/index/test_rowfile.py holds their errors.
-    assert _public() - {"close", "attach_rows", "detach_rows", "copied_keys"} == set(CALLS)
+    assert _public() - {"close"} == set(CALLS)
 
 
 @pytest.mark.parametrize("name", sorted(CALLS))

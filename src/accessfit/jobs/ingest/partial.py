@@ -10,20 +10,17 @@ already is mapped again with those keys skipped (rare: AWS delivers an event twi
 from __future__ import annotations
 
 from array import array
-from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from itertools import chain
-from operator import itemgetter
 
 from accessfit.errors import DecodeError
-from accessfit.index.rowfile import FileRows, RowWriter
 from accessfit.jobs.gcpause import paused_collector
 from accessfit.jobs.ingest.dedupe import EventDays, EventKey, event_keys, flat_days
 from accessfit.model import LogObject, Window
 from accessfit.records.decode import Record
 from accessfit.records.logfile import count_object
-from accessfit.records.usage import Aggregate, Classifier, FileUsage, Key
+from accessfit.records.usage import Aggregate, Classifier, FileUsage
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,17 +36,13 @@ class MapContext:
 @dataclass(slots=True)
 class Partial:
     """One object's contribution: its figures, its usage rows, and the keys of the events it read (flat pairs of
-    day ordinal and hash, jobs.ingest.dedupe) — or the decode failure that makes it a failed object. A worker
-    that keeps its rows in a file of its own (index.rowfile) sends `copied` instead of the rows: `aggregate`
-    then holds the principals alone."""
+    day ordinal and hash, jobs.ingest.dedupe) — or the decode failure that makes it a failed object."""
 
     obj: LogObject
     usage: FileUsage = field(default_factory=FileUsage)
     aggregate: Aggregate = field(default_factory=Aggregate)
     events: array[int] = field(default_factory=lambda: array("q"))
     failure: DecodeError | None = None
-    copied: FileRows | None = None
-    numbers: RowNumbers | None = None  # with `copied`
 
     def event_keys(self) -> set[EventKey]:
         e = self.events
@@ -96,56 +89,6 @@ def map_bytes(
     except DecodeError as exc:
         return Partial(obj, failure=exc)
     return out
-
-
-_GROUP = itemgetter(0, 1, 2, 4)  # a usage key's (principal, eventSource, eventName, day): collapse's group
-
-
-Group = tuple[str, str, str, str]  # (principal, eventSource, eventName, day)
-
-
-@dataclass(frozen=True, slots=True)
-class RowNumbers:
-    """What the writer needs of rows it does not hold: the hash of each usage key (its batch's distinct keys
-    cut batches where rows in memory would), and of each (principal, call, day) group, with its row count (a
-    group whose rows in a batch may name more resources than the cap is collapsed, as in memory) and what it is
-    (`members`: its principal's and call's places in the FileRows, its day's in `days`). The str hashes are
-    salted per process: those of worker processes of one fork server compare, the writer's do not."""
-
-    keys: array[int]
-    groups: array[int]
-    sizes: array[int]
-    members: array[int]
-    days: tuple[str, ...]
-
-    @classmethod
-    def of(cls, rows: Collection[Key], ref: FileRows) -> RowNumbers:
-        groups = Counter(map(_GROUP, rows))
-        principal = {arn: n for n, arn in enumerate(ref.principals)}
-        call = {c: n for n, c in enumerate(ref.calls)}
-        day: dict[str, int] = {}
-        members = array("q")
-        for arn, source, name, d in groups:
-            members.extend((principal[arn], call[source, name], day.setdefault(d, len(day))))
-        hashes = array("q", map(hash, groups))
-        return cls(array("q", map(hash, rows)), hashes, array("q", groups.values()), members, tuple(day))
-
-    def group(self, n: int, ref: FileRows) -> Group:
-        """The n-th group, by name."""
-        p, c, d = self.members[3 * n : 3 * n + 3]
-        source, name = ref.calls[c]
-        return (ref.principals[p], source, name, self.days[d])
-
-
-def rows_to_file(rows: RowWriter | None, partial: Partial, committed: int) -> Partial:
-    """In a worker with a row file: the partial's rows appended to it (after deleting those up to `committed`)
-    and named by `copied`, with their keys' numbers, instead of sent."""
-    if rows is not None and partial.failure is None and partial.aggregate.rows:
-        partial.copied = ref = rows.write(partial.aggregate, committed)
-        if ref is not None:
-            partial.numbers = RowNumbers.of(partial.aggregate.rows, ref)
-        partial.aggregate.rows = {}
-    return partial
 
 
 # A worker process's memory of identities and error codes, kept across the objects it maps in one window (the

@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import structlog
 
@@ -23,9 +22,7 @@ from accessfit.errors import (
     TransientSourceError,
 )
 from accessfit.index import Batch, ObjectRow, Retry, RetryState, UsageIndex
-from accessfit.index.rowfile import remove_row_files, row_files
 from accessfit.index.staging import early_merge_bound
-from accessfit.jobs.ingest.batchkeys import BatchKeys
 from accessfit.jobs.ingest.fetch import fetched_stream
 from accessfit.jobs.ingest.options import IngestOptions
 from accessfit.jobs.ingest.partial import MapContext
@@ -55,11 +52,6 @@ RETRY_AGE = timedelta(days=1)
 # each) took the writer's peak RSS from 88 to 104 MB; 16 MiB to 100 MB, 8 MiB to 92 MB (about 4% slower).
 MERGE_AHEAD = 48
 MERGE_AHEAD_BYTES = 8 << 20
-# Whether a pass with workers keeps their usage rows in row files of their own (index.rowfile) instead of sending
-# them: the writer's CPU with workers 19.8 -> 15.5 s, the workers' +1.3-1.7 s each (1,000,000 diverse events,
-# bench_writer_threads), but the CLI pass at a load of 5 took 41.5-43.5 s against 32.7-34.2 s without, its tree
-# 34.8 against 30.0 s of CPU (docs/benchmarks.md, "the writer's rows"): off until measured on a quiet machine.
-ROW_FILES = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +98,6 @@ class Run:
         # usage directly.
         self.staged = False
         self._merged = 0  # staged rows this pass merged before its end
-        # With rows in workers' files: the numbers of the batch's distinct usage keys, which cut batches where
-        # the rows in memory would (the same batches collapse the same groups: the same resources interned).
-        self._keys: BatchKeys | None = None
 
     def process(self, item: Mapped) -> bool:
         """Add one object to the batch. False if it must be retried by a later poll."""
@@ -145,16 +134,12 @@ class Run:
             partial = reduce_partial(
                 self.batch.usage, pending, self.index, partial, lambda skip: self.mapper.remap(fetched, skip)
             )
-            if self._keys is not None:
-                self._keys.add(partial)
         if partial is None:  # a read that failed without saying why (the cases above say)
             self._failed(obj, UNREADABLE, "no bytes read")
             return True
         if partial.failure is not None:
             self._failed(obj, partial.failure.reason, partial.failure.detail)
             return True
-        if partial.copied is not None:
-            self.batch.copied.append(partial.copied)
         self.batch.objects.append(ObjectRow(obj, "done", None, partial.usage))
         rep.add_done(partial.usage)
         return True
@@ -201,25 +186,17 @@ class Run:
 
     def flush(self) -> None:
         if self.batch:
-            cap, groups = self.opts.resource_cap, None
-            if self.batch.copied and self._keys is not None:
-                groups = (self._keys.collapse(self.batch),)  # collapsed in the transaction, staged
-            else:
-                collapse_groups(self.batch.usage, cap)
+            collapse_groups(self.batch.usage, self.opts.resource_cap)
             self.principals.update(self.batch.usage.principals)
-            self.index.commit(self.source.url, self.batch, self.now, staged=self.staged, cap=cap, groups=groups)
-            self.mapper.committed(self.batch.copied)
+            self.index.commit(self.source.url, self.batch, self.now, staged=self.staged)
             self.batch = Batch()
-            if self._keys is not None:
-                self._keys.reset()
             if self.staged and self.mapper.parallel and self.index.staged_rows >= early_merge_bound(self._merged):
                 # The merge is this process's alone: the workers are handed enough to map while it runs.
                 self.mapper.map_ahead(MERGE_AHEAD, MERGE_AHEAD_BYTES)
                 self._merged += self.index.merge_staged(self.now)
 
     def _tick(self) -> None:
-        rows = len(self.batch.usage) if self._keys is None else self._keys.rows(self.batch)
-        if len(self.batch.objects) >= self.opts.batch_objects or rows >= self.opts.batch_rows:
+        if len(self.batch.objects) >= self.opts.batch_objects or len(self.batch.usage) >= self.opts.batch_rows:
             self.flush()
         if self.progress is not None and (t := time.monotonic()) - self._last_progress >= 0.5:
             self._last_progress = t
@@ -293,32 +270,6 @@ class Run:
         if self.stop.is_set():
             self.report.interrupted = True
 
-    def _attach_row_files(self) -> Path | None:
-        """With workers, a row file for each (index.rowfile), attached to the index: workers keep their partials'
-        rows there and the batch transactions copy them, instead of the rows crossing the pipes."""
-        if self.mapper.workers <= 1 or not ROW_FILES:
-            return None
-        folder, paths = row_files(self.index.path, self.mapper.workers)
-        attached = []
-        for n, path in enumerate(paths):
-            if not self.index.attach_rows(n, path):
-                break
-            attached.append(path)
-        if len(attached) == len(paths):
-            self.mapper.use_row_files(paths)
-            self._keys = BatchKeys(self.opts.resource_cap, self.index.copied_keys)
-            return folder
-        for n in range(len(attached)):
-            self.index.detach_rows(n)
-        remove_row_files(folder)
-        return None
-
-    def _detach_row_files(self, folder: Path) -> None:
-        self._keys = None
-        for n in range(self.mapper.workers):
-            self.index.detach_rows(n)
-        remove_row_files(folder)
-
     def run(self, partitions: list[Partition] | None = None) -> IngestReport:
         started = time.monotonic()
         # A shrink of the window that would drop usage is refused before anything is listed.
@@ -331,21 +282,16 @@ class Run:
             self.report.diagnosis = diagnose(self.source, self.opts)
             log.warning("trail.empty", source=self.source.url, diagnosis=self.report.diagnosis)
         self.staged = True
-        folder = self._attach_row_files()
         try:
-            try:
-                self._consume(partitions)
-            finally:
-                self.mapper.close()
-            if self.held and not self.report.interrupted:
-                try:
-                    self._all_denied()
-                finally:
-                    self.flush()
-            self.flush()
+            self._consume(partitions)
         finally:
-            if folder is not None:
-                self._detach_row_files(folder)
+            self.mapper.close()
+        if self.held and not self.report.interrupted:
+            try:
+                self._all_denied()
+            finally:
+                self.flush()
+        self.flush()
         # Before upkeep, which reads usage. A pass that raised leaves its rows staged: the next pass's merge, or
         # the next writer to open the index, merges them.
         self.index.merge_staged(self.now)

@@ -14,23 +14,19 @@ The object itself does not travel back: the writer has it, and hands it to `deco
 from __future__ import annotations
 
 import marshal
-import os
-import struct
 from array import array
 from collections.abc import Sequence
 from itertools import chain
-from multiprocessing.connection import Connection
 from operator import itemgetter
 from typing import Any
 
 from accessfit.errors import DecodeError
-from accessfit.index.rowfile import FileRows
 from accessfit.jobs.gcpause import paused_collector
-from accessfit.jobs.ingest.partial import Partial, RowNumbers
+from accessfit.jobs.ingest.partial import Partial
 from accessfit.model import LogObject, Principal
 from accessfit.records.usage import Aggregate, FileUsage
 
-VERSION = 2  # of the layout below: a worker and its writer always run the same code, but a mix-up fails loudly
+VERSION = 1  # of the layout below: a worker and its writer always run the same code, but a mix-up fails loudly
 _INT = "q"  # counts, outcomes and string numbers: 64-bit, so no count or table can overflow
 
 
@@ -72,57 +68,21 @@ def encode(partial: Partial) -> bytes:
     number = dict(zip(strings, range(len(strings)), strict=True)).__getitem__
     named = tuple(_ints(map(number, col)) for col in (arn, source, name, resource, day, first, last))
     body = (VERSION, usage, failure, principals, list(strings), named, _ints(outcome), _ints(count))
-    c = partial.copied
-    copied = None if c is None else (c.file, c.first, c.last, c.principals, c.calls, c.first_day)
-    n = partial.numbers
-    numbers = (
-        None if n is None else (n.keys.tobytes(), n.groups.tobytes(), n.sizes.tobytes(), n.members.tobytes(), n.days)
-    )
-    return marshal.dumps((*body, partial.events.tobytes(), copied, numbers))
+    return marshal.dumps((*body, partial.events.tobytes()))
 
 
 def decode(obj: LogObject, blob: bytes | memoryview) -> Partial:
     """The partial `encode` made of `obj`'s bytes. The collector is paused while its rows are built."""
     with paused_collector():
-        loaded = marshal.loads(blob)  # noqa: S302 - our worker's
-        if loaded[0] != VERSION:
-            raise ValueError(f"a worker's partial of layout {loaded[0]}, not {VERSION}")
-        _, usage, failure, principals, strings, named, outcome, count, events, copied, numbers = loaded
+        version, usage, failure, principals, strings, named, outcome, count, events = marshal.loads(blob)  # noqa: S302 - our worker's
+        if version != VERSION:
+            raise ValueError(f"a worker's partial of layout {version}, not {VERSION}")
         arn, source, name, resource, day, first, last = (_texts(strings, raw) for raw in named)
         keys = zip(arn, source, name, resource, day, _column(outcome), strict=True)
         rows = dict(zip(keys, map(list, zip(_column(count), first, last, strict=True)), strict=True))
         agg = Aggregate(rows, {arn: Principal(arn, kind, account) for arn, kind, account in principals})
         records, ingested, skipped, first_event, last_event = usage
         out = Partial(obj, FileUsage(records, ingested, skipped, first_event, last_event), agg, _column(events))
-        if copied is not None:
-            file, first, last, arns, calls, first_day = copied
-            out.copied = FileRows(file, first, last, tuple(arns), tuple(map(tuple, calls)), first_day)
-        if numbers is not None:
-            keys, groups, sizes, members, days = numbers
-            out.numbers = RowNumbers(_column(keys), _column(groups), _column(sizes), _column(members), tuple(days))
     if failure is not None:
         out.failure = DecodeError(*failure)
     return out
-
-
-def _exactly(fd: int, size: int) -> bytearray:
-    buf = bytearray(size)
-    view = memoryview(buf)
-    got = 0
-    while got < size:
-        n = os.readv(fd, [view[got:]])
-        if n == 0:
-            raise EOFError if got == 0 else OSError("end of file inside a message")
-        got += n
-    return buf
-
-
-def receive(conn: Connection) -> memoryview:
-    """The next message `conn.send_bytes` sent, read into one buffer of its size. `Connection.recv_bytes` asks for
-    all that remains at each read of the socket, so each of a large message's many reads allocated (and gave back)
-    a buffer of the whole remainder: ten times the CPU for an object's or a partial's megabytes."""
-    fd = conn.fileno()
-    (size,) = struct.unpack("!i", _exactly(fd, 4))
-    if size == -1:  # what send_bytes sends before the size of a message over 2 GiB
-        (size,) = struct.unpack("!Q", _exactly(fd, 8))
-    return memoryview(_exactly(fd, size))

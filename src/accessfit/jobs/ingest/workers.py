@@ -20,24 +20,22 @@ import pickle
 import queue
 import select
 import signal
+import struct
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerProcess
-from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import structlog
 
 from accessfit.errors import DecodeError
-from accessfit.index.rowfile import FileRows, RowWriter
 from accessfit.jobs.gcpause import paused_collector
 from accessfit.jobs.ingest.fetch import Fetched
-from accessfit.jobs.ingest.partial import MapContext, Partial, map_bytes, map_in_worker, rows_to_file
+from accessfit.jobs.ingest.partial import MapContext, Partial, map_bytes, map_in_worker
 from accessfit.jobs.ingest.wire import decode, encode
-from accessfit.jobs.ingest.wire import receive as receive  # noqa: PLC0414 - its importers take it from here
 from accessfit.model import LogObject
 from accessfit.records.usage import Classifier
 
@@ -95,6 +93,29 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _exactly(fd: int, size: int) -> bytearray:
+    buf = bytearray(size)
+    view = memoryview(buf)
+    got = 0
+    while got < size:
+        n = os.readv(fd, [view[got:]])
+        if n == 0:
+            raise EOFError if got == 0 else OSError("end of file inside a message")
+        got += n
+    return buf
+
+
+def receive(conn: Connection) -> memoryview:
+    """The next message `conn.send_bytes` sent, read into one buffer of its size. `Connection.recv_bytes` asks for
+    all that remains at each read of the socket, so each of a large message's many reads allocated (and gave back)
+    a buffer of the whole remainder: ten times the CPU for an object's or a partial's megabytes."""
+    fd = conn.fileno()
+    (size,) = struct.unpack("!i", _exactly(fd, 4))
+    if size == -1:  # what send_bytes sends before the size of a message over 2 GiB
+        (size,) = struct.unpack("!Q", _exactly(fd, 8))
+    return memoryview(_exactly(fd, size))
+
+
 @dataclass(frozen=True, slots=True)
 class Mapped:
     """An object as read, and its partial — None when the read failed (then `fetched.failure` says why)."""
@@ -103,13 +124,12 @@ class Mapped:
     partial: Partial | None
 
 
-def _serve(conn: Connection, work: Work, writer: int, ctx: MapContext, row_file: tuple[int, str] | None = None) -> None:
-    """A worker's loop: objects in (each as its LogObject and the highest id of its row file committed, then its
-    bytes as they are, not pickled), partials out, encoded (jobs.ingest.wire), in order, until the writer says
-    stop or goes away; with `row_file` (number, path) the rows go there (index.rowfile). Partials leave through a
-    thread of their own, so the worker maps its next object while the writer commits the last one."""
+def _serve(conn: Connection, work: Work, writer: int, ctx: MapContext) -> None:
+    """A worker's loop: objects in (each as its LogObject, then its bytes as they are, not pickled), partials out,
+    encoded (jobs.ingest.wire), in order, until the writer says stop or goes away. Partials leave through a thread
+    of their own, so the worker maps its next object while the writer is busy committing rather than waiting for
+    the writer to read the last one."""
     follow_writer(writer)
-    rows = None if row_file is None else RowWriter(Path(row_file[1]), row_file[0])
     # What the worker imported and was handed lives as long as it does: kept out of the collector's passes.
     gc.freeze()
     outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
@@ -125,10 +145,9 @@ def _serve(conn: Connection, work: Work, writer: int, ctx: MapContext, row_file:
     sender.start()
     while True:
         try:
-            head = conn.recv()
-            if head is None:
+            obj = conn.recv()
+            if obj is None:
                 break
-            obj, committed = head
             data = bytes(receive(conn))
         except (EOFError, OSError):  # the writer closed the pipe or is gone
             break
@@ -136,7 +155,7 @@ def _serve(conn: Connection, work: Work, writer: int, ctx: MapContext, row_file:
             # The partial is encoded and freed before the collector runs again: a collection that ran after it
             # walked its rows (about one a mapped object), though they hold no cycles.
             with paused_collector():
-                out = _PARTIAL + encode(rows_to_file(rows, work(obj, data, ctx), committed))
+                out = _PARTIAL + encode(work(obj, data, ctx))
         except Exception as exc:  # a defect, not the object's: the writer raises it as it would in process
             out = _RAISED + pickle.dumps(exc)
         outbox.put(out)
@@ -173,8 +192,6 @@ class _Worker:
 
     proc: ForkServerProcess
     conn: Connection
-    file: int | None = None  # its row file's number, if it has one
-    committed: list[int] = field(default_factory=list)  # the Mapper's: per row file, the highest id committed
     outbox: queue.SimpleQueue[_Job | None] = field(default_factory=queue.SimpleQueue)
 
     def __post_init__(self) -> None:
@@ -187,8 +204,7 @@ class _Worker:
                 if job is None:
                     self.conn.send(None)
                     return
-                done = self.committed[self.file] if self.file is not None else 0
-                self.conn.send((job.fetched.obj, done))
+                self.conn.send(job.fetched.obj)
                 self.conn.send_bytes(job.fetched.data)
             except OSError:  # the worker is gone: the writer learns it from the pipe's other direction
                 return
@@ -222,20 +238,6 @@ class Mapper:
         self._pool: list[_Worker] = []
         self._next = 0
         self._feed: _Feed[Any] | None = None  # the stream being mapped by the workers, while it is
-        # Row files (index.rowfile) for the pool's first workers, and per file the highest row id committed.
-        self._row_files: list[Path] = []
-        self._committed: list[int] = []
-
-    def use_row_files(self, paths: list[Path]) -> None:
-        """Give the pool's workers these row files (attached to the writer's index): they keep their partials'
-        rows there. Before the workers start; a worker started again after one died sends its rows by pipe."""
-        self._row_files = list(paths)
-        self._committed = [0] * len(paths)
-
-    def committed(self, copied: Iterable[FileRows]) -> None:
-        """These rows are in the index now: their workers may delete them from their files."""
-        for ref in copied:
-            self._committed[ref.file] = max(self._committed[ref.file], ref.last)
 
     def __enter__(self) -> Mapper:
         return self
@@ -279,26 +281,21 @@ class Mapper:
             return Mapped(item, None)
         return Mapped(item, map_bytes(item.obj, item.data, self.ctx, self.classifier))
 
-    def _spawn(self, file: int | None = None) -> _Worker:
+    def _spawn(self) -> _Worker:
         mp = multiprocessing.get_context("forkserver")
         mp.set_forkserver_preload([__name__])
         mine, theirs = mp.Pipe()
-        row_file = None if file is None else (file, str(self._row_files[file]))
         proc = mp.Process(
-            target=_serve,
-            args=(theirs, self.work, os.getpid(), self.ctx, row_file),
-            name="accessfit-map",
-            daemon=True,
+            target=_serve, args=(theirs, self.work, os.getpid(), self.ctx), name="accessfit-map", daemon=True
         )
         proc.start()
         theirs.close()
-        return _Worker(proc, mine, file, self._committed)
+        return _Worker(proc, mine)
 
     def _assign(self, job: _Job) -> None:
         """Queue the job to the next worker in turn (starting the workers on first use)."""
         if not self._pool:
-            files = len(self._row_files)
-            self._pool = [self._spawn(n if n < files else None) for n in range(self.workers)]
+            self._pool = [self._spawn() for _ in range(self.workers)]
         worker = self._pool[self._next % len(self._pool)]
         self._next += 1
         job.worker = worker
