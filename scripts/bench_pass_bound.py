@@ -47,7 +47,7 @@ import msgspec
 
 from accessfit.records.decode import Record, chunks
 from bench_ingest import MAX_JSON_BYTES, corpus, floor_pass, log_files  # type: ignore[import-not-found]
-from bench_sqlite_floor import _timed, load, one_transaction  # type: ignore[import-not-found]
+from bench_sqlite_floor import load, one_transaction, timed  # type: ignore[import-not-found]
 
 BATCH_ROWS = 10_000  # the pass's usage rows per batch (jobs.ingest's BATCH_ROWS)
 
@@ -142,7 +142,7 @@ def sqlite_floor(index: Path) -> float:
     """bench_sqlite_floor's one transaction bound from Python: CPU seconds, up to and including the close."""
     content = load(index)
     with tempfile.TemporaryDirectory() as tmp:
-        steps: dict[str, float] = _timed(Path(tmp), "one", one_transaction(content))
+        steps: dict[str, float] = timed(Path(tmp), "one", one_transaction(content))
     return steps["total"]
 
 

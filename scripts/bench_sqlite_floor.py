@@ -87,7 +87,7 @@ def _fresh(folder: Path, name: str) -> UsageIndex:
     return UsageIndex(folder / f"{name}.sqlite3")
 
 
-def _timed(folder: Path, name: str, write: Callable[[sqlite3.Connection], dict[str, float]]) -> dict[str, float]:
+def timed(folder: Path, name: str, write: Callable[[sqlite3.Connection], dict[str, float]]) -> dict[str, float]:
     """`write` into a fresh index; its steps' times, and the total up to and including the close."""
     index = _fresh(folder, name)
     started = time.process_time()
@@ -196,7 +196,7 @@ def main() -> int:
         for name, write in forms.items():
             if args.only and name not in args.only:
                 continue
-            steps = _timed(Path(tmp), name, write)
+            steps = timed(Path(tmp), name, write)
             total = steps.pop("total")
             file_mb = steps.pop("file_mb")
             print(f"{titles[name]}: {total:.2f} s CPU, {total / events * 1e6:.2f} µs per event, file {file_mb:.0f} MB")
