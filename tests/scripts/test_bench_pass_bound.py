@@ -34,6 +34,7 @@ def test_the_bound_runs_on_a_tiny_corpus_and_prints_each_figure(tmp_path: Path) 
         "(ii) C, gc off",
         "(iii) SQLite",
         "bound",
+        "no Python",
     }, out
     assert all(v > 0 for v in figures.values()), out
     least = min(v for k, v in figures.items() if k.startswith("(ii)"))
@@ -41,6 +42,10 @@ def test_the_bound_runs_on_a_tiny_corpus_and_prints_each_figure(tmp_path: Path) 
     share = re.search(r"reaches (\d+)% of the floor by CPU", out)
     assert share is not None, out
     assert abs(int(share[1]) - 100 * figures["(i) floor"] / figures["bound"]) < 1.5, out  # printed rounded
+    bare = re.search(r"^no Python +([\d.]+) µs an event: .*: (\d+)% of the floor by CPU$", out, re.MULTILINE)
+    assert bare is not None, out
+    assert float(bare[1]) == pytest.approx(figures["(i) floor"] + figures["(iii) SQLite"], abs=0.02), out
+    assert abs(int(bare[2]) - 100 * figures["(i) floor"] / float(bare[1])) < 1.5, out
 
 
 def test_both_forms_of_the_least_loop_count_the_same_keys(tmp_path: Path) -> None:
