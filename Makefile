@@ -34,13 +34,10 @@ PYTEST := $(BIN)/pytest -q -n $(TEST_PROCESSES) --dist worksteal
 unit: $(BIN)/accessfit
 	$(PYTEST)
 
-# The suite once more with the clock (this process's and every process it starts) four years ahead, so a new test
-# that depends on the day it runs fails today, not in four years. Less the tests marked `heavy`: 25 of them are two
-# thirds of the suite's time (on a slow 2-CPU machine the two whole passes took 16.5 of CI's 19 minutes); each takes
-# its dates as parameters or from its own clock (or runs no Python the shift reaches: promtool), and passed shifted
-# when it was marked.
+# The whole suite once more with the clock (this process's and every process it starts) four years ahead, so a new
+# test that depends on the day it runs fails today, not in four years.
 future: $(BIN)/accessfit
-	$(PYTEST) --clock-shift-days=1500 -m "not heavy"
+	$(PYTEST) --clock-shift-days=1500
 
 test: lint typecheck unit future
 

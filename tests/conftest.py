@@ -32,9 +32,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test on the moto server must carry the `slow` mark (it starts a server), so `-m "not slow"` stays fast.
-    And the `heavy` tests start first, spread over the test processes (_heavy_first)."""
-    items[:] = _heavy_first(items, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    """A test on the moto server must carry the `slow` mark (it starts a server), so `-m "not slow"` stays fast."""
     unmarked = [
         item.nodeid
         for item in items
@@ -46,33 +44,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         raise pytest.UsageError(f"tests on the moto server without @pytest.mark.slow: {', '.join(unmarked)}")
 
 
-def _heavy_first(items: list[pytest.Item], workers: int) -> list[pytest.Item]:
-    """The items reordered so that each of `workers` test processes starts with its share of the heavy tests.
-
-    Why: the longest tests (a minute or more each, mostly waiting on the processes they start) came late in the
-    collection and ran on alone after the other processes had finished. pytest-xdist's work stealing hands each
-    process one contiguous share of the items at the start (as many as are left over the processes left) and
-    steals from the ends of shares: so the heavy tests are dealt out one per share in turn, each share beginning
-    with them. Only an order: every item runs, as before, wherever it lands."""
-    heavy = [item for item in items if item.get_closest_marker("heavy") is not None]
-    if not heavy:
-        return items
-    rest = iter(item for item in items if item.get_closest_marker("heavy") is None)
-    out: list[pytest.Item] = []
-    left = len(items)
-    for n in range(workers):
-        size = left // (workers - n)
-        left -= size
-        mine = heavy[n::workers]
-        out += mine
-        out += [item for _, item in zip(range(size - len(mine)), rest, strict=False)]
-    out += list(rest)  # shares smaller than their heavy tests (a tiny selection): what is left, in order
-    return out
-
-
 @pytest.fixture(autouse=True)
 def shifted_clock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No test may depend on the day it runs: `make test` runs the suite again years ahead (less `heavy` tests)."""
+    """No test may depend on the day it runs: `make test` runs the date-sensitive tests again years ahead."""
     days: int = request.config.getoption("--clock-shift-days")
     if not days:
         yield

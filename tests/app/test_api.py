@@ -95,7 +95,6 @@ def _get(port: int, path: str) -> tuple[int, str, Any]:
 
 
 @pytest.mark.slow
-@pytest.mark.heavy
 def test_a_running_demo_daemon_serves_the_ranked_list_and_each_principal(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "ACCESSFIT_LISTEN": f"127.0.0.1:{port}", "ACCESSFIT_GRANTED_INTERVAL": "2s"}

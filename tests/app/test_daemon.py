@@ -159,7 +159,6 @@ def test_a_bad_setting_exits_78(trail: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.heavy
 def test_sigterm_during_a_poll_loses_nothing_and_counts_nothing_twice(tmp_path: Path) -> None:
     trail, stats, clean = trail_and_clean_index(
         tmp_path, TrailSpec(events=60_000, days=2, seed=11, min_per_file=50, max_per_file=150)
@@ -238,7 +237,6 @@ def test_a_port_in_use_is_one_clear_error(trail: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.heavy
 def test_the_live_demo_regenerates_policies_as_new_permissions_appear(tmp_path: Path) -> None:
     port = free_port()
     environ = {**os.environ, "ACCESSFIT_LISTEN": f"127.0.0.1:{port}", "ACCESSFIT_POLL_INTERVAL": "2s"}

@@ -33,7 +33,6 @@ def gauges(port: int, name: str) -> dict[str, float]:
 
 
 @pytest.mark.slow
-@pytest.mark.heavy
 def test_the_demo_refreshes_its_iam_so_drift_works_and_moves(tmp_path: Path) -> None:
     port = free_port()
     demo = tmp_path / "demo"

@@ -85,7 +85,6 @@ def _cells(driver: WebDriver, table: str) -> list[list[str]]:
 
 
 @pytest.mark.slow
-@pytest.mark.heavy
 def test_a_reviewer_sees_the_ranking_verdict_diff_evidence_and_replay_in_chromium(tmp_path: Path) -> None:
     require("chromium")
     require("chromedriver")

@@ -62,7 +62,6 @@ def backfilled(tmp_path: Path) -> Path:
     return out
 
 
-@pytest.mark.heavy
 def test_backfill_and_import_build_the_index_ingest_builds_and_twice_is_once(bucket: Path, tmp_path: Path) -> None:
     out = backfilled(tmp_path)
     b, d = tmp_path / "b.sqlite3", tmp_path / "d.sqlite3"
@@ -74,7 +73,6 @@ def test_backfill_and_import_build_the_index_ingest_builds_and_twice_is_once(buc
     assert snapshot(b) == snapshot(d)
 
 
-@pytest.mark.heavy
 def test_an_import_killed_midway_then_run_again_is_one_clean_import(bucket: Path, tmp_path: Path) -> None:
     out = backfilled(tmp_path)
     clean, crashed = tmp_path / "clean.sqlite3", tmp_path / "crashed.sqlite3"
@@ -137,7 +135,6 @@ def test_a_backfill_written_to_s3_imports_as_one_written_here(s3: S3Client, uplo
     assert missing.returncode == 1 and missing.stderr.count("\n") == 1 and "no _SUCCESS" in missing.stderr
 
 
-@pytest.mark.heavy
 def test_accessfit_backfill_on_spark_as_a_process(s3: S3Client, upload: Upload, tmp_path: Path) -> None:
     """The command's own Spark session (local[2], this interpreter for the executors, the endpoint from the
     environment): the same index as ingest."""

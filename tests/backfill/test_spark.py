@@ -120,7 +120,6 @@ def imported(out: Path, db: Path) -> int:
         return import_backfill(out, index, OPTS, NOW, wiring.open_source).events
 
 
-@pytest.mark.heavy
 def test_spark_backfill_then_import_is_the_index_ingest_builds_and_twice_is_once(
     sc: SparkContext, trail: Path, tmp_path: Path
 ) -> None:
@@ -134,7 +133,6 @@ def test_spark_backfill_then_import_is_the_index_ingest_builds_and_twice_is_once
     assert snapshot(b) == snapshot(d)
 
 
-@pytest.mark.heavy
 def test_spark_backfill_then_the_daemon_polls_as_it_would_have_alone(
     sc: SparkContext, trail: Path, s3: S3Client, upload: Upload, tmp_path: Path
 ) -> None:

@@ -30,7 +30,6 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
 
 
 @pytest.mark.slow
-@pytest.mark.heavy
 def test_alert_rules_check_and_pass_their_unit_tests() -> None:
     promtool = require("promtool")
     prom = DEPLOY / "prometheus"

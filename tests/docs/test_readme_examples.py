@@ -82,7 +82,6 @@ def test_the_blocks_left_out_say_why_and_the_rest_are_commands() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.heavy
 def test_the_readme_examples_run_as_written_after_make_run(tmp_path: Path) -> None:
     venv = Path(sys.prefix)
     if not (venv / "bin" / "activate").is_file():

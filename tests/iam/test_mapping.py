@@ -114,7 +114,6 @@ def test_collapsed_and_many_resources() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.heavy
 def test_generated_tables_are_current() -> None:
     out = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "gen_mapping_data.py"), "--check"],

@@ -58,7 +58,6 @@ def test_a_role_value_becomes_the_arns_of_that_one_role() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.heavy
 def test_passrole_coverage_is_at_least_90_percent() -> None:
     out = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "passrole_coverage.py")],

@@ -15,7 +15,6 @@ from processes import ingest_process, objects_in, reaped, run_ingest, trail_and_
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.heavy
 def test_sigkill_mid_run_then_restart_gives_the_index_of_a_clean_run(tmp_path: Path) -> None:
     trail, stats, clean = trail_and_clean_index(
         tmp_path, TrailSpec(events=60_000, days=3, seed=5, min_per_file=50, max_per_file=150)
@@ -38,7 +37,6 @@ def test_sigkill_mid_run_then_restart_gives_the_index_of_a_clean_run(tmp_path: P
     assert snapshot(crashed) == snapshot(clean)
 
 
-@pytest.mark.heavy
 def test_sigterm_finishes_the_object_in_hand_commits_and_exits_130(tmp_path: Path) -> None:
     trail, stats, clean = trail_and_clean_index(
         tmp_path, TrailSpec(events=40_000, days=2, seed=6, min_per_file=50, max_per_file=150)

@@ -112,7 +112,6 @@ _EARLY = (
 
 
 @pytest.mark.slow
-@pytest.mark.heavy
 def test_sigkill_of_a_pass_with_workers_merging_in_parts_then_a_new_run_gives_the_index_of_a_clean_run(
     tmp_path: Path,
 ) -> None:

@@ -110,7 +110,6 @@ def assert_files_index_and_git_agree(db: Path, out: Path, arns: list[str]) -> No
     assert not (out / ".git" / "index.lock").exists()
 
 
-@pytest.mark.heavy
 def test_sigkill_during_generate_then_rerun_leaves_files_index_and_git_in_agreement(tmp_path: Path) -> None:
     require("git")
     db, out = tmp_path / "index.sqlite3", tmp_path / "policies"

@@ -20,7 +20,6 @@ from helpers import NOW, SHARED_SETS
 
 @pytest.mark.skipif(not SHARED_SETS, reason="../shared/data/cloudtrail is not present")
 @pytest.mark.parametrize("folder", SHARED_SETS, ids=lambda p: p.name)
-@pytest.mark.heavy
 def test_every_record_is_accounted_for(folder: Path, tmp_path: Path) -> None:
     expected = sum(len(json.loads(gzip.decompress(f.read_bytes()))["Records"]) for f in folder.rglob("*.json.gz"))
     opts = replace(IngestOptions(), window_days=36500, settle=IngestOptions().settle, fetch_workers=1)

@@ -137,7 +137,6 @@ def test_a_pass_marks_its_principals_changed_when_its_rows_are_merged(
 
 
 @pytest.mark.slow
-@pytest.mark.heavy
 def test_sigkill_between_staging_and_merging_then_a_new_run_gives_the_index_of_a_clean_run(tmp_path: Path) -> None:
     trail, stats, clean = trail_and_clean_index(
         tmp_path, TrailSpec(events=40_000, days=2, seed=7, min_per_file=50, max_per_file=150, diverse=True)

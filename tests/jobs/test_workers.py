@@ -145,7 +145,6 @@ def wait_for_workers(proc: subprocess.Popen[bytes], db: Path, objects: int) -> s
     return kids
 
 
-@pytest.mark.heavy
 def test_a_worker_killed_mid_pass_costs_nothing_and_the_index_equals_a_clean_runs(tmp_path: Path) -> None:
     trail, stats, clean = trail_and_clean_index(tmp_path, SPEC)
     db = tmp_path / "i.sqlite3"
@@ -161,7 +160,6 @@ def test_a_worker_killed_mid_pass_costs_nothing_and_the_index_equals_a_clean_run
     assert snapshot(db) == snapshot(clean)  # no object failed, none counted twice
 
 
-@pytest.mark.heavy
 def test_a_killed_writer_takes_its_workers_with_it_and_a_rerun_equals_a_clean_run(tmp_path: Path) -> None:
     trail, stats, clean = trail_and_clean_index(tmp_path, SPEC)
     db = tmp_path / "i.sqlite3"
@@ -177,7 +175,6 @@ def test_a_killed_writer_takes_its_workers_with_it_and_a_rerun_equals_a_clean_ru
     assert snapshot(db) == snapshot(clean)
 
 
-@pytest.mark.heavy
 def test_sigterm_to_the_whole_group_stops_the_writer_cleanly_and_no_worker_is_left(tmp_path: Path) -> None:
     # systemd's default stop (KillMode=control-group) and a terminal's Ctrl-C signal every process of the unit or
     # group: the workers leave stopping to the writer, which commits what it read and exits 130.

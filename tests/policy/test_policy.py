@@ -68,7 +68,6 @@ def check_against_usage(principal: Principal, calls: list[UsedCall], documents: 
 
 
 @pytest.mark.skipif(not SHARED_SETS, reason="../shared/data/cloudtrail is not present")
-@pytest.mark.heavy
 def test_every_principal_of_the_real_records_gets_a_policy_that_allows_its_calls_and_nothing_else(
     tmp_path: Path,
 ) -> None:

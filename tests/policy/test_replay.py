@@ -53,7 +53,6 @@ def test_every_allowed_call_of_the_demo_trail_is_allowed_by_its_principals_polic
 
 
 @pytest.mark.skipif(not SHARED_SETS, reason="../shared/data/cloudtrail is not present")
-@pytest.mark.heavy
 def test_every_allowed_call_of_the_real_records_is_allowed_by_its_principals_policy(tmp_path: Path) -> None:
     opts = replace(IngestOptions(), window_days=36500, fetch_workers=1)
     with UsageIndex(tmp_path / "i.sqlite3") as index:
