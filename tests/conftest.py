@@ -46,7 +46,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True)
 def shifted_clock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No test may depend on the day it runs: `make test` runs the date-sensitive tests again years ahead."""
+    """No test may depend on the day it runs: `make test` runs the in-process tests again years ahead, `make
+    future-all` every test, and every process a test starts."""
     days: int = request.config.getoption("--clock-shift-days")
     if not days:
         yield
